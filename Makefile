@@ -1,0 +1,190 @@
+# cube — the one build entry. `make`, `make check`, `make bench`, `make install`, `make demo`.
+# V=1 prints commands; SAN=1 builds with ASan + UBSan.
+
+TOOLS := cube-versions
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   := build
+CXX     ?= g++
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+
+CXXFLAGS_BASE := -std=c++20 -O2 -g -Wall -Wextra -Werror -pipe
+ifeq ($(SAN),1)
+CXXFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS_BASE  += -fsanitize=address,undefined
+endif
+CPPFLAGS_BASE := -Icommon -I$(BUILD)/gen -I$(BUILD)/bpf
+LDLIBS_BASE   := -lfmt -lsqlite3 -lcrypto
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2)
+endif
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+# --- dependencies: stop early, naming the Debian package ------------------------------------------
+need_header = $(if $(wildcard $(1)),,$(error missing $(1): run scripts/install-deps (Debian package $(2))))
+need_pc = $(if $(shell pkg-config --exists $(1) && echo y),,$(error missing $(1): run scripts/install-deps (Debian package $(2))))
+ifeq ($(filter fmt fmt-check clean,$(MAKECMDGOALS)),)
+$(call need_header,/usr/include/CLI/CLI.hpp,libcli11-dev)
+$(call need_header,/usr/include/nlohmann/json.hpp,nlohmann-json3-dev)
+$(call need_header,/usr/include/toml++/toml.h,libtomlplusplus-dev)
+$(call need_pc,fmt,libfmt-dev)
+$(call need_pc,sqlite3,libsqlite3-dev)
+$(call need_pc,libcrypto,libssl-dev)
+endif
+
+# --- build flags: a change of flags (SAN=1) rebuilds everything --------------------------------------
+FLAGS_FILE := $(BUILD)/.flags
+FLAGS_NOW  := $(CXX) $(CXXFLAGS_BASE) $(CPPFLAGS_BASE) $(LDFLAGS_BASE)
+$(shell mkdir -p $(BUILD) && { [ -f $(FLAGS_FILE) ] && [ "$$(cat $(FLAGS_FILE))" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE); })
+
+# --- libcube -------------------------------------------------------------------------------------------
+COMMON_SRC := $(wildcard common/*.cpp)
+MIGRATIONS := $(sort $(wildcard common/migrations/*.sql))
+GEN_SRC    := $(BUILD)/gen/migrations.cpp $(BUILD)/gen/stamp.cpp
+COMMON_OBJ := $(COMMON_SRC:%.cpp=$(BUILD)/obj/%.o) $(GEN_SRC:$(BUILD)/gen/%.cpp=$(BUILD)/obj/gen/%.o)
+LIBCUBE    := $(BUILD)/lib/libcube.a
+
+$(BUILD)/gen/migrations.cpp: $(MIGRATIONS) scripts/gen-migrations
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)scripts/gen-migrations $@ $(MIGRATIONS)
+
+# The stamp script rewrites the file only when the version or commit changed.
+$(BUILD)/gen/stamp.cpp: FORCE
+	@mkdir -p $(@D)
+	$(Q)scripts/gen-stamp $@
+
+$(BUILD)/obj/%.o: %.cpp $(FLAGS_FILE) | $(BUILD)/gen/migrations.cpp
+	$(call msg,CXX,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(CXXFLAGS_BASE) $(CXXFLAGS_$(firstword $(subst /, ,$(patsubst tools/%,%,$<)))) $(CPPFLAGS_BASE) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.cpp $(FLAGS_FILE)
+	$(call msg,CXX,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(CXXFLAGS_BASE) $(CPPFLAGS_BASE) -MMD -MP -c $< -o $@
+
+$(LIBCUBE): $(COMMON_OBJ)
+	$(call msg,AR,$@)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# --- BPF: bpf/*.bpf.c → .bpf.o → .skel.h ------------------------------------------------------------
+BPF_SRC  := $(wildcard bpf/*.bpf.c)
+BPF_SKEL := $(BPF_SRC:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h)
+	$(call msg,BPF,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -I$(BUILD)/bpf -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# --- tools: tools/<tool>/*.cpp; tools/<tool>/build.mk may set LDLIBS_<tool> / CXXFLAGS_<tool> ------
+-include $(wildcard $(TOOLS:%=tools/%/build.mk))
+
+define tool_rules
+$(1)_OBJ := $$(patsubst %.cpp,$(BUILD)/obj/%.o,$$(wildcard tools/$(1)/*.cpp))
+$(BUILD)/bin/$(1): $$($(1)_OBJ) $(LIBCUBE) $(BPF_SKEL)
+	$$(call msg,LD,$$@)
+	@mkdir -p $$(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $$($(1)_OBJ) $(LIBCUBE) $$(LDLIBS_$(1)) $(LDLIBS_BASE) -o $$@
+$$($(1)_OBJ): $(BPF_SKEL)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rules,$(t))))
+
+BINS := $(TOOLS:%=$(BUILD)/bin/%)
+
+# --- man pages and completions ---------------------------------------------------------------------
+MAN_SRC := $(wildcard man/*.scd)
+MAN_OUT := $(foreach m,$(MAN_SRC),$(BUILD)/man/$(basename $(notdir $(m))))
+
+$(BUILD)/man/%: man/%.scd
+	$(call msg,SCDOC,$@)
+	@mkdir -p $(@D)
+	$(Q)scdoc < $< > $@
+
+COMPLETIONS := $(foreach t,$(TOOLS),completions/bash/$(t) completions/zsh/_$(t) completions/fish/$(t).fish)
+
+completions/bash/%: $(BUILD)/bin/%
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)$< completion bash > $@
+completions/zsh/_%: $(BUILD)/bin/%
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)$< completion zsh > $@
+completions/fish/%.fish: $(BUILD)/bin/%
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)$< completion fish > $@
+
+# --- unit tests -------------------------------------------------------------------------------------
+UNIT_SRC := $(wildcard tests/unit/*.cpp)
+UNIT_OBJ := $(UNIT_SRC:%.cpp=$(BUILD)/obj/%.o)
+UNIT_BIN := $(BUILD)/tests/unit-tests
+# Unit tests may test a tool's own modules: link every tool object except its main.
+TOOL_LIB_OBJ := $(filter-out %/main.o,$(foreach t,$(TOOLS),$($(t)_OBJ)))
+
+$(UNIT_BIN): $(UNIT_OBJ) $(TOOL_LIB_OBJ) $(LIBCUBE)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $(UNIT_OBJ) $(TOOL_LIB_OBJ) $(LIBCUBE) $(foreach t,$(TOOLS),$(LDLIBS_$(t))) $(LDLIBS_BASE) -lgtest -lgtest_main -pthread -o $@
+
+# --- goals ------------------------------------------------------------------------------------------
+.PHONY: all check unit bats bench demo install fmt fmt-check clean completions release-manifest FORCE
+
+all: $(BINS) $(MAN_OUT)
+
+completions: $(COMPLETIONS)
+
+check: all $(UNIT_BIN)
+	$(Q)scripts/run-tests $(UNIT_BIN) tests/*.bats
+
+bench: all
+	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
+
+demo: all
+	$(Q)scripts/cube-demo
+
+release-manifest: all
+	$(Q)$(BUILD)/bin/cube-versions manifest --bin-dir $(BUILD)/bin --out $(BUILD)/release-manifest.json
+	@echo "  wrote $(BUILD)/release-manifest.json"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	  $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	for m in $(MAN_OUT); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	for t in $(TOOLS); do \
+	  install -m 0644 completions/bash/$$t $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t; \
+	  install -m 0644 completions/zsh/_$$t $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$t; \
+	  install -m 0644 completions/fish/$$t.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$t.fish; \
+	done
+	install -m 0644 scripts/systemd/*.service scripts/systemd/*.timer $(DESTDIR)$(PREFIX)/lib/systemd/system/
+
+FMT_FILES = $(shell git ls-files '*.cpp' '*.hpp' '*.h' '*.c' 2>/dev/null)
+fmt:
+	$(Q)clang-format -i $(FMT_FILES)
+fmt-check:
+	$(Q)clang-format --dry-run --Werror $(FMT_FILES)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

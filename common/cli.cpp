@@ -1,0 +1,167 @@
+#include "cli.hpp"
+
+#include "error.hpp"
+#include "log.hpp"
+#include "version.hpp"
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <iostream>
+
+namespace cube::cli {
+namespace {
+
+// The deepest selected subcommand: the verb the user asked for.
+const CLI::App* chosen(const CLI::App& app) {
+  const CLI::App* at = &app;
+  for (;;) {
+    auto subs = at->get_subcommands();
+    if (subs.empty()) return at;
+    at = subs.front();
+  }
+}
+
+std::string command_path(const CLI::App* app) {
+  std::string path;
+  for (const CLI::App* a = app; a; a = a->get_parent()) path = a->get_name() + (path.empty() ? "" : " " + path);
+  return path;
+}
+
+void print_error(const std::string& tool, const std::string& message) {
+  output::flush();
+  std::string line = fmt::format("{}: error: {}\n", tool, message);
+  std::cerr << line << std::flush;
+}
+
+log::Level level_of(const Globals& g) {
+  if (g.quiet) return log::Level::error;
+  if (g.verbose >= 2) return log::Level::debug;
+  if (g.verbose == 1) return log::Level::info;
+  return log::Level::warn;
+}
+
+}  // namespace
+
+Tool::Tool(std::string name, std::string description) : m_name(std::move(name)), m_app(std::move(description), m_name) {
+  m_app.set_help_flag("-h,--help", "Print this help and exit");
+  m_app.option_defaults()->always_capture_default();
+  m_app.footer(
+      fmt::format("Exit status: 0 done, 1 failed, 2 bad usage or input, 3 not found, 4 busy or conflict,\n"
+                  "5 a --check found a problem. See {}(1).",
+                  m_name));
+  auto* g = &m_globals;
+  m_app.add_option("--state", g->state, "State file (else $CUBE_STATE, else /var/lib/cube/state.db)")
+      ->type_name("PATH");
+  m_app.add_option("--config", g->config, "Config file (else $CUBE_CONFIG, else /etc/cube/cube.toml)")
+      ->type_name("PATH");
+  m_app.add_option("-o,--output", g->output, "Output format")
+      ->check(CLI::IsMember({"table", "json", "jsonl", "tsv"}))
+      ->type_name("FORMAT");
+  m_app.add_flag("-q,--quiet", g->quiet, "Print errors only on stderr");
+  m_app.add_flag("-v,--verbose", g->verbose, "Say more on stderr (twice for debug)");
+  m_app.add_option("--log-format", g->log_format, "Diagnostics format on stderr")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->type_name("FORMAT");
+  m_app.add_flag("--version", g->version, "Print the version and exit (with -o json as JSON)");
+  add_completion_verb();
+}
+
+CLI::App* Tool::verb(std::string name, std::string description, Handler handler, CLI::App* parent) {
+  CLI::App* where = parent ? parent : &m_app;
+  CLI::App* sub = where->add_subcommand(std::move(name), std::move(description));
+  sub->fallthrough();
+  sub->set_help_flag("-h,--help", "Print this help and exit");
+  if (handler) m_handlers[sub] = std::move(handler);
+  return sub;
+}
+
+void Tool::add_completion_verb() {
+  verb("completion", "Print a shell completion script (bash, zsh, fish) or the option list (words)",
+       [this] {
+         std::string text = m_completion_shell == "bash"   ? completion_bash(m_app)
+                            : m_completion_shell == "zsh"  ? completion_zsh(m_app)
+                            : m_completion_shell == "fish" ? completion_fish(m_app)
+                                                           : option_words(m_app);
+         output::write(text);
+       })
+      ->add_option("shell", m_completion_shell, "bash, zsh, fish, or words")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish", "words"}));
+}
+
+const config::Config& Tool::config() {
+  if (!m_config) m_config = config::Config::load(m_globals.config);
+  return *m_config;
+}
+
+void Tool::dispatch() {
+  if (m_globals.version) {
+    output::write((m_format == output::Format::table ? version::line(m_name) : version::json(m_name)) + "\n");
+    return;
+  }
+  m_handlers.at(chosen(m_app))();
+}
+
+int Tool::run(int argc, char** argv) {
+  // A closed pipe must surface as EPIPE on write, not kill the tool mid-line.
+  std::signal(SIGPIPE, SIG_IGN);
+  log::setup(m_name, log::Level::warn, log::Format::text);
+  try {
+    try {
+      m_app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+      output::write(chosen(m_app)->help());
+      output::flush();
+      return 0;
+    } catch (const CLI::CallForAllHelp&) {
+      output::write(m_app.help("", CLI::AppFormatMode::All));
+      output::flush();
+      return 0;
+    } catch (const CLI::ParseError& e) {
+      print_error(m_name, e.what());
+      std::cerr << fmt::format("Try '{} --help' for more information.\n", command_path(chosen(m_app)));
+      return static_cast<int>(Exit::usage);
+    }
+    m_format = output::parse_format(m_globals.output);
+    log::setup(m_name, level_of(m_globals), m_globals.log_format == "json" ? log::Format::json : log::Format::text);
+    const CLI::App* verb = chosen(m_app);
+    if (!m_globals.version && !m_handlers.count(verb)) {
+      std::string path = command_path(verb);
+      print_error(m_name, verb == &m_app ? std::string("a verb is required")
+                                         : fmt::format("'{}' needs a verb", path.substr(m_name.size() + 1)));
+      std::cerr << fmt::format("Try '{} --help' for more information.\n", path);
+      return static_cast<int>(Exit::usage);
+    }
+    dispatch();
+    output::flush();
+    return 0;
+  } catch (const output::StdoutClosed&) {
+    return 0;
+  } catch (const Error& e) {
+    try {
+      print_error(m_name, e.message());
+    } catch (const output::StdoutClosed&) {
+      std::cerr << fmt::format("{}: error: {}\n", m_name, e.message());
+    }
+    return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    std::cerr << fmt::format("{}: error: out of memory\n", m_name);
+    return static_cast<int>(Exit::failed);
+  } catch (const std::exception& e) {
+    std::cerr << fmt::format("{}: error: internal error: {}\n", m_name, e.what());
+    return static_cast<int>(Exit::failed);
+  } catch (...) {
+    std::cerr << fmt::format("{}: error: internal error\n", m_name);
+    return static_cast<int>(Exit::failed);
+  }
+}
+
+void print_settings(const config::Settings& settings, output::Format format) {
+  output::Table t({{"key", "KEY"}, {"value", "VALUE"}, {"source", "SOURCE"}});
+  for (const auto& e : settings.entries())
+    t.add({fmt::format("{}.{}", settings.table(), e.key), e.value, std::string(config::source_name(e.source))});
+  output::print(t, format);
+}
+
+}  // namespace cube::cli

@@ -1,0 +1,83 @@
+// cube::cli — the one entry every tool runs through.
+//
+// Contract:
+// - Tool builds the CLI11 app with the global flags (--state, --config, -o/--output, -q, -v,
+//   --log-format, --version) and the `completion` verb; each tool adds its verbs with verb().
+// - run() parses, sets up logging, calls the chosen verb's handler and maps every outcome to an
+//   exit status: CLI11 parse errors → 2 with `cube-x: error: …` and one `Try 'cube-x --help'` line;
+//   cube::Error → its code; anything else → 1. No exception and no status ≥ 126 escapes.
+// - Verbs are matched whole, never by prefix; global flags are accepted before or after the verb.
+#pragma once
+
+#include "config.hpp"
+#include "output.hpp"
+#include "state.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace cube::cli {
+
+struct Globals {
+  std::string state;
+  std::string config;
+  std::string output = "table";
+  std::string log_format = "text";
+  bool quiet = false;
+  int verbose = 0;
+  bool version = false;
+};
+
+using Handler = std::function<void()>;
+
+class Tool {
+ public:
+  Tool(std::string name, std::string description);
+  Tool(const Tool&) = delete;
+  Tool& operator=(const Tool&) = delete;
+
+  CLI::App& app() { return m_app; }
+  const std::string& name() const { return m_name; }
+
+  // Adds a verb under `parent` (the app itself when null). A verb without a handler only groups
+  // other verbs (`cube-sched node register`).
+  CLI::App* verb(std::string name, std::string description, Handler handler = {}, CLI::App* parent = nullptr);
+
+  output::Format format() const { return m_format; }
+  const Globals& globals() const { return m_globals; }
+  std::string state_path() const { return state::path(m_globals.state); }
+  state::Db open_state(state::Access access) const { return state::Db::open(state_path(), access); }
+  // The config file, read on first use.
+  const config::Config& config();
+
+  int run(int argc, char** argv);
+
+ private:
+  void add_completion_verb();
+  void dispatch();
+
+  std::string m_name;
+  CLI::App m_app;
+  Globals m_globals;
+  output::Format m_format = output::Format::table;
+  std::map<const CLI::App*, Handler> m_handlers;
+  std::optional<config::Config> m_config;
+  std::string m_completion_shell;
+};
+
+// Prints a Settings list for a tool's `config` verb: key, value, source.
+void print_settings(const config::Settings& settings, output::Format format);
+
+// Completion scripts and the option list, generated from the app's own definition.
+std::string completion_bash(const CLI::App& app);
+std::string completion_zsh(const CLI::App& app);
+std::string completion_fish(const CLI::App& app);
+// One line per option: `<verb path or .>\t<--long or -s>`; what the drift test compares.
+std::string option_words(const CLI::App& app);
+
+}  // namespace cube::cli

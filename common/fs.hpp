@@ -1,0 +1,46 @@
+// cube::fs — file system helpers that are safe with paths a sandbox or an archive may influence.
+#pragma once
+
+#include "fd.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace cube::fs {
+
+std::string dirname(std::string_view path);
+std::string basename(std::string_view path);
+
+// mkdir -p with `mode` for the directories it creates; existing ones are left as they are.
+void make_dirs(const std::string& path, unsigned mode);
+
+// Opens `relative` beneath the directory `base_fd` without following any symbolic link and without
+// leaving the directory (`..`, absolute paths and magic links are refused): openat2 with
+// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, or, on kernels without openat2, a
+// walk of the components with O_NOFOLLOW that refuses `..` and absolute paths itself. `flags` are
+// open(2) flags (O_CLOEXEC is always added). Returns an invalid Fd with errno set on failure.
+Fd open_beneath(int base_fd, std::string_view relative, int flags, unsigned mode = 0);
+// The per-component fallback alone, so tests can exercise it on kernels that have openat2.
+Fd open_beneath_walk(int base_fd, std::string_view relative, int flags, unsigned mode = 0);
+
+// Whole-file read with a limit; throws Error (naming the file) when it is missing, unreadable or
+// larger than max_bytes.
+std::string read_file(const std::string& path, uint64_t max_bytes);
+
+// Writes `data` to `path` atomically: a temp file in the same directory with `mode`, fsync, rename,
+// then fsync of the directory. Readers see the old file or the new one, never a part.
+void atomic_write(const std::string& path, std::string_view data, unsigned mode);
+
+struct SpaceInfo {
+  uint64_t total_bytes = 0;
+  uint64_t available_bytes = 0;  // to an unprivileged user
+  int64_t fs_type = 0;           // statfs f_type magic
+  bool network = false;          // NFS, CIFS/SMB or FUSE: write elsewhere and move in
+};
+SpaceInfo space(const std::string& path);
+
+bool exists(const std::string& path);
+bool is_symlink(const std::string& path);
+
+}  // namespace cube::fs

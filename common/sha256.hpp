@@ -1,0 +1,31 @@
+// cube::Sha256 — streaming SHA-256 over OpenSSL's EVP (which uses the CPU's SHA instructions).
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace cube {
+
+class Sha256 {
+ public:
+  Sha256();
+  void update(const void* data, size_t size);
+  void update(std::string_view data) { update(data.data(), data.size()); }
+  // Lowercase hex of the digest; the object must not be updated afterwards.
+  std::string hex();
+
+ private:
+  struct Free {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  std::unique_ptr<EVP_MD_CTX, Free> m_ctx;
+};
+
+std::string sha256_hex(std::string_view data);
+// Reads the file in 4 MiB blocks; throws Error naming the file on failure.
+std::string sha256_file(const std::string& path);
+
+}  // namespace cube

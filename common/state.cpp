@@ -1,0 +1,200 @@
+#include "state.hpp"
+
+#include "error.hpp"
+#include "fs.hpp"
+#include "log.hpp"
+#include "migrations.hpp"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cstdlib>
+
+namespace cube::state {
+namespace {
+
+constexpr int k_busy_timeout_ms = 5000;
+
+// Creates the file 0600 before SQLite does, so it never exists with a wider mode, even briefly.
+void create_private(const std::string& path) {
+  std::string dir = fs::dirname(path);
+  fs::make_dirs(dir, 0700);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 && errno != EEXIST) throw sys_error(errno, fmt::format("cannot create state file {}", path));
+  if (fd >= 0) ::close(fd);
+}
+
+}  // namespace
+
+std::string path(std::string_view flag) {
+  if (!flag.empty()) return std::string(flag);
+  if (const char* env = std::getenv("CUBE_STATE"); env && *env) return env;
+  return std::string(k_default_path);
+}
+
+int latest_schema_version() { return k_migration_count == 0 ? 0 : k_migrations[k_migration_count - 1].number; }
+
+Db Db::open(const std::string& file, Access access) {
+  if (file.empty()) throw Error(Exit::usage, "state file path is empty");
+  create_private(file);
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, nullptr);
+  Db db(file, raw);
+  if (rc != SQLITE_OK) db.raise(rc, "opening");
+  db.configure();
+  db.migrate();
+  if (access == Access::read) db.exec("PRAGMA query_only=ON");
+  return db;
+}
+
+void Db::configure() {
+  sqlite3_busy_timeout(m_db.get(), k_busy_timeout_ms);
+  sqlite3_extended_result_codes(m_db.get(), 1);
+  // journal_mode=WAL is persistent in the file; setting it again is a no-op read.
+  Statement wal(*this, "PRAGMA journal_mode=WAL");
+  wal.step();
+  exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
+}
+
+void Db::migrate() {
+  Statement version(*this, "PRAGMA user_version");
+  version.step();
+  m_schema_version = static_cast<int>(version.integer(0));
+  version.reset();
+  if (m_schema_version >= latest_schema_version()) {
+    if (m_schema_version > latest_schema_version())
+      log::debug("state file {} has schema {}, newer than this tool's {}", m_path, m_schema_version,
+                 latest_schema_version());
+    return;
+  }
+  Transaction tx(*this);
+  // Another process may have migrated while we waited for the write lock: read again inside it.
+  version.step();
+  m_schema_version = static_cast<int>(version.integer(0));
+  version.reset();
+  for (size_t i = 0; i < k_migration_count; ++i) {
+    const Migration& m = k_migrations[i];
+    if (m.number <= m_schema_version) continue;
+    char* msg = nullptr;
+    int rc = sqlite3_exec(m_db.get(), m.sql, nullptr, nullptr, &msg);
+    if (rc != SQLITE_OK) {
+      std::string why = msg ? msg : sqlite3_errstr(rc);
+      sqlite3_free(msg);
+      throw Error(Exit::failed, fmt::format("state file {}: migration {:04}_{} failed", m_path, m.number, m.name), why);
+    }
+    exec(fmt::format("PRAGMA user_version={}", m.number));
+    m_schema_version = m.number;
+  }
+  tx.commit();
+}
+
+void Db::exec(std::string_view sql) {
+  std::string text(sql);
+  char* msg = nullptr;
+  int rc = sqlite3_exec(m_db.get(), text.c_str(), nullptr, nullptr, &msg);
+  if (rc == SQLITE_OK) return;
+  sqlite3_free(msg);
+  raise(rc, fmt::format("running '{}'", text.substr(0, 60)));
+}
+
+bool Db::table_exists(std::string_view name) {
+  Statement s(*this, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1");
+  s.bind(1, name);
+  return s.step();
+}
+
+int64_t Db::last_insert_id() const { return sqlite3_last_insert_rowid(m_db.get()); }
+int Db::changes() const { return sqlite3_changes(m_db.get()); }
+
+void Db::raise(int rc, std::string_view doing) const {
+  const char* detail = m_db ? sqlite3_errmsg(m_db.get()) : sqlite3_errstr(rc);
+  int primary = rc & 0xff;
+  std::string what = fmt::format("state file {}: {} failed", m_path, doing);
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    throw Error(Exit::conflict, what, detail, "another process held the write lock for over 5s; try again");
+  if (primary == SQLITE_CONSTRAINT) throw Error(Exit::conflict, what, detail);
+  if (primary == SQLITE_CANTOPEN || primary == SQLITE_PERM || primary == SQLITE_READONLY)
+    throw Error(Exit::failed, what, detail, "check the path and its permissions, or set --state / CUBE_STATE");
+  if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
+    throw Error(Exit::failed, what, detail, "the file is not a cube state file or is damaged");
+  if (primary == SQLITE_FULL) throw Error(Exit::failed, what, detail, "the disk is full");
+  throw Error(Exit::failed, what, detail);
+}
+
+Statement::Statement(Db& db, std::string_view sql) : m_db(&db) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw,
+                              nullptr);
+  m_stmt.reset(raw);
+  if (rc != SQLITE_OK) db.raise(rc, fmt::format("preparing '{}'", sql.substr(0, 60)));
+}
+
+Statement& Statement::bind(int index, int64_t v) {
+  int rc = sqlite3_bind_int64(m_stmt.get(), index, v);
+  if (rc != SQLITE_OK) m_db->raise(rc, "binding a parameter");
+  return *this;
+}
+
+Statement& Statement::bind(int index, double v) {
+  int rc = sqlite3_bind_double(m_stmt.get(), index, v);
+  if (rc != SQLITE_OK) m_db->raise(rc, "binding a parameter");
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view v) {
+  int rc = sqlite3_bind_text64(m_stmt.get(), index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (rc != SQLITE_OK) m_db->raise(rc, "binding a parameter");
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  int rc = sqlite3_bind_null(m_stmt.get(), index);
+  if (rc != SQLITE_OK) m_db->raise(rc, "binding a parameter");
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(m_stmt.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  std::string sql = sqlite3_sql(m_stmt.get());
+  sqlite3_reset(m_stmt.get());
+  m_db->raise(rc, fmt::format("running '{}'", sql.substr(0, 60)));
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+  reset();
+}
+
+void Statement::reset() {
+  sqlite3_reset(m_stmt.get());
+  sqlite3_clear_bindings(m_stmt.get());
+}
+
+int64_t Statement::integer(int column) const { return sqlite3_column_int64(m_stmt.get(), column); }
+double Statement::real(int column) const { return sqlite3_column_double(m_stmt.get(), column); }
+
+std::string_view Statement::text(int column) const {
+  const unsigned char* p = sqlite3_column_text(m_stmt.get(), column);
+  if (!p) return {};
+  return {reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(m_stmt.get(), column))};
+}
+
+bool Statement::is_null(int column) const { return sqlite3_column_type(m_stmt.get(), column) == SQLITE_NULL; }
+
+Transaction::Transaction(Db& db) : m_db(db) { m_db.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (m_open) sqlite3_exec(m_db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::commit() {
+  m_db.exec("COMMIT");
+  m_open = false;
+}
+
+}  // namespace cube::state

@@ -1,0 +1,25 @@
+// cube::time — wall-clock helpers. The state file stores times as integer Unix milliseconds (UTC).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace cube::time {
+
+int64_t now_ms();
+int64_t now_ns();
+
+// "2026-11-29T19:48:53Z"
+std::string rfc3339(int64_t unix_ms);
+// "2026-11-29T19:48:53.123Z"
+std::string rfc3339_ms(int64_t unix_ms);
+// "2026-11-29T19:48:53.123456789Z" (nine digits always, so strings sort as times)
+std::string rfc3339_nano(int64_t unix_ns);
+// Parses RFC 3339 ("…Z" or "…+02:00", optional fraction up to nine digits) to Unix ns.
+// Returns false on anything else.
+bool parse_rfc3339(std::string_view text, int64_t& unix_ns);
+
+// "45s", "2m", "3h", "4d": the age of something, coarse, for tables and messages.
+std::string age(int64_t delta_ms);
+
+}  // namespace cube::time

@@ -1,0 +1,95 @@
+#include "units.hpp"
+
+#include "error.hpp"
+
+#include <charconv>
+#include <limits>
+
+namespace cube::units {
+namespace {
+
+struct Split {
+  uint64_t number = 0;
+  std::string_view suffix;
+  bool ok = false;
+};
+
+Split split_number(std::string_view text) {
+  Split out;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out.number);
+  if (ec != std::errc() || ptr == text.data()) return out;
+  out.suffix = text.substr(static_cast<size_t>(ptr - text.data()));
+  out.ok = true;
+  return out;
+}
+
+[[noreturn]] void bad(std::string_view what, std::string_view text, std::string_view expected) {
+  throw Error(Exit::usage, fmt::format("invalid {} '{}'", what, text), std::string(expected));
+}
+
+uint64_t scaled(uint64_t n, uint64_t factor, std::string_view what, std::string_view text) {
+  if (factor != 0 && n > std::numeric_limits<int64_t>::max() / factor) bad(what, text, "value too large");
+  return n * factor;
+}
+
+}  // namespace
+
+int64_t parse_duration_ms(std::string_view text, std::string_view what) {
+  static constexpr std::string_view k_expected = "expected a number with a unit: 500ms, 10s, 5m, 1h, 2d";
+  Split s = split_number(text);
+  if (!s.ok) bad(what, text, k_expected);
+  uint64_t factor = 0;
+  if (s.suffix == "ms")
+    factor = 1;
+  else if (s.suffix == "s")
+    factor = 1000;
+  else if (s.suffix == "m")
+    factor = 60'000;
+  else if (s.suffix == "h")
+    factor = 3'600'000;
+  else if (s.suffix == "d")
+    factor = 86'400'000;
+  else
+    bad(what, text, k_expected);
+  return static_cast<int64_t>(scaled(s.number, factor, what, text));
+}
+
+uint64_t parse_size(std::string_view text, std::string_view what) {
+  static constexpr std::string_view k_expected = "expected bytes or a size like 512K, 4M, 10G (powers of 1024)";
+  Split s = split_number(text);
+  if (!s.ok) bad(what, text, k_expected);
+  std::string_view u = s.suffix;
+  if (u.size() == 3 && u.substr(1) == "iB")
+    u = u.substr(0, 1);
+  else if (u.size() == 2 && (u[1] == 'B' || u[1] == 'i'))
+    u = u.substr(0, 1);
+  uint64_t factor = 0;
+  if (u.empty() || u == "B")
+    factor = 1;
+  else if (u == "K" || u == "k")
+    factor = 1ULL << 10;
+  else if (u == "M")
+    factor = 1ULL << 20;
+  else if (u == "G")
+    factor = 1ULL << 30;
+  else if (u == "T")
+    factor = 1ULL << 40;
+  else
+    bad(what, text, k_expected);
+  return scaled(s.number, factor, what, text);
+}
+
+std::string format_size(uint64_t bytes) {
+  static constexpr const char* k_units[] = {"", "K", "M", "G", "T", "P"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 5) {
+    v /= 1024;
+    ++u;
+  }
+  if (u == 0) return fmt::format("{}", bytes);
+  if (v >= 10 || v == static_cast<double>(static_cast<uint64_t>(v))) return fmt::format("{:.0f}{}", v, k_units[u]);
+  return fmt::format("{:.1f}{}", v, k_units[u]);
+}
+
+}  // namespace cube::units

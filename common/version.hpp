@@ -1,0 +1,36 @@
+// cube::version — the build stamp every binary carries (spec §1.3).
+//
+// The Makefile writes build/gen/stamp.cpp with the version (CUBE_RELEASE_VERSION, else
+// `git describe --tags --match 'v*'`, else 0.0.0-dev), the commit (CUBE_RELEASE_COMMIT, else
+// `git rev-parse HEAD`, else unknown) and the UTC build time (CUBE_RELEASE_BUILD_TIME, else now).
+// The same stamp is embedded as a what(1)-style marker, so cube-versions can read a tool's version
+// from its file without running it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cube::version {
+
+struct Stamp {
+  std::string version;
+  std::string commit;
+  std::string build_time;
+};
+
+const Stamp& current();
+
+// `cube-x 1.2.3 (abc…) built at 2026-11-29T19:48:53Z`
+std::string line(std::string_view tool);
+// {"name":…,"version":…,"commit":…,"build_time":…}
+std::string json(std::string_view tool);
+
+// One pass over a file: its SHA-256 and the embedded stamp, if it has one.
+struct BinaryInfo {
+  std::string sha256;
+  std::optional<Stamp> stamp;
+};
+BinaryInfo inspect_binary(const std::string& path);
+
+}  // namespace cube::version

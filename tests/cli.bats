@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# The conventions every tool follows: help, version, usage errors, the error prefix, and docs and
+# completions that agree with the code.
+load helpers
+
+setup() { cube_setup; }
+teardown() { cube_teardown; }
+
+tools() { sed -n 's/^TOOLS := //p' "$CUBE_ROOT/Makefile"; }
+
+@test "every tool: --help exits 0 and writes only to stdout" {
+  for t in $(tools); do
+    run --separate-stderr "$t" --help
+    assert_success
+    assert_output --partial "Usage: $t"
+    [ -z "$stderr" ]
+  done
+}
+
+@test "every tool: every verb has --help" {
+  for t in $(tools); do
+    for v in $("$t" completion words | cut -f1 | sort -u | grep -v '^\.$'); do
+      run --separate-stderr "$t" $v --help
+      assert_success
+      [ -z "$stderr" ]
+    done
+  done
+}
+
+@test "every tool: --version prints one line in the house format" {
+  for t in $(tools); do
+    run --separate-stderr "$t" --version
+    assert_success
+    assert_output --regexp "^$t [^ ]+ \([^ ]+\) built at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+    [ -z "$stderr" ]
+    run "$t" --version -o json
+    assert_success
+    [ "$(jq -r .name <<<"$output")" = "$t" ]
+    [ "$(jq -r 'keys|join(",")' <<<"$output")" = "build_time,commit,name,version" ]
+  done
+}
+
+@test "version stamp honours CUBE_RELEASE_* (spec 1.3)" {
+  gen="$TMP/stamp.cpp"
+  CUBE_RELEASE_VERSION=9.8.7 CUBE_RELEASE_COMMIT=abc123 CUBE_RELEASE_BUILD_TIME=2026-01-02T03:04:05Z \
+    "$CUBE_ROOT/scripts/gen-stamp" "$gen"
+  grep -q 'k_stamp_version\[\] = "9.8.7"' "$gen"
+  grep -q 'k_stamp_commit\[\] = "abc123"' "$gen"
+  grep -q 'k_stamp_build_time\[\] = "2026-01-02T03:04:05Z"' "$gen"
+}
+
+@test "every tool: an unknown option exits 2 with two lines on stderr" {
+  for t in $(tools); do
+    run --separate-stderr "$t" --no-such-option
+    assert_failure 2
+    [ -z "$output" ]
+    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 2 ]
+    [[ "$stderr" == "$t: error: "* ]]
+    [[ "$stderr" == *"Try '$t --help' for more information."* ]]
+  done
+}
+
+@test "every tool: an unknown verb exits 2 with two lines on stderr" {
+  for t in $(tools); do
+    run --separate-stderr "$t" no-such-verb
+    assert_failure 2
+    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 2 ]
+    [[ "$stderr" == "$t: error: "* ]]
+  done
+}
+
+@test "every tool: no verb exits 2" {
+  for t in $(tools); do
+    run --separate-stderr "$t"
+    assert_failure 2
+    [[ "$stderr" == "$t: error: a verb is required"* ]]
+  done
+}
+
+@test "every tool: verbs are never matched by prefix" {
+  for t in $(tools); do
+    v=$("$t" completion words | cut -f1 | grep -v '^\.$' | grep -v ' ' | sort -u | awk 'length($0) > 3' | head -1)
+    run --separate-stderr "$t" "${v%?}"
+    assert_failure 2
+  done
+}
+
+@test "every tool: a bad --output value exits 2" {
+  for t in $(tools); do
+    run --separate-stderr "$t" -o yaml --version
+    assert_failure 2
+    [[ "$stderr" == "$t: error: "* ]]
+  done
+}
+
+@test "every tool: each option is in its man page, and the man page names no option the tool lacks" {
+  for t in $(tools); do
+    man="$CUBE_ROOT/man/$t.1.scd"
+    [ -f "$man" ] || fail "$man is missing"
+    "$t" completion words | cut -f2 | grep '^--' | sort -u >"$TMP/code"
+    grep -oE '\*--[a-z0-9-]+' "$man" | tr -d '*' | sort -u >"$TMP/man"
+    run comm -3 "$TMP/code" "$TMP/man"
+    [ -z "$output" ] || fail "$t: options in code only (left) or man page only (right): $output"
+    for section in SYNOPSIS OPTIONS "EXIT STATUS" FILES ENVIRONMENT EXAMPLES "SEE ALSO"; do
+      grep -q "^# $section" "$man" || fail "$man has no $section section"
+    done
+  done
+}
+
+@test "every tool: the committed completions are what the tool generates" {
+  for t in $(tools); do
+    diff -u "$CUBE_ROOT/completions/bash/$t" <("$t" completion bash)
+    diff -u "$CUBE_ROOT/completions/zsh/_$t" <("$t" completion zsh)
+    diff -u "$CUBE_ROOT/completions/fish/$t.fish" <("$t" completion fish)
+  done
+}
+
+@test "every tool: completions parse in their shells" {
+  for t in $(tools); do
+    bash -n "$CUBE_ROOT/completions/bash/$t"
+    if command -v zsh >/dev/null; then zsh -n "$CUBE_ROOT/completions/zsh/_$t"; fi
+    if command -v fish >/dev/null; then fish --no-execute "$CUBE_ROOT/completions/fish/$t.fish"; fi
+  done
+}
+
+@test "every tool: bash completion offers the verbs and a verb's options" {
+  for t in $(tools); do
+    source "$CUBE_ROOT/completions/bash/$t"
+    fn="_${t//-/_}"
+    COMP_WORDS=("$t" "")
+    COMP_CWORD=1
+    "$fn"
+    [[ " ${COMPREPLY[*]} " == *" completion "* ]]
+    COMP_WORDS=("$t" -o "")
+    COMP_CWORD=2
+    "$fn"
+    [[ " ${COMPREPLY[*]} " == *" jsonl "* ]]
+  done
+}
+
+@test "every tool: a closed stdout pipe is quiet" {
+  for t in $(tools); do
+    run bash -c "set -o pipefail; '$t' completion bash | head -c1 >/dev/null; echo \${PIPESTATUS[0]}"
+    [ "${lines[-1]}" = 0 ]
+  done
+}
