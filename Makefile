@@ -157,7 +157,10 @@ check: all $(UNIT_BIN)
 bench: all
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
 
-demo: all
+# The demo from a fresh machine: dependencies first, then build, then the story.
+demo:
+	$(Q)scripts/install-deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/cube-demo
 
 release-manifest: all
