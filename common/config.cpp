@@ -75,6 +75,8 @@ Config Config::load(std::string_view flag_path) {
       path = std::string(k_default_path);
     }
   }
+  // /dev/null is how scripts say "no config file"; it is not a regular file, so say it here.
+  if (path == "/dev/null") return parse("", path);
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (named)

@@ -127,6 +127,20 @@ std::string read_file(const std::string& path, uint64_t max_bytes) {
   return data;
 }
 
+std::string read_fd(int fd, uint64_t max_bytes, std::string_view what) {
+  std::string data;
+  char buf[64 * 1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw sys_error(errno, fmt::format("cannot read {}", what));
+    if (n == 0) return data;
+    if (data.size() + static_cast<size_t>(n) > max_bytes)
+      throw Error(Exit::usage, fmt::format("{} is too large", what), fmt::format("the limit is {} bytes", max_bytes));
+    data.append(buf, static_cast<size_t>(n));
+  }
+}
+
 void atomic_write(const std::string& path, std::string_view data, unsigned mode) {
   std::string dir = dirname(path);
   std::random_device rd;

@@ -28,6 +28,10 @@ Fd open_beneath_walk(int base_fd, std::string_view relative, int flags, unsigned
 // larger than max_bytes.
 std::string read_file(const std::string& path, uint64_t max_bytes);
 
+// Reads a stream (stdin, a pipe) to its end; throws Error(usage) naming `what` when it holds more
+// than max_bytes, so a runaway producer cannot exhaust memory.
+std::string read_fd(int fd, uint64_t max_bytes, std::string_view what);
+
 // Writes `data` to `path` atomically: a temp file in the same directory with `mode`, fsync, rename,
 // then fsync of the directory. Readers see the old file or the new one, never a part.
 void atomic_write(const std::string& path, std::string_view data, unsigned mode);

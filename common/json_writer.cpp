@@ -22,53 +22,45 @@ size_t utf8_sequence(std::string_view s, size_t i) {
   return len;
 }
 
+// Appends the escape for the byte (or UTF-8 sequence) at text[i]; returns how many bytes it took.
+size_t append_escaped(std::string& out, std::string_view text, size_t i) {
+  unsigned char c = static_cast<unsigned char>(text[i]);
+  switch (c) {
+    case '"': out += "\\\""; return 1;
+    case '\\': out += "\\\\"; return 1;
+    case '\n': out += "\\n"; return 1;
+    case '\t': out += "\\t"; return 1;
+    case '\r': out += "\\r"; return 1;
+    default: break;
+  }
+  if (c < 0x20) {
+    out += fmt::format("\\u{:04x}", c);
+    return 1;
+  }
+  size_t len = utf8_sequence(text, i);
+  if (len == 0) {
+    out += "\xEF\xBF\xBD";  // U+FFFD for a byte that is not valid UTF-8
+    return 1;
+  }
+  out.append(text.substr(i, len));
+  return len;
+}
+
+// Bytes that go out as they are: printable ASCII except the quote and the backslash.
+constexpr bool plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
 }  // namespace
 
 void append_quoted(std::string& out, std::string_view text) {
   out += '"';
-  for (size_t i = 0; i < text.size();) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      out += static_cast<char>(c);
-      ++i;
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        ++i;
-        continue;
-      case '\\':
-        out += "\\\\";
-        ++i;
-        continue;
-      case '\n':
-        out += "\\n";
-        ++i;
-        continue;
-      case '\t':
-        out += "\\t";
-        ++i;
-        continue;
-      case '\r':
-        out += "\\r";
-        ++i;
-        continue;
-      default: break;
-    }
-    if (c < 0x20) {
-      out += fmt::format("\\u{:04x}", c);
-      ++i;
-      continue;
-    }
-    size_t len = utf8_sequence(text, i);
-    if (len == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(text.substr(i, len));
-      i += len;
-    }
+  size_t i = 0;
+  while (i < text.size()) {
+    // Copy the longest run of plain bytes in one append; almost every string is one such run.
+    size_t run = i;
+    while (run < text.size() && plain(static_cast<unsigned char>(text[run]))) ++run;
+    out.append(text.data() + i, run - i);
+    if (run == text.size()) break;
+    i = run + append_escaped(out, text, run);
   }
   out += '"';
 }

@@ -34,7 +34,8 @@ class Writer {
   void value(double v);
   void value(bool v);
   void null();
-  // Inserts already-serialised JSON as one value.
+  // Inserts already-serialised JSON as one value: for a string written many times, quote it once
+  // with append_quoted and pass the result here.
   void raw(std::string_view json);
 
   template <typename T>
@@ -53,8 +54,8 @@ class Writer {
 
   std::string m_out;
   int m_indent;
-  // Per open container: has it got an element yet.
-  std::vector<bool> m_has_items;
+  // Per open container: has it got an element yet (char, not bool: vector<bool> is slow here).
+  std::vector<char> m_has_items;
   bool m_after_key = false;
 };
 

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <charconv>
 #include <ctime>
+#include <random>
 
 namespace cube::time {
 namespace {
@@ -108,6 +110,20 @@ std::string age(int64_t delta_ms) {
   if (s < 2 * 3600) return fmt::format("{}m", s / 60);
   if (s < 2 * 86400) return fmt::format("{}h", s / 3600);
   return fmt::format("{}d", s / 86400);
+}
+
+int64_t jittered_ms(int64_t interval_ms) {
+  if (interval_ms <= 0) return 0;
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<int64_t> extra(0, (interval_ms - 1) / 2);
+  return interval_ms + extra(rng);
+}
+
+void sleep_ms(int64_t ms) {
+  if (ms <= 0) return;
+  timespec left{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1'000'000)};
+  while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+  }
 }
 
 }  // namespace cube::time

@@ -1,0 +1,291 @@
+#!/usr/bin/env bats
+# cube-versions through the real binary: manifest, collect, ingest, matrix, --check, bad input.
+load helpers
+
+setup() {
+  cube_setup
+  BASE="$TMP/base"
+  mkdir -p "$BASE/cube-image" "$BASE/cube-egress" "$BASE/cube-kernel-scf"
+  echo "1.4.0" >"$BASE/cube-image/version"
+  echo "2.0.1" >"$BASE/cube-egress/version"
+  cube-versions manifest --release-version 0.4.0 --guest-image-version 1.4.0 --kernel-version 6.6.30 \
+    --out "$BASE/release-manifest.json"
+}
+teardown() { cube_teardown; }
+
+# report NODE GUEST_IMAGE_VERSION: collect as that node would, and record it.
+report() {
+  echo "$2" >"$BASE/cube-image/version"
+  cube-versions collect --base "$BASE" --node "$1" --report -o json
+}
+
+rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1"; }
+
+@test "manifest: spec 6.1 shape, pretty with a trailing newline, digests of every built tool" {
+  run cube-versions manifest --release-version 0.4.0 --guest-image-version 1.4.0 --agent-version 0.9.1
+  assert_success
+  jq -e . <<<"$output" >/dev/null
+  [ "$(jq -r '[keys[]]|join(",")' <<<"$output")" = "built_at,built_by,components,git_commit,guest_image,kernel,release_version" ]
+  [ "$(jq -r .release_version <<<"$output")" = 0.4.0 ]
+  [ "$(jq -r .built_by <<<"$output")" = manual ]
+  [ "$(jq -r .guest_image.agent_version <<<"$output")" = 0.9.1 ]
+  [ "$(jq -r .kernel.version <<<"$output")" = unknown ]
+  for bin in "$CUBE_ROOT"/build/bin/cube-*; do
+    t=$(basename "$bin")
+    want="sha256:$(sha256sum "$bin" | cut -d' ' -f1)"
+    [ "$(jq -r ".components[\"$t\"].digest_sha256" <<<"$output")" = "$want" ]
+    [ "$(jq -r ".components[\"$t\"].version" <<<"$output")" = "$("$t" --version -o json | jq -r .version)" ]
+  done
+  cube-versions manifest --out "$TMP/m.json"
+  [ "$(tail -c1 "$TMP/m.json" | od -An -c | tr -d ' ')" = '\n' ]
+  grep -q '^  "release_version": ' "$TMP/m.json"
+}
+
+@test "manifest: guest image and kernel from files; PVM fields only with a PVM kernel" {
+  printf ' 1.5.0 \nignored\n' >"$TMP/gv"
+  printf 'kernel' >"$TMP/vmlinux"
+  run cube-versions manifest --guest-image-version-file "$TMP/gv" --kernel-version 6.6 --vmlinux "$TMP/vmlinux"
+  assert_success
+  [ "$(jq -r .guest_image.version <<<"$output")" = 1.5.0 ]
+  [ "$(jq -r .kernel.vmlinux_digest_sha256 <<<"$output")" = "sha256:$(sha256sum "$TMP/vmlinux" | cut -d' ' -f1)" ]
+  [ "$(jq -r '.kernel|has("pvm_version")' <<<"$output")" = false ]
+  printf 'pvm' >"$TMP/pvm"
+  run cube-versions manifest --vmlinux-pvm "$TMP/pvm" --pvm-version 6.6-pvm
+  [ "$(jq -r .kernel.pvm_version <<<"$output")" = 6.6-pvm ]
+  GITHUB_ACTIONS=true run cube-versions manifest
+  [ "$(jq -r .built_by <<<"$output")" = github-actions ]
+}
+
+@test "manifest: a missing binary directory is bad input" {
+  run --separate-stderr cube-versions manifest --bin-dir "$TMP/nope"
+  assert_failure 2
+  [[ "$stderr" == "cube-versions: error: cannot read binary directory $TMP/nope"* ]]
+}
+
+@test "collect: the node's components with their sources" {
+  run cube-versions collect --base "$BASE" -o json
+  assert_success
+  [ "$(jq -r 'map(.component)|join(",")' <<<"$output")" = "cube-agent,cube-egress,cube-versions,guest-image,kernel" ]
+  [ "$(jq -r '.[]|select(.component=="guest-image")|.source+" "+.version' <<<"$output")" = "file 1.4.0" ]
+  [ "$(jq -r '.[]|select(.component=="cube-versions")|.source' <<<"$output")" = binary ]
+  [ "$(jq -r '.[]|select(.component=="kernel")|.version' <<<"$output")" = 6.6.30 ]
+}
+
+@test "collect: the vmlinux symlink picks the kernel identity (spec 6.2)" {
+  printf 'bm' >"$TMP/bm"
+  printf 'pvm' >"$TMP/pvm"
+  cube-versions manifest --kernel-version 6.6 --vmlinux "$TMP/bm" --pvm-version 6.6-pvm --vmlinux-pvm "$TMP/pvm" \
+    --out "$BASE/release-manifest.json"
+  ln -s vmlinux-pvm "$BASE/cube-kernel-scf/vmlinux"
+  run cube-versions collect --base "$BASE" -o json
+  [ "$(jq -r '.[]|select(.component=="kernel")|.version+" "+.source' <<<"$output")" = \
+    "6.6-pvm@sha256:$(sha256sum "$TMP/pvm" | cut -d' ' -f1) file" ]
+  ln -sfn vmlinux-bm "$BASE/cube-kernel-scf/vmlinux"
+  run cube-versions collect --base "$BASE" -o json
+  [ "$(jq -r '.[]|select(.component=="kernel")|.version' <<<"$output")" = "6.6@sha256:$(sha256sum "$TMP/bm" | cut -d' ' -f1)" ]
+}
+
+@test "collect: missing sources never fail; -v says why" {
+  run --separate-stderr cube-versions collect --base "$TMP/empty" -o json -v
+  assert_success
+  [ "$(jq -r 'map(.component)|join(",")' <<<"$output")" = "cube-versions" ]
+  [[ "$stderr" == *"release-manifest.json"* ]]
+  echo '{not json' >"$BASE/release-manifest.json"
+  run --separate-stderr cube-versions collect --base "$BASE" -o json
+  assert_success
+  [ "$(jq -r 'map(.component)|join(",")' <<<"$output")" = "cube-egress,cube-versions,guest-image" ]
+}
+
+@test "ingest: collect -o jsonl piped into ingest records the node" {
+  cube-versions collect --base "$BASE" -o jsonl | cube-versions ingest --node n7 -o json >"$TMP/out"
+  [ "$(jq -r .changed "$TMP/out")" = true ]
+  [ "$(rows "WHERE node_id='n7'")" -eq 5 ]
+  [ "$(stat -c %a "$CUBE_STATE")" = 600 ]
+}
+
+@test "ingest: an unchanged report, in any order, skips the write" {
+  cube-versions collect --base "$BASE" -o jsonl >"$TMP/r"
+  cube-versions ingest --node n1 <"$TMP/r" >/dev/null
+  before=$(sqlite3 "$CUBE_STATE" "SELECT group_concat(updated_ms) FROM node_component_version")
+  sleep 0.01
+  tac "$TMP/r" | cube-versions ingest --node n1 -o json >"$TMP/out"
+  [ "$(jq -r .changed "$TMP/out")" = false ]
+  [ "$(sqlite3 "$CUBE_STATE" "SELECT group_concat(updated_ms) FROM node_component_version")" = "$before" ]
+}
+
+@test "ingest: components no longer reported are hard-deleted" {
+  cube-versions collect --base "$BASE" -o jsonl | cube-versions ingest --node n1 >/dev/null
+  cube-versions collect --base "$BASE" -o jsonl | grep -v cube-egress | cube-versions ingest --node n1 -o json >"$TMP/out"
+  [ "$(jq -r .deleted "$TMP/out")" = 1 ]
+  [ "$(rows "WHERE component='cube-egress'")" -eq 0 ]
+  [ "$(rows "WHERE node_id='n1'")" -eq 4 ]
+}
+
+@test "ingest: malformed JSON Lines exit 2, name the line, and write nothing" {
+  printf '{"component":"a","version":"1"}\n\n{"component":"b",\n' >"$TMP/bad"
+  run --separate-stderr cube-versions ingest --node n1 <"$TMP/bad"
+  assert_failure 2
+  [[ "$stderr" == "cube-versions: error: report line 3 is invalid (not valid JSON;"* ]]
+  printf '{"component":"a","version":"1"}\n{"component":"a","version":"2"}\n' >"$TMP/bad"
+  run --separate-stderr cube-versions ingest --node n1 <"$TMP/bad"
+  assert_failure 2
+  [[ "$stderr" == *"line 2"*"appears twice"* ]]
+  printf '{"component":"a","version":7}\n' | { run --separate-stderr cube-versions ingest --node n1; assert_failure 2; }
+  printf '{"component":"a","version":"1","source":"guess"}\n' | { run --separate-stderr cube-versions ingest --node n1; assert_failure 2; }
+  printf '{"version":"1"}\n' | { run --separate-stderr cube-versions ingest --node n1; assert_failure 2; }
+  printf '{"component":"%0200d","version":"1"}\n' 0 | { run --separate-stderr cube-versions ingest --node n1; assert_failure 2; }
+  [ ! -e "$CUBE_STATE" ] || [ "$(rows "")" -eq 0 ]
+}
+
+@test "ingest and collect: path-unsafe node IDs exit 2 and write nothing" {
+  for id in ../x a/b '.' 'a b' "$(printf 'x%.0s' {1..129})" ''; do
+    run --separate-stderr cube-versions ingest --node "$id" <<<'{"component":"a","version":"1"}'
+    assert_failure 2
+    [[ "$stderr" == "cube-versions: error: invalid node ID"* ]]
+    run --separate-stderr cube-versions collect --base "$BASE" --node "$id" --report
+    assert_failure 2
+  done
+  [ ! -e "$CUBE_STATE" ] || [ "$(rows "")" -eq 0 ]
+}
+
+@test "matrix: spec 6.4 shape with skew, declared flags and sorted node lists" {
+  report n2 1.4.0 >/dev/null
+  report n1 1.4.0 >/dev/null
+  report n3 1.3.9 >/dev/null
+  run cube-versions matrix --base "$BASE" -o json
+  assert_success
+  [ "$(jq -r '[keys[]]|join(",")' <<<"$output")" = "components,control_plane,nodes" ]
+  g='.components[]|select(.component=="guest-image")'
+  [ "$(jq -r "$g|.consistent" <<<"$output")" = false ]
+  [ "$(jq -r "$g|.declared_version" <<<"$output")" = 1.4.0 ]
+  [ "$(jq -c "$g|[.versions[]|[.version,.declared,.nodes]]" <<<"$output")" = '[["1.3.9",false,["n3"]],["1.4.0",true,["n1","n2"]]]' ]
+  [ "$(jq -r '.components[]|select(.component=="kernel")|.consistent' <<<"$output")" = true ]
+  [ "$(jq -r '[.nodes[].node_id]|join(",")' <<<"$output")" = n1,n2,n3 ]
+  [ "$(jq -r '.nodes[2].components[]|select(.component=="guest-image")|.declared' <<<"$output")" = false ]
+  [ "$(jq -r '.nodes[0].healthy' <<<"$output")" = null ]
+  [ "$(jq -r '.control_plane.version' <<<"$output")" = "$(cube-versions --version -o json | jq -r .version)" ]
+}
+
+@test "matrix --check: exit 5 naming every skewed component and undeclared version" {
+  report n1 1.4.0 >/dev/null
+  report n2 1.4.0 >/dev/null
+  run --separate-stderr cube-versions matrix --base "$BASE" --check
+  assert_success
+  report n3 1.3.9 >/dev/null
+  run --separate-stderr cube-versions matrix --base "$BASE" --check
+  assert_failure 5
+  [[ "$stderr" == *"guest-image is skewed: 1.3.9 on n3; 1.4.0 on n1,n2"* ]]
+  [[ "$stderr" == *"guest-image 1.3.9 is not declared by the release (declared: 1.4.0), on n3"* ]]
+  [[ "$stderr" == *"cube-versions: error: version check failed (2 problems)" ]]
+  assert_output --partial "guest-image"
+  # --node narrows the check to what involves that node
+  run --separate-stderr cube-versions matrix --base "$BASE" --check --node n1 --component kernel
+  assert_success
+}
+
+@test "matrix: undeclared but consistent still fails --check" {
+  report n1 1.3.9 >/dev/null
+  run --separate-stderr cube-versions matrix --base "$BASE" --check --component guest-image
+  assert_failure 5
+  [[ "$stderr" == *"guest-image 1.3.9 is not declared"* ]]
+  [[ "$stderr" != *"skewed"* ]]
+}
+
+@test "matrix: --component and --node filter; unknown ones exit 3" {
+  report n1 1.4.0 >/dev/null
+  report n2 1.3.9 >/dev/null
+  run cube-versions matrix --base "$BASE" --component guest-image --node n2 -o json
+  assert_success
+  [ "$(jq -r '[.components[].component]|join(",")' <<<"$output")" = guest-image ]
+  [ "$(jq -r '[.nodes[].node_id]|join(",")' <<<"$output")" = n2 ]
+  run --separate-stderr cube-versions matrix --base "$BASE" --node n9
+  assert_failure 3
+  [[ "$stderr" == "cube-versions: error: node 'n9' not found"* ]]
+  run --separate-stderr cube-versions matrix --base "$BASE" --component nothing
+  assert_failure 3
+  run --separate-stderr cube-versions matrix --base "$BASE" --node ../n1
+  assert_failure 2
+}
+
+@test "matrix: long form for tsv and jsonl" {
+  report n1 1.4.0 >/dev/null
+  run cube-versions matrix --base "$BASE" -o tsv
+  assert_success
+  [ "${lines[0]}" = "$(printf 'node_id\thealthy\tcomponent\tversion\tdeclared\tconsistent')" ]
+  [ "${#lines[@]}" -eq 6 ]
+  run cube-versions matrix --base "$BASE" -o jsonl
+  [ "$(jq -s 'length' <<<"$output")" -eq 5 ]
+}
+
+@test "matrix: a malformed named manifest is bad input; a missing default one is not" {
+  report n1 1.4.0 >/dev/null
+  echo '{"release_version": 5}' >"$TMP/bad.json"
+  run --separate-stderr cube-versions matrix --manifest "$TMP/bad.json"
+  assert_failure 2
+  [[ "$stderr" == "cube-versions: error: malformed manifest $TMP/bad.json: release_version (expected a string)"* ]]
+  echo '[1,2]' >"$TMP/bad.json"
+  CUBE_RELEASE_MANIFEST="$TMP/bad.json" run --separate-stderr cube-versions matrix
+  assert_failure 2
+  run cube-versions matrix --base "$TMP/none" -o json
+  assert_success
+  [ "$(jq -r '.components[0].declared_versions|length' <<<"$output")" = 0 ]
+}
+
+@test "matrix: health comes from the node registry through the shared rule" {
+  report n1 1.4.0 >/dev/null
+  report n2 1.4.0 >/dev/null
+  report n3 1.4.0 >/dev/null
+  now=$(($(date +%s%3N)))
+  sqlite3 "$CUBE_STATE" "CREATE TABLE IF NOT EXISTS nodes (id TEXT PRIMARY KEY, heartbeat_ms INTEGER NOT NULL DEFAULT 0, ready INTEGER NOT NULL DEFAULT 0)"
+  sqlite3 "$CUBE_STATE" "INSERT INTO nodes (id, heartbeat_ms, ready) VALUES ('n1', $now, 1), ('n2', $((now - 60000)), 1), ('n4', $now, 0)"
+  run cube-versions matrix --base "$BASE" -o json
+  [ "$(jq -c '[.nodes[]|[.node_id,.healthy,.health_reason]]' <<<"$output")" = \
+    '[["n1",true,""],["n2",false,"HeartbeatExpired"],["n3",null,"NotRegistered"],["n4",false,"ReportedNotReady"]]' ]
+}
+
+@test "ingest: 32 processes reporting at once lose nothing" {
+  cube-versions collect --base "$BASE" -o jsonl >"$TMP/r"
+  pids=()
+  for i in $(seq 1 32); do
+    cube-versions ingest --node "node$i" <"$TMP/r" >"$TMP/out.$i" 2>"$TMP/err.$i" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  cat "$TMP"/err.* >"$TMP/errs"
+  [ ! -s "$TMP/errs" ] || { cat "$TMP/errs"; false; }
+  [ "$(rows "")" -eq 160 ]
+  [ "$(sqlite3 "$CUBE_STATE" "SELECT count(DISTINCT node_id) FROM node_component_version")" -eq 32 ]
+  [ "$(sqlite3 "$CUBE_STATE" "PRAGMA journal_mode")" = wal ]
+}
+
+@test "config: effective settings with their source" {
+  printf '[versions]\nbase = "/srv/base"\nbogus = 1\n' >"$CUBE_CONFIG"
+  run --separate-stderr cube-versions config -o json
+  assert_success
+  [ "$(jq -r '.[]|select(.key=="versions.base")|.value+" "+.source' <<<"$output")" = "/srv/base config" ]
+  [ "$(jq -r '.[]|select(.key=="versions.report_interval")|.value+" "+.source' <<<"$output")" = "10s default" ]
+  [ "$(grep -c "unknown key 'versions.bogus'" <<<"$stderr")" -eq 1 ]
+  run --separate-stderr cube-versions collect --base "$BASE" --node flagged -o json
+  [ "$(grep -c bogus <<<"$stderr")" -eq 1 ]
+  printf '[versions]\nbase = 5\n' >"$CUBE_CONFIG"
+  run --separate-stderr cube-versions config
+  assert_failure 2
+  [[ "$stderr" == *"[versions] base has the wrong type"* ]]
+}
+
+@test "collect --report --jitter waits and still reports" {
+  run cube-versions collect --base "$BASE" --node j1 --report --jitter --interval 50ms -o json
+  assert_success
+  [ "$(jq -r .changed <<<"$output")" = true ]
+  run --separate-stderr cube-versions collect --report --jitter --interval 10
+  assert_failure 2
+  [[ "$stderr" == *"invalid versions.report_interval '10'"* ]]
+}
+
+@test "systemd units: the collect timer runs collect --report every 10s" {
+  grep -q '^ExecStart=.*cube-versions collect --report' "$CUBE_ROOT/scripts/systemd/cube-versions-collect.service"
+  grep -q '^OnUnitActiveSec=10s' "$CUBE_ROOT/scripts/systemd/cube-versions-collect.timer"
+  if command -v systemd-analyze >/dev/null; then
+    systemd-analyze verify --man=no "$CUBE_ROOT"/scripts/systemd/cube-versions-collect.{service,timer} 2>&1 | grep -v 'not executable\|No such file' || true
+  fi
+}

@@ -1,0 +1,48 @@
+#include "component.hpp"
+
+#include "sha256.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace cube::versions {
+namespace {
+
+std::string check_field(std::string_view name, std::string_view value, size_t limit) {
+  if (value.size() > limit) return fmt::format("{} is {} bytes, the limit is {}", name, value.size(), limit);
+  for (unsigned char c : value)
+    if (c < 0x20 || c == 0x7f) return fmt::format("{} contains a control character", name);
+  return {};
+}
+
+}  // namespace
+
+std::string invalid_reason(const Component& c) {
+  if (c.component.empty()) return "component is empty";
+  for (auto [name, value, limit] : {std::tuple{"component", std::string_view(c.component), k_max_component},
+                                    std::tuple{"version", std::string_view(c.version), k_max_version},
+                                    std::tuple{"commit", std::string_view(c.commit), k_max_commit},
+                                    std::tuple{"build_time", std::string_view(c.build_time), k_max_build_time}}) {
+    if (std::string why = check_field(name, value, limit); !why.empty()) return why;
+  }
+  if (c.source != "binary" && c.source != "manifest" && c.source != "file" && !c.source.empty())
+    return fmt::format("source '{}' is not binary, manifest or file", c.source);
+  return {};
+}
+
+std::string report_hash(const std::vector<Component>& rows) {
+  std::vector<std::string> lines;
+  lines.reserve(rows.size());
+  for (const auto& r : rows)
+    lines.push_back(fmt::format("{}|{}|{}|{}|{}", r.component, r.version, r.commit, r.build_time, r.source));
+  std::sort(lines.begin(), lines.end());
+  Sha256 h;
+  for (const auto& l : lines) {
+    h.update(l);
+    h.update("\n");
+  }
+  return h.hex();
+}
+
+}  // namespace cube::versions

@@ -1,0 +1,169 @@
+#include "matrix.hpp"
+
+#include "error.hpp"
+#include "health.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace cube::versions {
+namespace {
+
+bool declarable(const std::string& v) { return !v.empty() && v != "unknown"; }
+
+void declare(Declared& d, const std::string& component, const std::string& version, bool replace) {
+  if (!declarable(version)) return;
+  auto& set = d[component];
+  if (replace) set.clear();
+  if (std::find(set.begin(), set.end(), version) == set.end()) set.push_back(version);
+  std::sort(set.begin(), set.end());
+}
+
+// The node list in ID order, built before the version rows are read so that those rows can be
+// matched to nodes by a forward walk instead of a hash lookup or a sort afterwards. Every ingest
+// records its node in node_version_report, so that small table is the list; `complete` reads the
+// list from the rows themselves instead (slower), for a file whose rows were written otherwise.
+std::vector<NodeView> node_list(state::Db& db, bool complete) {
+  std::vector<NodeView> nodes;
+  auto ids = db.prepare(complete ? "SELECT DISTINCT node_id FROM node_component_version ORDER BY node_id"
+                                 : "SELECT node_id FROM node_version_report ORDER BY node_id");
+  while (ids.step()) nodes.push_back({std::string(ids.text(0)), Health::unknown, "", {}});
+  return nodes;
+}
+
+// Rows arrive ordered by component, version, node ID: within one version group the node IDs only
+// grow, so a cursor over the sorted node list finds each in amortised constant time. Returns false
+// when a row names a node the list lacks.
+bool load_rows(state::Db& db, const Declared& declared, const MatrixQuery& q, Matrix& m) {
+  auto rows = db.prepare(
+      "SELECT component, version, node_id FROM node_component_version"
+      " WHERE (?1 = '' OR component = ?1) ORDER BY component, version, node_id");
+  rows.bind(1, q.component);
+  uint32_t cursor = 0;
+  while (rows.step()) {
+    std::string_view comp = rows.text(0), ver = rows.text(1), node_id = rows.text(2);
+    if (m.components.empty() || m.components.back().name != comp) {
+      ComponentView c;
+      c.name = comp;
+      if (auto it = declared.find(c.name); it != declared.end()) c.declared = it->second;
+      m.components.push_back(std::move(c));
+    }
+    ComponentView& c = m.components.back();
+    if (c.versions.empty() || c.versions.back().version != ver) {
+      VersionGroup g;
+      g.version = ver;
+      g.declared = std::find(c.declared.begin(), c.declared.end(), g.version) != c.declared.end();
+      c.versions.push_back(std::move(g));
+      cursor = 0;
+    }
+    while (cursor < m.nodes.size() && m.nodes[cursor].id < node_id) ++cursor;
+    if (cursor == m.nodes.size() || m.nodes[cursor].id != node_id) return false;
+    c.versions.back().nodes.push_back(cursor);
+    m.nodes[cursor].cells.push_back(
+        {static_cast<uint32_t>(m.components.size() - 1), static_cast<uint32_t>(c.versions.size() - 1)});
+  }
+  return true;
+}
+
+// Health for every registered node; registered nodes without versions join the list.
+void load_registry(state::Db& db, const MatrixQuery& q, Matrix& m) {
+  m.registry = db.table_exists("nodes");
+  if (!m.registry) return;
+  for (auto& n : m.nodes) n.reason = "NotRegistered";
+  auto reg = db.prepare("SELECT id, heartbeat_ms, ready FROM nodes ORDER BY id");
+  std::vector<NodeView> extra;
+  size_t cursor = 0;
+  while (reg.step()) {
+    std::string_view id = reg.text(0);
+    while (cursor < m.nodes.size() && m.nodes[cursor].id < id) ++cursor;
+    bool known = cursor < m.nodes.size() && m.nodes[cursor].id == id;
+    NodeView& n = known ? m.nodes[cursor] : extra.emplace_back(NodeView{std::string(id), Health::unknown, "", {}});
+    health::Status s = health::evaluate(reg.integer(1), reg.integer(2) != 0, q.now_ms, q.heartbeat_timeout_ms);
+    n.health = s.healthy ? Health::healthy : Health::unhealthy;
+    n.reason = health::reason_name(s.reason);
+  }
+  if (extra.empty()) return;
+  // Cells point at components, not nodes, so the merged list needs no renumbering of cells; the
+  // version groups' node indices do.
+  std::vector<NodeView> merged;
+  merged.reserve(m.nodes.size() + extra.size());
+  std::vector<uint32_t> rank(m.nodes.size());
+  size_t a = 0, b = 0;
+  while (a < m.nodes.size() || b < extra.size()) {
+    bool take_a = b == extra.size() || (a < m.nodes.size() && m.nodes[a].id < extra[b].id);
+    if (take_a) rank[a] = static_cast<uint32_t>(merged.size());
+    merged.push_back(std::move(take_a ? m.nodes[a++] : extra[b++]));
+  }
+  m.nodes = std::move(merged);
+  for (auto& c : m.components)
+    for (auto& g : c.versions)
+      for (auto& n : g.nodes) n = rank[n];
+}
+
+}  // namespace
+
+Declared declared_versions(const Manifest& m) {
+  Declared d;
+  for (const auto& [name, c] : m.components) declare(d, name, c.version, false);
+  declare(d, "guest-image", m.guest_image.version, true);
+  declare(d, "cube-agent", m.guest_image.agent_version, true);
+  declare(d, "kernel", kernel_identity(m.kernel.version, m.kernel.vmlinux_digest_sha256), true);
+  if (!m.kernel.vmlinux_pvm_digest_sha256.empty())
+    declare(d, "kernel", kernel_identity(m.kernel.pvm_version, m.kernel.vmlinux_pvm_digest_sha256), false);
+  return d;
+}
+
+Matrix load_matrix(state::Db& db, const Declared& declared, const MatrixQuery& q) {
+  Matrix m;
+  // One read transaction, so the node list and the rows come from the same snapshot.
+  db.exec("BEGIN");
+  m.nodes = node_list(db, false);
+  if (!load_rows(db, declared, q, m)) {
+    m = Matrix{};
+    m.nodes = node_list(db, true);
+    load_rows(db, declared, q, m);
+  }
+  if (!q.component.empty() && m.components.empty())
+    throw Error(Exit::not_found, fmt::format("component '{}' not found", q.component), "no node reports it");
+  load_registry(db, q, m);
+  db.exec("COMMIT");
+  for (uint32_t i = 0; i < m.nodes.size(); ++i)
+    if (q.node.empty() || m.nodes[i].id == q.node) m.shown_nodes.push_back(i);
+  if (!q.node.empty() && m.shown_nodes.empty())
+    throw Error(Exit::not_found, fmt::format("node '{}' not found", q.node),
+                "it has reported no versions and is not in the node registry");
+  return m;
+}
+
+std::vector<std::string> problems(const Matrix& m) {
+  std::vector<std::string> out;
+  std::vector<bool> shown(m.nodes.size(), false);
+  for (uint32_t i : m.shown_nodes) shown[i] = true;
+  auto names = [&](const VersionGroup& g) {
+    std::vector<std::string_view> ids;
+    for (uint32_t n : g.nodes) ids.push_back(m.nodes[n].id);
+    if (ids.size() > 5) return fmt::format("{} and {} more", fmt::join(ids.begin(), ids.begin() + 5, ","), ids.size() - 5);
+    return fmt::format("{}", fmt::join(ids, ","));
+  };
+  for (const auto& c : m.components) {
+    bool involved = false;
+    for (const auto& g : c.versions)
+      for (uint32_t n : g.nodes) involved = involved || shown[n];
+    if (!involved) continue;
+    if (!c.consistent()) {
+      std::vector<std::string> parts;
+      for (const auto& g : c.versions) parts.push_back(fmt::format("{} on {}", g.version, names(g)));
+      out.push_back(fmt::format("{} is skewed: {}", c.name, fmt::join(parts, "; ")));
+    }
+    if (c.declared.empty()) continue;
+    for (const auto& g : c.versions) {
+      if (g.declared || std::none_of(g.nodes.begin(), g.nodes.end(), [&](uint32_t n) { return shown[n]; })) continue;
+      out.push_back(fmt::format("{} {} is not declared by the release (declared: {}), on {}", c.name,
+                                g.version.empty() ? "\"\"" : g.version, fmt::join(c.declared, ", "), names(g)));
+    }
+  }
+  return out;
+}
+
+}  // namespace cube::versions

@@ -1,0 +1,67 @@
+// The cluster version matrix (spec §6.4): per component the declared version(s) and every reported
+// version with its nodes; per node its components and whether each version is declared.
+#pragma once
+
+#include "manifest.hpp"
+#include "state.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cube::versions {
+
+// component → its accepted versions (sorted, never "" or "unknown").
+using Declared = std::map<std::string, std::vector<std::string>>;
+Declared declared_versions(const Manifest& m);
+
+struct VersionGroup {
+  std::string version;
+  std::vector<uint32_t> nodes;  // indices into Matrix::nodes, in node-ID order
+  bool declared = false;
+};
+
+struct ComponentView {
+  std::string name;
+  std::vector<std::string> declared;  // empty: the release says nothing about it
+  std::vector<VersionGroup> versions;  // sorted by version string
+  bool consistent() const { return versions.size() <= 1; }
+};
+
+enum class Health { healthy, unhealthy, unknown };
+
+struct Cell {
+  uint32_t component;  // index into Matrix::components
+  uint32_t group;      // index into that component's versions
+};
+
+struct NodeView {
+  std::string id;
+  Health health = Health::unknown;
+  std::string reason;       // HeartbeatExpired, ReportedNotReady, NotRegistered, or ""
+  std::vector<Cell> cells;  // in component order
+};
+
+struct Matrix {
+  std::vector<ComponentView> components;  // sorted by name
+  std::vector<NodeView> nodes;            // sorted by ID
+  std::vector<uint32_t> shown_nodes;      // the nodes the --node filter keeps, in order
+  bool registry = false;                  // a node registry (cube-sched) exists in the file
+};
+
+struct MatrixQuery {
+  std::string component;  // only this component, when set
+  std::string node;       // only this node in the node view (and --check), when set
+  int64_t now_ms = 0;
+  int64_t heartbeat_timeout_ms = 0;
+};
+
+// Reads the matrix; throws Error(not_found) when a named component or node has no rows.
+Matrix load_matrix(state::Db& db, const Declared& declared, const MatrixQuery& q);
+
+// What --check reports: every skewed component and every undeclared version, one line each, for
+// the shown nodes.
+std::vector<std::string> problems(const Matrix& m);
+
+}  // namespace cube::versions

@@ -1,0 +1,99 @@
+#include "report.hpp"
+
+#include "error.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+namespace cube::versions {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void bad_line(size_t line, std::string why) {
+  throw Error(Exit::usage, fmt::format("report line {} is invalid", line), std::move(why),
+              "each line must be a JSON object like cube-versions collect -o jsonl writes");
+}
+
+std::string member(const json& obj, const char* key, size_t line, bool required) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    if (required) bad_line(line, fmt::format("'{}' is missing", key));
+    return {};
+  }
+  if (!it->is_string()) bad_line(line, fmt::format("'{}' must be a string", key));
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+std::vector<Component> parse_report(std::string_view jsonl) {
+  std::vector<Component> rows;
+  std::set<std::string> seen;
+  size_t line_no = 0;
+  while (!jsonl.empty()) {
+    size_t nl = jsonl.find('\n');
+    std::string_view line = jsonl.substr(0, nl);
+    jsonl = nl == std::string_view::npos ? std::string_view{} : jsonl.substr(nl + 1);
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    json obj = json::parse(line, nullptr, false);
+    if (obj.is_discarded()) bad_line(line_no, "not valid JSON");
+    if (!obj.is_object()) bad_line(line_no, "expected a JSON object");
+    Component c{member(obj, "component", line_no, true), member(obj, "version", line_no, true),
+                member(obj, "commit", line_no, false), member(obj, "build_time", line_no, false),
+                member(obj, "source", line_no, false)};
+    if (std::string why = invalid_reason(c); !why.empty()) bad_line(line_no, why);
+    if (!seen.insert(c.component).second) bad_line(line_no, fmt::format("component '{}' appears twice", c.component));
+    if (rows.size() >= k_max_components_per_node)
+      bad_line(line_no, fmt::format("more than {} components", k_max_components_per_node));
+    rows.push_back(std::move(c));
+  }
+  return rows;
+}
+
+IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector<Component>& rows, int64_t now_ms) {
+  IngestResult result{node_id, rows.size(), false, 0, 0};
+  if (rows.empty()) return result;
+  std::string hash = report_hash(rows);
+  state::Transaction tx(db);
+  auto last = db.prepare("SELECT report_hash FROM node_version_report WHERE node_id = ?1");
+  last.bind(1, node_id);
+  if (last.step() && last.text(0) == hash) return result;  // unchanged: the transaction rolls back, nothing written
+  auto upsert = db.prepare(
+      "INSERT INTO node_component_version"
+      " (node_id, component, version, \"commit\", build_time, source, reported_ms, created_ms, updated_ms)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?7)"
+      " ON CONFLICT (node_id, component) DO UPDATE SET version = excluded.version, \"commit\" = excluded.\"commit\","
+      " build_time = excluded.build_time, source = excluded.source, reported_ms = excluded.reported_ms,"
+      " updated_ms = excluded.updated_ms");
+  for (const Component& c : rows) {
+    upsert.bind_all(node_id, c.component, c.version, c.commit, c.build_time, c.source, now_ms);
+    upsert.run();
+  }
+  result.upserted = static_cast<int>(rows.size());
+  // Whatever this report did not name is gone from the node: delete it (no soft delete, §6.3).
+  db.exec("CREATE TEMP TABLE IF NOT EXISTS reported (component TEXT PRIMARY KEY); DELETE FROM temp.reported");
+  auto keep = db.prepare("INSERT INTO temp.reported (component) VALUES (?1)");
+  for (const Component& c : rows) {
+    keep.bind(1, c.component);
+    keep.run();
+  }
+  auto gone = db.prepare(
+      "DELETE FROM node_component_version WHERE node_id = ?1 AND component NOT IN (SELECT component FROM temp.reported)");
+  gone.bind(1, node_id);
+  gone.run();
+  result.deleted = db.changes();
+  auto remember = db.prepare(
+      "INSERT INTO node_version_report (node_id, report_hash, reported_ms) VALUES (?1, ?2, ?3)"
+      " ON CONFLICT (node_id) DO UPDATE SET report_hash = excluded.report_hash, reported_ms = excluded.reported_ms");
+  remember.bind_all(node_id, hash, now_ms);
+  remember.run();
+  tx.commit();
+  result.changed = true;
+  return result;
+}
+
+}  // namespace cube::versions

@@ -1,0 +1,30 @@
+// Persisting a node's report (spec §6.3): one transaction per node that upserts on
+// (node, component), hard-deletes what the node no longer reports, and skips the write entirely
+// when the report's order-independent hash is unchanged.
+#pragma once
+
+#include "component.hpp"
+#include "state.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cube::versions {
+
+// Parses JSON Lines, one component object a line (blank lines skipped). Throws Error(usage) naming
+// the line number and the field; a component named twice is an error too.
+std::vector<Component> parse_report(std::string_view jsonl);
+
+struct IngestResult {
+  std::string node_id;
+  size_t components = 0;
+  bool changed = false;  // false: same hash as the last report, nothing written
+  int upserted = 0;
+  int deleted = 0;
+};
+
+// Records `rows` as node `node_id`'s components. An empty report is ignored (changed = false).
+IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector<Component>& rows, int64_t now_ms);
+
+}  // namespace cube::versions
