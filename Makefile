@@ -181,7 +181,7 @@ install: all
 	done
 	install -m 0644 scripts/systemd/*.service scripts/systemd/*.timer $(DESTDIR)$(PREFIX)/lib/systemd/system/
 
-FMT_FILES = $(shell git ls-files '*.cpp' '*.hpp' '*.h' '*.c' 2>/dev/null)
+FMT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' '*.h' '*.c' 2>/dev/null)
 fmt:
 	$(Q)clang-format -i $(FMT_FILES)
 fmt-check:

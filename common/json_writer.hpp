@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cube::json {
@@ -45,6 +46,9 @@ class Writer {
   }
 
   const std::string& str() const { return m_out; }
+  // Hands out what is written so far and empties the buffer, keeping the nesting: lets a large
+  // document stream out in pieces instead of being held whole.
+  std::string drain() { return std::exchange(m_out, {}); }
   std::string take() { return std::move(m_out); }
   void clear();
 

@@ -72,10 +72,10 @@ TEST(VersionsManifest, DeclaredVersionsFollowSpec64) {
 }
 
 TEST(VersionsManifest, BadShapesAreUsageErrors) {
-  for (const char* bad : {"", "[]", "{}", R"({"release_version":""})", R"({"release_version":1})",
-                          R"({"release_version":"1","components":[]})",
-                          R"({"release_version":"1","components":{"a":{"version":5}}})",
-                          R"({"release_version":"1","kernel":"6.6"})"}) {
+  for (const char* bad :
+       {"", "[]", "{}", R"({"release_version":""})", R"({"release_version":1})",
+        R"({"release_version":"1","components":[]})", R"({"release_version":"1","components":{"a":{"version":5}}})",
+        R"({"release_version":"1","kernel":"6.6"})"}) {
     try {
       parse_manifest(bad, "m.json");
       ADD_FAILURE() << "accepted " << bad;

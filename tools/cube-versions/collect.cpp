@@ -37,7 +37,7 @@ std::optional<std::string> first_line(const std::string& path, std::vector<std::
 }
 
 bool is_executable_file(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
 }
 
@@ -78,8 +78,7 @@ void add_manifest_components(const CollectInputs& in, const Manifest& m, std::ma
     if (!fs::exists(in.base + "/" + name) && !fs::exists(in.base + "/bin/" + name)) continue;
     add(out, {name, c.version, c.commit, c.build_time, "manifest"});
   }
-  if (!m.guest_image.agent_version.empty())
-    add(out, {"cube-agent", m.guest_image.agent_version, "", "", "manifest"});
+  if (!m.guest_image.agent_version.empty()) add(out, {"cube-agent", m.guest_image.agent_version, "", "", "manifest"});
 }
 
 // The kernel: a vmlinux symlink to vmlinux-pvm or vmlinux-bm picks the identity (source file);
@@ -118,8 +117,10 @@ Collected collect(const CollectInputs& in) {
   }
   if (manifest) add_manifest_components(in, *manifest, found);
   add_kernel(in, manifest ? &*manifest : nullptr, found);
-  if (auto v = first_line(in.base + "/cube-image/version", result.notes)) add(found, {"guest-image", *v, "", "", "file"});
-  if (auto v = first_line(in.base + "/cube-egress/version", result.notes)) add(found, {"cube-egress", *v, "", "", "file"});
+  if (auto v = first_line(in.base + "/cube-image/version", result.notes))
+    add(found, {"guest-image", *v, "", "", "file"});
+  if (auto v = first_line(in.base + "/cube-egress/version", result.notes))
+    add(found, {"cube-egress", *v, "", "", "file"});
   for (auto& [name, c] : found) {
     if (std::string why = invalid_reason(c); !why.empty()) {
       result.notes.push_back(fmt::format("{} left out: {}", name, why));

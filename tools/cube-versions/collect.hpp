@@ -14,10 +14,10 @@
 namespace cube::versions {
 
 struct CollectInputs {
-  std::string base;           // install base, /usr/local/services/cubetoolbox
-  std::string bin_dir;        // where this node's cube tools are
-  ManifestPath manifest;      // the release manifest, if any
-  std::string self_name;      // the running tool, reported from its own stamp
+  std::string base;       // install base, /usr/local/services/cubetoolbox
+  std::string bin_dir;    // where this node's cube tools are
+  ManifestPath manifest;  // the release manifest, if any
+  std::string self_name;  // the running tool, reported from its own stamp
 };
 
 struct Collected {

@@ -60,8 +60,10 @@ Settings Commands::settings() {
 void Commands::manifest() {
   if (manifest_inputs.bin_dir.empty()) manifest_inputs.bin_dir = executable_dir();
   std::string text = render_manifest(build_manifest(manifest_inputs));
-  if (out == "-") output::write(text);
-  else fs::atomic_write(out, text, 0644);
+  if (out == "-")
+    output::write(text);
+  else
+    fs::atomic_write(out, text, 0644);
 }
 
 void Commands::collect() {
@@ -90,7 +92,7 @@ void Commands::matrix() {
   state::Db db = m_tool.open_state(state::Access::read);
   Matrix m = load_matrix(db, declared, {component, node, time::now_ms(), s.heartbeat_timeout_ms});
   switch (m_tool.format()) {
-    case output::Format::json: output::write(matrix_json(m, version::current())); break;
+    case output::Format::json: matrix_json(m, version::current(), output::write); break;
     case output::Format::jsonl:
     case output::Format::tsv: output::print(long_table(m), m_tool.format()); break;
     case output::Format::table:

@@ -9,8 +9,8 @@
 
 #include <dirent.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -62,7 +62,7 @@ std::vector<std::string> cube_binaries(const std::string& dir) {
   if (!d) throw sys_error(errno, fmt::format("cannot read binary directory {}", dir), Exit::usage);
   while (dirent* e = ::readdir(d.get())) {
     std::string name = e->d_name;
-    struct stat st{};
+    struct stat st {};
     if (!name.starts_with("cube-") || ::stat((dir + "/" + name).c_str(), &st) != 0) continue;
     if (S_ISREG(st.st_mode) && (st.st_mode & 0111)) out.push_back(name);
   }
@@ -112,7 +112,9 @@ Manifest parse_manifest(std::string_view data, const std::string& where) {
   return m;
 }
 
-Manifest read_manifest(const std::string& path) { return parse_manifest(fs::read_file(path, k_max_manifest_bytes), path); }
+Manifest read_manifest(const std::string& path) {
+  return parse_manifest(fs::read_file(path, k_max_manifest_bytes), path);
+}
 
 std::string render_manifest(const Manifest& m) {
   cube::json::Writer w(2);

@@ -28,7 +28,7 @@ std::vector<NodeView> node_list(state::Db& db, bool complete) {
   std::vector<NodeView> nodes;
   auto ids = db.prepare(complete ? "SELECT DISTINCT node_id FROM node_component_version ORDER BY node_id"
                                  : "SELECT node_id FROM node_version_report ORDER BY node_id");
-  while (ids.step()) nodes.push_back({std::string(ids.text(0)), Health::unknown, "", {}});
+  while (ids.step()) nodes.push_back({std::string(ids.text(0)), Health::unknown, ""});
   return nodes;
 }
 
@@ -47,6 +47,7 @@ bool load_rows(state::Db& db, const Declared& declared, const MatrixQuery& q, Ma
       ComponentView c;
       c.name = comp;
       if (auto it = declared.find(c.name); it != declared.end()) c.declared = it->second;
+      c.group_of.assign(m.nodes.size(), k_no_group);
       m.components.push_back(std::move(c));
     }
     ComponentView& c = m.components.back();
@@ -60,8 +61,7 @@ bool load_rows(state::Db& db, const Declared& declared, const MatrixQuery& q, Ma
     while (cursor < m.nodes.size() && m.nodes[cursor].id < node_id) ++cursor;
     if (cursor == m.nodes.size() || m.nodes[cursor].id != node_id) return false;
     c.versions.back().nodes.push_back(cursor);
-    m.nodes[cursor].cells.push_back(
-        {static_cast<uint32_t>(m.components.size() - 1), static_cast<uint32_t>(c.versions.size() - 1)});
+    c.group_of[cursor] = static_cast<uint32_t>(c.versions.size() - 1);
   }
   return true;
 }
@@ -78,14 +78,13 @@ void load_registry(state::Db& db, const MatrixQuery& q, Matrix& m) {
     std::string_view id = reg.text(0);
     while (cursor < m.nodes.size() && m.nodes[cursor].id < id) ++cursor;
     bool known = cursor < m.nodes.size() && m.nodes[cursor].id == id;
-    NodeView& n = known ? m.nodes[cursor] : extra.emplace_back(NodeView{std::string(id), Health::unknown, "", {}});
+    NodeView& n = known ? m.nodes[cursor] : extra.emplace_back(NodeView{std::string(id), Health::unknown, ""});
     health::Status s = health::evaluate(reg.integer(1), reg.integer(2) != 0, q.now_ms, q.heartbeat_timeout_ms);
     n.health = s.healthy ? Health::healthy : Health::unhealthy;
     n.reason = health::reason_name(s.reason);
   }
   if (extra.empty()) return;
-  // Cells point at components, not nodes, so the merged list needs no renumbering of cells; the
-  // version groups' node indices do.
+  // Merge the two ID-ordered lists, then renumber every node index the components hold.
   std::vector<NodeView> merged;
   merged.reserve(m.nodes.size() + extra.size());
   std::vector<uint32_t> rank(m.nodes.size());
@@ -95,10 +94,14 @@ void load_registry(state::Db& db, const MatrixQuery& q, Matrix& m) {
     if (take_a) rank[a] = static_cast<uint32_t>(merged.size());
     merged.push_back(std::move(take_a ? m.nodes[a++] : extra[b++]));
   }
-  m.nodes = std::move(merged);
-  for (auto& c : m.components)
+  for (auto& c : m.components) {
+    std::vector<uint32_t> group_of(merged.size(), k_no_group);
+    for (size_t i = 0; i < c.group_of.size(); ++i) group_of[rank[i]] = c.group_of[i];
+    c.group_of = std::move(group_of);
     for (auto& g : c.versions)
       for (auto& n : g.nodes) n = rank[n];
+  }
+  m.nodes = std::move(merged);
 }
 
 }  // namespace
@@ -143,7 +146,8 @@ std::vector<std::string> problems(const Matrix& m) {
   auto names = [&](const VersionGroup& g) {
     std::vector<std::string_view> ids;
     for (uint32_t n : g.nodes) ids.push_back(m.nodes[n].id);
-    if (ids.size() > 5) return fmt::format("{} and {} more", fmt::join(ids.begin(), ids.begin() + 5, ","), ids.size() - 5);
+    if (ids.size() > 5)
+      return fmt::format("{} and {} more", fmt::join(ids.begin(), ids.begin() + 5, ","), ids.size() - 5);
     return fmt::format("{}", fmt::join(ids, ","));
   };
   for (const auto& c : m.components) {

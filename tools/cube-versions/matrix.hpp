@@ -22,25 +22,24 @@ struct VersionGroup {
   bool declared = false;
 };
 
+inline constexpr uint32_t k_no_group = UINT32_MAX;
+
 struct ComponentView {
   std::string name;
-  std::vector<std::string> declared;  // empty: the release says nothing about it
+  std::vector<std::string> declared;   // empty: the release says nothing about it
   std::vector<VersionGroup> versions;  // sorted by version string
+  // Per node index: which of `versions` it runs, or k_no_group. One flat array per component
+  // instead of a list per node: a 10,000-node matrix then costs a handful of allocations.
+  std::vector<uint32_t> group_of;
   bool consistent() const { return versions.size() <= 1; }
 };
 
 enum class Health { healthy, unhealthy, unknown };
 
-struct Cell {
-  uint32_t component;  // index into Matrix::components
-  uint32_t group;      // index into that component's versions
-};
-
 struct NodeView {
   std::string id;
   Health health = Health::unknown;
-  std::string reason;       // HeartbeatExpired, ReportedNotReady, NotRegistered, or ""
-  std::vector<Cell> cells;  // in component order
+  std::string reason;  // HeartbeatExpired, ReportedNotReady, NotRegistered, or ""
 };
 
 struct Matrix {

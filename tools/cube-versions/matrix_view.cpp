@@ -11,8 +11,10 @@ namespace {
 
 void health_fields(json::Writer& w, const NodeView& n) {
   w.key("healthy");
-  if (n.health == Health::unknown) w.null();
-  else w.value(n.health == Health::healthy);
+  if (n.health == Health::unknown)
+    w.null();
+  else
+    w.value(n.health == Health::healthy);
   w.field("health_reason", n.reason);
 }
 
@@ -46,7 +48,8 @@ std::string short_version(const std::string& v) {
   return v.substr(0, at + 7 + 12);
 }
 
-std::string matrix_json(const Matrix& m, const version::Stamp& cp) {
+void matrix_json(const Matrix& m, const version::Stamp& cp, const std::function<void(std::string_view)>& sink) {
+  constexpr size_t k_piece = 64 * 1024;
   // Node IDs, component names and versions repeat across the document: quote each once.
   auto quoted = [](std::string_view s) {
     std::string q;
@@ -65,7 +68,8 @@ std::string matrix_json(const Matrix& m, const version::Stamp& cp) {
     auto& cs = cells.emplace_back();
     for (const auto& g : c.versions) {
       vs.push_back(quoted(g.version));
-      cs.push_back(fmt::format(R"({{"component":{},"version":{},"declared":{}}})", names.back(), vs.back(), g.declared));
+      cs.push_back(
+          fmt::format(R"({{"component":{},"version":{},"declared":{}}})", names.back(), vs.back(), g.declared));
     }
   }
   json::Writer w;
@@ -116,13 +120,15 @@ std::string matrix_json(const Matrix& m, const version::Stamp& cp) {
     health_fields(w, n);
     w.key("components");
     w.begin_array();
-    for (const Cell& cell : n.cells) w.raw(cells[cell.component][cell.group]);
+    for (size_t ci = 0; ci < m.components.size(); ++ci)
+      if (uint32_t g = m.components[ci].group_of[i]; g != k_no_group) w.raw(cells[ci][g]);
     w.end_array();
     w.end_object();
+    if (w.str().size() >= k_piece) sink(w.drain());
   }
   w.end_array();
   w.end_object();
-  return w.take() + "\n";
+  sink(w.drain() + "\n");
 }
 
 output::Table components_table(const Matrix& m) {
@@ -154,13 +160,15 @@ output::Table node_grid(const Matrix& m) {
     std::vector<output::Cell> row(m.components.size() + 2, output::Cell("-", output::Style::dim));
     row[0] = n.id;
     row[1] = output::Cell(health_text(n.health), health_style(n.health));
-    for (const Cell& cell : n.cells) {
-      const ComponentView& c = m.components[cell.component];
-      const VersionGroup& g = c.versions[cell.group];
+    for (size_t ci = 0; ci < m.components.size(); ++ci) {
+      const ComponentView& c = m.components[ci];
+      uint32_t gi = c.group_of[i];
+      if (gi == k_no_group) continue;
+      const VersionGroup& g = c.versions[gi];
       output::Style style = (!c.declared.empty() && !g.declared) ? output::Style::bad
-                            : cell.group != usual[cell.component] ? output::Style::warn
-                                                                  : output::Style::plain;
-      row[cell.component + 2] = output::Cell(short_version(g.version), style);
+                            : gi != usual[ci]                    ? output::Style::warn
+                                                                 : output::Style::plain;
+      row[ci + 2] = output::Cell(short_version(g.version), style);
     }
     t.add(std::move(row));
   }
@@ -176,9 +184,9 @@ output::Table long_table(const Matrix& m) {
                    {"consistent", "CONSISTENT"}});
   for (uint32_t i : m.shown_nodes) {
     const NodeView& n = m.nodes[i];
-    for (const Cell& cell : n.cells) {
-      const ComponentView& c = m.components[cell.component];
-      const VersionGroup& g = c.versions[cell.group];
+    for (const ComponentView& c : m.components) {
+      if (c.group_of[i] == k_no_group) continue;
+      const VersionGroup& g = c.versions[c.group_of[i]];
       t.add({n.id, healthy_cell(n.health), c.name, g.version, g.declared, c.consistent()});
     }
   }

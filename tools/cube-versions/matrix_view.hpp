@@ -7,11 +7,15 @@
 #include "output.hpp"
 #include "version.hpp"
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace cube::versions {
 
-std::string matrix_json(const Matrix& m, const version::Stamp& control_plane);
+// Writes the JSON document to `sink` in pieces of about 64 KiB, the last ending in a newline.
+void matrix_json(const Matrix& m, const version::Stamp& control_plane,
+                 const std::function<void(std::string_view)>& sink);
 output::Table components_table(const Matrix& m);
 output::Table node_grid(const Matrix& m);
 output::Table long_table(const Matrix& m);

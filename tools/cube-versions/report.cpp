@@ -82,7 +82,8 @@ IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector
     keep.run();
   }
   auto gone = db.prepare(
-      "DELETE FROM node_component_version WHERE node_id = ?1 AND component NOT IN (SELECT component FROM temp.reported)");
+      "DELETE FROM node_component_version WHERE node_id = ?1 AND component NOT IN (SELECT component FROM "
+      "temp.reported)");
   gone.bind(1, node_id);
   gone.run();
   result.deleted = db.changes();
