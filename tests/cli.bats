@@ -144,3 +144,69 @@ tools() { sed -n 's/^TOOLS := //p' "$CUBE_ROOT/Makefile"; }
     [ "${lines[-1]}" = 0 ]
   done
 }
+
+@test "every tool: --log-format json writes one JSON object per diagnostic line" {
+  for t in $(tools); do
+    run --separate-stderr "$t" --log-format json config --config "$TMP/missing.toml"
+    assert_failure 2
+    run --separate-stderr "$t" --log-format json -v --version
+    assert_success
+  done
+  printf '[versions]\nnope = 1\n' >"$CUBE_CONFIG"
+  run --separate-stderr cube-versions --log-format json config
+  assert_success
+  jq -e 'select(.level == "warning" and .tool == "cube-versions" and (.msg | contains("nope")) and (.ts | test("Z$")))' <<<"$stderr"
+}
+
+@test "make install honours PREFIX and DESTDIR" {
+  dest="$TMP/root"
+  make -C "$CUBE_ROOT" --no-print-directory -s install DESTDIR="$dest" PREFIX=/opt/cube >/dev/null
+  for t in $(tools); do
+    [ -x "$dest/opt/cube/bin/$t" ]
+    [ -f "$dest/opt/cube/share/man/man1/$t.1" ]
+    [ -f "$dest/opt/cube/share/bash-completion/completions/$t" ]
+    [ -f "$dest/opt/cube/share/zsh/site-functions/_$t" ]
+    [ -f "$dest/opt/cube/share/fish/vendor_completions.d/$t.fish" ]
+  done
+  [ -f "$dest/opt/cube/share/man/man7/cube.7" ]
+  [ -f "$dest/opt/cube/share/man/man5/cube-state.5" ]
+  [ -f "$dest/opt/cube/lib/systemd/system/cube-versions-collect.timer" ]
+}
+
+@test "the state file: 0600 in a new 0700 directory, WAL, migrated to the newest schema" {
+  export CUBE_STATE="$TMP/new/dir/state.db"
+  cube-versions matrix -o json >/dev/null
+  [ "$(stat -c %a "$TMP/new/dir")" = 700 ]
+  [ "$(stat -c %a "$CUBE_STATE")" = 600 ]
+  [ "$(sqlite3 "$CUBE_STATE" 'PRAGMA journal_mode')" = wal ]
+  n=$(ls "$CUBE_ROOT"/common/migrations/*.sql | sed 's|.*/0*||; s|_.*||' | sort -n | tail -1)
+  [ "$(sqlite3 "$CUBE_STATE" 'PRAGMA user_version')" = "$n" ]
+}
+
+@test "the state file: a file that is not SQLite is a clear error" {
+  echo "not a database" >"$TMP/junk.db"
+  for t in $(tools); do
+    run --separate-stderr "$t" --state "$TMP/junk.db" config
+    [ "$status" -ne 0 ] || continue  # a verb that does not open the state file
+  done
+  run --separate-stderr cube-versions --state "$TMP/junk.db" matrix
+  assert_failure 1
+  [[ "$stderr" == *"state file $TMP/junk.db"*"not a cube state file or is damaged"* ]]
+}
+
+@test "the BPF chain builds a program into a skeleton" {
+  require_command bpftool
+  require_command clang
+  [ -f /usr/include/bpf/bpf_helpers.h ] || skip "needs libbpf-dev"
+  work="$TMP/bpfchain"
+  mkdir -p "$work/bpf"
+  cp "$CUBE_ROOT/Makefile" "$work/"
+  cat >"$work/bpf/probe.bpf.c" <<'C'
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("tc") int probe(struct __sk_buff *skb) { return 0; }
+char LICENSE[] SEC("license") = "GPL";
+C
+  make -C "$work" -s build/bpf/probe.skel.h >/dev/null
+  grep -q 'probe_bpf__open_and_load' "$work/build/bpf/probe.skel.h"
+}
