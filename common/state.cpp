@@ -16,6 +16,7 @@ namespace cube::state {
 namespace {
 
 constexpr int k_busy_timeout_ms = 5000;
+constexpr int k_wal_retry_ms = 10;
 
 // Creates the file 0600 before SQLite does, so it never exists with a wider mode, even briefly.
 void create_private(const std::string& path) {
@@ -54,10 +55,29 @@ Db Db::open(const std::string& file, Access access) {
 void Db::configure() {
   sqlite3_busy_timeout(m_db.get(), k_busy_timeout_ms);
   sqlite3_extended_result_codes(m_db.get(), 1);
-  // journal_mode=WAL is persistent in the file; setting it again is a no-op read.
-  Statement wal(*this, "PRAGMA journal_mode=WAL");
-  wal.step();
+  enable_wal();
   exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
+}
+
+// journal_mode=WAL is persistent in the file; on a WAL file setting it again is a no-op read. On a
+// fresh file the switch needs an exclusive lock that SQLite does not wait for through the busy
+// handler, so processes opening a new file together get SQLITE_BUSY at once: retry for as long as
+// the busy timeout.
+void Db::enable_wal() {
+  auto first_column = [](void* out, int, char** values, char**) {
+    *static_cast<std::string*>(out) = values[0] ? values[0] : "";
+    return 0;
+  };
+  for (int waited_ms = 0;; waited_ms += k_wal_retry_ms) {
+    std::string mode;
+    int rc = sqlite3_exec(m_db.get(), "PRAGMA journal_mode=WAL", first_column, &mode, nullptr);
+    if (rc == SQLITE_OK && mode == "wal") return;
+    if (rc == SQLITE_OK)
+      throw Error(Exit::failed, fmt::format("state file {}: cannot use write-ahead logging", m_path),
+                  fmt::format("the journal mode stays '{}'", mode), "put the state file on a local file system");
+    if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= k_busy_timeout_ms) raise(rc, "switching the journal to WAL");
+    ::usleep(k_wal_retry_ms * 1000);
+  }
 }
 
 void Db::migrate() {

@@ -98,6 +98,7 @@ class Db {
   };
   Db(std::string path, sqlite3* db) : m_path(std::move(path)), m_db(db) {}
   void configure();
+  void enable_wal();
   void migrate();
 
   std::string m_path;
