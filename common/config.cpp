@@ -131,13 +131,18 @@ void Settings::record(std::string_view key, std::string value, Source source) {
 }
 
 std::string Settings::text(std::string_view key, std::string_view fallback, const std::optional<std::string>& flag) {
+  return text_as(key, fallback, flag, "a string");
+}
+
+std::string Settings::text_as(std::string_view key, std::string_view fallback, const std::optional<std::string>& flag,
+                              std::string_view expected) {
   const Leaf* leaf = find(key);
   if (flag) {
     record(key, *flag, Source::flag);
     return *flag;
   }
   if (leaf) {
-    if (leaf->kind != Leaf::Kind::string) wrong_type(key, "a string");
+    if (leaf->kind != Leaf::Kind::string) wrong_type(key, expected);
     record(key, leaf->text, Source::config);
     return leaf->text;
   }
@@ -194,13 +199,21 @@ bool Settings::boolean(std::string_view key, bool fallback, std::optional<bool> 
 }
 
 int64_t Settings::duration_ms(std::string_view key, std::string_view fallback, const std::optional<std::string>& flag) {
-  std::string t = text(key, fallback, flag);
-  return units::parse_duration_ms(t, fmt::format("{}.{}", m_table, key));
+  std::string t = text_as(key, fallback, flag, "a duration in quotes, like \"40s\"");
+  return units::parse_duration_ms(t, value_origin(key));
 }
 
 uint64_t Settings::size(std::string_view key, std::string_view fallback, const std::optional<std::string>& flag) {
-  std::string t = text(key, fallback, flag);
-  return units::parse_size(t, fmt::format("{}.{}", m_table, key));
+  std::string t = text_as(key, fallback, flag, "a size in quotes, like \"10G\"");
+  return units::parse_size(t, value_origin(key));
+}
+
+// How an invalid duration or size names the value just recorded: a value from the file names the
+// file, as every other config error does, so the operator knows where to fix it.
+std::string Settings::value_origin(std::string_view key) const {
+  if (m_entries.back().source == Source::config)
+    return fmt::format("[{}] {} in config file {}", m_table, key, m_cfg.path());
+  return fmt::format("{}.{}", m_table, key);
 }
 
 std::vector<std::string> Settings::list(std::string_view key, const std::vector<std::string>& fallback) {

@@ -80,6 +80,9 @@ class Settings {
 
  private:
   const Leaf* find(std::string_view key);
+  std::string text_as(std::string_view key, std::string_view fallback, const std::optional<std::string>& flag,
+                      std::string_view expected);
+  std::string value_origin(std::string_view key) const;
   [[noreturn]] void wrong_type(std::string_view key, std::string_view expected) const;
   void record(std::string_view key, std::string value, Source source);
 
