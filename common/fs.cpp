@@ -46,6 +46,7 @@ std::string dirname(std::string_view path) {
 
 std::string basename(std::string_view path) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  if (path == "/") return "/";  // as basename(1)
   size_t slash = path.rfind('/');
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
@@ -113,15 +114,20 @@ std::string read_file(const std::string& path, uint64_t max_bytes) {
   if (static_cast<uint64_t>(st.st_size) > max_bytes)
     throw Error(Exit::usage, fmt::format("{} is too large", path),
                 fmt::format("{} bytes, the limit is {}", st.st_size, max_bytes));
-  std::string data;
-  data.resize(static_cast<size_t>(st.st_size));
+  // Read to end of file, not to st_size: /proc and /sys files report 0 or a page whatever they hold,
+  // and a file may grow meanwhile. The limit applies to what was read.
+  std::string data(static_cast<size_t>(st.st_size) + 4096, '\0');
   size_t got = 0;
-  while (got < data.size()) {
+  for (;;) {
+    if (got == data.size()) data.resize(data.size() * 2);
     ssize_t n = ::read(fd.get(), data.data() + got, data.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw sys_error(errno, fmt::format("cannot read {}", path));
     if (n == 0) break;
     got += static_cast<size_t>(n);
+    if (got > max_bytes)
+      throw Error(Exit::usage, fmt::format("{} is too large", path),
+                  fmt::format("over {} bytes, the limit", max_bytes));
   }
   data.resize(got);
   return data;
