@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <ctime>
+#include <limits>
 #include <random>
 
 namespace cube::time {
@@ -37,6 +38,12 @@ bool digits(std::string_view s, size_t pos, size_t n, int& out) {
     out = out * 10 + (s[i] - '0');
   }
   return true;
+}
+
+int days_in_month(int y, int m) {
+  static constexpr int k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : k_days[m - 1];
 }
 
 }  // namespace
@@ -74,7 +81,7 @@ bool parse_rfc3339(std::string_view s, int64_t& unix_ns) {
       !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, h) || s[13] != ':' ||
       !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, se))
     return false;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60) return false;
   size_t pos = 19;
   int64_t frac = 0;
   if (pos < s.size() && s[pos] == '.') {
@@ -89,7 +96,8 @@ bool parse_rfc3339(std::string_view s, int64_t& unix_ns) {
     ++pos;
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
     int oh, om;
-    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, om))
+    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, om) ||
+        oh > 23 || om > 59)
       return false;
     offset_s = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
     pos += 6;
@@ -99,7 +107,10 @@ bool parse_rfc3339(std::string_view s, int64_t& unix_ns) {
   if (pos != s.size()) return false;
   int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 + mi * 60 +
                  se - offset_s;
-  unix_ns = secs * 1'000'000'000 + frac;
+  // Int64 nanoseconds span 1677 to 2262: refuse what lies outside rather than overflow.
+  __int128 ns = static_cast<__int128>(secs) * 1'000'000'000 + frac;
+  if (ns < std::numeric_limits<int64_t>::min() || ns > std::numeric_limits<int64_t>::max()) return false;
+  unix_ns = static_cast<int64_t>(ns);
   return true;
 }
 

@@ -16,7 +16,8 @@ std::string rfc3339_ms(int64_t unix_ms);
 // "2026-11-29T19:48:53.123456789Z" (nine digits always, so strings sort as times)
 std::string rfc3339_nano(int64_t unix_ns);
 // Parses RFC 3339 ("…Z" or "…+02:00", optional fraction up to nine digits) to Unix ns.
-// Returns false on anything else.
+// Returns false on anything else, on dates that do not exist (02-30) and on instants outside int64 ns
+// (before 1677 or after 2262).
 bool parse_rfc3339(std::string_view text, int64_t& unix_ns);
 
 // "45s", "2m", "3h", "4d": the age of something, coarse, for tables and messages.
