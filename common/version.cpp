@@ -22,8 +22,10 @@ extern const char k_stamp_build_time[];
 namespace {
 
 constexpr std::string_view k_marker_prefix = "@(#)cube-stamp ";
-constexpr size_t k_max_marker = 512;
+constexpr size_t k_max_marker = 512;  // the body after the prefix
 constexpr size_t k_block = 4 * 1024 * 1024;
+// Bytes of one read kept for the next, so a marker that straddles two reads is found whole.
+constexpr size_t k_carry = k_marker_prefix.size() + k_max_marker;
 
 // Parses "version=V commit=C build_time=T" (the marker's body).
 std::optional<Stamp> parse_marker(std::string_view body) {
@@ -44,6 +46,22 @@ std::optional<Stamp> parse_marker(std::string_view body) {
   }
   if (s.version.empty()) return std::nullopt;
   return s;
+}
+
+enum class Scan { found, none, incomplete };
+
+// Looks at every occurrence of the prefix in `window`, not just the first: a binary also holds the
+// prefix as this file's search literal, and other text may follow it that is not a stamp. A marker
+// cut off by the end of the window is `incomplete` unless the file ends there (`at_eof`).
+Scan find_marker(std::string_view window, bool at_eof, std::optional<Stamp>& out) {
+  for (size_t at = window.find(k_marker_prefix); at != std::string_view::npos;
+       at = window.find(k_marker_prefix, at + 1)) {
+    std::string_view body = window.substr(at + k_marker_prefix.size(), k_max_marker);
+    size_t end = body.find_first_of(std::string_view("\n\0", 2));
+    if (end == std::string_view::npos && body.size() < k_max_marker && !at_eof) return Scan::incomplete;
+    if ((out = parse_marker(body.substr(0, end)))) return Scan::found;
+  }
+  return Scan::none;
 }
 
 }  // namespace
@@ -79,9 +97,8 @@ BinaryInfo inspect_binary(const std::string& path) {
     throw sys_error(errno, fmt::format("cannot open {}", path), errno == ENOENT ? Exit::not_found : Exit::failed);
   Sha256 hash;
   BinaryInfo info;
-  // The buffer keeps the last k_max_marker bytes of the previous block so a marker that straddles
-  // two reads is still found whole.
-  std::vector<char> buf(k_max_marker + k_block);
+  // The buffer starts with the last k_carry bytes of the previous read.
+  std::vector<char> buf(k_carry + k_block);
   size_t carry = 0;
   for (;;) {
     ssize_t n = ::read(fd.get(), buf.data() + carry, k_block);
@@ -89,16 +106,9 @@ BinaryInfo inspect_binary(const std::string& path) {
     if (n < 0) throw sys_error(errno, fmt::format("cannot read {}", path));
     hash.update(buf.data() + carry, static_cast<size_t>(n));
     std::string_view window(buf.data(), carry + static_cast<size_t>(n));
-    if (!info.stamp) {
-      size_t at = window.find(k_marker_prefix);
-      if (at != std::string_view::npos) {
-        std::string_view body = window.substr(at + k_marker_prefix.size(), k_max_marker);
-        size_t end = body.find_first_of(std::string_view("\n\0", 2));
-        if (end != std::string_view::npos || n == 0) info.stamp = parse_marker(body.substr(0, end));
-      }
-    }
+    if (!info.stamp) find_marker(window, n == 0, info.stamp);
     if (n == 0) break;
-    carry = std::min(window.size(), k_max_marker);
+    carry = std::min(window.size(), k_carry);
     std::memmove(buf.data(), window.data() + window.size() - carry, carry);
   }
   info.sha256 = hash.hex();
