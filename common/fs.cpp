@@ -66,7 +66,9 @@ void make_dirs(const std::string& path, unsigned mode) {
 Fd open_beneath(int base_fd, std::string_view relative, int flags, unsigned mode) {
   open_how how{};
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.mode = (flags & O_CREAT) ? mode : 0;
+  // openat2 refuses a mode without O_CREAT or O_TMPFILE, and applies it with either.
+  bool makes_file = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+  how.mode = makes_file ? mode : 0;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   std::string rel(relative);
   long fd = ::syscall(SYS_openat2, base_fd, rel.c_str(), &how, sizeof how);

@@ -85,6 +85,17 @@ TEST_P(Beneath, CreatesNewFiles) {
   EXPECT_EQ(errno, ENOENT);
 }
 
+TEST_P(Beneath, AnonymousTempFileGetsItsMode) {
+  // O_TMPFILE takes a mode like O_CREAT does; a file linked in later must not be mode 0000.
+  test::Umask mask(022);
+  Fd f = open("a", O_WRONLY | O_TMPFILE, 0640);
+  if (!f && errno == EOPNOTSUPP) GTEST_SKIP() << "no O_TMPFILE on this file system";
+  ASSERT_TRUE(f) << errno_text(errno);
+  struct stat st {};
+  ASSERT_EQ(::fstat(f.get(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+}
+
 TEST_P(Beneath, RefusesDotDot) {
   expect_refused("../outside.txt", {EXDEV});
   expect_refused("a/../../outside.txt", {EXDEV});
