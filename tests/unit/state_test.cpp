@@ -4,6 +4,7 @@
 #include "fs.hpp"
 #include "migrations.hpp"
 #include "testing.hpp"
+#include "timeutil.hpp"
 
 #include <gtest/gtest.h>
 
@@ -413,4 +414,56 @@ TEST(State, ThirtyTwoProcessesWriteOneFreshFileAtOnce) {
   EXPECT_EQ(counter.integer(0), int64_t{k_writers} * k_transactions);
   EXPECT_EQ(db.schema_version(), state::latest_schema_version());
   EXPECT_EQ(test::mode_of(file), 0600);
+}
+
+namespace {
+
+// One reader process: polls the counter with a read-only connection; it must never fail and never
+// see the value go backwards.
+int reader(const std::string& file, int64_t until) {
+  try {
+    Db db = Db::open(file, Access::read);
+    auto read = db.prepare("SELECT value FROM counter WHERE id = 1");
+    int64_t last = 0;
+    // Not a timing assertion: only keeps a reader from spinning forever when a writer died.
+    int64_t give_up_ms = time::now_ms() + 60'000;
+    while (last < until) {
+      if (time::now_ms() > give_up_ms) throw Error(Exit::failed, fmt::format("counter stuck at {}", last));
+      if (!read.step()) throw Error(Exit::failed, "counter row missing");
+      int64_t value = read.integer(0);
+      read.reset();
+      if (value < last) throw Error(Exit::failed, fmt::format("counter went back from {} to {}", last, value));
+      last = value;
+    }
+    return 0;
+  } catch (const Error& e) {
+    fmt::print(stderr, "reader: {}\n", e.message());
+  }
+  return 1;
+}
+
+}  // namespace
+
+TEST(State, ReadersRunAlongsideWriters) {
+  test::TempDir tmp;
+  std::string file = tmp / "state.db";
+  {
+    Db db = Db::open(file, Access::write);
+    db.exec("CREATE TABLE counter(id INTEGER PRIMARY KEY, value INTEGER NOT NULL); INSERT INTO counter VALUES (1, 0)");
+  }
+  constexpr int k_each = 8;
+  std::vector<pid_t> children;
+  for (int i = 0; i < 2 * k_each; ++i) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) ::_exit(i < k_each ? writer(file, i) : reader(file, int64_t{k_each} * k_transactions));
+    children.push_back(pid);
+  }
+  int failed = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
+  }
+  EXPECT_EQ(failed, 0) << "readers or writers failed (their errors are on stderr above)";
 }
