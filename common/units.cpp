@@ -3,6 +3,7 @@
 #include "error.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <limits>
 
 namespace cube::units {
@@ -80,16 +81,24 @@ uint64_t parse_size(std::string_view text, std::string_view what) {
 }
 
 std::string format_size(uint64_t bytes) {
-  static constexpr const char* k_units[] = {"", "K", "M", "G", "T", "P"};
+  static constexpr const char* k_units[] = {"", "K", "M", "G", "T", "P", "E"};
+  constexpr int k_last = 6;
+  if (bytes < 1024) return fmt::format("{}", bytes);
   double v = static_cast<double>(bytes);
   int u = 0;
-  while (v >= 1024 && u < 5) {
+  while (v >= 1024 && u < k_last) {
     v /= 1024;
     ++u;
   }
-  if (u == 0) return fmt::format("{}", bytes);
-  if (v >= 10 || v == static_cast<double>(static_cast<uint64_t>(v))) return fmt::format("{:.0f}{}", v, k_units[u]);
-  return fmt::format("{:.1f}{}", v, k_units[u]);
+  // Round as it will print (one decimal below 10, none above), so 10239 shows "10K", not "10.0K",
+  // and a value that rounds up to 1024 moves to the next unit: "1M", not "1024K".
+  double shown = v < 10 ? std::round(v * 10) / 10 : std::round(v);
+  if (shown >= 1024 && u < k_last) {
+    shown /= 1024;
+    ++u;
+  }
+  if (shown == std::floor(shown)) return fmt::format("{:.0f}{}", shown, k_units[u]);
+  return fmt::format("{:.1f}{}", shown, k_units[u]);
 }
 
 }  // namespace cube::units

@@ -41,3 +41,38 @@ TEST(Units, FormatSize) {
   EXPECT_EQ(units::format_size(1536), "1.5K");
   EXPECT_EQ(units::format_size(10ull << 30), "10G");
 }
+
+TEST(Units, Limits) {
+  EXPECT_EQ(units::parse_duration_ms("9223372036854775807ms", "t"), INT64_MAX);
+  EXPECT_EQ(units::parse_duration_ms("9223372036854775s", "t"), 9'223'372'036'854'775'000);
+  EXPECT_THROW(units::parse_duration_ms("9223372036854776s", "t"), Error);
+  EXPECT_THROW(units::parse_duration_ms("9223372036854775808ms", "t"), Error);
+  EXPECT_EQ(units::parse_size("8388607T", "t"), 8388607ull << 40);
+  EXPECT_THROW(units::parse_size("8388608T", "t"), Error);
+  EXPECT_EQ(units::parse_duration_ms("0s", "t"), 0);
+}
+
+TEST(Units, SizeSpellings) {
+  for (const char* k : {"1K", "1k", "1KB", "1KiB", "1Ki"}) EXPECT_EQ(units::parse_size(k, "s"), 1024u) << k;
+  EXPECT_EQ(units::parse_size("7B", "s"), 7u);
+  for (const char* bad : {"", "K", "-1", "+1", "1.5G", "1 G", "1P", "1KK", "1iB", "0x10", "1g"}) {
+    try {
+      units::parse_size(bad, "--max-size");
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Exit::usage) << bad;
+      EXPECT_NE(std::string(e.what()).find("--max-size"), std::string::npos);
+    }
+  }
+}
+
+TEST(Units, FormatSizeBoundaries) {
+  EXPECT_EQ(units::format_size(0), "0");
+  EXPECT_EQ(units::format_size(1023), "1023");
+  EXPECT_EQ(units::format_size(1024), "1K");
+  EXPECT_EQ(units::format_size(10 * 1024), "10K");
+  EXPECT_EQ(units::format_size(10 * 1024 - 1), "10K");    // 9.999K rounds to 10K, not "10.0K"
+  EXPECT_EQ(units::format_size((1ull << 20) - 1), "1M");  // not "1024K"
+  EXPECT_EQ(units::format_size(1ull << 40), "1T");
+  EXPECT_EQ(units::format_size(UINT64_MAX), "16E");
+}
