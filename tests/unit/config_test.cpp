@@ -249,3 +249,16 @@ TEST(Config, SyntaxErrorInALoadedFileNamesThatFile) {
   EXPECT_EQ(e.code(), Exit::usage);
   EXPECT_TRUE(contains(e.what(), file + ":1:")) << e.message();
 }
+
+TEST(Config, DevNullMeansNoConfigFile) {
+  Config cfg = Config::load("/dev/null");
+  EXPECT_TRUE(cfg.leaves().empty());
+  EXPECT_EQ(cfg.path(), "/dev/null");
+  ::setenv("CUBE_CONFIG", "/dev/null", 1);
+  Config env = Config::load("");
+  ::unsetenv("CUBE_CONFIG");
+  EXPECT_TRUE(env.leaves().empty());
+  Settings s(env, "versions");
+  EXPECT_EQ(s.integer("x", 3), 3);
+  EXPECT_EQ(warnings_of(s), "");
+}

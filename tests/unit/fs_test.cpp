@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
 #include <set>
@@ -279,4 +280,40 @@ TEST(Fs, ExistsAndIsSymlink) {
   EXPECT_TRUE(fs::exists(tmp / "dangling"));  // the link itself exists
   EXPECT_TRUE(fs::is_symlink(tmp / "dangling"));
   EXPECT_FALSE(fs::exists(tmp / "nothing"));
+}
+
+TEST(Fs, ReadFdReadsAStreamToItsEndWithALimit) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  std::string data(100'000, 'd');  // more than one read, more than a pipe holds
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(p[0]);
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(p[1], data.data() + done, data.size() - done);
+      if (n <= 0) ::_exit(1);
+      done += static_cast<size_t>(n);
+    }
+    ::_exit(0);
+  }
+  ::close(p[1]);
+  std::string got = fs::read_fd(p[0], 200'000, "standard input");
+  ::close(p[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_EQ(got, data);
+
+  ASSERT_EQ(::pipe(p), 0);
+  ASSERT_EQ(::write(p[1], "0123456789", 10), 10);
+  ::close(p[1]);
+  try {
+    fs::read_fd(p[0], 9, "the report");
+    ADD_FAILURE() << "over the limit accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Exit::usage);
+    EXPECT_NE(std::string(e.what()).find("the report"), std::string::npos) << e.message();
+  }
+  ::close(p[0]);
 }

@@ -184,3 +184,29 @@ TEST(JsonWriter, KeysAreEscapedToo) {
   w.end_object();
   EXPECT_EQ(w.str(), "{\"we\\\"ird\\n" + k_fffd + "\":1}");
 }
+
+TEST(JsonWriter, DrainStreamsPiecesThatJoinIntoTheDocument) {
+  Writer w(2), whole(2);
+  std::string streamed;
+  for (Writer* x : {&w, &whole}) {
+    x->begin_object();
+    x->key("rows");
+    x->begin_array();
+  }
+  for (int i = 0; i < 5; ++i) {
+    for (Writer* x : {&w, &whole}) {
+      x->begin_object();
+      x->field("i", i);
+      x->end_object();
+    }
+    streamed += w.drain();  // after every element: the commas and indent must still come out right
+    EXPECT_EQ(w.str(), "");
+  }
+  for (Writer* x : {&w, &whole}) {
+    x->end_array();
+    x->end_object();
+  }
+  streamed += w.drain();
+  EXPECT_EQ(streamed, whole.str());
+  EXPECT_EQ(nlohmann::json::parse(streamed)["rows"].size(), 5u);
+}

@@ -146,3 +146,29 @@ TEST(Time, Age) {
   EXPECT_EQ(time::age(3 * 3'600'000), "3h");
   EXPECT_EQ(time::age(4 * 86'400'000), "4d");
 }
+
+TEST(Time, JitterStaysInTheHalfOpenRange) {
+  int64_t lo = INT64_MAX, hi = 0;
+  for (int i = 0; i < 2000; ++i) {
+    int64_t d = time::jittered_ms(40'000);
+    ASSERT_GE(d, 40'000);
+    ASSERT_LT(d, 60'000);
+    lo = std::min(lo, d);
+    hi = std::max(hi, d);
+  }
+  // Spread over the range, not stuck at one end (2000 draws: missing a 10% band has odds 0.9^2000).
+  EXPECT_LT(lo, 42'000);
+  EXPECT_GT(hi, 58'000);
+  EXPECT_EQ(time::jittered_ms(1), 1);
+  for (int i = 0; i < 50; ++i) EXPECT_LT(time::jittered_ms(3), 5);  // 3 or 4, under 4.5
+  EXPECT_EQ(time::jittered_ms(0), 0);
+  EXPECT_EQ(time::jittered_ms(-5), 0);
+}
+
+TEST(Time, SleepSleepsAtLeastAsLongAsAsked) {
+  int64_t start = time::now_ns();
+  time::sleep_ms(20);
+  EXPECT_GE(time::now_ns() - start, 20'000'000);  // a lower bound only: never an upper one
+  time::sleep_ms(0);
+  time::sleep_ms(-1);
+}
