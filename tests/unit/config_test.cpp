@@ -14,6 +14,8 @@ using namespace cube;
 using config::Config;
 using config::Settings;
 using config::Source;
+using test::contains;
+using test::error_of;
 
 namespace {
 
@@ -34,19 +36,6 @@ const config::Entry* entry(const Settings& s, std::string_view key) {
     if (e.key == key) return &e;
   return nullptr;
 }
-
-template <typename F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no cube::Error thrown";
-  return Error(Exit::ok, "");
-}
-
-bool contains(const std::string& hay, std::string_view needle) { return hay.find(needle) != std::string::npos; }
 
 }  // namespace
 

@@ -16,6 +16,8 @@
 using namespace cube;
 using state::Access;
 using state::Db;
+using test::contains;
+using test::error_of;
 
 namespace {
 
@@ -41,20 +43,6 @@ void raw_sql(const std::string& path, const std::string& sql) {
   sqlite3_free(msg);
   sqlite3_close(db);
 }
-
-// The Error `f` throws; fails the test when it throws nothing.
-template <typename F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no cube::Error thrown";
-  return Error(Exit::ok, "");
-}
-
-bool contains(const std::string& hay, std::string_view needle) { return hay.find(needle) != std::string::npos; }
 
 }  // namespace
 
@@ -328,6 +316,16 @@ TEST(State, UnusablePathsAreClearErrors) {
 
 namespace {
 
+// Waits for every child; returns how many did not exit 0.
+int failures(const std::vector<pid_t>& children) {
+  int failed = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
+  }
+  return failed;
+}
+
 constexpr int k_writers = 32;
 constexpr int k_transactions = 100;
 constexpr int k_rows_per_transaction = 5;
@@ -388,12 +386,7 @@ TEST(State, ThirtyTwoProcessesWriteOneFreshFileAtOnce) {
   }
   ::close(gate[0]);
   ::close(gate[1]);
-  int failed = 0;
-  for (pid_t pid : children) {
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
-  }
+  int failed = failures(children);
   EXPECT_EQ(failed, 0) << "writers failed (their errors are on stderr above)";
 
   Db db = Db::open(file, Access::read);
@@ -459,11 +452,6 @@ TEST(State, ReadersRunAlongsideWriters) {
     if (pid == 0) ::_exit(i < k_each ? writer(file, i) : reader(file, int64_t{k_each} * k_transactions));
     children.push_back(pid);
   }
-  int failed = 0;
-  for (pid_t pid : children) {
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
-  }
+  int failed = failures(children);
   EXPECT_EQ(failed, 0) << "readers or writers failed (their errors are on stderr above)";
 }

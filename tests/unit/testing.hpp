@@ -2,7 +2,10 @@
 // scoped umask. Real files and real descriptors, no mocks.
 #pragma once
 
+#include "error.hpp"
+
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -120,5 +123,19 @@ inline size_t count(std::string_view hay, std::string_view needle) {
   for (size_t at = hay.find(needle); at != std::string_view::npos; at = hay.find(needle, at + needle.size())) ++n;
   return n;
 }
+
+// The cube::Error that `f` throws; the test fails when it throws none.
+template <typename F>
+Error error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no cube::Error thrown";
+  return Error(Exit::ok, "");
+}
+
+inline bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string::npos; }
 
 }  // namespace cube::test
