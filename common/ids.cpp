@@ -32,8 +32,11 @@ std::string_view trim(std::string_view s) {
 
 bool is_path_safe(std::string_view id) {
   if (id.empty() || id.size() > k_max_length) return false;
-  for (unsigned char c : id)
-    if (!std::isalnum(c) && c != '_' && c != '-') return false;
+  // ASCII only, whatever the locale: std::isalnum would accept Latin-1 letters in some.
+  for (unsigned char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
   return true;
 }
 

@@ -137,6 +137,9 @@ void Db::raise(int rc, std::string_view doing) const {
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     throw Error(Exit::conflict, what, detail, "another process held the write lock for over 5s; try again");
   if (primary == SQLITE_CONSTRAINT) throw Error(Exit::conflict, what, detail);
+  // Under PRAGMA query_only a write fails as SQLITE_READONLY: that is this tool's bug, not the file's.
+  if (primary == SQLITE_READONLY && sqlite3_db_readonly(m_db.get(), "main") == 0)
+    throw Error(Exit::failed, what, detail, "internal error: a write on a connection opened for reading");
   if (primary == SQLITE_CANTOPEN || primary == SQLITE_PERM || primary == SQLITE_READONLY)
     throw Error(Exit::failed, what, detail, "check the path and its permissions, or set --state / CUBE_STATE");
   if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
