@@ -1,0 +1,208 @@
+// place (single, --explain, --batch).
+#include "commands.hpp"
+
+#include "commit.hpp"
+#include "error.hpp"
+#include "inventory.hpp"
+#include "json_writer.hpp"
+#include "placer.hpp"
+#include "registry.hpp"
+#include "timeutil.hpp"
+
+#include <iostream>
+
+namespace cube::sched::cmd {
+namespace {
+
+// A long-running batch re-reads the nodes this often, so heartbeats and other placers' allocations
+// are seen; within that window decisions use the inventory in memory.
+constexpr int64_t k_inventory_max_age_ms = 1000;
+
+Policy load(cli::Tool& tool) {
+  config::Settings s(tool.config(), "sched");
+  Policy p = load_policy(s);
+  s.finish();
+  return p;
+}
+
+Inventory load_inventory(state::Db& db, const Policy& p) { return Inventory(load_nodes(db, true), p, time::now_ms()); }
+
+Decision run(state::Db& db, Inventory& inv, const Request& req, const PlaceArgs& a) {
+  if (a.commit && req.sandbox.empty())
+    throw Error(Exit::usage, "--commit needs a sandbox ID", "", "give --sandbox ID (or \"sandbox\" in a batch line)");
+  return a.commit ? place_and_commit(db, inv, req, a.random_top) : Placer(inv).decide(req, a.random_top);
+}
+
+[[noreturn]] void nothing_fits(const Explanation& e) {
+  throw Error(Exit::conflict, "no node fits the request", rejection_summary(e),
+              "--explain shows every node's reason");
+}
+
+void write_value(json::Writer& w, const output::Value& v) {
+  std::visit(
+      [&w](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>)
+          w.null();
+        else
+          w.value(x);
+      },
+      v);
+}
+
+void write_decision(json::Writer& w, const Inventory& inv, const Request& req, const Decision& d, bool committed) {
+  w.field("sandbox", req.sandbox);
+  w.key("node");
+  d.node ? w.value(inv.id(*d.node)) : w.null();
+  w.key("score");
+  d.node ? w.value(d.score.total) : w.null();
+  w.field("committed", committed && d.node.has_value());
+}
+
+void print_explain_json(const Inventory& inv, const Request& req, const Explanation& e, bool committed) {
+  json::Writer w;
+  w.begin_object();
+  write_decision(w, inv, req, e.decision, committed);
+  w.key("nodes");
+  w.begin_array();
+  for (const auto& r : e.nodes) {
+    w.begin_object();
+    w.field("node", inv.id(r.node));
+    w.field("fits", r.filter == Filter::none);
+    w.key("filter");
+    r.filter == Filter::none ? w.null() : w.value(filter_name(r.filter));
+    w.field("reason", r.reason);
+    for (const auto& [k, v] : r.numbers) {
+      w.key(k);
+      write_value(w, v);
+    }
+    w.key("score");
+    if (r.filter == Filter::none) {
+      w.begin_object();
+      w.field("cpu", r.score.cpu);
+      w.field("mem", r.score.mem);
+      w.field("total", r.score.total);
+      w.end_object();
+    } else {
+      w.null();
+    }
+    w.end_object();
+  }
+  w.end_array();
+  w.key("rejections");
+  w.begin_array();
+  for (const auto& [what, count] : e.rejections) {
+    w.begin_object();
+    w.field("reason", what);
+    w.field("count", static_cast<int64_t>(count));
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  output::write(w.str() + "\n");
+}
+
+void print_explain(const Inventory& inv, const Request& req, const Explanation& e, bool committed,
+                   output::Format format) {
+  if (format == output::Format::json || format == output::Format::jsonl)
+    return print_explain_json(inv, req, e, committed);
+  using output::Style;
+  output::Table t({{"node", "NODE"}, {"chosen", "CHOSEN"}, {"filter", "REJECTED BY"}, {"reason", "WHY"}});
+  for (const auto& r : e.nodes) {
+    bool chosen = e.decision.node == r.node;
+    t.add({inv.id(r.node), output::Cell(chosen, chosen ? Style::good : Style::plain),
+           output::Cell(std::string(filter_name(r.filter)), Style::warn), r.reason});
+  }
+  output::print(t, format);
+}
+
+void print_decision(const Inventory& inv, const Request& req, const Decision& d, bool committed,
+                    output::Format format) {
+  using output::Align;
+  output::Table t({{"node", "NODE"},
+                   {"sandbox", "SANDBOX"},
+                   {"score", "SCORE", Align::right},
+                   {"cpu_score", "CPU SCORE", Align::right},
+                   {"mem_score", "MEM SCORE", Align::right},
+                   {"committed", "COMMITTED"}});
+  t.add({inv.id(*d.node), req.sandbox, d.score.total, d.score.cpu, d.score.mem, committed});
+  output::print_record(t, format);
+}
+
+void place_one(cli::Tool& tool, const PlaceArgs& a) {
+  Policy p = load(tool);
+  Request req = build_request(a.request, p.selector_keys);
+  auto db = tool.open_state(a.commit ? state::Access::write : state::Access::read);
+  Inventory inv = load_inventory(db, p);
+  std::optional<Explanation> e;
+  if (a.explain) e = Placer(inv).explain(req);  // before committing: the numbers the decision saw
+  Decision d = run(db, inv, req, a);
+  if (e) {
+    e->decision = d;
+    print_explain(inv, req, *e, a.commit, tool.format());
+  }
+  if (!d.node) nothing_fits(e ? *e : Placer(inv).explain(req));
+  if (!e) print_decision(inv, req, d, a.commit, tool.format());
+}
+
+// Reads one line of at most k_max_request_line bytes; a longer line is consumed and reported.
+bool read_line(std::istream& in, std::string& line, bool& too_long) {
+  line.clear();
+  too_long = false;
+  int c;
+  bool any = false;
+  while ((c = in.get()) != EOF) {
+    any = true;
+    if (c == '\n') return true;
+    if (line.size() < k_max_request_line + 1)
+      line.push_back(static_cast<char>(c));
+    else
+      too_long = true;
+  }
+  return any;
+}
+
+}  // namespace
+
+void place(cli::Tool& tool, const PlaceArgs& a) {
+  if (!a.batch) return place_one(tool, a);
+  Policy p = load(tool);
+  auto db = tool.open_state(a.commit ? state::Access::write : state::Access::read);
+  Inventory inv = load_inventory(db, p);
+  std::string line;
+  bool too_long = false;
+  int64_t n = 0;
+  Exit worst = Exit::ok;
+  std::ios::sync_with_stdio(false);
+  while (read_line(std::cin, line, too_long)) {
+    ++n;
+    if (time::now_ms() - inv.loaded_ms() > k_inventory_max_age_ms) inv = load_inventory(db, p);
+    json::Writer w;
+    w.begin_object();
+    w.field("line", n);
+    bool decided = false;
+    try {
+      if (too_long) line.resize(k_max_request_line + 1);  // parse_request_line names the limit
+      Request req = parse_request_line(line, p.selector_keys);
+      Decision d = run(db, inv, req, a);
+      write_decision(w, inv, req, d, a.commit);
+      decided = true;
+      if (!d.node) nothing_fits(Placer(inv).explain(req));
+    } catch (const Error& e) {
+      if (!decided) {
+        w.key("node");
+        w.null();
+      }
+      w.field("error", e.message());
+      w.field("exit", static_cast<int64_t>(e.code()));
+      if (worst == Exit::ok) worst = e.code();
+    }
+    w.end_object();
+    output::write(w.str() + "\n");
+    output::flush();
+  }
+  if (worst != Exit::ok)
+    throw Error(worst, "some requests were not placed", "", "each failed line has \"error\" and \"exit\"");
+}
+
+}  // namespace cube::sched::cmd

@@ -1,0 +1,36 @@
+// cube::sched heartbeat — a node's periodic report (spec §7.3, §7.8).
+//
+// Contract: measure() fills what the caller did not give: CPU utilisation over a short sample of
+// /proc/stat (or since the previous report in a loop) and MemAvailable. run_loop() reports forever,
+// waiting before every report, the first included, a delay drawn uniformly from [t, 1.5t) so a
+// fleet started together does not report in lock step. A failed report is logged and the loop goes
+// on; a signal ends it.
+#pragma once
+
+#include "metrics.hpp"
+#include "registry.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <random>
+
+namespace cube::sched {
+
+struct HeartbeatInput {
+  std::optional<double> cpu_util;
+  std::optional<int64_t> mem_free;
+  bool ready = true;
+};
+
+// The delay before the next report: uniform in [interval, 1.5 × interval).
+int64_t jittered_delay_ms(int64_t interval_ms, std::mt19937_64& rng);
+
+// A heartbeat from the input, measuring the missing values. `since` is the previous CPU sample;
+// without one, the CPU is sampled for 200 ms.
+Heartbeat measure(const HeartbeatInput& in, std::optional<CpuTimes>& since);
+
+// Sleeps jittered_delay_ms(interval), then calls report(); forever.
+[[noreturn]] void run_loop(int64_t interval_ms, const std::function<void()>& report);
+
+}  // namespace cube::sched

@@ -1,0 +1,56 @@
+#include "metrics.hpp"
+
+#include "error.hpp"
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace cube::sched {
+namespace {
+
+// /proc files report size 0, so fs::read_file (which trusts st_size) cannot read them.
+std::istringstream read_proc(const char* path) {
+  std::ifstream in(path);
+  if (!in) throw sys_error(errno, fmt::format("cannot open {}", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return std::istringstream(text.str());
+}
+
+}  // namespace
+
+CpuTimes read_cpu_times() {
+  std::istringstream in = read_proc("/proc/stat");
+  std::string label;
+  in >> label;
+  if (label != "cpu") throw Error(Exit::failed, "reading /proc/stat", "no aggregate \"cpu\" line");
+  CpuTimes t;
+  uint64_t v = 0;
+  // user nice system idle iowait irq softirq steal (guest time is already inside user and nice).
+  for (int field = 0; field < 8 && in >> v; ++field) {
+    t.total += v;
+    if (field == 3 || field == 4) t.idle += v;
+  }
+  return t;
+}
+
+double cpu_util_between(const CpuTimes& earlier, const CpuTimes& later) {
+  if (later.total <= earlier.total) return 0;
+  double total = static_cast<double>(later.total - earlier.total);
+  double idle = static_cast<double>(later.idle >= earlier.idle ? later.idle - earlier.idle : 0);
+  double util = 100.0 * (1.0 - idle / total);
+  return util < 0 ? 0 : util > 100 ? 100 : util;
+}
+
+int64_t read_mem_available() {
+  std::istringstream in = read_proc("/proc/meminfo");
+  std::string key, unit;
+  int64_t kib = 0;
+  while (in >> key >> kib) {
+    std::getline(in, unit);
+    if (key == "MemAvailable:") return kib * 1024;
+  }
+  throw Error(Exit::failed, "reading /proc/meminfo", "no MemAvailable line (kernel older than 3.14?)");
+}
+
+}  // namespace cube::sched

@@ -1,0 +1,235 @@
+#include "placer.hpp"
+
+#include "timeutil.hpp"
+#include "units.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+
+namespace cube::sched {
+namespace {
+
+bool in_values(const std::string& v, const std::vector<std::string>& values) {
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+// Whether a present label with this value (and its parsed quantity) satisfies the requirement.
+bool accepts(const Requirement& r, const std::string& value, const std::optional<Quantity>& q,
+             const std::optional<Quantity>& bound) {
+  switch (r.op) {
+    case Op::in: return in_values(value, r.values);
+    case Op::not_in: return !in_values(value, r.values);
+    case Op::exists: return true;
+    case Op::does_not_exist: return false;
+    case Op::gt: return q && bound && *q > *bound;
+    case Op::lt: return q && bound && *q < *bound;
+  }
+  return false;
+}
+
+std::string millicores(int64_t m) { return fmt::format("{}m", m); }
+std::string bytes(int64_t b) { return b < 0 ? "-" + units::format_size(-b) : units::format_size(b); }
+
+std::string quota_text(const NodeState& n, bool cpu, bool ignored) {
+  auto amount = cpu ? millicores : bytes;
+  int64_t quota = cpu ? n.cpu_quota : n.mem_quota;
+  int64_t allocated = cpu ? n.alloc_cpu : n.alloc_mem;
+  return fmt::format("quota {} × {} − allocated {}{}", amount(quota), cpu ? n.cpu_ratio : n.mem_ratio,
+                     amount(allocated), ignored ? " (recorded allocations ignored)" : "");
+}
+
+}  // namespace
+
+std::string_view filter_name(Filter f) {
+  switch (f) {
+    case Filter::none: return "";
+    case Filter::health: return "health";
+    case Filter::cordon: return "cordon";
+    case Filter::instance_type: return "instance-type";
+    case Filter::affinity: return "affinity";
+    case Filter::sandboxes: return "sandboxes";
+    case Filter::cpu: return "cpu";
+    case Filter::cpu_util: return "cpu-util";
+    case Filter::mem: return "mem";
+    case Filter::mem_free: return "mem-free";
+  }
+  return "";
+}
+
+CompiledRequirement Placer::compile_one(const Requirement& r, size_t source) const {
+  CompiledRequirement c;
+  c.source = source;
+  bool absent_ok = r.op == Op::not_in || r.op == Op::does_not_exist;
+  const LabelColumn* col = m_inv.column(r.key);
+  if (!col) {
+    c.accept = {static_cast<uint8_t>(absent_ok)};
+    return c;
+  }
+  std::optional<Quantity> bound;
+  if (r.op == Op::gt || r.op == Op::lt) bound = parse_quantity(r.values.front());
+  c.column = &col->value_of;
+  c.accept.resize(col->values.size());
+  c.accept[0] = absent_ok;
+  for (size_t v = 1; v < col->values.size(); ++v) c.accept[v] = accepts(r, col->values[v], col->quantities[v], bound);
+  return c;
+}
+
+CompiledRequest Placer::compile(const Request& req) const {
+  CompiledRequest c;
+  if (!req.instance_type.empty())
+    c.type.push_back(compile_one({std::string(k_label_instance_type), Op::in, {req.instance_type}, ""}, 0));
+  for (size_t i = 0; i < req.requirements.size(); ++i) c.affinity.push_back(compile_one(req.requirements[i], i));
+  return c;
+}
+
+Verdict Placer::check(const CompiledRequest& c, const Request& req, size_t i) const {
+  const NodeState& n = m_inv.node(i);
+  auto matches = [i](const CompiledRequirement& r) { return r.accept[r.column ? (*r.column)[i] : 0] != 0; };
+  if (n.health != health::Reason::none) return {Filter::health};
+  if (n.cordoned) return {Filter::cordon};
+  for (const auto& r : c.type)
+    if (!matches(r)) return {Filter::instance_type};
+  for (const auto& r : c.affinity)
+    if (!matches(r)) return {Filter::affinity, r.source};
+  if (n.sandboxes >= n.max_sandboxes) return {Filter::sandboxes};
+  if (req.cpu_m > n.eff_cpu - n.alloc_cpu) return {Filter::cpu};
+  if (n.cpu_util >= m_inv.policy().cpu_util_ceiling) return {Filter::cpu_util};
+  if (req.mem > n.eff_mem - n.alloc_mem) return {Filter::mem};
+  // Physical guard: overcommit does not create real memory (spec §7.5).
+  if (n.mem_free <= req.mem + n.mem_reserve) return {Filter::mem_free};
+  return {};
+}
+
+Score Placer::score(const Request& req, size_t i) const {
+  const NodeState& n = m_inv.node(i);
+  const Policy& p = m_inv.policy();
+  auto part = [&](int64_t eff, int64_t alloc, int64_t want) {
+    if (eff <= 0) return 0.0;
+    int64_t used = p.strategy == Strategy::most_allocated ? alloc + want : eff - alloc - want;
+    return static_cast<double>(used) * 100.0 / static_cast<double>(eff);
+  };
+  Score s;
+  s.cpu = part(n.eff_cpu, n.alloc_cpu, req.cpu_m);
+  s.mem = part(n.eff_mem, n.alloc_mem, req.mem);
+  double weights = p.cpu_weight + p.mem_weight;
+  s.total = weights > 0 ? (p.cpu_weight * s.cpu + p.mem_weight * s.mem) / weights : 0.0;
+  return s;
+}
+
+Decision Placer::decide(const Request& req, size_t random_top) const {
+  CompiledRequest c = compile(req);
+  Decision best;
+  std::vector<std::pair<double, size_t>> top;
+  for (size_t i = 0; i < m_inv.size(); ++i) {
+    if (check(c, req, i).filter != Filter::none) continue;
+    Score s = score(req, i);
+    if (random_top > 0) top.emplace_back(s.total, i);
+    if (!best.node || s.total > best.score.total) best = {i, s};
+  }
+  if (random_top == 0 || top.empty()) return best;
+  size_t n = std::min(random_top, top.size());
+  std::partial_sort(top.begin(), top.begin() + static_cast<ptrdiff_t>(n), top.end(),
+                    [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  size_t pick = top[std::uniform_int_distribution<size_t>(0, n - 1)(rng)].second;
+  return {pick, score(req, pick)};
+}
+
+NodeReport Placer::report(const Request& req, const Verdict& v, size_t i) const {
+  const NodeState& n = m_inv.node(i);
+  const Policy& p = m_inv.policy();
+  NodeReport r{i, v.filter, "", std::string(filter_name(v.filter)), {}, {}};
+  switch (v.filter) {
+    case Filter::none:
+      r.score = score(req, i);
+      r.reason = fmt::format("fits; score {:.2f} (cpu {:.2f} × {}, mem {:.2f} × {}, {})", r.score.total, r.score.cpu,
+                             p.cpu_weight, r.score.mem, p.mem_weight, strategy_name(p.strategy));
+      break;
+    case Filter::health:
+      if (n.gone) {
+        r.reason = r.summary = "removed";
+      } else if (n.health == health::Reason::reported_not_ready) {
+        r.reason = "the node reported not ready";
+        r.summary = "unhealthy (reported not ready)";
+      } else if (n.heartbeat_ms <= 0) {
+        r.reason = "no heartbeat yet";
+        r.summary = "unhealthy (no heartbeat yet)";
+      } else {
+        std::string age = time::age(m_inv.loaded_ms() - n.heartbeat_ms);
+        r.reason = fmt::format("heartbeat {} ago (timeout {})", age, time::age(p.heartbeat_timeout_ms));
+        r.summary = fmt::format("unhealthy (heartbeat {} ago)", age);
+      }
+      r.numbers = {{"heartbeat_ms", n.heartbeat_ms}};
+      break;
+    case Filter::cordon: r.reason = "cordoned"; break;
+    case Filter::instance_type: {
+      const std::string* t = m_inv.label(*m_inv.column(k_label_instance_type), i);
+      r.reason = fmt::format("instance type \"{}\" is not \"{}\"", t ? *t : "", req.instance_type);
+      break;
+    }
+    case Filter::affinity: {
+      const Requirement& q = req.requirements[v.requirement];
+      const LabelColumn* col = m_inv.column(q.key);
+      const std::string* value = col ? m_inv.label(*col, i) : nullptr;
+      r.reason = fmt::format("{} ({}) does not match: label {}", q.origin, describe(q),
+                             value ? fmt::format("is \"{}\"", *value) : std::string("absent"));
+      r.summary = fmt::format("affinity ({})", q.origin);
+      break;
+    }
+    case Filter::sandboxes:
+      r.reason = fmt::format("{} sandboxes, the maximum is {}", n.sandboxes, n.max_sandboxes);
+      r.numbers = {{"sandboxes", n.sandboxes}, {"max_sandboxes", n.max_sandboxes}};
+      break;
+    case Filter::cpu:
+      r.reason = fmt::format("free {} < requested {} ({})", millicores(n.eff_cpu - n.alloc_cpu), millicores(req.cpu_m),
+                             quota_text(n, true, p.ignore_recorded_allocations));
+      r.numbers = {{"free_cpu_m", n.eff_cpu - n.alloc_cpu}, {"requested_cpu_m", req.cpu_m},
+                   {"quota_cpu_m", n.cpu_quota},           {"ratio", n.cpu_ratio},
+                   {"allocated_cpu_m", n.alloc_cpu}};
+      break;
+    case Filter::cpu_util:
+      r.reason = fmt::format("utilisation {:.1f}% ≥ ceiling {}%", n.cpu_util, p.cpu_util_ceiling);
+      r.numbers = {{"cpu_util", n.cpu_util}, {"ceiling", p.cpu_util_ceiling}};
+      break;
+    case Filter::mem:
+      r.reason = fmt::format("free {} < requested {} ({})", bytes(n.eff_mem - n.alloc_mem), bytes(req.mem),
+                             quota_text(n, false, p.ignore_recorded_allocations));
+      r.numbers = {{"free_mem", n.eff_mem - n.alloc_mem}, {"requested_mem", req.mem},
+                   {"quota_mem", n.mem_quota},            {"ratio", n.mem_ratio},
+                   {"allocated_mem", n.alloc_mem}};
+      break;
+    case Filter::mem_free:
+      r.reason = fmt::format("real free memory {} ≤ requested {} + reserve {}", bytes(n.mem_free), bytes(req.mem),
+                             bytes(n.mem_reserve));
+      r.numbers = {{"real_free_mem", n.mem_free}, {"requested_mem", req.mem}, {"reserve_mem", n.mem_reserve}};
+      break;
+  }
+  return r;
+}
+
+Explanation Placer::explain(const Request& req) const {
+  Explanation e;
+  e.decision = decide(req);
+  CompiledRequest c = compile(req);
+  std::map<std::string, size_t> counts;
+  for (size_t i = 0; i < m_inv.size(); ++i) {
+    e.nodes.push_back(report(req, check(c, req, i), i));
+    if (e.nodes.back().filter != Filter::none) ++counts[e.nodes.back().summary];
+  }
+  e.rejections.assign(counts.begin(), counts.end());
+  std::stable_sort(e.rejections.begin(), e.rejections.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  return e;
+}
+
+std::string rejection_summary(const Explanation& e) {
+  std::string out;
+  for (const auto& [what, count] : e.rejections)
+    out += fmt::format("{}{} node{}: {}", out.empty() ? "" : "; ", count, count == 1 ? "" : "s", what);
+  return out.empty() ? "no nodes are registered" : out;
+}
+
+}  // namespace cube::sched

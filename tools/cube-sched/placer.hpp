@@ -1,0 +1,98 @@
+// cube::sched::Placer — filters and scores over an Inventory (spec §7.4–7.6), in process.
+//
+// Contract: a node fits when it passes, in this order: health, cordon, instance-type (when the
+// request names one), affinity (every required expression), sandboxes (count < maximum), cpu
+// (request ≤ effective quota − allocated), cpu-util (utilisation < ceiling), mem (as cpu),
+// mem-free (real free > request + reserve). Survivors are scored by the policy's strategy; the
+// highest score wins and ties go to the lowest node ID, unless random_top > 0, which picks uniformly
+// among the best random_top. Requests are compiled once against the inventory: matching a node is
+// a few array lookups, no string work.
+#pragma once
+
+#include "inventory.hpp"
+#include "output.hpp"
+#include "selector.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cube::sched {
+
+struct Request {
+  int64_t cpu_m = 0;
+  int64_t mem = 0;
+  std::string instance_type;  // empty: any
+  std::vector<Requirement> requirements;
+  std::string sandbox;  // required to commit
+};
+
+enum class Filter : uint8_t { none, health, cordon, instance_type, affinity, sandboxes, cpu, cpu_util, mem, mem_free };
+std::string_view filter_name(Filter f);
+
+// A requirement resolved against the inventory: accept[value ID of the node's label].
+struct CompiledRequirement {
+  const std::vector<uint32_t>* column = nullptr;  // nullptr: no node has the label
+  std::vector<uint8_t> accept;                    // [0] = accepts an absent label
+  size_t source = 0;                              // index into Request::requirements
+};
+
+struct CompiledRequest {
+  std::vector<CompiledRequirement> type;      // the --instance-type filter, 0 or 1 entries
+  std::vector<CompiledRequirement> affinity;  // the required expressions
+};
+
+struct Score {
+  double cpu = 0, mem = 0, total = 0;
+};
+
+struct Verdict {
+  Filter filter = Filter::none;
+  size_t requirement = 0;  // for affinity: which Request::requirements entry failed
+};
+
+struct Decision {
+  std::optional<size_t> node;
+  Score score;
+};
+
+// Why one node was rejected, or how it scored.
+struct NodeReport {
+  size_t node = 0;
+  Filter filter = Filter::none;
+  std::string reason;   // "free 1500m < requested 2000m (quota 16000m × 3 − allocated 46500m)"
+  std::string summary;  // how rejections are grouped: "cpu", "unhealthy (heartbeat 2m ago)"
+  std::vector<std::pair<std::string, output::Value>> numbers;
+  Score score;
+};
+
+struct Explanation {
+  Decision decision;
+  std::vector<NodeReport> nodes;  // every node, in ID order
+  // {summary, count}, most frequent first: "812 nodes: cpu".
+  std::vector<std::pair<std::string, size_t>> rejections;
+};
+
+class Placer {
+ public:
+  explicit Placer(const Inventory& inv) : m_inv(inv) {}
+
+  CompiledRequest compile(const Request& req) const;
+  Verdict check(const CompiledRequest& c, const Request& req, size_t i) const;
+  Score score(const Request& req, size_t i) const;
+  Decision decide(const Request& req, size_t random_top = 0) const;
+  Explanation explain(const Request& req) const;
+
+ private:
+  CompiledRequirement compile_one(const Requirement& r, size_t source) const;
+  NodeReport report(const Request& req, const Verdict& v, size_t i) const;
+
+  const Inventory& m_inv;
+};
+
+// "812 nodes: cpu; 3 nodes: unhealthy (heartbeat 2m ago)"
+std::string rejection_summary(const Explanation& e);
+
+}  // namespace cube::sched

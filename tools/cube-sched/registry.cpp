@@ -1,0 +1,180 @@
+#include "registry.hpp"
+
+#include "error.hpp"
+#include "timeutil.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace cube::sched {
+namespace {
+
+constexpr std::string_view k_node_select = R"(
+  SELECT n.id, n.address, n.instance_type, n.zone, n.cluster_id, n.cpu_type, n.cpu_m, n.mem_bytes,
+         n.max_sandboxes, n.cordoned, n.heartbeat_ms, n.ready, n.cpu_util, n.mem_free_bytes, n.registered_ms,
+         COALESCE(a.cpu, 0), COALESCE(a.mem, 0), COALESCE(a.c, 0)
+  FROM nodes n LEFT JOIN
+       (SELECT node_id, SUM(cpu_m) AS cpu, SUM(mem_bytes) AS mem, COUNT(*) AS c FROM allocations GROUP BY node_id) a
+       ON a.node_id = n.id)";
+
+NodeRow row_of(const state::Statement& s) {
+  NodeRow r;
+  r.reg.id = s.text(0);
+  r.reg.address = s.text(1);
+  r.reg.instance_type = s.text(2);
+  r.reg.zone = s.text(3);
+  r.reg.cluster_id = s.text(4);
+  r.reg.cpu_type = s.text(5);
+  r.reg.cpu_m = s.integer(6);
+  r.reg.mem_bytes = s.integer(7);
+  r.reg.max_sandboxes = s.integer(8);
+  r.cordoned = s.integer(9) != 0;
+  r.heartbeat_ms = s.integer(10);
+  r.ready = s.integer(11) != 0;
+  r.cpu_util = s.real(12);
+  r.mem_free = s.integer(13);
+  r.registered_ms = s.integer(14);
+  r.alloc_cpu_m = s.integer(15);
+  r.alloc_mem = s.integer(16);
+  r.sandboxes = s.integer(17);
+  return r;
+}
+
+[[noreturn]] void no_node(const std::string& id) {
+  throw Error(Exit::not_found, fmt::format("node '{}' is not registered", id), "", "see 'cube-sched node list'");
+}
+
+void require_node(state::Db& db, const std::string& id) {
+  auto s = db.prepare("SELECT 1 FROM nodes WHERE id = ?");
+  s.bind_all(id);
+  if (!s.step()) no_node(id);
+}
+
+}  // namespace
+
+std::vector<std::string> register_node(state::Db& db, const Registration& reg) {
+  std::vector<std::string> dropped;
+  state::Transaction tx(db);
+  db.prepare(R"(INSERT INTO nodes (id, address, instance_type, zone, cluster_id, cpu_type, cpu_m, mem_bytes,
+                                   max_sandboxes, registered_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET address = excluded.address, instance_type = excluded.instance_type,
+                  zone = excluded.zone, cluster_id = excluded.cluster_id, cpu_type = excluded.cpu_type,
+                  cpu_m = excluded.cpu_m, mem_bytes = excluded.mem_bytes, max_sandboxes = excluded.max_sandboxes,
+                  registered_ms = excluded.registered_ms)")
+      .bind_all(reg.id, reg.address, reg.instance_type, reg.zone, reg.cluster_id, reg.cpu_type, reg.cpu_m,
+                reg.mem_bytes, reg.max_sandboxes, time::now_ms())
+      .run();
+  db.prepare("DELETE FROM node_labels WHERE node_id = ?").bind_all(reg.id).run();
+  auto insert = db.prepare("INSERT OR REPLACE INTO node_labels (node_id, key, value) VALUES (?, ?, ?)");
+  for (const auto& [key, value] : reg.labels) {
+    if (is_canonical_label(full_label_key(key))) {
+      dropped.push_back(key);
+      continue;
+    }
+    insert.bind_all(reg.id, key, value).run();
+  }
+  tx.commit();
+  return dropped;
+}
+
+int64_t remove_node(state::Db& db, const std::string& id, bool force) {
+  state::Transaction tx(db);
+  require_node(db, id);
+  auto count = db.prepare("SELECT COUNT(*) FROM allocations WHERE node_id = ?");
+  count.bind_all(id).step();
+  int64_t n = count.integer(0);
+  if (n > 0 && !force)
+    throw Error(Exit::conflict, fmt::format("node '{}' still holds {} allocation{}", id, n, n == 1 ? "" : "s"), "",
+                "release them first, or pass --force to drop them with the node");
+  db.prepare("DELETE FROM nodes WHERE id = ?").bind_all(id).run();
+  tx.commit();
+  return n;
+}
+
+void set_cordoned(state::Db& db, const std::string& id, bool cordoned) {
+  state::Transaction tx(db);
+  require_node(db, id);
+  db.prepare("UPDATE nodes SET cordoned = ? WHERE id = ?").bind_all(cordoned ? 1 : 0, id).run();
+  tx.commit();
+}
+
+void record_heartbeat(state::Db& db, const std::string& id, const Heartbeat& hb) {
+  state::Transaction tx(db);
+  db.prepare("UPDATE nodes SET heartbeat_ms = ?, ready = ?, cpu_util = ?, mem_free_bytes = ? WHERE id = ?")
+      .bind_all(hb.at_ms, hb.ready ? 1 : 0, hb.cpu_util, hb.mem_free, id)
+      .run();
+  if (db.changes() == 0) no_node(id);
+  tx.commit();
+}
+
+std::vector<NodeRow> load_nodes(state::Db& db, bool with_labels) {
+  std::vector<NodeRow> rows;
+  auto s = db.prepare(std::string(k_node_select) + " ORDER BY n.id");
+  while (s.step()) rows.push_back(row_of(s));
+  if (!with_labels) return rows;
+  std::unordered_map<std::string_view, size_t> index;
+  for (size_t i = 0; i < rows.size(); ++i) index.emplace(rows[i].reg.id, i);
+  auto l = db.prepare("SELECT node_id, key, value FROM node_labels ORDER BY node_id, key");
+  while (l.step()) {
+    auto it = index.find(l.text(0));
+    if (it != index.end()) rows[it->second].reg.labels.emplace_back(l.text(1), l.text(2));
+  }
+  return rows;
+}
+
+std::optional<NodeRow> read_node(state::Db& db, const std::string& id) {
+  auto s = db.prepare(std::string(k_node_select) + " WHERE n.id = ?");
+  s.bind_all(id);
+  if (!s.step()) return std::nullopt;
+  return row_of(s);
+}
+
+NodeRow get_node(state::Db& db, const std::string& id) {
+  auto row = read_node(db, id);
+  if (!row) no_node(id);
+  auto l = db.prepare("SELECT key, value FROM node_labels WHERE node_id = ? ORDER BY key");
+  l.bind_all(id);
+  while (l.step()) row->reg.labels.emplace_back(l.text(0), l.text(1));
+  return *row;
+}
+
+std::vector<Allocation> list_allocations(state::Db& db, const std::string& node_filter) {
+  auto s = db.prepare(
+      "SELECT sandbox_id, node_id, cpu_m, mem_bytes, created_ms FROM allocations "
+      "WHERE ?1 = '' OR node_id = ?1 ORDER BY created_ms, sandbox_id");
+  s.bind_all(node_filter);
+  std::vector<Allocation> out;
+  while (s.step())
+    out.push_back({std::string(s.text(0)), std::string(s.text(1)), s.integer(2), s.integer(3), s.integer(4)});
+  return out;
+}
+
+std::optional<std::string> allocation_node(state::Db& db, const std::string& sandbox) {
+  auto s = db.prepare("SELECT node_id FROM allocations WHERE sandbox_id = ?");
+  s.bind_all(sandbox);
+  if (!s.step()) return std::nullopt;
+  return std::string(s.text(0));
+}
+
+void insert_allocation(state::Db& db, const Allocation& a) {
+  db.prepare("INSERT INTO allocations (sandbox_id, node_id, cpu_m, mem_bytes, created_ms) VALUES (?, ?, ?, ?, ?)")
+      .bind_all(a.sandbox, a.node, a.cpu_m, a.mem_bytes, a.created_ms)
+      .run();
+}
+
+Allocation release(state::Db& db, const std::string& sandbox) {
+  state::Transaction tx(db);
+  auto s = db.prepare("SELECT sandbox_id, node_id, cpu_m, mem_bytes, created_ms FROM allocations WHERE sandbox_id = ?");
+  s.bind_all(sandbox);
+  if (!s.step())
+    throw Error(Exit::not_found, fmt::format("sandbox '{}' has no allocation", sandbox), "",
+                "see 'cube-sched alloc list'");
+  Allocation a{std::string(s.text(0)), std::string(s.text(1)), s.integer(2), s.integer(3), s.integer(4)};
+  s.reset();
+  db.prepare("DELETE FROM allocations WHERE sandbox_id = ?").bind_all(sandbox).run();
+  tx.commit();
+  return a;
+}
+
+}  // namespace cube::sched

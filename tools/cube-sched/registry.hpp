@@ -1,0 +1,82 @@
+// cube::sched registry — the nodes, node_labels and allocations tables (migration 0002).
+//
+// Contract: every write is one BEGIN IMMEDIATE transaction. Registering an existing node updates its
+// registration (capacity, type, address, labels) and keeps its heartbeat, cordon and allocations.
+// Unknown node or sandbox IDs are Error(not_found); removing a node that still holds allocations
+// is Error(conflict) unless forced.
+#pragma once
+
+#include "labels.hpp"
+#include "state.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cube::sched {
+
+struct Registration {
+  std::string id;
+  std::string address;
+  std::string instance_type;
+  std::string zone;
+  std::string cluster_id;
+  std::string cpu_type;
+  int64_t cpu_m = 0;
+  int64_t mem_bytes = 0;
+  int64_t max_sandboxes = 0;  // 0: the configured default
+  Labels labels;              // extra labels; canonical keys are dropped by register_node
+};
+
+struct Heartbeat {
+  int64_t at_ms = 0;
+  bool ready = true;
+  double cpu_util = 0;  // percent
+  int64_t mem_free = 0;
+};
+
+// A node as stored, with its allocation totals.
+struct NodeRow {
+  Registration reg;
+  bool cordoned = false;
+  int64_t heartbeat_ms = 0;
+  bool ready = false;
+  double cpu_util = 0;
+  int64_t mem_free = 0;
+  int64_t registered_ms = 0;
+  int64_t alloc_cpu_m = 0;
+  int64_t alloc_mem = 0;
+  int64_t sandboxes = 0;
+};
+
+struct Allocation {
+  std::string sandbox;
+  std::string node;
+  int64_t cpu_m = 0;
+  int64_t mem_bytes = 0;
+  int64_t created_ms = 0;
+};
+
+// Upserts the node; returns the canonical-key labels that were given and dropped.
+std::vector<std::string> register_node(state::Db& db, const Registration& reg);
+// Returns the number of allocations removed with the node.
+int64_t remove_node(state::Db& db, const std::string& id, bool force);
+void set_cordoned(state::Db& db, const std::string& id, bool cordoned);
+void record_heartbeat(state::Db& db, const std::string& id, const Heartbeat& hb);
+
+// All nodes in ID order (byte order), with labels (`with_labels`) and allocation totals.
+std::vector<NodeRow> load_nodes(state::Db& db, bool with_labels);
+// One node without labels; nullopt when it does not exist. Used inside placement transactions.
+std::optional<NodeRow> read_node(state::Db& db, const std::string& id);
+// One node with labels, or Error(not_found).
+NodeRow get_node(state::Db& db, const std::string& id);
+
+std::vector<Allocation> list_allocations(state::Db& db, const std::string& node_filter);
+// The node a sandbox is allocated on, if any.
+std::optional<std::string> allocation_node(state::Db& db, const std::string& sandbox);
+// Inserts inside the caller's transaction. The sandbox primary key refuses a second record.
+void insert_allocation(state::Db& db, const Allocation& a);
+Allocation release(state::Db& db, const std::string& sandbox);
+
+}  // namespace cube::sched
