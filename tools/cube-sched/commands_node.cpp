@@ -28,20 +28,23 @@ Policy load(cli::Tool& tool) {
 
 void check_address(const std::string& addr) {
   unsigned char buf[16];
-  if (addr.empty() || inet_pton(AF_INET, addr.c_str(), buf) == 1 || inet_pton(AF_INET6, addr.c_str(), buf) == 1)
-    return;
-  throw Error(Exit::usage, fmt::format("invalid --address '{}'", addr.substr(0, 80)), "expected an IPv4 or IPv6 address");
+  if (addr.empty() || inet_pton(AF_INET, addr.c_str(), buf) == 1 || inet_pton(AF_INET6, addr.c_str(), buf) == 1) return;
+  throw Error(Exit::usage, fmt::format("invalid --address '{}'", addr.substr(0, 80)),
+              "expected an IPv4 or IPv6 address");
 }
 
 Labels parse_labels(const std::vector<std::string>& items) {
   if (items.size() > k_max_labels)
-    throw Error(Exit::usage, fmt::format("{} labels given", items.size()), fmt::format("the limit is {}", k_max_labels));
+    throw Error(Exit::usage, fmt::format("{} labels given", items.size()),
+                fmt::format("the limit is {}", k_max_labels));
   Labels out;
   for (const auto& item : items) {
     size_t eq = item.find('=');
     std::string key = item.substr(0, eq);
     bool ok = eq != std::string::npos && !key.empty() && key.size() <= 253;
-    for (char c : key) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || std::string_view("._/-").find(c) != std::string_view::npos);
+    for (char c : key)
+      ok = ok &&
+           (std::isalnum(static_cast<unsigned char>(c)) || std::string_view("._/-").find(c) != std::string_view::npos);
     if (!ok)
       throw Error(Exit::usage, fmt::format("invalid --label '{}'", item.substr(0, 80)),
                   "expected KEY=VALUE, KEY at most 253 bytes of letters, digits, '.', '_', '/' and '-'");
@@ -97,8 +100,8 @@ void add_node_row(output::Table& t, const NodeRow& r, int64_t now, const Policy&
          std::string(health::reason_name(h.status.reason)), h.age,
          output::Cell(r.cordoned, r.cordoned ? Style::warn : Style::plain), r.reg.instance_type, r.reg.zone,
          r.reg.cpu_m, effective_quota(r.reg.cpu_m, ratios.cpu), r.alloc_cpu_m, r.reg.mem_bytes,
-         effective_quota(r.reg.mem_bytes, ratios.mem), r.alloc_mem, r.sandboxes, r.cpu_util, r.mem_free,
-         r.heartbeat_ms, r.reg.address});
+         effective_quota(r.reg.mem_bytes, ratios.mem), r.alloc_mem, r.sandboxes, r.cpu_util, r.mem_free, r.heartbeat_ms,
+         r.reg.address});
 }
 
 }  // namespace
@@ -126,9 +129,10 @@ void node_register(cli::Tool& tool, const RegisterArgs& a) {
   Policy p = load(tool);
   auto db = tool.open_state(state::Access::write);
   for (const auto& key : register_node(db, reg))
-    log::warn("label '{}' is canonical and comes from the node's own fields (--zone, --cluster-id, --cpu-type, "
-              "--mem, --cpu, --instance-type); the given value is ignored",
-              key);
+    log::warn(
+        "label '{}' is canonical and comes from the node's own fields (--zone, --cluster-id, --cpu-type, "
+        "--mem, --cpu, --instance-type); the given value is ignored",
+        key);
   output::Table t = node_table();
   add_node_row(t, get_node(db, a.id), time::now_ms(), p);
   output::print_record(t, tool.format());

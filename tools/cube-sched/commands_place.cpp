@@ -34,8 +34,7 @@ Decision run(state::Db& db, Inventory& inv, const Request& req, const PlaceArgs&
 }
 
 [[noreturn]] void nothing_fits(const Explanation& e) {
-  throw Error(Exit::conflict, "no node fits the request", rejection_summary(e),
-              "--explain shows every node's reason");
+  throw Error(Exit::conflict, "no node fits the request", rejection_summary(e), "--explain shows every node's reason");
 }
 
 void write_value(json::Writer& w, const output::Value& v) {

@@ -8,31 +8,42 @@ namespace {
 
 void add_node_verbs(cli::Tool& tool, cmd::RegisterArgs& reg, std::string& id, bool& force) {
   CLI::App* node = tool.verb("node", "The node registry: register, list, show, remove, cordon, uncordon");
-  CLI::App* r = tool.verb("register", "Register a node, or update its registration", [&] { cmd::node_register(tool, reg); }, node);
+  CLI::App* r = tool.verb(
+      "register", "Register a node, or update its registration", [&] { cmd::node_register(tool, reg); }, node);
   r->add_option("id", reg.id, "Node ID")->required();
   r->add_option("--cpu", reg.cpu, "CPU quota: cores (16) or millicores (16000m)")->required()->type_name("QUANTITY");
   r->add_option("--mem", reg.mem, "Memory quota (64G)")->required()->type_name("SIZE");
   r->add_option("--instance-type", reg.instance_type, "Instance type")->type_name("TYPE");
   r->add_option("--zone", reg.zone, "Zone (label topology.kubernetes.io/zone)")->type_name("ZONE");
-  r->add_option("--cluster-id", reg.cluster_id, "Cluster ID (label topology.kubernetes.io/cluster-id)")->type_name("ID");
+  r->add_option("--cluster-id", reg.cluster_id, "Cluster ID (label topology.kubernetes.io/cluster-id)")
+      ->type_name("ID");
   r->add_option("--cpu-type", reg.cpu_type, "CPU type (label kubernetes.io/cpu-type)")->type_name("TYPE");
   r->add_option("--label", reg.labels, "Extra label KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
   r->add_option("--max-sandboxes", reg.max_sandboxes, "Sandbox limit (0: [sched] max_sandboxes)")->type_name("N");
   r->add_option("--address", reg.address, "The node's IP address")->type_name("IP");
-  tool.verb("list", "List nodes with health and capacity", [&] { cmd::node_list(tool); }, node);
-  tool.verb("show", "Show one node with its labels", [&] { cmd::node_show(tool, id); }, node)
-      ->add_option("id", id, "Node ID")->required();
-  CLI::App* rm = tool.verb("remove", "Remove a node", [&] { cmd::node_remove(tool, id, force); }, node);
+  tool.verb(
+      "list", "List nodes with health and capacity", [&] { cmd::node_list(tool); }, node);
+  tool.verb(
+          "show", "Show one node with its labels", [&] { cmd::node_show(tool, id); }, node)
+      ->add_option("id", id, "Node ID")
+      ->required();
+  CLI::App* rm = tool.verb(
+      "remove", "Remove a node", [&] { cmd::node_remove(tool, id, force); }, node);
   rm->add_option("id", id, "Node ID")->required();
   rm->add_flag("--force", force, "Also drop the node's allocations");
-  tool.verb("cordon", "Stop placing on a node", [&] { cmd::node_cordon(tool, id, true); }, node)
-      ->add_option("id", id, "Node ID")->required();
-  tool.verb("uncordon", "Place on a node again", [&] { cmd::node_cordon(tool, id, false); }, node)
-      ->add_option("id", id, "Node ID")->required();
+  tool.verb(
+          "cordon", "Stop placing on a node", [&] { cmd::node_cordon(tool, id, true); }, node)
+      ->add_option("id", id, "Node ID")
+      ->required();
+  tool.verb(
+          "uncordon", "Place on a node again", [&] { cmd::node_cordon(tool, id, false); }, node)
+      ->add_option("id", id, "Node ID")
+      ->required();
 }
 
 void add_heartbeat_verb(cli::Tool& tool, cmd::HeartbeatArgs& hb) {
-  CLI::App* h = tool.verb("heartbeat", "Report a node's health, CPU utilisation and free memory", [&] { cmd::heartbeat(tool, hb); });
+  CLI::App* h = tool.verb("heartbeat", "Report a node's health, CPU utilisation and free memory",
+                          [&] { cmd::heartbeat(tool, hb); });
   h->add_option("id", hb.id, "Node ID")->required();
   h->add_option("--cpu-util", hb.cpu_util, "CPU utilisation in percent (default: measured)")->type_name("PCT");
   h->add_option("--mem-free", hb.mem_free, "Free memory (default: MemAvailable)")->type_name("SIZE");
@@ -75,11 +86,14 @@ int main(int argc, char** argv) {
   add_heartbeat_verb(tool, hb);
   add_place_verb(tool, place);
   tool.verb("release", "Free a sandbox's allocation", [&] { cmd::release(tool, id); })
-      ->add_option("sandbox", id, "Sandbox ID")->required();
+      ->add_option("sandbox", id, "Sandbox ID")
+      ->required();
   CLI::App* alloc = tool.verb("alloc", "Recorded allocations");
   std::string node_filter;
-  tool.verb("list", "List allocations", [&] { cmd::alloc_list(tool, node_filter); }, alloc)
-      ->add_option("--node", node_filter, "Only this node's")->type_name("ID");
+  tool.verb(
+          "list", "List allocations", [&] { cmd::alloc_list(tool, node_filter); }, alloc)
+      ->add_option("--node", node_filter, "Only this node's")
+      ->type_name("ID");
   tool.verb("config", "Print the effective [sched] settings and their sources", [&] { cmd::show_config(tool); });
   return tool.run(argc, argv);
 }

@@ -1,9 +1,9 @@
 #include "metrics.hpp"
 
-#include "error.hpp"
 #include <fstream>
 #include <sstream>
 #include <string>
+#include "error.hpp"
 
 namespace cube::sched {
 namespace {

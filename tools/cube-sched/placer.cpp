@@ -131,8 +131,9 @@ Decision Placer::decide(const Request& req, size_t random_top) const {
   }
   if (random_top == 0 || top.empty()) return best;
   size_t n = std::min(random_top, top.size());
-  std::partial_sort(top.begin(), top.begin() + static_cast<ptrdiff_t>(n), top.end(),
-                    [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  std::partial_sort(top.begin(), top.begin() + static_cast<ptrdiff_t>(n), top.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  });
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   size_t pick = top[std::uniform_int_distribution<size_t>(0, n - 1)(rng)].second;
   return {pick, score(req, pick)};
@@ -186,8 +187,10 @@ NodeReport Placer::report(const Request& req, const Verdict& v, size_t i) const 
     case Filter::cpu:
       r.reason = fmt::format("free {} < requested {} ({})", millicores(n.eff_cpu - n.alloc_cpu), millicores(req.cpu_m),
                              quota_text(n, true, p.ignore_recorded_allocations));
-      r.numbers = {{"free_cpu_m", n.eff_cpu - n.alloc_cpu}, {"requested_cpu_m", req.cpu_m},
-                   {"quota_cpu_m", n.cpu_quota},           {"ratio", n.cpu_ratio},
+      r.numbers = {{"free_cpu_m", n.eff_cpu - n.alloc_cpu},
+                   {"requested_cpu_m", req.cpu_m},
+                   {"quota_cpu_m", n.cpu_quota},
+                   {"ratio", n.cpu_ratio},
                    {"allocated_cpu_m", n.alloc_cpu}};
       break;
     case Filter::cpu_util:
@@ -197,8 +200,10 @@ NodeReport Placer::report(const Request& req, const Verdict& v, size_t i) const 
     case Filter::mem:
       r.reason = fmt::format("free {} < requested {} ({})", bytes(n.eff_mem - n.alloc_mem), bytes(req.mem),
                              quota_text(n, false, p.ignore_recorded_allocations));
-      r.numbers = {{"free_mem", n.eff_mem - n.alloc_mem}, {"requested_mem", req.mem},
-                   {"quota_mem", n.mem_quota},            {"ratio", n.mem_ratio},
+      r.numbers = {{"free_mem", n.eff_mem - n.alloc_mem},
+                   {"requested_mem", req.mem},
+                   {"quota_mem", n.mem_quota},
+                   {"ratio", n.mem_ratio},
                    {"allocated_mem", n.alloc_mem}};
       break;
     case Filter::mem_free:

@@ -43,8 +43,9 @@ std::map<std::string, TypeOverride> load_types(config::Settings& s) {
     }
   }
   for (auto& [type, t] : out)
-    if (t.ratios) t.ratios = Ratios{clamp_ratio(t.ratios->cpu, k_default_cpu_ratio),
-                                    clamp_ratio(t.ratios->mem, k_default_mem_ratio)};
+    if (t.ratios)
+      t.ratios =
+          Ratios{clamp_ratio(t.ratios->cpu, k_default_cpu_ratio), clamp_ratio(t.ratios->mem, k_default_mem_ratio)};
   return out;
 }
 

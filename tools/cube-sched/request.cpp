@@ -50,8 +50,8 @@ Request build_request(const RequestText& text, const std::vector<std::string>& e
   r.instance_type = text.instance_type;
   if (!text.sandbox.empty()) ids::check(text.sandbox, "sandbox ID");
   r.sandbox = text.sandbox;
-  r.requirements = requirements_from(annotation_map(text.annotations), text.selector ? &*text.selector : nullptr,
-                                     extra_keys);
+  r.requirements =
+      requirements_from(annotation_map(text.annotations), text.selector ? &*text.selector : nullptr, extra_keys);
   return r;
 }
 

@@ -72,7 +72,8 @@ std::vector<std::string> checked_values(const nlohmann::json& item, size_t i, Op
     bad(i, fmt::format("{} needs 1 to {} values", op_name(op), k_max_values));
   if ((op == Op::exists || op == Op::does_not_exist) && n != 0)
     bad(i, fmt::format("{} takes no values (got {})", op_name(op), n));
-  if ((op == Op::gt || op == Op::lt) && n != 1) bad(i, fmt::format("{} needs exactly one value (got {})", op_name(op), n));
+  if ((op == Op::gt || op == Op::lt) && n != 1)
+    bad(i, fmt::format("{} needs exactly one value (got {})", op_name(op), n));
   return values;
 }
 
@@ -140,8 +141,8 @@ std::vector<Requirement> requirements_from(const std::map<std::string, std::stri
     out.push_back(colon_list(k_annotation_instance_type, *v, k_label_instance_type));
   const std::string* selector = find(k_annotation_selector);
   if (selector && selector_flag)
-    throw Error(Exit::usage, "both --selector and the com.nodeaffinity.selector annotation were given",
-                "", "give one of them");
+    throw Error(Exit::usage, "both --selector and the com.nodeaffinity.selector annotation were given", "",
+                "give one of them");
   if (selector_flag) selector = selector_flag;
   if (selector) {
     auto reqs = parse_selector(*selector, extra_keys);

@@ -1,0 +1,339 @@
+#!/usr/bin/env bats
+# cube-sched through the real binary and a real state file: registry, health, selectors, overcommit,
+# --explain, commit/release, --batch, and 40 placers committing at once.
+load helpers
+
+setup() { cube_setup; }
+teardown() { cube_teardown; }
+
+# node ID CPU MEM [register options…]: registered and freshly heartbeating with plenty of real memory.
+node() {
+  local id=$1 cpu=$2 mem=$3
+  shift 3
+  cube-sched node register "$id" --cpu "$cpu" --mem "$mem" "$@" >/dev/null
+  cube-sched heartbeat "$id" --cpu-util 10 --mem-free 1T
+}
+
+config() { printf '%s\n' "$@" >"$CUBE_CONFIG"; }
+
+placed() { cube-sched place "$@" -o json | jq -r .node; }
+
+@test "register, list and show: canonical labels always exist and win" {
+  run --separate-stderr cube-sched node register n1 --cpu 16 --mem 64G --zone z1 --instance-type c1 \
+    --label rack=r7 --label topology.kubernetes.io/zone=evil --address 10.0.0.1 -o json
+  assert_success
+  [[ "$stderr" == *"label 'topology.kubernetes.io/zone' is canonical"* ]]
+  [ "$(jq -r .cpu_m <<<"$output")" = 16000 ]
+  [ "$(jq -r .cpu_effective_m <<<"$output")" = 48000 ]
+  [ "$(jq -r .mem_effective_bytes <<<"$output")" = $((128 << 30)) ]
+  run cube-sched node show n1 -o json
+  assert_success
+  [ "$(jq -r '.labels["topology.kubernetes.io/zone"]' <<<"$output")" = z1 ]
+  [ "$(jq -r '.labels["kubernetes.io/memory-size"]' <<<"$output")" = 65536Mi ]
+  [ "$(jq -r '.labels["kubernetes.io/cpu-cores"]' <<<"$output")" = 16000m ]
+  [ "$(jq -r '.labels["kubernetes.io/instance-type"]' <<<"$output")" = c1 ]
+  [ "$(jq -r '.labels["kubernetes.io/cpu-type"]' <<<"$output")" = "" ]
+  [ "$(jq -r '.labels["topology.kubernetes.io/cluster-id"]' <<<"$output")" = "" ]
+  [ "$(jq -r '.labels.rack' <<<"$output")" = r7 ]
+  # Registering again updates the registration in place.
+  cube-sched node register n1 --cpu 8 --mem 64G >/dev/null
+  run cube-sched node list -o json
+  [ "$(jq -r 'length' <<<"$output")" = 1 ]
+  [ "$(jq -r '.[0].cpu_m' <<<"$output")" = 8000 ]
+}
+
+@test "register refuses bad input with exit 2 and writes nothing" {
+  for args in "n/1 --cpu 1 --mem 1G" "n1 --cpu 0 --mem 1G" "n1 --cpu 1x --mem 1G" "n1 --cpu 1 --mem 0" \
+    "n1 --cpu 1 --mem 1G --label noequals" "n1 --cpu 1 --mem 1G --label k=has/slash" \
+    "n1 --cpu 1 --mem 1G --address 999.1.1.1" "n1 --cpu 1 --mem 1G --zone bad/zone" "n1 --mem 1G"; do
+    run --separate-stderr cube-sched node register $args
+    assert_failure 2
+    [[ "$stderr" == "cube-sched: error: "* ]]
+  done
+  run cube-sched node list -o json
+  [ "$output" = "[]" ]
+}
+
+@test "heartbeat measures /proc when not told, and needs a registered node" {
+  cube-sched node register n1 --cpu 1 --mem 1G >/dev/null
+  run cube-sched node list -o json
+  [ "$(jq -r '.[0].reason' <<<"$output")" = HeartbeatExpired ]
+  [ "$(jq -r '.[0].heartbeat_age' <<<"$output")" = never ]
+  cube-sched heartbeat n1
+  run cube-sched node list -o json
+  [ "$(jq -r '.[0].healthy' <<<"$output")" = true ]
+  [ "$(jq -r '.[0].mem_free_bytes > 0' <<<"$output")" = true ]
+  [ "$(jq -r '.[0].cpu_util >= 0 and .[0].cpu_util <= 100' <<<"$output")" = true ]
+  run --separate-stderr cube-sched heartbeat ghost
+  assert_failure 3
+  run --separate-stderr cube-sched heartbeat n1 --cpu-util 101
+  assert_failure 2
+  run --separate-stderr cube-sched heartbeat n1 --ready --not-ready
+  assert_failure 2
+}
+
+@test "health: not ready, stale heartbeat and the configured timeout" {
+  node n1 1 1G
+  node n2 1 1G
+  cube-sched heartbeat n2 --not-ready --mem-free 1T
+  run cube-sched node list -o json
+  [ "$(jq -r '.[] | select(.id=="n1") | .healthy' <<<"$output")" = true ]
+  [ "$(jq -r '.[] | select(.id=="n2") | .reason' <<<"$output")" = ReportedNotReady ]
+  # A heartbeat two minutes old, as a node that went silent leaves it.
+  sqlite3 "$CUBE_STATE" "UPDATE nodes SET heartbeat_ms = heartbeat_ms - 120000 WHERE id = 'n1'"
+  run cube-sched node show n1 -o json
+  [ "$(jq -r .reason <<<"$output")" = HeartbeatExpired ]
+  run --separate-stderr cube-sched place --cpu 100m --mem 1M
+  assert_failure 4
+  [[ "$stderr" == *"1 node: unhealthy (heartbeat 2m ago)"* ]]
+  [[ "$stderr" == *"1 node: unhealthy (reported not ready)"* ]]
+  config '[sched]' 'heartbeat_timeout = "5m"'
+  [ "$(placed --cpu 100m --mem 1M)" = n1 ]
+  run cube-sched config -o json
+  [ "$(jq -r '.[] | select(.key=="sched.heartbeat_timeout") | .source' <<<"$output")" = config ]
+}
+
+@test "cordon and uncordon" {
+  node n1 1 1G
+  cube-sched node cordon n1
+  run --separate-stderr cube-sched place --cpu 1 --mem 1M
+  assert_failure 4
+  [[ "$stderr" == *"1 node: cordon"* ]]
+  cube-sched node uncordon n1
+  [ "$(placed --cpu 1 --mem 1M)" = n1 ]
+  run cube-sched node cordon ghost
+  assert_failure 3
+}
+
+@test "selectors: every operator through the CLI" {
+  node a 8 32G --zone z1 --label rack=r1
+  node b 16 64G --zone z2 --label rack=r2
+  node c 32 128G --zone z3
+  config '[sched]' 'selector_keys = ["rack"]'
+  sel() { placed --cpu 1 --mem 1G --selector "$1"; }
+  [ "$(sel '[{"key":"zone","operator":"In","values":["z2"]}]')" = b ]
+  [ "$(sel '[{"key":"rack","operator":"NotIn","values":["r1","r2"]}]')" = c ]
+  [ "$(sel '[{"key":"rack","operator":"Exists"}]')" = b ]
+  [ "$(sel '[{"key":"rack","operator":"DoesNotExist"}]')" = c ]
+  [ "$(sel '[{"key":"memory-size","operator":"Lt","values":["64Gi"]}]')" = a ]
+  [ "$(sel '[{"key":"kubernetes.io/cpu-cores","operator":"Gt","values":["16"]}]')" = c ]
+  [ "$(sel '[]')" = c ]
+  run --separate-stderr cube-sched place --cpu 1 --mem 1G --selector '[{"key":"cpu-cores","operator":"Gt","values":["32"]}]'
+  assert_failure 4
+  [[ "$stderr" == *"3 nodes: affinity (selector[0])"* ]]
+  run --separate-stderr cube-sched place --cpu 1 --mem 1G --selector '[{"key":"cpu-cores","operator":"Gt","values":["lots"]}]'
+  assert_failure 4
+  [ "$(placed --cpu 1 --mem 1G --annotation com.nodeaffinity.selector='[{"key":"zone","operator":"In","values":["z1"]}]')" = a ]
+}
+
+@test "selectors: each limit is an exit-2 error naming the requirement" {
+  node a 1 1G
+  run --separate-stderr cube-sched place --cpu 1 --mem 1M --selector "[$(printf ' %.0s' $(seq 4100))]"
+  assert_failure 2
+  [[ "$stderr" == *"4096"* ]]
+  many=$(printf '{"key":"zone","operator":"Exists"},%.0s' $(seq 11))
+  run --separate-stderr cube-sched place --cpu 1 --mem 1M --selector "[${many%,}]"
+  assert_failure 2
+  [[ "$stderr" == *"11 requirements"*"limit is 10"* ]]
+  vals=$(seq 51 | jq -R . | jq -sc .)
+  run --separate-stderr cube-sched place --cpu 1 --mem 1M --selector "[{\"key\":\"zone\",\"operator\":\"Exists\"},{\"key\":\"zone\",\"operator\":\"In\",\"values\":$vals}]"
+  assert_failure 2
+  [[ "$stderr" == *"selector[1]: In has 51 values (the limit is 50)"* ]]
+  run --separate-stderr cube-sched place --cpu 1 --mem 1M --selector '[{"key":"zone","operator":"Exists","values":["x"]}]'
+  assert_failure 2
+  [[ "$stderr" == *"selector[0]"*"takes no values"* ]]
+  run --separate-stderr cube-sched place --cpu 1 --mem 1M --selector '[{"key":"rack","operator":"Exists"}]'
+  assert_failure 2
+  [[ "$stderr" == *'selector[0]: node selector key "rack" is not allowed'* ]]
+  run --separate-stderr cube-sched place --cpu 1 --mem 1M --selector '[{"key":"zone","operator":"Gt","values":["1","2"]}]'
+  assert_failure 2
+  run --separate-stderr cube-sched place --cpu 1 --mem 1M --selector 'not json'
+  assert_failure 2
+  run --separate-stderr cube-sched place --cpu 1 --mem 1M --selector '[]' --annotation com.nodeaffinity.selector='[]'
+  assert_failure 2
+}
+
+@test "colon-separated instance type and cluster annotations" {
+  node a 1 1G --instance-type c1 --cluster-id k1
+  node b 1 1G --instance-type c2 --cluster-id k2
+  node c 1 1G --instance-type c3 --cluster-id k2
+  [ "$(placed --cpu 1 --mem 1M --annotation com.nodeaffinity.instancetype=c9:c2)" = b ]
+  [ "$(placed --cpu 1 --mem 1M --annotation com.nodeaffinity.cluster.label=k2 --annotation com.nodeaffinity.instancetype=c3)" = c ]
+  [ "$(placed --cpu 1 --mem 1M --instance-type c1)" = a ]
+  run --separate-stderr cube-sched place --cpu 1 --mem 1M --instance-type c9
+  assert_failure 4
+  [[ "$stderr" == *"3 nodes: instance-type"* ]]
+}
+
+@test "--explain -o json: the rejecting filter, the numbers and the scores" {
+  node full 16 64G
+  node roomy 16 64G
+  node hot 16 64G
+  cube-sched heartbeat hot --cpu-util 95 --mem-free 1T
+  cube-sched place --cpu 46500m --mem 1G --sandbox big --commit >/dev/null  # lands on full (lowest ID of the tie)
+  run cube-sched place --cpu 2000m --mem 4G --explain -o json
+  assert_success
+  [ "$(jq -r .node <<<"$output")" = roomy ]
+  [ "$(jq -r '.nodes[] | select(.node=="full") | .filter' <<<"$output")" = cpu ]
+  [ "$(jq -r '.nodes[] | select(.node=="full") | .reason' <<<"$output")" = \
+    "free 1500m < requested 2000m (quota 16000m × 3 − allocated 46500m)" ]
+  [ "$(jq -r '.nodes[] | select(.node=="full") | .free_cpu_m' <<<"$output")" = 1500 ]
+  [ "$(jq -r '.nodes[] | select(.node=="hot") | .filter' <<<"$output")" = cpu-util ]
+  [ "$(jq -r '.nodes[] | select(.node=="roomy") | .fits' <<<"$output")" = true ]
+  [ "$(jq -r '.nodes[] | select(.node=="roomy") | .score.cpu' <<<"$output")" = "$(jq -n '46000*100/48000')" ]
+  [ "$(jq -r '[.rejections[] | "\(.count) \(.reason)"] | join(",")' <<<"$output")" = "1 cpu,1 cpu-util" ]
+  # Nothing fits: the explanation still prints, the status is 4 and stderr has the summary.
+  run --separate-stderr cube-sched place --cpu 100 --mem 1G --explain -o json
+  assert_failure 4
+  [ "$(jq -r .node <<<"$output")" = null ]
+  [ "$(jq -r '.rejections[0].count' <<<"$output")" = 3 ]
+  [[ "$stderr" == *"no node fits the request (3 nodes: cpu;"* ]]
+  run cube-sched place --cpu 1 --mem 1G --explain
+  assert_success
+  assert_output --partial "REJECTED BY"
+}
+
+@test "overcommit: configured ratios, per-type overrides, NaN clamping, ignored allocations" {
+  node plain 10 10G
+  node typed 10 10G --instance-type big
+  config '[sched]' 'cpu_ratio = 2.0' 'mem_ratio = nan' '[sched.instance_types.big]' 'cpu_ratio = 1.0'
+  run cube-sched node list -o json
+  [ "$(jq -r '.[] | select(.id=="plain") | .cpu_effective_m' <<<"$output")" = 20000 ]
+  [ "$(jq -r '.[] | select(.id=="plain") | .mem_effective_bytes' <<<"$output")" = $((20 << 30)) ]
+  [ "$(jq -r '.[] | select(.id=="typed") | .cpu_effective_m' <<<"$output")" = 10000 ]
+  [ "$(jq -r '.[] | select(.id=="typed") | .mem_effective_bytes' <<<"$output")" = $((20 << 30)) ]
+  [ "$(placed --cpu 15 --mem 1G)" = plain ]
+  cube-sched place --cpu 20 --mem 1G --sandbox s1 --commit >/dev/null
+  run --separate-stderr cube-sched place --cpu 1m --mem 1G --instance-type "" --selector '[{"key":"instance-type","operator":"In","values":[""]}]'
+  assert_failure 4
+  config '[sched]' 'cpu_ratio = 2.0' 'ignore_recorded_allocations = true'
+  [ "$(placed --cpu 20 --mem 1G --selector '[{"key":"instance-type","operator":"In","values":[""]}]')" = plain ]
+}
+
+@test "memory reserve and the sandbox limit" {
+  node n1 4 64G --max-sandboxes 1
+  cube-sched heartbeat n1 --cpu-util 1 --mem-free 12G
+  run --separate-stderr cube-sched place --cpu 1 --mem 2G
+  assert_failure 4
+  [[ "$stderr" == *"mem-free"* ]]
+  [ "$(placed --cpu 1 --mem 1G)" = n1 ]  # 12G > 1G + 10G reserve
+  cube-sched place --cpu 1 --mem 1G --sandbox s1 --commit >/dev/null
+  run --separate-stderr cube-sched place --cpu 1 --mem 1M
+  assert_failure 4
+  [[ "$stderr" == *"1 node: sandboxes"* ]]
+}
+
+@test "commit, alloc list, release, and removing a node that holds allocations" {
+  node n1 1 1G
+  run cube-sched place --cpu 500m --mem 1M --sandbox sb1 --commit -o json
+  assert_success
+  [ "$(jq -r .committed <<<"$output")" = true ]
+  run --separate-stderr cube-sched place --cpu 500m --mem 1M --sandbox sb1 --commit
+  assert_failure 4
+  [[ "$stderr" == *"already allocated on node 'n1'"* ]]
+  run --separate-stderr cube-sched place --cpu 500m --mem 1M --commit
+  assert_failure 2
+  run cube-sched alloc list -o json
+  [ "$(jq -r '.[0].sandbox + " " + .[0].node + " " + (.[0].cpu_m|tostring)' <<<"$output")" = "sb1 n1 500" ]
+  run cube-sched node list -o json
+  [ "$(jq -r '.[0].cpu_allocated_m' <<<"$output")" = 500 ]
+  run --separate-stderr cube-sched node remove n1
+  assert_failure 4
+  cube-sched release sb1
+  run cube-sched release sb1
+  assert_failure 3
+  cube-sched place --cpu 500m --mem 1M --sandbox sb2 --commit >/dev/null
+  cube-sched node remove n1 --force
+  run cube-sched alloc list -o json
+  [ "$output" = "[]" ]
+  run cube-sched node remove n1
+  assert_failure 3
+}
+
+@test "--batch: one decision per line, errors in place, commits that see each other" {
+  node a 1 1G
+  node b 1 1G
+  printf '%s\n' '{"cpu":"2","mem":"1M","sandbox":"s1"}' '{"cpu":"2","mem":"1M","sandbox":"s2"}' \
+    '{"cpu":"2","mem":"1M","sandbox":"s3"}' 'garbage' '{"cpu":"1","mem":"1M","colour":"red"}' \
+    '{"cpu":"1","mem":"1M","selector":[{"key":"zone","operator":"Nope"}]}' >"$TMP/in.jsonl"
+  run --separate-stderr cube-sched place --batch --commit <"$TMP/in.jsonl"
+  assert_failure 4
+  [ "${#lines[@]}" -eq 6 ]
+  [ "$(jq -r .node <<<"${lines[0]}")" = a ]
+  [ "$(jq -r .node <<<"${lines[1]}")" = b ]
+  [ "$(jq -r .node <<<"${lines[2]}")" = null ]
+  [ "$(jq -r .exit <<<"${lines[2]}")" = 4 ]
+  [ "$(jq -r .exit <<<"${lines[3]}")" = 2 ]
+  [[ "$(jq -r .error <<<"${lines[4]}")" == *'unknown field "colour"'* ]]
+  [[ "$(jq -r .error <<<"${lines[5]}")" == *'selector[0]: unsupported operator'* ]]
+  [ "$(jq -r '[.[] | .sandbox] | join(",")' <<<"$(cube-sched alloc list -o json)")" = "s1,s2" ]
+  printf '%s\n' '{"cpu":"1m","mem":"1M"}' '{"cpu":1,"mem":1048576}' | cube-sched place --batch >"$TMP/out"
+  [ "$(jq -r .node "$TMP/out" | sort -u)" = a ]
+}
+
+@test "40 processes committing at once never overfill a node and record each sandbox once" {
+  # 3 nodes × 1.5 cores × ratio 3 = 4500m each; at 500m a request that is 27 places for 31
+  # distinct sandboxes (the first 10 processes all place the same sandbox, "dup").
+  for n in n1 n2 n3; do node "$n" 1.5 64G; done
+  pids=()
+  for i in $(seq 1 40); do
+    sb=sb-$i
+    if [ "$i" -le 10 ]; then sb=dup; fi
+    cube-sched place --cpu 500m --mem 64M --sandbox "$sb" --commit -o json >"$TMP/out.$i" 2>"$TMP/err.$i" &
+    pids+=($!)
+  done
+  ok=0
+  for i in $(seq 1 40); do
+    rc=0
+    wait "${pids[$((i - 1))]}" || rc=$?
+    [ "$rc" = 0 ] || [ "$rc" = 4 ] || fail "process $i exited $rc: $(cat "$TMP/err.$i")"
+    [ "$rc" = 0 ] && ok=$((ok + 1))
+  done
+  [ "$ok" -eq 27 ]
+  run sqlite3 "$CUBE_STATE" "SELECT COUNT(*), COUNT(DISTINCT sandbox_id) FROM allocations"
+  [ "$output" = "27|27" ]
+  run sqlite3 "$CUBE_STATE" "SELECT COUNT(*) FROM allocations WHERE sandbox_id = 'dup'"
+  [ "$output" -le 1 ]
+  run sqlite3 "$CUBE_STATE" "SELECT MAX(s) FROM (SELECT SUM(cpu_m) s FROM allocations GROUP BY node_id)"
+  [ "$output" -le 4500 ]
+  # The losers were told why: the sandbox was already placed, or nothing had room left.
+  for i in $(seq 1 40); do
+    [ -s "$TMP/err.$i" ] || continue
+    grep -qE "already allocated|no node fits" "$TMP/err.$i" || fail "process $i: $(cat "$TMP/err.$i")"
+  done
+}
+
+@test "heartbeat --loop waits at least one interval before the first report" {
+  cube-sched node register n1 --cpu 1 --mem 1G >/dev/null
+  cube-sched heartbeat n1 --loop 30s --mem-free 1G &
+  pid=$!
+  sleep 1
+  run cube-sched node show n1 -o json
+  kill "$pid"
+  wait "$pid" || true
+  [ "$(jq -r .heartbeat_ms <<<"$output")" = 0 ]
+  run --separate-stderr cube-sched heartbeat n1 --loop 0s
+  assert_failure 2
+}
+
+@test "heartbeat --loop keeps reporting" {
+  cube-sched node register n1 --cpu 1 --mem 1G >/dev/null
+  cube-sched heartbeat n1 --loop 100ms --mem-free 1G &
+  pid=$!
+  first=0
+  for _ in $(seq 50); do
+    first=$(cube-sched node show n1 -o json | jq -r .heartbeat_ms)
+    [ "$first" != 0 ] && break
+    sleep 0.1
+  done
+  second=$first
+  for _ in $(seq 50); do
+    second=$(cube-sched node show n1 -o json | jq -r .heartbeat_ms)
+    [ "$second" != "$first" ] && break
+    sleep 0.1
+  done
+  kill "$pid"
+  wait "$pid" || true
+  [ "$first" != 0 ]
+  [ "$second" -gt "$first" ]
+}
