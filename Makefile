@@ -146,6 +146,12 @@ $(UNIT_BIN): $(UNIT_OBJ) $(TOOL_LIB_OBJ) $(LIBCUBE)
 	@mkdir -p $(@D)
 	$(Q)$(CXX) $(LDFLAGS_BASE) $(UNIT_OBJ) $(TOOL_LIB_OBJ) $(LIBCUBE) $(foreach t,$(TOOLS),$(LDLIBS_$(t))) $(LDLIBS_BASE) -lgtest -lgtest_main -pthread -o $@
 
+# --- benchmark drivers: in-process measurements, built by `make bench` only -------------------------
+$(BUILD)/bench/sched-inproc: $(BUILD)/obj/tests/bench/sched_inproc.o $(filter-out %/main.o,$(cube-sched_OBJ)) $(LIBCUBE)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_BASE) -o $@
+
 # --- goals ------------------------------------------------------------------------------------------
 .PHONY: all check unit bats bench demo install fmt fmt-check clean completions release-manifest FORCE
 
@@ -156,7 +162,7 @@ completions: $(COMPLETIONS)
 check: all $(UNIT_BIN)
 	$(Q)scripts/run-tests $(UNIT_BIN) tests/*.bats
 
-bench: all
+bench: all $(BUILD)/bench/sched-inproc
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
 
 # The demo from a fresh machine: dependencies first, then build, then the story.

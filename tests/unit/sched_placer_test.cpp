@@ -1,15 +1,16 @@
 // Placement over an in-memory inventory: every operator and edge, filters in order, overcommit
 // arithmetic, the physical guards, scores and tie-breaks.
-#include "config.hpp"
-#include "error.hpp"
 #include "../../tools/cube-sched/inventory.hpp"
 #include "../../tools/cube-sched/placer.hpp"
 #include "../../tools/cube-sched/policy.hpp"
+#include "config.hpp"
+#include "error.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <set>
 
 using namespace cube;
@@ -63,7 +64,8 @@ Filter verdict(const NodeRow& row, const Request& req, Policy policy = {}) {
 }
 
 std::vector<NodeRow> labelled() {
-  std::vector<NodeRow> rows = {node("a", 8000, 32 * k_gib), node("b", 16000, 64 * k_gib), node("c", 32000, 128 * k_gib)};
+  std::vector<NodeRow> rows = {node("a", 8000, 32 * k_gib), node("b", 16000, 64 * k_gib),
+                               node("c", 32000, 128 * k_gib)};
   rows[0].reg.zone = "z1";
   rows[1].reg.zone = "z2";
   rows[0].reg.labels = {{"rack", "r1"}, {"gpu", "8"}};
@@ -316,7 +318,8 @@ TEST(SchedPlacer, ExplainGivesNumbersAndSummary) {
   EXPECT_FALSE(e.decision.node);
   EXPECT_EQ(e.nodes[0].reason, "free 1500m < requested 2000m (quota 16000m × 3 − allocated 46500m)");
   EXPECT_EQ(e.nodes[1].summary, "unhealthy (heartbeat 2m ago)");
-  EXPECT_EQ(rejection_summary(e), "1 node: cpu; 1 node: unhealthy (heartbeat 2m ago)");
+  EXPECT_EQ(rejection_summary(e.rejections), "1 node: cpu; 1 node: unhealthy (heartbeat 2m ago)");
+  EXPECT_EQ(Placer(inv).rejections(request(2000)), e.rejections);
 }
 
 // --- policy -------------------------------------------------------------------------------------
@@ -382,9 +385,9 @@ TEST(SchedPolicy, GlobalNanFallsBack) {
 }
 
 TEST(SchedPolicy, BadValuesAreUsageErrors) {
-  for (const char* text : {"[sched]\nscore = \"random\"\n", "[sched]\ncpu_util_ceiling = 0\n",
-                           "[sched]\nheartbeat_timeout = \"0s\"\n", "[sched.instance_types.x]\ncolour = 1\n",
-                           "[sched]\nmax_sandboxes = 0\n"}) {
+  for (const char* text :
+       {"[sched]\nscore = \"random\"\n", "[sched]\ncpu_util_ceiling = 0\n", "[sched]\nheartbeat_timeout = \"0s\"\n",
+        "[sched.instance_types.x]\ncolour = 1\n", "[sched]\nmax_sandboxes = 0\n"}) {
     auto cfg = config::Config::parse(text, "t.toml");
     config::Settings s(cfg, "sched");
     try {
@@ -393,5 +396,38 @@ TEST(SchedPolicy, BadValuesAreUsageErrors) {
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), Exit::usage) << text;
     }
+  }
+}
+
+TEST(SchedPlacer, FastPathAgreesWithTheOrderedFilters) {
+  // decide() uses fits(); explanations use check(). Over varied nodes they must give one verdict.
+  std::mt19937_64 rng(7);
+  std::vector<NodeRow> rows;
+  for (int i = 0; i < 400; ++i) {
+    NodeRow n = node(fmt::format("n{:03}", i), 1000 * (1 + rng() % 16), k_gib * (1 + rng() % 64));
+    n.alloc_cpu_m = static_cast<int64_t>(rng() % 40'000);
+    n.alloc_mem = static_cast<int64_t>(rng() % (100 * k_gib));
+    n.cpu_util = static_cast<double>(rng() % 100);
+    n.mem_free = static_cast<int64_t>(rng() % (40 * k_gib));
+    n.heartbeat_ms = rng() % 10 == 0 ? 0 : k_now;
+    n.ready = rng() % 20 != 0;
+    n.cordoned = rng() % 20 == 0;
+    n.sandboxes = static_cast<int64_t>(rng() % 5);
+    n.reg.max_sandboxes = static_cast<int64_t>(rng() % 6);
+    n.reg.zone = fmt::format("z{}", rng() % 3);
+    rows.push_back(n);
+  }
+  Inventory inv(rows, Policy{}, k_now);
+  Placer placer(inv);
+  for (int k = 0; k < 50; ++k) {
+    Request req = request(static_cast<int64_t>(100 + rng() % 8000), static_cast<int64_t>(rng() % (8 * k_gib)) + 1);
+    req.requirements = {requirement("topology.kubernetes.io/zone", k % 2 ? Op::in : Op::not_in, {"z1"})};
+    CompiledRequest c = placer.compile(req);
+    std::optional<size_t> first;
+    for (size_t i = 0; i < inv.size(); ++i) {
+      ASSERT_EQ(placer.fits(c, req, i), placer.check(c, req, i).filter == Filter::none) << inv.id(i);
+      if (placer.fits(c, req, i) && !first) first = i;
+    }
+    EXPECT_EQ(placer.decide(req).node.has_value(), first.has_value());
   }
 }

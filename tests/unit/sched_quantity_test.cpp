@@ -1,5 +1,5 @@
-#include "error.hpp"
 #include "../../tools/cube-sched/quantity.hpp"
+#include "error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -41,7 +41,8 @@ TEST(SchedQuantity, Ordering) {
 }
 
 TEST(SchedQuantity, Garbage) {
-  for (const char* bad : {"", "abc", "8x", "Gi", "1.2.3", "--1", "1 Gi", "1e", "1e1000", "99999999999999999999999999999999999999999", "8GI", "1ee3", "."})
+  for (const char* bad : {"", "abc", "8x", "Gi", "1.2.3", "--1", "1 Gi", "1e", "1e1000",
+                          "99999999999999999999999999999999999999999", "8GI", "1ee3", "."})
     EXPECT_FALSE(parse_quantity(bad).has_value()) << bad;
 }
 

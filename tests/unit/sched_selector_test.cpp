@@ -1,5 +1,5 @@
-#include "error.hpp"
 #include "../../tools/cube-sched/selector.hpp"
+#include "error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -29,7 +29,8 @@ std::string req(const std::string& key, const std::string& op, const std::string
 }  // namespace
 
 TEST(SchedSelector, AliasesBecomeFullKeys) {
-  auto r = parse_selector("[" + req("zone", "In", R"(["a","b"])") + "," + req("kubernetes.io/cpu-cores", "Gt", R"(["8"])") + "]", {});
+  auto r = parse_selector(
+      "[" + req("zone", "In", R"(["a","b"])") + "," + req("kubernetes.io/cpu-cores", "Gt", R"(["8"])") + "]", {});
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].key, "topology.kubernetes.io/zone");
   EXPECT_EQ(r[0].op, Op::in);
@@ -70,7 +71,8 @@ TEST(SchedSelector, ValueCountLimits) {
   EXPECT_NE(e.find("limit is 50"), std::string::npos) << e;
   EXPECT_NE(usage_error("[" + req("zone", "In", "[]") + "]").find("selector[0]: In needs 1 to 50"), std::string::npos);
   EXPECT_NE(usage_error("[" + req("zone", "Exists", R"(["a"])") + "]").find("takes no values"), std::string::npos);
-  EXPECT_NE(usage_error("[" + req("zone", "DoesNotExist", R"(["a"])") + "]").find("takes no values"), std::string::npos);
+  EXPECT_NE(usage_error("[" + req("zone", "DoesNotExist", R"(["a"])") + "]").find("takes no values"),
+            std::string::npos);
   EXPECT_NE(usage_error("[" + req("cpu-cores", "Gt", R"(["1","2"])") + "]").find("exactly one"), std::string::npos);
   EXPECT_NE(usage_error("[" + req("cpu-cores", "Lt", "[]") + "]").find("exactly one"), std::string::npos);
 }
@@ -81,7 +83,8 @@ TEST(SchedSelector, KeysAndOperators) {
   EXPECT_NE(usage_error("[" + req("", "In", R"(["a"])") + "]").find("non-empty"), std::string::npos);
   EXPECT_NE(usage_error("[" + req("zone", "in", R"(["a"])") + "]").find("unsupported operator \"in\""),
             std::string::npos);
-  EXPECT_NE(usage_error(R"([{"key":"zone","operator":"In","values":[1]}])").find("array of strings"), std::string::npos);
+  EXPECT_NE(usage_error(R"([{"key":"zone","operator":"In","values":[1]}])").find("array of strings"),
+            std::string::npos);
   EXPECT_NE(usage_error("{}").find("not a JSON array"), std::string::npos);
   EXPECT_NE(usage_error("[1]").find("selector[0]"), std::string::npos);
   EXPECT_NE(usage_error("[").find("not a JSON array"), std::string::npos);

@@ -33,8 +33,8 @@ Decision run(state::Db& db, Inventory& inv, const Request& req, const PlaceArgs&
   return a.commit ? place_and_commit(db, inv, req, a.random_top) : Placer(inv).decide(req, a.random_top);
 }
 
-[[noreturn]] void nothing_fits(const Explanation& e) {
-  throw Error(Exit::conflict, "no node fits the request", rejection_summary(e), "--explain shows every node's reason");
+[[noreturn]] void nothing_fits(const Rejections& r) {
+  throw Error(Exit::conflict, "no node fits the request", rejection_summary(r), "--explain shows every node's reason");
 }
 
 void write_value(json::Writer& w, const output::Value& v) {
@@ -140,7 +140,7 @@ void place_one(cli::Tool& tool, const PlaceArgs& a) {
     e->decision = d;
     print_explain(inv, req, *e, a.commit, tool.format());
   }
-  if (!d.node) nothing_fits(e ? *e : Placer(inv).explain(req));
+  if (!d.node) nothing_fits(e ? e->rejections : Placer(inv).rejections(req));
   if (!e) print_decision(inv, req, d, a.commit, tool.format());
 }
 
@@ -186,7 +186,7 @@ void place(cli::Tool& tool, const PlaceArgs& a) {
       Decision d = run(db, inv, req, a);
       write_decision(w, inv, req, d, a.commit);
       decided = true;
-      if (!d.node) nothing_fits(Placer(inv).explain(req));
+      if (!d.node) nothing_fits(Placer(inv).rejections(req));
     } catch (const Error& e) {
       if (!decided) {
         w.key("node");

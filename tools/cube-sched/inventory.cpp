@@ -17,6 +17,7 @@ Inventory::Inventory(const std::vector<NodeRow>& rows, Policy policy, int64_t no
     const Registration& reg = rows[i].reg;
     m_ids.push_back(reg.id);
     m_nodes.push_back(state_of(rows[i], now_ms));
+    m_hot.push_back(hot_of(m_nodes.back()));
     for (const auto& [key, value] : reg.labels) add_label(key, i, value);
     // Canonical labels come last so that they win over registered ones of the same name.
     for (const auto& [key, value] :
@@ -36,6 +37,18 @@ void Inventory::add_label(std::string_view key, size_t node, const std::string& 
     c.quantities.push_back(parse_quantity(value));
   }
   c.value_of[node] = pos->second;
+}
+
+HotNode Inventory::hot_of(const NodeState& n) const {
+  HotNode h;
+  h.free_cpu = n.eff_cpu - n.alloc_cpu;
+  h.free_mem = n.eff_mem - n.alloc_mem;
+  h.mem_room = n.mem_free - n.mem_reserve;
+  h.eff_cpu = static_cast<double>(n.eff_cpu);
+  h.eff_mem = static_cast<double>(n.eff_mem);
+  h.eligible = n.health == health::Reason::none && !n.cordoned && n.sandboxes < n.max_sandboxes &&
+               n.cpu_util < m_policy.cpu_util_ceiling;
+  return h;
 }
 
 NodeState Inventory::state_of(const NodeRow& row, int64_t now_ms) const {
@@ -83,9 +96,10 @@ void Inventory::refresh(size_t i, const std::optional<NodeRow>& row, int64_t now
   if (!row) {
     m_nodes[i].gone = true;
     m_nodes[i].health = health::Reason::heartbeat_expired;
-    return;
+  } else {
+    m_nodes[i] = state_of(*row, now_ms);
   }
-  m_nodes[i] = state_of(*row, now_ms);
+  m_hot[i] = hot_of(m_nodes[i]);
 }
 
 void Inventory::add_allocation(size_t i, int64_t cpu_m, int64_t mem_bytes) {
@@ -97,6 +111,7 @@ void Inventory::add_allocation(size_t i, int64_t cpu_m, int64_t mem_bytes) {
     n.alloc_mem += mem_bytes;
   }
   ++n.sandboxes;
+  m_hot[i] = hot_of(n);
 }
 
 }  // namespace cube::sched

@@ -37,6 +37,16 @@ struct NodeState {
   bool gone = false;  // removed since the load
 };
 
+// The few numbers a decision reads per node, packed so 5,000 nodes stay in cache. A node passes
+// the non-label filters iff eligible && cpu ≤ free_cpu && mem ≤ free_mem && mem < mem_room.
+struct HotNode {
+  int64_t free_cpu = 0;  // effective quota − allocated
+  int64_t free_mem = 0;
+  int64_t mem_room = 0;  // real free memory − reserve
+  double eff_cpu = 0, eff_mem = 0;
+  bool eligible = false;  // healthy, not cordoned, below its sandbox limit, below the CPU ceiling
+};
+
 // One selectable label key: per node the ID of its value (0 = the node lacks the label).
 struct LabelColumn {
   std::vector<uint32_t> value_of;
@@ -58,6 +68,7 @@ class Inventory {
   const std::string& id(size_t i) const { return m_ids[i]; }
   const NodeState& node(size_t i) const { return m_nodes[i]; }
   const std::vector<NodeState>& nodes() const { return m_nodes; }
+  const std::vector<HotNode>& hot() const { return m_hot; }
   const Policy& policy() const { return m_policy; }
   int64_t loaded_ms() const { return m_now_ms; }
   std::optional<size_t> index_of(std::string_view id) const;
@@ -72,12 +83,14 @@ class Inventory {
 
  private:
   NodeState state_of(const NodeRow& row, int64_t now_ms) const;
+  HotNode hot_of(const NodeState& n) const;
   void add_label(std::string_view key, size_t node, const std::string& value);
 
   Policy m_policy;
   int64_t m_now_ms;
   std::vector<std::string> m_ids;
   std::vector<NodeState> m_nodes;
+  std::vector<HotNode> m_hot;
   std::unordered_map<std::string_view, size_t> m_index;
   std::unordered_map<std::string, LabelColumn> m_columns;
 };

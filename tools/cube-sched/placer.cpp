@@ -99,33 +99,76 @@ Verdict Placer::check(const CompiledRequest& c, const Request& req, size_t i) co
   if (n.cpu_util >= m_inv.policy().cpu_util_ceiling) return {Filter::cpu_util};
   if (req.mem > n.eff_mem - n.alloc_mem) return {Filter::mem};
   // Physical guard: overcommit does not create real memory (spec §7.5).
-  if (n.mem_free <= req.mem + n.mem_reserve) return {Filter::mem_free};
+  if (req.mem >= n.mem_free - n.mem_reserve) return {Filter::mem_free};
   return {};
 }
 
-Score Placer::score(const Request& req, size_t i) const {
-  const NodeState& n = m_inv.node(i);
-  const Policy& p = m_inv.policy();
-  auto part = [&](int64_t eff, int64_t alloc, int64_t want) {
+namespace {
+
+// One score for both score() and the decision loop, so they cannot disagree.
+inline Score score_of(const HotNode& n, int64_t cpu_m, int64_t mem, const Policy& p) {
+  // free − want is "free after placing"; eff − free + want is "allocated after placing".
+  auto part = [&](double eff, int64_t free, int64_t want) {
     if (eff <= 0) return 0.0;
-    int64_t used = p.strategy == Strategy::most_allocated ? alloc + want : eff - alloc - want;
-    return static_cast<double>(used) * 100.0 / static_cast<double>(eff);
+    int64_t used = p.strategy == Strategy::most_allocated ? static_cast<int64_t>(eff) - free + want : free - want;
+    return static_cast<double>(used) * 100.0 / eff;
   };
   Score s;
-  s.cpu = part(n.eff_cpu, n.alloc_cpu, req.cpu_m);
-  s.mem = part(n.eff_mem, n.alloc_mem, req.mem);
+  s.cpu = part(n.eff_cpu, n.free_cpu, cpu_m);
+  s.mem = part(n.eff_mem, n.free_mem, mem);
   double weights = p.cpu_weight + p.mem_weight;
   s.total = weights > 0 ? (p.cpu_weight * s.cpu + p.mem_weight * s.mem) / weights : 0.0;
   return s;
 }
 
+// A compiled requirement as two raw arrays, for the decision loop.
+struct Lookup {
+  const uint32_t* column;
+  const uint8_t* accept;
+};
+
+}  // namespace
+
+Score Placer::score(const Request& req, size_t i) const {
+  return score_of(m_inv.hot()[i], req.cpu_m, req.mem, m_inv.policy());
+}
+
+bool Placer::fits(const CompiledRequest& c, const Request& req, size_t i) const {
+  // The same verdict as check() == Filter::none, cheapest tests first; the order only matters
+  // for which filter an explanation names.
+  const HotNode& h = m_inv.hot()[i];
+  if (!h.eligible || req.cpu_m > h.free_cpu || req.mem > h.free_mem || req.mem >= h.mem_room) return false;
+  auto matches = [i](const CompiledRequirement& r) { return r.accept[r.column ? (*r.column)[i] : 0] != 0; };
+  for (const auto& r : c.type)
+    if (!matches(r)) return false;
+  for (const auto& r : c.affinity)
+    if (!matches(r)) return false;
+  return true;
+}
+
 Decision Placer::decide(const Request& req, size_t random_top) const {
   CompiledRequest c = compile(req);
+  // fits(), unrolled into raw arrays: this loop is the whole cost of a decision.
+  std::vector<Lookup> lookups;
+  for (const auto* group : {&c.type, &c.affinity})
+    for (const auto& r : *group) {
+      if (r.column)
+        lookups.push_back({r.column->data(), r.accept.data()});
+      else if (!r.accept[0])
+        return {};  // a label no node has, required: nothing can match
+    }
+  const HotNode* hot = m_inv.hot().data();
+  const Policy& policy = m_inv.policy();
+  const int64_t cpu = req.cpu_m, mem = req.mem;
   Decision best;
   std::vector<std::pair<double, size_t>> top;
-  for (size_t i = 0; i < m_inv.size(); ++i) {
-    if (check(c, req, i).filter != Filter::none) continue;
-    Score s = score(req, i);
+  for (size_t i = 0, n = m_inv.size(); i < n; ++i) {
+    const HotNode& h = hot[i];
+    if (!(h.eligible & (cpu <= h.free_cpu) & (mem <= h.free_mem) & (mem < h.mem_room))) continue;
+    bool ok = true;
+    for (const Lookup& l : lookups) ok = ok && l.accept[l.column[i]] != 0;
+    if (!ok) continue;
+    Score s = score_of(h, cpu, mem, policy);
     if (random_top > 0) top.emplace_back(s.total, i);
     if (!best.node || s.total > best.score.total) best = {i, s};
   }
@@ -139,10 +182,23 @@ Decision Placer::decide(const Request& req, size_t random_top) const {
   return {pick, score(req, pick)};
 }
 
+std::string Placer::summary(const Request& req, const Verdict& v, size_t i) const {
+  const NodeState& n = m_inv.node(i);
+  switch (v.filter) {
+    case Filter::health:
+      if (n.gone) return "removed";
+      if (n.health == health::Reason::reported_not_ready) return "unhealthy (reported not ready)";
+      if (n.heartbeat_ms <= 0) return "unhealthy (no heartbeat yet)";
+      return fmt::format("unhealthy (heartbeat {} ago)", time::age(m_inv.loaded_ms() - n.heartbeat_ms));
+    case Filter::affinity: return fmt::format("affinity ({})", req.requirements[v.requirement].origin);
+    default: return std::string(filter_name(v.filter));
+  }
+}
+
 NodeReport Placer::report(const Request& req, const Verdict& v, size_t i) const {
   const NodeState& n = m_inv.node(i);
   const Policy& p = m_inv.policy();
-  NodeReport r{i, v.filter, "", std::string(filter_name(v.filter)), {}, {}};
+  NodeReport r{i, v.filter, "", summary(req, v, i), {}, {}};
   switch (v.filter) {
     case Filter::none:
       r.score = score(req, i);
@@ -150,19 +206,15 @@ NodeReport Placer::report(const Request& req, const Verdict& v, size_t i) const 
                              p.cpu_weight, r.score.mem, p.mem_weight, strategy_name(p.strategy));
       break;
     case Filter::health:
-      if (n.gone) {
-        r.reason = r.summary = "removed";
-      } else if (n.health == health::Reason::reported_not_ready) {
+      if (n.gone)
+        r.reason = "removed";
+      else if (n.health == health::Reason::reported_not_ready)
         r.reason = "the node reported not ready";
-        r.summary = "unhealthy (reported not ready)";
-      } else if (n.heartbeat_ms <= 0) {
+      else if (n.heartbeat_ms <= 0)
         r.reason = "no heartbeat yet";
-        r.summary = "unhealthy (no heartbeat yet)";
-      } else {
-        std::string age = time::age(m_inv.loaded_ms() - n.heartbeat_ms);
-        r.reason = fmt::format("heartbeat {} ago (timeout {})", age, time::age(p.heartbeat_timeout_ms));
-        r.summary = fmt::format("unhealthy (heartbeat {} ago)", age);
-      }
+      else
+        r.reason = fmt::format("heartbeat {} ago (timeout {})", time::age(m_inv.loaded_ms() - n.heartbeat_ms),
+                               time::age(p.heartbeat_timeout_ms));
       r.numbers = {{"heartbeat_ms", n.heartbeat_ms}};
       break;
     case Filter::cordon: r.reason = "cordoned"; break;
@@ -177,7 +229,6 @@ NodeReport Placer::report(const Request& req, const Verdict& v, size_t i) const 
       const std::string* value = col ? m_inv.label(*col, i) : nullptr;
       r.reason = fmt::format("{} ({}) does not match: label {}", q.origin, describe(q),
                              value ? fmt::format("is \"{}\"", *value) : std::string("absent"));
-      r.summary = fmt::format("affinity ({})", q.origin);
       break;
     }
     case Filter::sandboxes:
@@ -215,6 +266,16 @@ NodeReport Placer::report(const Request& req, const Verdict& v, size_t i) const 
   return r;
 }
 
+namespace {
+
+Rejections sorted_counts(const std::map<std::string, size_t>& counts) {
+  Rejections out(counts.begin(), counts.end());
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return out;
+}
+
+}  // namespace
+
 Explanation Placer::explain(const Request& req) const {
   Explanation e;
   e.decision = decide(req);
@@ -224,15 +285,29 @@ Explanation Placer::explain(const Request& req) const {
     e.nodes.push_back(report(req, check(c, req, i), i));
     if (e.nodes.back().filter != Filter::none) ++counts[e.nodes.back().summary];
   }
-  e.rejections.assign(counts.begin(), counts.end());
-  std::stable_sort(e.rejections.begin(), e.rejections.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  e.rejections = sorted_counts(counts);
   return e;
 }
 
-std::string rejection_summary(const Explanation& e) {
+Rejections Placer::rejections(const Request& req) const {
+  CompiledRequest c = compile(req);
+  // Counted per verdict first, so only groups (not nodes) pay for their text; health groups by age.
+  std::map<std::pair<Filter, size_t>, size_t> by_verdict;
+  std::map<std::string, size_t> counts;
+  for (size_t i = 0; i < m_inv.size(); ++i) {
+    Verdict v = check(c, req, i);
+    if (v.filter == Filter::health)
+      ++counts[summary(req, v, i)];
+    else if (v.filter != Filter::none)
+      ++by_verdict[{v.filter, v.requirement}];
+  }
+  for (const auto& [key, n] : by_verdict) counts[summary(req, {key.first, key.second}, 0)] += n;
+  return sorted_counts(counts);
+}
+
+std::string rejection_summary(const Rejections& rejections) {
   std::string out;
-  for (const auto& [what, count] : e.rejections)
+  for (const auto& [what, count] : rejections)
     out += fmt::format("{}{} node{}: {}", out.empty() ? "" : "; ", count, count == 1 ? "" : "s", what);
   return out.empty() ? "no nodes are registered" : out;
 }

@@ -68,11 +68,13 @@ struct NodeReport {
   Score score;
 };
 
+// {summary, count}, most frequent first: "812 nodes: cpu".
+using Rejections = std::vector<std::pair<std::string, size_t>>;
+
 struct Explanation {
   Decision decision;
   std::vector<NodeReport> nodes;  // every node, in ID order
-  // {summary, count}, most frequent first: "812 nodes: cpu".
-  std::vector<std::pair<std::string, size_t>> rejections;
+  Rejections rejections;
 };
 
 class Placer {
@@ -80,19 +82,25 @@ class Placer {
   explicit Placer(const Inventory& inv) : m_inv(inv) {}
 
   CompiledRequest compile(const Request& req) const;
+  // The first filter node i fails, in the documented order (for explanations).
   Verdict check(const CompiledRequest& c, const Request& req, size_t i) const;
+  // check(...).filter == Filter::none, faster: what decide() uses.
+  bool fits(const CompiledRequest& c, const Request& req, size_t i) const;
   Score score(const Request& req, size_t i) const;
   Decision decide(const Request& req, size_t random_top = 0) const;
   Explanation explain(const Request& req) const;
+  // Only the counts, without per-node reasons: what a failed decision reports.
+  Rejections rejections(const Request& req) const;
 
  private:
   CompiledRequirement compile_one(const Requirement& r, size_t source) const;
   NodeReport report(const Request& req, const Verdict& v, size_t i) const;
+  std::string summary(const Request& req, const Verdict& v, size_t i) const;
 
   const Inventory& m_inv;
 };
 
 // "812 nodes: cpu; 3 nodes: unhealthy (heartbeat 2m ago)"
-std::string rejection_summary(const Explanation& e);
+std::string rejection_summary(const Rejections& r);
 
 }  // namespace cube::sched
