@@ -49,8 +49,10 @@ void round(const Inventory& inv, const std::vector<Request>& reqs, size_t decisi
   if (!report) return;
   std::sort(us.begin(), us.end());
   auto pct = [&](double p) { return us[std::min(us.size() - 1, static_cast<size_t>(p * us.size()))]; };
-  fmt::print("{{\"nodes\":{},\"decisions\":{},\"placed\":{},\"per_second\":{:.0f},\"p50_us\":{:.1f},\"p99_us\":{:.1f},\"max_us\":{:.1f}}}\n",
-             inv.size(), decisions, placed, decisions / seconds, pct(0.50), pct(0.99), us.back());
+  fmt::print(
+      "{{\"nodes\":{},\"decisions\":{},\"placed\":{},\"per_second\":{:.0f},\"p50_us\":{:.1f},\"p99_us\":{:.1f},\"max_"
+      "us\":{:.1f}}}\n",
+      inv.size(), decisions, placed, decisions / seconds, pct(0.50), pct(0.99), us.back());
 }
 
 }  // namespace
