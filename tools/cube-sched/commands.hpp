@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cli.hpp"
+#include "policy.hpp"
 #include "request.hpp"
 
 #include <optional>
@@ -31,6 +32,9 @@ struct PlaceArgs {
   bool commit = false, explain = false, batch = false;
   size_t random_top = 0;
 };
+
+// The [sched] settings, unknown keys warned about.
+Policy policy(cli::Tool& tool);
 
 void node_register(cli::Tool& tool, const RegisterArgs& a);
 void node_list(cli::Tool& tool);

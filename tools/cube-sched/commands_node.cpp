@@ -19,13 +19,6 @@ namespace {
 
 constexpr size_t k_max_labels = 64;
 
-Policy load(cli::Tool& tool) {
-  config::Settings s(tool.config(), "sched");
-  Policy p = load_policy(s);
-  s.finish();
-  return p;
-}
-
 void check_address(const std::string& addr) {
   unsigned char buf[16];
   if (addr.empty() || inet_pton(AF_INET, addr.c_str(), buf) == 1 || inet_pton(AF_INET6, addr.c_str(), buf) == 1) return;
@@ -106,6 +99,13 @@ void add_node_row(output::Table& t, const NodeRow& r, int64_t now, const Policy&
 
 }  // namespace
 
+Policy policy(cli::Tool& tool) {
+  config::Settings s(tool.config(), "sched");
+  Policy p = load_policy(s);
+  s.finish();
+  return p;
+}
+
 void node_register(cli::Tool& tool, const RegisterArgs& a) {
   ids::check(a.id, "node ID");
   Registration reg;
@@ -126,7 +126,7 @@ void node_register(cli::Tool& tool, const RegisterArgs& a) {
   reg.address = a.address;
   reg.max_sandboxes = a.max_sandboxes;
   reg.labels = parse_labels(a.labels);
-  Policy p = load(tool);
+  Policy p = policy(tool);
   auto db = tool.open_state(state::Access::write);
   for (const auto& key : register_node(db, reg))
     log::warn(
@@ -139,7 +139,7 @@ void node_register(cli::Tool& tool, const RegisterArgs& a) {
 }
 
 void node_list(cli::Tool& tool) {
-  Policy p = load(tool);
+  Policy p = policy(tool);
   auto db = tool.open_state(state::Access::read);
   output::Table t = node_table();
   int64_t now = time::now_ms();
@@ -148,7 +148,7 @@ void node_list(cli::Tool& tool) {
 }
 
 void node_show(cli::Tool& tool, const std::string& id) {
-  Policy p = load(tool);
+  Policy p = policy(tool);
   auto db = tool.open_state(state::Access::read);
   NodeRow r = get_node(db, id);
   int64_t now = time::now_ms();

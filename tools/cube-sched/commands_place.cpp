@@ -18,13 +18,6 @@ namespace {
 // are seen; within that window decisions use the inventory in memory.
 constexpr int64_t k_inventory_max_age_ms = 1000;
 
-Policy load(cli::Tool& tool) {
-  config::Settings s(tool.config(), "sched");
-  Policy p = load_policy(s);
-  s.finish();
-  return p;
-}
-
 Inventory load_inventory(state::Db& db, const Policy& p) { return Inventory(load_nodes(db, true), p, time::now_ms()); }
 
 Decision run(state::Db& db, Inventory& inv, const Request& req, const PlaceArgs& a) {
@@ -35,18 +28,6 @@ Decision run(state::Db& db, Inventory& inv, const Request& req, const PlaceArgs&
 
 [[noreturn]] void nothing_fits(const Rejections& r) {
   throw Error(Exit::conflict, "no node fits the request", rejection_summary(r), "--explain shows every node's reason");
-}
-
-void write_value(json::Writer& w, const output::Value& v) {
-  std::visit(
-      [&w](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::monostate>)
-          w.null();
-        else
-          w.value(x);
-      },
-      v);
 }
 
 void write_decision(json::Writer& w, const Inventory& inv, const Request& req, const Decision& d, bool committed) {
@@ -73,7 +54,7 @@ void print_explain_json(const Inventory& inv, const Request& req, const Explanat
     w.field("reason", r.reason);
     for (const auto& [k, v] : r.numbers) {
       w.key(k);
-      write_value(w, v);
+      std::visit([&w](auto x) { w.value(x); }, v);
     }
     w.key("score");
     if (r.filter == Filter::none) {
@@ -129,7 +110,7 @@ void print_decision(const Inventory& inv, const Request& req, const Decision& d,
 }
 
 void place_one(cli::Tool& tool, const PlaceArgs& a) {
-  Policy p = load(tool);
+  Policy p = policy(tool);
   Request req = build_request(a.request, p.selector_keys);
   auto db = tool.open_state(a.commit ? state::Access::write : state::Access::read);
   Inventory inv = load_inventory(db, p);
@@ -165,7 +146,7 @@ bool read_line(std::istream& in, std::string& line, bool& too_long) {
 
 void place(cli::Tool& tool, const PlaceArgs& a) {
   if (!a.batch) return place_one(tool, a);
-  Policy p = load(tool);
+  Policy p = policy(tool);
   auto db = tool.open_state(a.commit ? state::Access::write : state::Access::read);
   Inventory inv = load_inventory(db, p);
   std::string line;

@@ -10,13 +10,13 @@
 #pragma once
 
 #include "inventory.hpp"
-#include "output.hpp"
 #include "selector.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace cube::sched {
@@ -64,7 +64,7 @@ struct NodeReport {
   Filter filter = Filter::none;
   std::string reason;   // "free 1500m < requested 2000m (quota 16000m × 3 − allocated 46500m)"
   std::string summary;  // how rejections are grouped: "cpu", "unhealthy (heartbeat 2m ago)"
-  std::vector<std::pair<std::string, output::Value>> numbers;
+  std::vector<std::pair<std::string, std::variant<int64_t, double>>> numbers;
   Score score;
 };
 
