@@ -4,6 +4,11 @@ load helpers
 
 setup() {
   cube_setup
+  # collect lists the cube-* binaries beside it; give it a directory with cube-versions alone, so
+  # the expected component lists do not change as other tools are built.
+  mkdir -p "$TMP/bin"
+  cp "$CUBE_ROOT/build/bin/cube-versions" "$TMP/bin/"
+  printf '[versions]\nbin_dir = "%s"\n' "$TMP/bin" >"$CUBE_CONFIG"
   BASE="$TMP/base"
   mkdir -p "$BASE/cube-image" "$BASE/cube-egress" "$BASE/cube-kernel-scf"
   echo "1.4.0" >"$BASE/cube-image/version"

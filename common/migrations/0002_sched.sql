@@ -10,8 +10,8 @@ CREATE TABLE nodes (
   zone            TEXT    NOT NULL DEFAULT '',
   cluster_id      TEXT    NOT NULL DEFAULT '',
   cpu_type        TEXT    NOT NULL DEFAULT '',
-  cpu_m           INTEGER NOT NULL,            -- CPU quota, millicores
-  mem_bytes       INTEGER NOT NULL,            -- memory quota, bytes
+  cpu_m           INTEGER NOT NULL DEFAULT 0,  -- CPU quota, millicores
+  mem_bytes       INTEGER NOT NULL DEFAULT 0,  -- memory quota, bytes
   max_sandboxes   INTEGER NOT NULL DEFAULT 0,  -- 0: [sched] max_sandboxes
   cordoned        INTEGER NOT NULL DEFAULT 0,
   cpu_util        REAL    NOT NULL DEFAULT 0,  -- percent, from the last heartbeat
