@@ -44,8 +44,8 @@ HotNode Inventory::hot_of(const NodeState& n) const {
   h.free_cpu = n.eff_cpu - n.alloc_cpu;
   h.free_mem = n.eff_mem - n.alloc_mem;
   h.mem_room = n.mem_free - n.mem_reserve;
-  h.eff_cpu = static_cast<double>(n.eff_cpu);
-  h.eff_mem = static_cast<double>(n.eff_mem);
+  h.eff_cpu = n.eff_cpu;
+  h.eff_mem = n.eff_mem;
   h.eligible = n.health == health::Reason::none && !n.cordoned && n.sandboxes < n.max_sandboxes &&
                n.cpu_util < m_policy.cpu_util_ceiling;
   return h;

@@ -43,7 +43,7 @@ struct HotNode {
   int64_t free_cpu = 0;  // effective quota − allocated
   int64_t free_mem = 0;
   int64_t mem_room = 0;  // real free memory − reserve
-  double eff_cpu = 0, eff_mem = 0;
+  int64_t eff_cpu = 0, eff_mem = 0;
   bool eligible = false;  // healthy, not cordoned, below its sandbox limit, below the CPU ceiling
 };
 

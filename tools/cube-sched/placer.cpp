@@ -108,10 +108,10 @@ namespace {
 // One score for both score() and the decision loop, so they cannot disagree.
 inline Score score_of(const HotNode& n, int64_t cpu_m, int64_t mem, const Policy& p) {
   // free − want is "free after placing"; eff − free + want is "allocated after placing".
-  auto part = [&](double eff, int64_t free, int64_t want) {
+  auto part = [&](int64_t eff, int64_t free, int64_t want) {
     if (eff <= 0) return 0.0;
-    int64_t used = p.strategy == Strategy::most_allocated ? static_cast<int64_t>(eff) - free + want : free - want;
-    return static_cast<double>(used) * 100.0 / eff;
+    int64_t used = p.strategy == Strategy::most_allocated ? eff - free + want : free - want;
+    return static_cast<double>(used) * 100.0 / static_cast<double>(eff);
   };
   Score s;
   s.cpu = part(n.eff_cpu, n.free_cpu, cpu_m);
