@@ -4,22 +4,12 @@
 #include "log.hpp"
 #include "timeutil.hpp"
 
-#include <chrono>
-#include <thread>
-
 namespace cube::sched {
 namespace {
 
-constexpr auto k_cpu_sample = std::chrono::milliseconds(200);
+constexpr int64_t k_cpu_sample_ms = 200;
 
 }  // namespace
-
-int64_t jittered_delay_ms(int64_t interval_ms, std::mt19937_64& rng) {
-  // Half-open [t, 1.5t): uniform_int_distribution is closed, so the upper end is 1.5t − 1.
-  int64_t spread = interval_ms / 2;
-  if (spread <= 0) return interval_ms;
-  return interval_ms + std::uniform_int_distribution<int64_t>(0, spread - 1)(rng);
-}
 
 Heartbeat measure(const HeartbeatInput& in, std::optional<CpuTimes>& since) {
   Heartbeat hb;
@@ -29,7 +19,7 @@ Heartbeat measure(const HeartbeatInput& in, std::optional<CpuTimes>& since) {
   } else {
     if (!since) {
       since = read_cpu_times();
-      std::this_thread::sleep_for(k_cpu_sample);
+      time::sleep_ms(k_cpu_sample_ms);
     }
     CpuTimes now = read_cpu_times();
     hb.cpu_util = cpu_util_between(*since, now);
@@ -41,9 +31,8 @@ Heartbeat measure(const HeartbeatInput& in, std::optional<CpuTimes>& since) {
 }
 
 void run_loop(int64_t interval_ms, const std::function<void()>& report) {
-  std::mt19937_64 rng{std::random_device{}()};
   for (;;) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(jittered_delay_ms(interval_ms, rng)));
+    time::sleep_ms(time::jittered_ms(interval_ms));
     try {
       report();
     } catch (const Error& e) {

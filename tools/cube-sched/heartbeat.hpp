@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <random>
 
 namespace cube::sched {
 
@@ -23,14 +22,11 @@ struct HeartbeatInput {
   bool ready = true;
 };
 
-// The delay before the next report: uniform in [interval, 1.5 × interval).
-int64_t jittered_delay_ms(int64_t interval_ms, std::mt19937_64& rng);
-
 // A heartbeat from the input, measuring the missing values. `since` is the previous CPU sample;
 // without one, the CPU is sampled for 200 ms.
 Heartbeat measure(const HeartbeatInput& in, std::optional<CpuTimes>& since);
 
-// Sleeps jittered_delay_ms(interval), then calls report(); forever.
+// Sleeps time::jittered_ms(interval), uniform in [t, 1.5t), then calls report(); forever.
 [[noreturn]] void run_loop(int64_t interval_ms, const std::function<void()>& report);
 
 }  // namespace cube::sched

@@ -1,26 +1,15 @@
 #include "metrics.hpp"
 
-#include <fstream>
+#include "error.hpp"
+#include "fs.hpp"
+
 #include <sstream>
 #include <string>
-#include "error.hpp"
 
 namespace cube::sched {
-namespace {
-
-// /proc files report size 0, so fs::read_file (which trusts st_size) cannot read them.
-std::istringstream read_proc(const char* path) {
-  std::ifstream in(path);
-  if (!in) throw sys_error(errno, fmt::format("cannot open {}", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::istringstream(text.str());
-}
-
-}  // namespace
 
 CpuTimes read_cpu_times() {
-  std::istringstream in = read_proc("/proc/stat");
+  std::istringstream in(fs::read_file("/proc/stat", 1 << 20));
   std::string label;
   in >> label;
   if (label != "cpu") throw Error(Exit::failed, "reading /proc/stat", "no aggregate \"cpu\" line");
@@ -43,7 +32,7 @@ double cpu_util_between(const CpuTimes& earlier, const CpuTimes& later) {
 }
 
 int64_t read_mem_available() {
-  std::istringstream in = read_proc("/proc/meminfo");
+  std::istringstream in(fs::read_file("/proc/meminfo", 1 << 20));
   std::string key, unit;
   int64_t kib = 0;
   while (in >> key >> kib) {
