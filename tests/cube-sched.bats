@@ -187,7 +187,7 @@ placed() { cube-sched place "$@" -o json | jq -r .node; }
   assert_failure 4
   [ "$(jq -r .node <<<"$output")" = null ]
   [ "$(jq -r '.rejections[0].count' <<<"$output")" = 3 ]
-  [[ "$stderr" == *"no node fits the request (3 nodes: cpu;"* ]]
+  [[ "$stderr" == *"no node fits the request (3 nodes: cpu)" ]]
   run cube-sched place --cpu 1 --mem 1G --explain
   assert_success
   assert_output --partial "REJECTED BY"

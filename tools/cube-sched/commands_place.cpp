@@ -26,8 +26,9 @@ Decision run(state::Db& db, Inventory& inv, const Request& req, const PlaceArgs&
   return a.commit ? place_and_commit(db, inv, req, a.random_top) : Placer(inv).decide(req, a.random_top);
 }
 
-[[noreturn]] void nothing_fits(const Rejections& r) {
-  throw Error(Exit::conflict, "no node fits the request", rejection_summary(r), "--explain shows every node's reason");
+[[noreturn]] void nothing_fits(const Rejections& r, bool explained) {
+  throw Error(Exit::conflict, "no node fits the request", rejection_summary(r),
+              explained ? "" : "--explain shows every node's reason");
 }
 
 void write_decision(json::Writer& w, const Inventory& inv, const Request& req, const Decision& d, bool committed) {
@@ -121,7 +122,7 @@ void place_one(cli::Tool& tool, const PlaceArgs& a) {
     e->decision = d;
     print_explain(inv, req, *e, a.commit, tool.format());
   }
-  if (!d.node) nothing_fits(e ? e->rejections : Placer(inv).rejections(req));
+  if (!d.node) nothing_fits(e ? e->rejections : Placer(inv).rejections(req), e.has_value());
   if (!e) print_decision(inv, req, d, a.commit, tool.format());
 }
 
@@ -167,7 +168,7 @@ void place(cli::Tool& tool, const PlaceArgs& a) {
       Decision d = run(db, inv, req, a);
       write_decision(w, inv, req, d, a.commit);
       decided = true;
-      if (!d.node) nothing_fits(Placer(inv).rejections(req));
+      if (!d.node) nothing_fits(Placer(inv).rejections(req), false);
     } catch (const Error& e) {
       if (!decided) {
         w.key("node");
