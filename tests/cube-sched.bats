@@ -337,3 +337,14 @@ placed() { cube-sched place "$@" -o json | jq -r .node; }
   [ "$first" != 0 ]
   [ "$second" -gt "$first" ]
 }
+
+@test "systemd units: the heartbeat timer fires every 20-30 s, inside the 40 s timeout" {
+  unit="$CUBE_ROOT/scripts/systemd/cube-sched-heartbeat"
+  grep -q '^ExecStart=/usr/local/bin/cube-sched heartbeat \${CUBE_NODE_ID}$' "$unit.service"
+  grep -q '^OnUnitActiveSec=20s$' "$unit.timer"
+  grep -q '^RandomizedDelaySec=10s$' "$unit.timer"
+  command -v systemd-analyze >/dev/null || skip "needs systemd-analyze"
+  # Only the binary's absence (it is not installed here) may be reported.
+  run systemd-analyze verify --man=no "$unit.service" "$unit.timer"
+  [ -z "$(grep -v 'cube-sched is not executable' <<<"$output")" ] || fail "$output"
+}
