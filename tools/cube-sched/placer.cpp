@@ -160,15 +160,32 @@ Decision Placer::decide(const Request& req, size_t random_top) const {
   const HotNode* hot = m_inv.hot().data();
   const Policy& policy = m_inv.policy();
   const int64_t cpu = req.cpu_m, mem = req.mem;
-  Decision best;
-  std::vector<std::pair<double, size_t>> top;
+  // Each pass compacts the surviving node indexes without a branch (write, then advance by the
+  // verdict): node data is random, so branches would mispredict about half the time. Survivors
+  // stay in ID order, which keeps ties going to the lowest ID.
+  static thread_local std::vector<uint32_t> scratch;
+  scratch.resize(m_inv.size());
+  uint32_t* alive = scratch.data();
+  size_t count = 0;
   for (size_t i = 0, n = m_inv.size(); i < n; ++i) {
     const HotNode& h = hot[i];
-    if (!(h.eligible & (cpu <= h.free_cpu) & (mem <= h.free_mem) & (mem < h.mem_room))) continue;
-    bool ok = true;
-    for (const Lookup& l : lookups) ok = ok && l.accept[l.column[i]] != 0;
-    if (!ok) continue;
-    Score s = score_of(h, cpu, mem, policy);
+    alive[count] = static_cast<uint32_t>(i);
+    count += h.eligible & (cpu <= h.free_cpu) & (mem <= h.free_mem) & (mem < h.mem_room);
+  }
+  for (const Lookup& l : lookups) {
+    size_t kept = 0;
+    for (size_t j = 0; j < count; ++j) {
+      uint32_t i = alive[j];
+      alive[kept] = i;
+      kept += l.accept[l.column[i]] != 0;
+    }
+    count = kept;
+  }
+  Decision best;
+  std::vector<std::pair<double, size_t>> top;
+  for (size_t j = 0; j < count; ++j) {
+    size_t i = alive[j];
+    Score s = score_of(hot[i], cpu, mem, policy);
     if (random_top > 0) top.emplace_back(s.total, i);
     if (!best.node || s.total > best.score.total) best = {i, s};
   }
