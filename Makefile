@@ -1,7 +1,7 @@
 # cube — the one build entry. `make`, `make check`, `make bench`, `make install`, `make demo`.
 # V=1 prints commands; SAN=1 builds with ASan + UBSan.
 
-TOOLS := cube-versions cube-sched
+TOOLS := cube-versions cube-sched cube-logs
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -40,6 +40,7 @@ $(call need_header,/usr/include/toml++/toml.h,libtomlplusplus-dev)
 $(call need_pc,fmt,libfmt-dev)
 $(call need_pc,sqlite3,libsqlite3-dev)
 $(call need_pc,libcrypto,libssl-dev)
+$(call need_pc,libseccomp,libseccomp-dev)
 endif
 
 # --- build flags: a change of flags (SAN=1) rebuilds everything --------------------------------------

@@ -60,11 +60,15 @@ tools() { sed -n 's/^TOOLS := //p' "$CUBE_ROOT/Makefile"; }
   done
 }
 
+# cube-logs takes a first word that is not a verb as the sandbox to read (`cube-logs SANDBOX`, the
+# upstream form): an unknown word is a sandbox whose log is missing, exit 3 with one line.
+bare_word_status() { if [ "$1" = cube-logs ]; then echo 3; else echo 2; fi; }
+
 @test "every tool: an unknown verb exits 2 with two lines on stderr" {
   for t in $(tools); do
     run --separate-stderr "$t" no-such-verb
-    assert_failure 2
-    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 2 ]
+    assert_failure "$(bare_word_status "$t")"
+    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq "$(($(bare_word_status "$t") == 2 ? 2 : 1))" ]
     [[ "$stderr" == "$t: error: "* ]]
   done
 }
@@ -81,7 +85,7 @@ tools() { sed -n 's/^TOOLS := //p' "$CUBE_ROOT/Makefile"; }
   for t in $(tools); do
     v=$("$t" completion words | cut -f1 | grep -v '^\.$' | grep -v ' ' | sort -u | awk 'length($0) > 3' | head -1)
     run --separate-stderr "$t" "${v%?}"
-    assert_failure 2
+    assert_failure "$(bare_word_status "$t")"
   done
 }
 

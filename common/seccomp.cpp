@@ -1,0 +1,74 @@
+#include "seccomp.hpp"
+
+#include "error.hpp"
+#include "fd.hpp"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+namespace cube::seccomp {
+namespace {
+
+// libseccomp returns -errno; turn it into the house error.
+void check(int rc, std::string what) {
+  if (rc < 0) throw sys_error(-rc, std::move(what));
+}
+
+}  // namespace
+
+Filter::Filter() : m_ctx(seccomp_init(SCMP_ACT_ERRNO(EPERM))) {
+  if (!m_ctx) throw Error(Exit::failed, "cannot create a seccomp filter", "seccomp_init failed");
+}
+
+Filter& Filter::allow(std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names) {
+    int nr = seccomp_syscall_resolve_name(std::string(name).c_str());
+    if (nr == __NR_SCMP_ERROR) continue;
+    check(seccomp_rule_add(m_ctx.get(), SCMP_ACT_ALLOW, nr, 0), fmt::format("cannot allow system call {}", name));
+  }
+  return *this;
+}
+
+Filter& Filter::allow_arg0(std::string_view name, std::initializer_list<uint64_t> values) {
+  int nr = seccomp_syscall_resolve_name(std::string(name).c_str());
+  if (nr == __NR_SCMP_ERROR) return *this;
+  for (uint64_t v : values)
+    check(seccomp_rule_add(m_ctx.get(), SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, v)),
+          fmt::format("cannot allow system call {} on {}", name, v));
+  return *this;
+}
+
+void Filter::load() { check(seccomp_load(m_ctx.get()), "cannot load the seccomp filter"); }
+
+std::string Filter::pfc() const {
+  // seccomp_export_pfc writes to an fd: go through a memfd so nothing touches the file system.
+  Fd fd(::memfd_create("cube-seccomp-pfc", MFD_CLOEXEC));
+  if (!fd) throw sys_error(errno, "cannot create a memfd for the seccomp filter text");
+  check(seccomp_export_pfc(m_ctx.get(), fd.get()), "cannot export the seccomp filter");
+  std::string text;
+  char buf[4096];
+  for (off_t at = 0;;) {
+    ssize_t n = ::pread(fd.get(), buf, sizeof buf, at);
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    at += n;
+  }
+  return text;
+}
+
+bool active() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("Seccomp:", 0) == 0) return line.find('0') == std::string::npos;
+  return false;
+}
+
+}  // namespace cube::seccomp

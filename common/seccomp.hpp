@@ -1,0 +1,44 @@
+// cube::seccomp — confine a process to an allowlist of system calls once its set-up is done.
+//
+// Contract (DESIGN.md "Bad input and failure"): tools that parse untrusted bulk data build a Filter
+// from syscall names, then load() it after every file they need is open. Calls outside the list fail
+// with EPERM (not a kill), so a missed call shows up as an error message naming the operation
+// instead of a dead process. Unknown names (a call this architecture lacks) are skipped. Every tool
+// that confines itself offers `--no-seccomp` for debugging; the flag simply skips load().
+#pragma once
+
+#include <seccomp.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace cube::seccomp {
+
+class Filter {
+ public:
+  Filter();  // default action: fail with EPERM
+
+  // Allows each named call with any arguments.
+  Filter& allow(std::initializer_list<std::string_view> names);
+  // Allows `name` only when its first argument (an fd for write/writev) is one of `values`.
+  Filter& allow_arg0(std::string_view name, std::initializer_list<uint64_t> values);
+
+  // Installs the filter (with no_new_privs) for this thread and any it starts later.
+  void load();
+  // The filter as readable PFC text, so tests and reviewers can see what is allowed.
+  std::string pfc() const;
+
+ private:
+  struct Release {
+    void operator()(void* ctx) const { seccomp_release(ctx); }
+  };
+  std::unique_ptr<void, Release> m_ctx;
+};
+
+// True when this process already runs under a seccomp filter (/proc/self/status Seccomp: 2).
+bool active();
+
+}  // namespace cube::seccomp

@@ -1,0 +1,2 @@
+# cube-logs confines its reader with libseccomp (common/seccomp).
+LDLIBS_cube-logs := -lseccomp

@@ -1,0 +1,56 @@
+// cube::logs::Chain — one stream's log files (the rotated ones and the current one), opened safely
+// and read as one byte sequence, oldest byte first.
+//
+// Contract:
+// - open_chain() opens `<name>` and then `<name>.1`, `<name>.2`, … beneath `dir_fd` with
+//   fs::open_beneath (no symlink anywhere, no `..`), O_NONBLOCK so a planted FIFO cannot block, and
+//   requires each to be a regular file with one link (a hard link could alias a file outside the log
+//   directory). A file that refuses any of this is an Error naming it; a missing `<name>` is
+//   Error(not_found). A rotated file seen twice (a rotation between two opens) is used once.
+// - Sizes are taken once at open: the chain is a snapshot; --follow reads what comes after it.
+// - Offsets are global: segment k's bytes come after segments 0…k-1. A rotation always ends a file
+//   at a record boundary, so records never span segments.
+#pragma once
+
+#include "fd.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cube::logs {
+
+struct Segment {
+  Fd fd;
+  std::string path;
+  uint64_t size = 0;
+  uint64_t dev = 0, ino = 0;
+};
+
+class Chain {
+ public:
+  uint64_t size() const { return m_size; }
+  bool empty() const { return m_segments.empty(); }
+  // The newest file (the one writers append to); the chain must not be empty.
+  const Segment& current() const { return m_segments.back(); }
+  // Reads up to `len` bytes at global offset `at`, crossing segments; short only at the end.
+  size_t read(uint64_t at, char* buf, size_t len) const;
+
+  void add_oldest(Segment s);
+
+ private:
+  std::vector<Segment> m_segments;  // oldest first
+  std::vector<uint64_t> m_starts;   // global offset of each segment
+  uint64_t m_size = 0;
+};
+
+// Opens one stream's files beneath `dir_fd` (shown to users as `dir_path`).
+// `why` explains a missing file in the not-found error.
+Chain open_chain(int dir_fd, const std::string& dir_path, const std::string& name, const std::string& why);
+// The same files, newest first, each once; empty when `name` itself is missing.
+std::vector<Segment> open_segments(int dir_fd, const std::string& dir_path, const std::string& name);
+// Opens `name` beneath `dir_fd` as a log file with the checks above; an invalid Fd with errno set
+// (ENOENT, ELOOP, EXDEV…) or an Error for a file of the wrong kind.
+Fd open_log_file(int dir_fd, const std::string& dir_path, const std::string& name);
+
+}  // namespace cube::logs

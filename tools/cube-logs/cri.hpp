@@ -1,0 +1,43 @@
+// cube::logs::cri — the CRI log line format (DESIGN.md "Where we deliberately differ"):
+//
+//   <RFC3339Nano UTC> <stdout|stderr> <P|F> <text>\n
+//
+// one record per line; a line longer than k_max_text bytes is split into P (partial) records ended
+// by one F (full) record. Text bytes are stored as they came (no escaping, no re-encoding), so a
+// record ends at the first newline. Timestamps are always nine-digit UTC, so they sort as text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace cube::logs::cri {
+
+enum class Stream { out, err };
+std::string_view stream_name(Stream s);  // "stdout" / "stderr"
+
+// The longest text one record carries, as kubelet and containerd split it.
+inline constexpr size_t k_max_text = 16 * 1024;
+// The fixed length of the timestamps this writer emits ("2026-11-29T19:48:53.123456789Z").
+inline constexpr size_t k_stamp_length = 30;
+
+// Appends one record to `out`: `stamp` (a formatted timestamp), the stream, P or F, the text, \n.
+void append_record(std::string& out, std::string_view stamp, Stream stream, bool partial, std::string_view text);
+
+struct Record {
+  int64_t time_ns = 0;
+  std::string_view stream;  // "stdout", "stderr" or what the writer put there
+  bool partial = false;
+  std::string_view text;  // without the newline
+};
+
+// Parses one stored line (without its newline). False when the line is not a CRI record, which is
+// how plain files from other writers are recognised.
+bool parse(std::string_view line, Record& out);
+// True when `head` (the start of a stored line) has the shape of a P record: the cheap test that
+// counting lines backwards needs, without parsing the time.
+bool is_partial(std::string_view head);
+// Only the timestamp: the cheap test binary search needs.
+bool parse_time(std::string_view line, int64_t& time_ns);
+
+}  // namespace cube::logs::cri

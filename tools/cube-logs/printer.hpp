@@ -1,0 +1,74 @@
+// cube::logs printing — stored records in, what the reader prints out (through common/output).
+//
+// - Cursor walks the records of a Chain range in order, as pieces of at most one buffer (so a
+//   plain line of any length costs bounded memory).
+// - Decoder turns pieces into output: `raw` copies the stored bytes exactly; otherwise CRI records
+//   lose their prefix, P records are joined to their F record, each line ends in \n, with
+//   `timestamps` prefixed by the line's RFC 3339 time; a non-CRI line is printed as it is.
+// - print_range prints one range; print_merged interleaves two streams by the time of each
+//   logical line (stdout first on a tie), skipping the first `skip` lines and stopping after
+//   `take` lines.
+#pragma once
+
+#include "chain.hpp"
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace cube::logs {
+
+struct Piece {
+  std::string_view data;  // without the newline
+  bool first = false;     // starts a stored record
+  bool last = false;      // ends it
+  bool newline = false;   // the record ended in \n (false only at the very end of a file)
+};
+
+class Cursor {
+ public:
+  Cursor(const Chain& chain, uint64_t begin, uint64_t end);
+  bool next(Piece& piece);
+
+ private:
+  bool refill();
+
+  const Chain& m_chain;
+  uint64_t m_read_at, m_end;
+  std::vector<char> m_buf;
+  size_t m_pos = 0, m_len = 0;
+  bool m_first = true;
+};
+
+struct Style {
+  bool raw = false;
+  bool timestamps = false;
+};
+
+class Decoder {
+ public:
+  explicit Decoder(Style style) : m_style(style) {}
+  void feed(const Piece& piece);
+  // Ends a line left open by P records with no F (a writer stopped mid-line).
+  void finish();
+  // After the last piece of a record: true when that record ended a logical line.
+  bool line_done() const { return !m_open; }
+
+ private:
+  Style m_style;
+  bool m_cri = false;      // the current record is a CRI record
+  bool m_partial = false;  // … and a P one
+  bool m_open = false;     // a logical line has started and not ended
+};
+
+void print_range(const Chain& chain, uint64_t begin, uint64_t end, Style style);
+
+struct Range {
+  const Chain* chain;
+  uint64_t begin, end;
+};
+void print_merged(Range out, Range err, Style style, uint64_t skip, uint64_t take);
+// Logical lines in a range (what print_merged counts).
+uint64_t count_lines(Range range);
+
+}  // namespace cube::logs

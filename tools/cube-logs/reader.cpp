@@ -1,0 +1,134 @@
+#include "reader.hpp"
+
+#include "chain.hpp"
+#include "confine.hpp"
+#include "error.hpp"
+#include "follow.hpp"
+#include "fs.hpp"
+#include "ids.hpp"
+#include "scan.hpp"
+#include "timeutil.hpp"
+#include "units.hpp"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+#include <cerrno>
+#include <limits>
+#include <optional>
+
+namespace cube::logs {
+namespace {
+
+void enter_mount_ns(const std::string& path) {
+  Fd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns)
+    throw sys_error(errno, fmt::format("cannot open mount namespace {}", path),
+                    errno == ENOENT ? Exit::not_found : Exit::failed);
+  if (::setns(ns.get(), CLONE_NEWNS) != 0)
+    throw Error(Exit::failed, fmt::format("cannot enter mount namespace {}", path), errno_text(errno),
+                errno == EPERM ? "entering a mount namespace needs CAP_SYS_ADMIN (run as root)"
+                               : "the path must be a mount namespace, like /proc/PID/ns/mnt");
+}
+
+struct Place {
+  Fd root, dir;
+  std::string dir_path;
+  std::string missing_why;
+};
+
+Place open_place(const ReadOptions& o) {
+  Place p;
+  p.dir_path = fmt::format("{}/{}", o.root, o.id);
+  p.missing_why = o.template_mode ? "" : "sandbox may not exist or log forwarding may not be enabled";
+  auto missing = [&] {
+    return Error(Exit::not_found, fmt::format("log file not found: {}/{}", p.dir_path, o.stream == "stderr" ? "stderr" : "stdout"),
+                 p.missing_why);
+  };
+  // The root is the operator's (it may be a symlink, like /data on some hosts); below it nothing is
+  // followed.
+  p.root.reset(::open(o.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!p.root && errno == ENOENT) throw missing();
+  if (!p.root) throw sys_error(errno, fmt::format("cannot open the log root {}", o.root));
+  p.dir = fs::open_beneath(p.root.get(), o.id, O_PATH | O_DIRECTORY);
+  if (!p.dir && errno == ENOENT) throw missing();
+  if (!p.dir)
+    throw Error(Exit::failed, fmt::format("refusing to read {}", p.dir_path), errno_text(errno),
+                errno == ELOOP || errno == ENOTDIR ? "the log directory may not be a symbolic link" : "");
+  return p;
+}
+
+struct Window {
+  uint64_t begin = 0, end = 0;
+};
+
+Window window(const Chain& chain, const ReadOptions& o, Lines lines) {
+  Window w{0, chain.size()};
+  auto align = [&](uint64_t pos) { return lines == Lines::logical ? line_start(chain, 0, pos, chain.size()) : pos; };
+  if (o.since_ns) w.begin = align(time_bound(chain, 0, w.end, *o.since_ns));
+  if (o.until_ns && *o.until_ns < std::numeric_limits<int64_t>::max())
+    w.end = std::max(w.begin, align(time_bound(chain, w.begin, w.end, *o.until_ns + 1)));
+  return w;
+}
+
+void print_one(const Chain& chain, const ReadOptions& o) {
+  Lines lines = o.style.raw ? Lines::stored : Lines::logical;
+  Window w = window(chain, o, lines);
+  if (o.pick == Pick::tail) w.begin = tail_start(chain, w.begin, w.end, o.count, lines);
+  if (o.pick == Pick::head) w.end = head_end(chain, w.begin, w.end, o.count, lines);
+  print_range(chain, w.begin, w.end, o.style);
+}
+
+// --stream all: each stream's window narrowed to its own last/first N lines, then merged by time.
+void print_both(const Chain& out, const Chain& err, const ReadOptions& o) {
+  Window a = window(out, o, Lines::logical), b = window(err, o, Lines::logical);
+  uint64_t skip = 0, take = std::numeric_limits<uint64_t>::max();
+  if (o.pick == Pick::tail) {
+    a.begin = tail_start(out, a.begin, a.end, o.count, Lines::logical);
+    b.begin = tail_start(err, b.begin, b.end, o.count, Lines::logical);
+    uint64_t total = count_lines({&out, a.begin, a.end}) + count_lines({&err, b.begin, b.end});
+    skip = total > o.count ? total - o.count : 0;
+    take = o.count;
+  } else if (o.pick == Pick::head) {
+    a.end = head_end(out, a.begin, a.end, o.count, Lines::logical);
+    b.end = head_end(err, b.begin, b.end, o.count, Lines::logical);
+    take = o.count;
+  }
+  print_merged({&out, a.begin, a.end}, {&err, b.begin, b.end}, o.style, skip, take);
+}
+
+}  // namespace
+
+int64_t parse_time_arg(const std::string& text, const char* flag, int64_t now_ns) {
+  int64_t t = 0;
+  if (time::parse_rfc3339(text, t)) return t;
+  if (!text.empty() && text[0] >= '0' && text[0] <= '9' && text.find_first_of("-:T") == std::string::npos)
+    return now_ns - units::parse_duration_ms(text, flag) * 1'000'000;
+  throw Error(Exit::usage, fmt::format("{} \"{}\" is not a time", flag, text),
+              "give RFC 3339 (2026-11-29T19:48:53Z, 2026-11-29T21:48:53.5+02:00) or a duration back from now (10m)");
+}
+
+void read(const ReadOptions& o) {
+  ids::check(o.id, o.template_mode ? "template ID" : "sandbox ID");
+  if (!o.mount_ns.empty()) enter_mount_ns(o.mount_ns);
+  Place place = open_place(o);
+  std::optional<Chain> out, err;
+  if (o.stream != "stderr") out = open_chain(place.dir.get(), place.dir_path, "stdout", place.missing_why);
+  if (o.stream != "stdout") err = open_chain(place.dir.get(), place.dir_path, "stderr", place.missing_why);
+  std::optional<Follower> follower;
+  if (o.follow) {
+    follower.emplace(place.dir.get(), place.dir_path, o.style);
+    if (out) follower->add("stdout", *out);
+    if (err) follower->add("stderr", *err);
+  }
+  if (o.seccomp) confine(o.follow ? Following::yes : Following::no);
+  if (out && err)
+    print_both(*out, *err, o);
+  else
+    print_one(out ? *out : *err, o);
+  if (follower) follower->run();
+}
+
+}  // namespace cube::logs
