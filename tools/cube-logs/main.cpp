@@ -50,7 +50,7 @@ void add_forward(cli::Tool& tool, logs::ForwardOptions& o, std::optional<std::st
       ->type_name("CMD");
 }
 
-void add_read(cli::Tool& tool, logs::ReadOptions& o, std::optional<uint64_t>& tail, std::optional<uint64_t>& head,
+void add_read(cli::Tool& tool, logs::ReadOptions& o, std::optional<int64_t>& tail, std::optional<int64_t>& head,
               std::string& since, std::string& until, std::string& root) {
   auto* v = tool.verb("read", "Print a sandbox's (or template build's) log; also `cube-logs SANDBOX`", [&] {
     config::Settings s(tool.config(), "logs");
@@ -58,8 +58,8 @@ void add_read(cli::Tool& tool, logs::ReadOptions& o, std::optional<uint64_t>& ta
     std::string template_root = s.text("template_root", logs::k_template_root);
     s.finish();
     o.root = !root.empty() ? root : o.template_mode ? template_root : sandbox_root;
-    if (tail) o.count = *tail;
-    if (head) o.pick = logs::Pick::head, o.count = *head;
+    if (tail) o.count = static_cast<uint64_t>(*tail);
+    if (head) o.pick = logs::Pick::head, o.count = static_cast<uint64_t>(*head);
     bool all = o.pick == logs::Pick::all;
     if (!tail && !head && !all && (!since.empty() || !until.empty())) o.pick = logs::Pick::all;
     int64_t now = time::now_ns();
@@ -68,8 +68,13 @@ void add_read(cli::Tool& tool, logs::ReadOptions& o, std::optional<uint64_t>& ta
     logs::read(o);
   });
   v->add_option("sandbox", o.id, "Sandbox ID (template ID with --template)")->required()->type_name("ID");
-  auto* t = v->add_option("-t,--tail", tail, "Print the last N lines (default 100)")->type_name("N");
-  auto* h = v->add_option("-H,--head", head, "Print the first N lines")->type_name("N")->excludes(t);
+  auto* t = v->add_option("-t,--tail", tail, "Print the last N lines (default 100)")
+                ->type_name("N")
+                ->check(CLI::NonNegativeNumber);
+  auto* h = v->add_option("-H,--head", head, "Print the first N lines")
+                ->type_name("N")
+                ->check(CLI::NonNegativeNumber)
+                ->excludes(t);
   v->add_flag_callback("-a,--all", [&o] { o.pick = logs::Pick::all; }, "Print every line")
       ->excludes(t)
       ->excludes(h);
@@ -104,7 +109,7 @@ int main(int argc, char** argv) {
   int status = 0;
   add_forward(tool, fwd, max_size, max_files, vsock, status);
   logs::ReadOptions rd;
-  std::optional<uint64_t> tail, head;
+  std::optional<int64_t> tail, head;
   std::string since, until, root;
   add_read(tool, rd, tail, head, since, until, root);
   tool.verb("config", "Print the effective [logs] settings and where each came from", [&] {
