@@ -94,8 +94,7 @@ std::vector<Segment> open_segments(int dir_fd, const std::string& dir_path, cons
 
 Chain open_chain(int dir_fd, const std::string& dir_path, const std::string& name, const std::string& why) {
   std::vector<Segment> segments = open_segments(dir_fd, dir_path, name);
-  if (segments.empty())
-    throw Error(Exit::not_found, fmt::format("log file not found: {}/{}", dir_path, name), why);
+  if (segments.empty()) throw Error(Exit::not_found, fmt::format("log file not found: {}/{}", dir_path, name), why);
   Chain chain;
   for (auto& s : segments) chain.add_oldest(std::move(s));
   return chain;

@@ -42,8 +42,15 @@ Follower::Follower(int dir_fd, std::string dir_path, Style style)
 }
 
 void Follower::add(const std::string& name, const Chain& chain) {
-  Tail t{name, Fd(::fcntl(chain.current().fd.get(), F_DUPFD_CLOEXEC, 0)), chain.current().path, chain.current().ino,
-         chain.current().size, {}, {}, false, Decoder(m_style)};
+  Tail t{name,
+         Fd(::fcntl(chain.current().fd.get(), F_DUPFD_CLOEXEC, 0)),
+         chain.current().path,
+         chain.current().ino,
+         chain.current().size,
+         {},
+         {},
+         false,
+         Decoder(m_style)};
   if (!t.fd) throw sys_error(errno, "cannot duplicate a file descriptor");
   m_tails.push_back(std::move(t));
 }
@@ -111,8 +118,8 @@ void Follower::next_file(Tail& t) {
   Segment* next = nullptr;
   if (ours == segments.begin()) return;  // ours is current again: nothing to switch to
   if (ours == segments.end()) {
-    log::warn("{}/{}: rotated more often than there are rotated files since the last read; lines were lost",
-              m_dir_path, t.name);
+    log::warn("{}/{}: rotated more often than there are rotated files since the last read; lines were lost", m_dir_path,
+              t.name);
     next = &segments.back();
   } else {
     next = &*(ours - 1);

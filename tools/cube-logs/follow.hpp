@@ -35,8 +35,8 @@ class Follower {
     std::string path;
     uint64_t ino = 0;
     uint64_t pos = 0;
-    std::string carry;   // an unfinished record at the end of the file
-    std::string before;  // the bytes just before pos, to notice copytruncate
+    std::string carry;        // an unfinished record at the end of the file
+    std::string before;       // the bytes just before pos, to notice copytruncate
     bool mid_record = false;  // pieces of the current record were printed already
     Decoder decoder;
   };

@@ -156,7 +156,8 @@ void Forwarder::handle(Input& in, std::string_view data, std::string_view stamp)
         m_frame_err.feed(p.data, stamp, m_recs_err);
     }
   } else {
-    (in.kind == Kind::out ? m_frame_out : m_frame_err).feed(data, stamp, in.kind == Kind::out ? m_recs_out : m_recs_err);
+    (in.kind == Kind::out ? m_frame_out : m_frame_err)
+        .feed(data, stamp, in.kind == Kind::out ? m_recs_out : m_recs_err);
   }
   if (!m_recs_out.empty()) m_out.append(m_recs_out);
   if (!m_recs_err.empty()) m_err.append(m_recs_err);
@@ -263,8 +264,8 @@ VsockAddress parse_vsock(const std::string& text) {
 }
 
 void check_options(const ForwardOptions& o) {
-  int inputs = (o.stdout_fd >= 0 || o.stderr_fd >= 0) + !o.socket_path.empty() + o.vsock.has_value() +
-               !o.command.empty();
+  int inputs =
+      (o.stdout_fd >= 0 || o.stderr_fd >= 0) + !o.socket_path.empty() + o.vsock.has_value() + !o.command.empty();
   if (inputs != 1)
     throw Error(Exit::usage, inputs == 0 ? "forward needs an input" : "forward takes one kind of input",
                 "give --stdout-fd/--stderr-fd, --socket, --vsock, or -- CMD ARGS…");

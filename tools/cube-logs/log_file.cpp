@@ -23,8 +23,7 @@ void LogFile::open_current() {
   m_fd.reset(fd);
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw sys_error(errno, fmt::format("cannot stat {}/{}", m_dir_path, m_name));
-  if (!S_ISREG(st.st_mode))
-    throw Error(Exit::failed, fmt::format("{}/{} is not a regular file", m_dir_path, m_name));
+  if (!S_ISREG(st.st_mode)) throw Error(Exit::failed, fmt::format("{}/{} is not a regular file", m_dir_path, m_name));
   // An existing file keeps its size; only a file we created gets our mode.
   if ((st.st_mode & 07777) != 0600 && st.st_size == 0) ::fchmod(fd, 0600);
   m_size = static_cast<uint64_t>(st.st_size);
@@ -76,8 +75,7 @@ void LogFile::append(std::string_view records) {
 }
 
 void LogFile::sync() {
-  if (m_fd && ::fsync(m_fd.get()) != 0)
-    throw sys_error(errno, fmt::format("cannot sync {}/{}", m_dir_path, m_name));
+  if (m_fd && ::fsync(m_fd.get()) != 0) throw sys_error(errno, fmt::format("cannot sync {}/{}", m_dir_path, m_name));
 }
 
 }  // namespace cube::logs

@@ -25,14 +25,15 @@ std::vector<char*> with_read_verb(int argc, char** argv, const CLI::App& app) {
 
 void add_forward(cli::Tool& tool, logs::ForwardOptions& o, std::optional<std::string>& max_size,
                  std::optional<int64_t>& max_files, std::string& vsock, int& status) {
-  auto* v = tool.verb("forward", "Forward a container's stdout and stderr into <bundle>/stdout and <bundle>/stderr", [&] {
-    config::Settings s(tool.config(), "logs");
-    o.rotation.max_size = s.size("max_size", "0", max_size);
-    o.rotation.max_files = static_cast<int>(s.integer("max_files", 5, max_files));
-    s.finish();
-    if (!vsock.empty()) o.vsock = logs::parse_vsock(vsock);
-    status = logs::forward(o);
-  });
+  auto* v =
+      tool.verb("forward", "Forward a container's stdout and stderr into <bundle>/stdout and <bundle>/stderr", [&] {
+        config::Settings s(tool.config(), "logs");
+        o.rotation.max_size = s.size("max_size", "0", max_size);
+        o.rotation.max_files = static_cast<int>(s.integer("max_files", 5, max_files));
+        s.finish();
+        if (!vsock.empty()) o.vsock = logs::parse_vsock(vsock);
+        status = logs::forward(o);
+      });
   v->add_option("--bundle", o.bundle, "Directory for the stdout and stderr files (created 0700)")
       ->required()
       ->type_name("DIR");
@@ -40,10 +41,8 @@ void add_forward(cli::Tool& tool, logs::ForwardOptions& o, std::optional<std::st
   v->add_option("--stderr-fd", o.stderr_fd, "Read stderr from this inherited fd")->type_name("N");
   v->add_option("--socket", o.socket_path, "Connect to this Unix socket and read the framed multiplex")
       ->type_name("PATH");
-  v->add_option("--vsock", vsock, "Connect to this vsock address and read the framed multiplex")
-      ->type_name("CID:PORT");
-  v->add_option("--max-size", max_size, "Rotate a file before it would pass this size (0: never)")
-      ->type_name("SIZE");
+  v->add_option("--vsock", vsock, "Connect to this vsock address and read the framed multiplex")->type_name("CID:PORT");
+  v->add_option("--max-size", max_size, "Rotate a file before it would pass this size (0: never)")->type_name("SIZE");
   v->add_option("--max-files", max_files, "Files kept per stream with rotation, the current one included")
       ->type_name("N");
   v->add_option("command", o.command, "Run CMD ARGS… (after --) and forward its output; exit with its status")
@@ -75,10 +74,12 @@ void add_read(cli::Tool& tool, logs::ReadOptions& o, std::optional<int64_t>& tai
                 ->type_name("N")
                 ->check(CLI::NonNegativeNumber)
                 ->excludes(t);
-  v->add_flag_callback("-a,--all", [&o] { o.pick = logs::Pick::all; }, "Print every line")
+  v->add_flag_callback(
+       "-a,--all", [&o] { o.pick = logs::Pick::all; }, "Print every line")
       ->excludes(t)
       ->excludes(h);
-  auto* e = v->add_flag_callback("-e,--stderr", [&o] { o.stream = "stderr"; }, "Read stderr instead of stdout");
+  auto* e = v->add_flag_callback(
+      "-e,--stderr", [&o] { o.stream = "stderr"; }, "Read stderr instead of stdout");
   v->add_option("--stream", o.stream, "stdout, stderr, or all (merged by time)")
       ->check(CLI::IsMember({"stdout", "stderr", "all"}))
       ->type_name("STREAM")
@@ -95,7 +96,8 @@ void add_read(cli::Tool& tool, logs::ReadOptions& o, std::optional<int64_t>& tai
   v->add_option("--root", root, "Directory holding the per-sandbox log directories")->type_name("DIR");
   v->add_option("--mount-ns", o.mount_ns, "Enter this mount namespace first (e.g. /proc/PID/ns/mnt)")
       ->type_name("PATH");
-  v->add_flag_callback("--no-seccomp", [&o] { o.seccomp = false; }, "Do not confine the reader (debugging)");
+  v->add_flag_callback(
+      "--no-seccomp", [&o] { o.seccomp = false; }, "Do not confine the reader (debugging)");
 }
 
 }  // namespace

@@ -44,7 +44,8 @@ Place open_place(const ReadOptions& o) {
   p.dir_path = fmt::format("{}/{}", o.root, o.id);
   p.missing_why = o.template_mode ? "" : "sandbox may not exist or log forwarding may not be enabled";
   auto missing = [&] {
-    return Error(Exit::not_found, fmt::format("log file not found: {}/{}", p.dir_path, o.stream == "stderr" ? "stderr" : "stdout"),
+    return Error(Exit::not_found,
+                 fmt::format("log file not found: {}/{}", p.dir_path, o.stream == "stderr" ? "stderr" : "stdout"),
                  p.missing_why);
   };
   // The root is the operator's (it may be a symlink, like /data on some hosts); below it nothing is
