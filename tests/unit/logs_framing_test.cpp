@@ -1,7 +1,7 @@
 // cube-logs: the CRI record format, the line framer and the channel demultiplexer.
 #include "../../tools/cube-logs/cri.hpp"
-#include "error.hpp"
 #include "../../tools/cube-logs/framer.hpp"
+#include "error.hpp"
 
 #include <gtest/gtest.h>
 

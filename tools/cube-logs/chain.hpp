@@ -15,10 +15,25 @@
 #include "fd.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace cube::logs {
+
+// A read buffer left uninitialised: only the pages a read touches cost anything, so a large
+// buffer is free for a small read (the reader's start-up matters for `--tail 10`).
+class Buffer {
+ public:
+  explicit Buffer(size_t size) : m_data(new char[size]), m_size(size) {}
+  char* data() { return m_data.get(); }
+  const char* data() const { return m_data.get(); }
+  size_t size() const { return m_size; }
+
+ private:
+  std::unique_ptr<char[]> m_data;
+  size_t m_size;
+};
 
 struct Segment {
   Fd fd;

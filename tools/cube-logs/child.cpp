@@ -39,6 +39,10 @@ Pipe make_pipe(const char* which) {
     ::_exit(127);
   }
   ::sigprocmask(SIG_SETMASK, &mask, nullptr);
+  // cube's CLI ignores SIGPIPE for itself; the command gets the default a shell would give it.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGPIPE, &dfl, nullptr);
   ::execvp(argv[0], argv);
   int e = errno;
   (void)!::write(report, &e, sizeof e);

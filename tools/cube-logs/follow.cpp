@@ -85,8 +85,8 @@ void Follower::read_to_end(Tail& t) {
       if (t.carry.empty()) {
         emit(t, data.substr(0, len), true, true);
       } else {
-        t.carry.append(data.substr(0, len));
-        emit(t, t.carry, true, true);
+        t.carry.append(data.substr(0, len + 1));  // with its newline: a Piece's newline is in memory
+        emit(t, std::string_view(t.carry).substr(0, t.carry.size() - 1), true, true);
         t.carry.clear();
       }
       data.remove_prefix(len + 1);
@@ -131,7 +131,7 @@ void Follower::next_file(Tail& t) {
   t.before.clear();
 }
 
-void Follower::catch_up(Tail& t) {
+void Follower::catch_up(Tail& t, bool names_changed) {
   if (truncated(t)) {
     log::info("{} was truncated (copytruncate); reading it from the start", t.path);
     end_of_file(t);
@@ -139,6 +139,7 @@ void Follower::catch_up(Tail& t) {
     t.before.clear();
   }
   read_to_end(t);
+  if (!names_changed) return;
   // Rotated? Then move file by file to the current one.
   for (int guard = 0; guard < 1000; ++guard) {
     Fd current = open_log_file(m_dir_fd, m_dir_path, t.name);
@@ -151,13 +152,21 @@ void Follower::catch_up(Tail& t) {
 }
 
 void Follower::run() {
+  bool names_changed = true;
   for (;;) {
-    for (auto& t : m_tails) catch_up(t);
+    for (auto& t : m_tails) catch_up(t, names_changed);
     output::flush();
     pollfd p{m_inotify.get(), POLLIN, 0};
-    if (::poll(&p, 1, k_wake_ms) < 0 && errno != EINTR) throw sys_error(errno, "cannot wait for log changes");
+    int ready = ::poll(&p, 1, k_wake_ms);
+    if (ready < 0 && errno != EINTR) throw sys_error(errno, "cannot wait for log changes");
+    names_changed = ready == 0;  // the timer: look anyway, in case an event was missed
     alignas(inotify_event) char events[4096];
-    while (::read(m_inotify.get(), events, sizeof events) > 0) {
+    for (ssize_t n; (n = ::read(m_inotify.get(), events, sizeof events)) > 0;) {
+      for (ssize_t at = 0; at < n;) {
+        const auto* e = reinterpret_cast<const inotify_event*>(events + at);
+        if (e->mask & ~(IN_MODIFY | IN_CLOSE_WRITE)) names_changed = true;  // incl. IN_Q_OVERFLOW
+        at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+      }
     }
   }
 }

@@ -40,7 +40,9 @@ class Follower {
     bool mid_record = false;  // pieces of the current record were printed already
     Decoder decoder;
   };
-  void catch_up(Tail& t);
+  // Prints what is new; with `names_changed` (a create/rename/delete event, or the timer) also
+  // looks for a rotation, which costs opens a plain append does not need.
+  void catch_up(Tail& t, bool names_changed);
   void read_to_end(Tail& t);
   void end_of_file(Tail& t);
   bool truncated(Tail& t);
@@ -52,7 +54,7 @@ class Follower {
   Style m_style;
   Fd m_inotify;
   std::vector<Tail> m_tails;
-  std::vector<char> m_buf;
+  Buffer m_buf;
 };
 
 }  // namespace cube::logs

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <cerrno>
@@ -91,6 +92,14 @@ Fd connect_vsock(VsockAddress a) {
   return fd;
 }
 
+// An inherited input fd. A pipe is grown to the 1 MiB the agent gives a container's pipes, so a
+// burst waits in the pipe rather than in the writer, and each read moves more.
+Fd inherited(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) ::fcntl(fd, F_SETPIPE_SZ, k_pipe_size);
+  return Fd(fd);
+}
+
 Fd open_bundle(const std::string& path) {
   fs::make_dirs(path, 0700);
   Fd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -113,8 +122,8 @@ class Forwarder {
     } else if (o.vsock) {
       m_inputs.push_back({connect_vsock(*o.vsock), Kind::mux});
     } else {
-      if (o.stdout_fd >= 0) m_inputs.push_back({Fd(o.stdout_fd), Kind::out});
-      if (o.stderr_fd >= 0) m_inputs.push_back({Fd(o.stderr_fd), Kind::err});
+      if (o.stdout_fd >= 0) m_inputs.push_back({inherited(o.stdout_fd), Kind::out});
+      if (o.stderr_fd >= 0) m_inputs.push_back({inherited(o.stderr_fd), Kind::err});
     }
     m_buf.resize(k_read_size);
   }
@@ -131,7 +140,10 @@ class Forwarder {
   size_t read_once(Input& in);
   void handle(Input& in, std::string_view data, std::string_view stamp);
   void drain();
-  int end(bool streams_ended, int status);
+  // Writes what the framers hold. A stop by signal also fsyncs (the pod is going away); the end of
+  // the streams does not: the lines are in the page cache for every reader already, and an fsync
+  // of a large file would cost more than all the framing.
+  int end(bool streams_ended, bool sync, int status);
 
   Signals m_signals;
   Fd m_dir;
@@ -189,7 +201,7 @@ void Forwarder::drain() {
   }
 }
 
-int Forwarder::end(bool streams_ended, int status) {
+int Forwarder::end(bool streams_ended, bool sync, int status) {
   std::string stamp = time::rfc3339_nano(time::now_ns());
   m_recs_out.clear();
   m_recs_err.clear();
@@ -197,8 +209,10 @@ int Forwarder::end(bool streams_ended, int status) {
   m_frame_err.finish(stamp, streams_ended, m_recs_err);
   if (!m_recs_out.empty()) m_out.append(m_recs_out);
   if (!m_recs_err.empty()) m_err.append(m_recs_err);
-  m_out.sync();
-  m_err.sync();
+  if (sync) {
+    m_out.sync();
+    m_err.sync();
+  }
   return status;
 }
 
@@ -207,7 +221,7 @@ int Forwarder::run() {
     if (all_eof()) {
       int status = 0;
       if (m_child) m_child->reap(true, status);
-      return end(true, status);
+      return end(true, false, status);
     }
     std::vector<pollfd> fds{{m_signals.fd(), POLLIN, 0}};
     std::vector<Input*> polled;
@@ -225,7 +239,7 @@ int Forwarder::run() {
         if (sig == SIGTERM || sig == SIGINT) {
           if (m_child) m_child->signal(sig);
           drain();
-          return end(all_eof(), 0);
+          return end(all_eof(), true, 0);
         }
         if (sig == SIGUSR1 && !m_paused) {
           m_paused = true;
@@ -237,7 +251,7 @@ int Forwarder::run() {
         int status = 0;
         if (sig == SIGCHLD && m_child && m_child->reap(false, status)) {
           drain();  // what the command wrote before it exited is in the pipes now
-          return end(true, status);
+          return end(true, false, status);
         }
       }
       continue;

@@ -86,18 +86,20 @@ bool Cursor::next(Piece& piece) {
 
 void Decoder::feed(const Piece& piece) {
   std::string_view data = piece.data;
+  // One write for the text and its newline, which follows it in memory (see Piece).
+  auto with_newline = [](std::string_view text) { output::write(std::string_view(text.data(), text.size() + 1)); };
   if (m_style.raw) {
-    output::write(data);
-    if (piece.newline) output::write("\n");
+    if (piece.newline)
+      with_newline(data);
+    else
+      output::write(data);
     return;
   }
   if (piece.first) {
-    cri::Record rec;
-    m_cri = cri::parse(data, rec);
+    cri::Fields rec;
+    m_cri = cri::split(data, rec);
     if (m_cri) {
-      if (!m_open && m_style.timestamps) {
-        output::write(data.substr(0, data.find(' ') + 1));
-      }
+      if (!m_open && m_style.timestamps) output::write(data.substr(0, rec.stamp.size() + 1));
       m_partial = rec.partial;
       data = rec.text;
     } else if (m_open) {
@@ -105,11 +107,12 @@ void Decoder::feed(const Piece& piece) {
     }
     m_open = true;
   }
-  output::write(data);
-  if (piece.last && !(m_cri && m_partial)) {
-    output::write("\n");
-    m_open = false;
-  }
+  if (!piece.last || (m_cri && m_partial)) return output::write(data);
+  if (piece.newline)
+    with_newline(data);
+  else
+    output::write(std::string(data) + "\n");
+  m_open = false;
 }
 
 void Decoder::finish() {
@@ -119,7 +122,7 @@ void Decoder::finish() {
 
 void print_range(const Chain& chain, uint64_t begin, uint64_t end, Style style) {
   if (style.raw) {  // the stored bytes as they are: no need to find records
-    std::vector<char> buf(k_buffer);
+    Buffer buf(k_buffer);
     while (begin < end) {
       size_t got = chain.read(begin, buf.data(), static_cast<size_t>(std::min<uint64_t>(buf.size(), end - begin)));
       if (got == 0) break;

@@ -22,7 +22,7 @@ struct Piece {
   std::string_view data;  // without the newline
   bool first = false;     // starts a stored record
   bool last = false;      // ends it
-  bool newline = false;   // the record ended in \n (false only at the very end of a file)
+  bool newline = false;   // the record ended in \n, which then is in memory at data.end()
 };
 
 class Cursor {
@@ -35,7 +35,7 @@ class Cursor {
 
   const Chain& m_chain;
   uint64_t m_read_at, m_end;
-  std::vector<char> m_buf;
+  Buffer m_buf;
   size_t m_pos = 0, m_len = 0;
   bool m_first = true;
 };

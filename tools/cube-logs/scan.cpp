@@ -30,7 +30,7 @@ bool ends_line(std::string_view head, Lines lines) { return lines == Lines::stor
 // it stopped.
 template <typename Fn>
 uint64_t each_record(const Chain& chain, uint64_t begin, uint64_t end, Fn fn) {
-  std::vector<char> buf(k_block);
+  Buffer buf(k_block);
   uint64_t start = begin;
   uint64_t at = begin;  // global offset of buf[0]
   std::string scratch;
@@ -77,7 +77,7 @@ uint64_t next_start(const Chain& chain, uint64_t begin, uint64_t pos, uint64_t e
 
 uint64_t tail_start(const Chain& chain, uint64_t begin, uint64_t end, uint64_t n, Lines lines) {
   if (n == 0 || begin >= end) return end;
-  std::vector<char> buf(k_block + k_head);
+  Buffer buf(k_block + k_head);
   char last = 0;
   chain.read(end - 1, &last, 1);
   uint64_t hi = last == '\n' ? end - 1 : end;  // the final newline ends the last line, it starts none
@@ -93,8 +93,9 @@ uint64_t tail_start(const Chain& chain, uint64_t begin, uint64_t end, uint64_t n
     following = start;
     return false;
   };
-  while (hi > begin) {
-    uint64_t lo = hi - std::min<uint64_t>(k_block, hi - begin);
+  // Blocks grow from 64 KiB: --tail 10 reads little, --tail 1000000 soon reads 1 MiB at a time.
+  for (size_t block = 64 * 1024; hi > begin; block = std::min(2 * block, k_block)) {
+    uint64_t lo = hi - std::min<uint64_t>(block, hi - begin);
     size_t len = static_cast<size_t>(hi - lo);
     size_t got = chain.read(lo, buf.data(), len + static_cast<size_t>(std::min<uint64_t>(k_head, end - hi)));
     for (size_t p = std::min(len, got); p > 0;) {
@@ -145,7 +146,7 @@ uint64_t time_bound(const Chain& chain, uint64_t begin, uint64_t end, int64_t t_
 uint64_t line_start(const Chain& chain, uint64_t begin, uint64_t pos, uint64_t end) {
   if (pos <= begin || pos >= end) return pos;
   // The record before pos is at most one record long: a P record of ours, or any line.
-  std::vector<char> buf(static_cast<size_t>(std::min<uint64_t>(cri::k_max_text + 2 * k_head, pos - begin)));
+  Buffer buf(static_cast<size_t>(std::min<uint64_t>(cri::k_max_text + 2 * k_head, pos - begin)));
   uint64_t from = pos - buf.size();
   size_t got = chain.read(from, buf.data(), buf.size());
   const void* nl = got > 1 ? memrchr(buf.data(), '\n', got - 1) : nullptr;
