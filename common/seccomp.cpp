@@ -45,7 +45,15 @@ Filter& Filter::allow_arg0(std::string_view name, std::initializer_list<uint64_t
   return *this;
 }
 
-void Filter::load() { check(seccomp_load(m_ctx.get()), "cannot load the seccomp filter"); }
+void Filter::load() {
+#if defined(__SANITIZE_ADDRESS__)
+  // `make SAN=1`: the ASan/UBSan/LSan runtimes probe memory through pipes, read /proc and stop the
+  // process with ptrace at exit; under a filter they misreport or hang. Sanitized builds test the
+  // code, release builds test the confinement.
+  return;
+#endif
+  check(seccomp_load(m_ctx.get()), "cannot load the seccomp filter");
+}
 
 std::string Filter::pfc() const {
   // seccomp_export_pfc writes to an fd: go through a memfd so nothing touches the file system.
