@@ -421,6 +421,36 @@ for i in range(3000):
   done
 }
 
+@test "config: keys of one verb never warn in another; an unknown key warns" {
+  make_log sb
+  printf '[logs]\nroot = "%s"\nmax_files = 3\nno_such_key = 1\n' "$ROOT" >"$CUBE_CONFIG"
+  run --separate-stderr cube-logs read sb --tail 1
+  assert_success
+  assert_output "line 300"
+  [[ "$stderr" == *"unknown key 'logs.no_such_key'"* ]]
+  [[ "$stderr" != *max_files* ]]
+  run --separate-stderr cube-logs forward --bundle "$ROOT/f" -- true
+  assert_success
+  [[ "$stderr" != *"'root'"* && "$stderr" != *max_files* ]]
+}
+
+@test "memory stays bounded whatever the line length (64 MiB line through forward and read)" {
+  ! ldd "$CUBE_ROOT/build/bin/cube-logs" | grep -q libasan || skip "sanitizer build: RSS is the sanitizer's"
+  require_command /usr/bin/time
+  head -c $((64 << 20)) /dev/zero | tr '\0' 'x' >"$TMP/line"
+  echo >>"$TMP/line"
+  /usr/bin/time -f %M -o "$TMP/rss" cube-logs forward --bundle "$ROOT/sb" --stdout-fd 0 <"$TMP/line"
+  [ "$(cat "$TMP/rss")" -lt 32768 ] || fail "forward used $(cat "$TMP/rss") KiB"
+  /usr/bin/time -f %M -o "$TMP/rss" cube-logs read sb --root "$ROOT" --all >"$TMP/out"
+  [ "$(cat "$TMP/rss")" -lt 32768 ] || fail "read used $(cat "$TMP/rss") KiB"
+  cmp "$TMP/line" "$TMP/out"
+  mkdir -p "$ROOT/plain"
+  cp "$TMP/line" "$ROOT/plain/stdout"
+  /usr/bin/time -f %M -o "$TMP/rss" cube-logs read plain --root "$ROOT" --tail 1 >"$TMP/out"
+  [ "$(cat "$TMP/rss")" -lt 32768 ] || fail "read of a plain 64 MiB line used $(cat "$TMP/rss") KiB"
+  cmp "$TMP/line" "$TMP/out"
+}
+
 @test "config: prints the [logs] settings and their sources" {
   printf '[logs]\nmax_files = 9\n' >"$CUBE_CONFIG"
   run cube-logs config -o json

@@ -23,14 +23,32 @@ std::vector<char*> with_read_verb(int argc, char** argv, const CLI::App& app) {
   return args;
 }
 
+// Every [logs] key, read in one place so that no verb warns about a key another verb uses.
+struct LogsConfig {
+  std::string root, template_root;
+  uint64_t max_size = 0;
+  int max_files = 5;
+};
+LogsConfig logs_config(cli::Tool& tool, const std::optional<std::string>& max_size = {},
+                       std::optional<int64_t> max_files = {}, bool print = false) {
+  config::Settings s(tool.config(), "logs");
+  LogsConfig c;
+  c.root = s.text("root", logs::k_sandbox_root);
+  c.template_root = s.text("template_root", logs::k_template_root);
+  c.max_size = s.size("max_size", "0", max_size);
+  c.max_files = static_cast<int>(s.integer("max_files", 5, max_files));
+  s.finish();
+  if (print) cli::print_settings(s, tool.format());
+  return c;
+}
+
 void add_forward(cli::Tool& tool, logs::ForwardOptions& o, std::optional<std::string>& max_size,
                  std::optional<int64_t>& max_files, std::string& vsock, int& status) {
   auto* v =
       tool.verb("forward", "Forward a container's stdout and stderr into <bundle>/stdout and <bundle>/stderr", [&] {
-        config::Settings s(tool.config(), "logs");
-        o.rotation.max_size = s.size("max_size", "0", max_size);
-        o.rotation.max_files = static_cast<int>(s.integer("max_files", 5, max_files));
-        s.finish();
+        LogsConfig c = logs_config(tool, max_size, max_files);
+        o.rotation.max_size = c.max_size;
+        o.rotation.max_files = c.max_files;
         if (!vsock.empty()) o.vsock = logs::parse_vsock(vsock);
         status = logs::forward(o);
       });
@@ -52,11 +70,8 @@ void add_forward(cli::Tool& tool, logs::ForwardOptions& o, std::optional<std::st
 void add_read(cli::Tool& tool, logs::ReadOptions& o, std::optional<int64_t>& tail, std::optional<int64_t>& head,
               std::string& since, std::string& until, std::string& root) {
   auto* v = tool.verb("read", "Print a sandbox's (or template build's) log; also `cube-logs SANDBOX`", [&] {
-    config::Settings s(tool.config(), "logs");
-    std::string sandbox_root = s.text("root", logs::k_sandbox_root);
-    std::string template_root = s.text("template_root", logs::k_template_root);
-    s.finish();
-    o.root = !root.empty() ? root : o.template_mode ? template_root : sandbox_root;
+    LogsConfig c = logs_config(tool);
+    o.root = !root.empty() ? root : o.template_mode ? c.template_root : c.root;
     if (tail) o.count = static_cast<uint64_t>(*tail);
     if (head) o.pick = logs::Pick::head, o.count = static_cast<uint64_t>(*head);
     bool all = o.pick == logs::Pick::all;
@@ -114,15 +129,8 @@ int main(int argc, char** argv) {
   std::optional<int64_t> tail, head;
   std::string since, until, root;
   add_read(tool, rd, tail, head, since, until, root);
-  tool.verb("config", "Print the effective [logs] settings and where each came from", [&] {
-    config::Settings s(tool.config(), "logs");
-    s.text("root", logs::k_sandbox_root);
-    s.text("template_root", logs::k_template_root);
-    s.size("max_size", "0");
-    s.integer("max_files", 5);
-    s.finish();
-    cli::print_settings(s, tool.format());
-  });
+  tool.verb("config", "Print the effective [logs] settings and where each came from",
+            [&] { logs_config(tool, {}, {}, true); });
   std::vector<char*> args = with_read_verb(argc, argv, tool.app());
   int rc = tool.run(static_cast<int>(args.size()), args.data());
   return rc != 0 ? rc : status;
