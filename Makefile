@@ -11,12 +11,18 @@ CLANG   ?= clang
 BPFTOOL ?= bpftool
 
 CXXFLAGS_BASE := -std=c++20 -O2 -g -Wall -Wextra -Werror -pipe
+# Start-up is most of a small command's cost, and most of start-up is the dynamic linker binding
+# libstdc++: link it statically (and fmt's compiled part from common/fmt_impl.cpp, since libfmt.so
+# would load libstdc++.so again), and link a shared library only where a tool uses it.
+LDFLAGS_BASE  := -Wl,--as-needed
 ifeq ($(SAN),1)
 CXXFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS_BASE  += -fsanitize=address,undefined
+else
+LDFLAGS_BASE  += -static-libstdc++ -static-libgcc
 endif
 CPPFLAGS_BASE := -Icommon -I$(BUILD)/gen -I$(BUILD)/bpf
-LDLIBS_BASE   := -lfmt -lsqlite3 -lcrypto
+LDLIBS_BASE   := -lsqlite3 -lcrypto
 
 ifeq ($(V),1)
 Q :=
