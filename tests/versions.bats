@@ -212,6 +212,27 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   assert_failure 2
 }
 
+@test "matrix: the per-node report texts and the per-component rows give the same matrix" {
+  report n2 1.4.0 >/dev/null
+  report n1 1.4.0 >/dev/null
+  report n3 1.3.9 >/dev/null
+  fast=$(cube-versions matrix --base "$BASE" -o json)
+  [ "$(sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_version_report WHERE report = ''")" -eq 0 ]
+  # Texts missing (a file written before migration 4): the rows are read instead.
+  sqlite3 "$CUBE_STATE" "UPDATE node_version_report SET report = '' WHERE node_id = 'n2'"
+  [ "$(cube-versions matrix --base "$BASE" -o json)" = "$fast" ]
+  for f in "--component guest-image" "--node n3"; do
+    sqlite3 "$CUBE_STATE" "UPDATE node_version_report SET report = '' WHERE node_id = 'n2'"
+    slow=$(cube-versions matrix --base "$BASE" -o json $f)
+    report n2 1.4.1 >/dev/null && report n2 1.4.0 >/dev/null
+    [ "$(cube-versions matrix --base "$BASE" -o json $f)" = "$slow" ]
+  done
+  # A row no report mentions is still shown.
+  sqlite3 "$CUBE_STATE" "INSERT INTO node_component_version (node_id, component, version) VALUES ('n9', 'kernel', 'x')"
+  run cube-versions matrix --base "$BASE" -o json
+  [ "$(jq -r '.components[]|select(.component=="kernel")|.versions[]|select(.version=="x")|.nodes[0]' <<<"$output")" = n9 ]
+}
+
 @test "matrix: long form for tsv and jsonl" {
   report n1 1.4.0 >/dev/null
   run cube-versions matrix --base "$BASE" -o tsv

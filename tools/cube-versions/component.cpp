@@ -31,18 +31,17 @@ std::string invalid_reason(const Component& c) {
   return {};
 }
 
-std::string report_hash(const std::vector<Component>& rows) {
+std::string report_text(const std::vector<Component>& rows) {
   std::vector<std::string> lines;
   lines.reserve(rows.size());
   for (const auto& r : rows)
-    lines.push_back(fmt::format("{}|{}|{}|{}|{}", r.component, r.version, r.commit, r.build_time, r.source));
+    lines.push_back(fmt::format("{}\t{}\t{}\t{}\t{}\n", r.component, r.version, r.commit, r.build_time, r.source));
   std::sort(lines.begin(), lines.end());
-  Sha256 h;
-  for (const auto& l : lines) {
-    h.update(l);
-    h.update("\n");
-  }
-  return h.hex();
+  std::string text;
+  for (const auto& l : lines) text += l;
+  return text;
 }
+
+std::string report_hash(const std::vector<Component>& rows) { return sha256_hex(report_text(rows)); }
 
 }  // namespace cube::versions

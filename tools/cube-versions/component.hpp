@@ -25,8 +25,12 @@ inline constexpr size_t k_max_components_per_node = 1024;
 // Empty when the row is valid; otherwise what is wrong with which field.
 std::string invalid_reason(const Component& c);
 
-// The order-independent hash of a report: SHA-256 over its sorted `component|version|commit|
-// build_time|source` lines, so the same set in any order hashes the same (spec §6.3).
+// A report as text: one `component<TAB>version<TAB>commit<TAB>build_time<TAB>source` line per row,
+// sorted, so the same set in any order gives the same text. Valid fields hold no control bytes, so
+// a tab or a newline never occurs inside one.
+std::string report_text(const std::vector<Component>& rows);
+
+// The order-independent hash of a report (spec §6.3): SHA-256 of its report_text.
 std::string report_hash(const std::vector<Component>& rows);
 
 }  // namespace cube::versions

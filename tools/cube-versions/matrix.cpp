@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 namespace cube::versions {
 namespace {
@@ -66,6 +67,81 @@ bool load_rows(state::Db& db, const Declared& declared, const MatrixQuery& q, Ma
   return true;
 }
 
+// Sorts components by name and each component's versions by string, renumbering the group
+// indices the per-node arrays hold.
+void sort_components(Matrix& m) {
+  std::sort(m.components.begin(), m.components.end(),
+            [](const ComponentView& a, const ComponentView& b) { return a.name < b.name; });
+  for (auto& c : m.components) {
+    std::vector<uint32_t> order(c.versions.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return c.versions[a].version < c.versions[b].version; });
+    std::vector<uint32_t> rank(order.size());
+    std::vector<VersionGroup> sorted;
+    for (uint32_t r = 0; r < order.size(); ++r) {
+      rank[order[r]] = r;
+      sorted.push_back(std::move(c.versions[order[r]]));
+    }
+    c.versions = std::move(sorted);
+    for (auto& g : c.group_of)
+      if (g != k_no_group) g = rank[g];
+  }
+}
+
+// The fast path: one row per node, its report text parsed here. Returns false, leaving `m` to be
+// reset, when the texts are not the whole truth: a node without text (written before migration
+// 4) or rows that no text mentions (written by something other than ingest).
+bool load_from_reports(state::Db& db, const Declared& declared, const MatrixQuery& q, Matrix& m) {
+  std::map<std::string, uint32_t, std::less<>> component_index;
+  std::vector<std::map<std::string, uint32_t, std::less<>>> version_index;
+  int64_t lines = 0;
+  auto reports = db.prepare("SELECT node_id, report FROM node_version_report ORDER BY node_id");
+  while (reports.step()) {
+    std::string_view text = reports.text(1);
+    if (text.empty()) return false;
+    uint32_t node = static_cast<uint32_t>(m.nodes.size());
+    m.nodes.push_back({std::string(reports.text(0)), Health::unknown, ""});
+    for (size_t at = 0; at < text.size();) {
+      size_t end = std::min(text.find('\n', at), text.size());
+      std::string_view line = text.substr(at, end - at);
+      at = end + 1;
+      ++lines;
+      size_t tab1 = line.find('\t'), tab2 = line.find('\t', tab1 + 1);
+      if (tab1 == std::string_view::npos || tab2 == std::string_view::npos) return false;
+      std::string_view comp = line.substr(0, tab1), ver = line.substr(tab1 + 1, tab2 - tab1 - 1);
+      if (!q.component.empty() && comp != q.component) continue;
+      auto ci = component_index.find(comp);
+      if (ci == component_index.end()) {
+        ComponentView c;
+        c.name = comp;
+        if (auto it = declared.find(c.name); it != declared.end()) c.declared = it->second;
+        ci = component_index.emplace(c.name, static_cast<uint32_t>(m.components.size())).first;
+        m.components.push_back(std::move(c));
+        version_index.emplace_back();
+      }
+      ComponentView& c = m.components[ci->second];
+      auto& versions = version_index[ci->second];
+      auto gi = versions.find(ver);
+      if (gi == versions.end()) {
+        VersionGroup g;
+        g.version = ver;
+        g.declared = std::find(c.declared.begin(), c.declared.end(), g.version) != c.declared.end();
+        gi = versions.emplace(g.version, static_cast<uint32_t>(c.versions.size())).first;
+        c.versions.push_back(std::move(g));
+      }
+      c.versions[gi->second].nodes.push_back(node);
+      if (c.group_of.size() <= node) c.group_of.resize(node + 1, k_no_group);
+      c.group_of[node] = gi->second;
+    }
+  }
+  auto count = db.prepare("SELECT count(*) FROM node_component_version");
+  if (!count.step() || count.integer(0) != lines) return false;
+  for (auto& c : m.components) c.group_of.resize(m.nodes.size(), k_no_group);
+  sort_components(m);
+  return true;
+}
+
 // Health for every registered node; registered nodes without versions join the list.
 void load_registry(state::Db& db, const MatrixQuery& q, Matrix& m) {
   m.registry = db.table_exists("nodes");
@@ -121,11 +197,14 @@ Matrix load_matrix(state::Db& db, const Declared& declared, const MatrixQuery& q
   Matrix m;
   // One read transaction, so the node list and the rows come from the same snapshot.
   db.exec("BEGIN");
-  m.nodes = node_list(db, false);
-  if (!load_rows(db, declared, q, m)) {
+  if (!load_from_reports(db, declared, q, m)) {
     m = Matrix{};
-    m.nodes = node_list(db, true);
-    load_rows(db, declared, q, m);
+    m.nodes = node_list(db, false);
+    if (!load_rows(db, declared, q, m)) {
+      m = Matrix{};
+      m.nodes = node_list(db, true);
+      load_rows(db, declared, q, m);
+    }
   }
   if (!q.component.empty() && m.components.empty())
     throw Error(Exit::not_found, fmt::format("component '{}' not found", q.component), "no node reports it");

@@ -1,6 +1,7 @@
 #include "report.hpp"
 
 #include "error.hpp"
+#include "sha256.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -57,7 +58,8 @@ std::vector<Component> parse_report(std::string_view jsonl) {
 IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector<Component>& rows, int64_t now_ms) {
   IngestResult result{node_id, rows.size(), false, 0, 0};
   if (rows.empty()) return result;
-  std::string hash = report_hash(rows);
+  std::string text = report_text(rows);
+  std::string hash = sha256_hex(text);
   state::Transaction tx(db);
   auto last = db.prepare("SELECT report_hash FROM node_version_report WHERE node_id = ?1");
   last.bind(1, node_id);
@@ -88,9 +90,10 @@ IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector
   gone.run();
   result.deleted = db.changes();
   auto remember = db.prepare(
-      "INSERT INTO node_version_report (node_id, report_hash, reported_ms) VALUES (?1, ?2, ?3)"
-      " ON CONFLICT (node_id) DO UPDATE SET report_hash = excluded.report_hash, reported_ms = excluded.reported_ms");
-  remember.bind_all(node_id, hash, now_ms);
+      "INSERT INTO node_version_report (node_id, report_hash, reported_ms, report) VALUES (?1, ?2, ?3, ?4)"
+      " ON CONFLICT (node_id) DO UPDATE SET report_hash = excluded.report_hash, reported_ms = excluded.reported_ms,"
+      " report = excluded.report");
+  remember.bind_all(node_id, hash, now_ms, text);
   remember.run();
   tx.commit();
   result.changed = true;
