@@ -50,7 +50,7 @@ void collect(const CLI::App& app, const std::string& path, std::vector<Verb>& ou
     for (const auto& s : o->get_snames()) opt.names.push_back("-" + s);
     if (opt.names.empty()) continue;
     opt.description = o->get_description();
-    opt.takes_value = o->get_type_size() != 0;
+    opt.takes_value = o->get_expected_max() != 0;  // flags expect no value (their type size is 1)
     std::string type = o->get_type_name();
     opt.choices = choices_of(type);
     opt.file = type.find("PATH") != std::string::npos || type.find("FILE") != std::string::npos;

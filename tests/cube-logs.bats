@@ -458,3 +458,17 @@ for i in range(3000):
   [ "$(jq -r '.[] | select(.key == "logs.max_files") | .value + " " + .source' <<<"$output")" = "9 config" ]
   [ "$(jq -r '.[] | select(.key == "logs.root") | .source' <<<"$output")" = "default" ]
 }
+
+@test "read: options may come before the sandbox ID in the short form" {
+  mkdir -p "$TMP/root/sb1"
+  printf '2026-11-29T10:00:00.000000001Z stdout F one\n2026-11-29T10:00:00.000000002Z stdout F two\n' \
+    >"$TMP/root/sb1/stdout"
+  for args in "--root $TMP/root --tail 1 sb1" "--tail 1 --root $TMP/root sb1" "-q --root=$TMP/root sb1 -t1" \
+    "sb1 --root $TMP/root --tail 1" "read sb1 --root $TMP/root --tail 1"; do
+    run --separate-stderr cube-logs $args
+    assert_success
+    assert_output two
+  done
+  run --separate-stderr cube-logs -q completion words
+  assert_success
+}

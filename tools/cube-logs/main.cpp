@@ -11,15 +11,36 @@ namespace {
 
 using namespace cube;
 
-// `cube-logs SANDBOX [flags]` (the upstream form) means `cube-logs read SANDBOX [flags]`: a first
-// word that is not an option and not a verb is a sandbox ID.
+// Does `word` name an option (of the tool or of `read`) that takes a value in the next word?
+bool takes_separate_value(const CLI::App& app, const std::string& word) {
+  if (word.size() < 2 || word[0] != '-' || word.find('=') != std::string::npos) return false;
+  if (word[1] != '-' && word.size() > 2) return false;  // -t10: the value is attached
+  std::vector<const CLI::App*> places = {&app};
+  for (const CLI::App* verb : app.get_subcommands([](const CLI::App* v) { return v->get_name() == "read"; }))
+    places.push_back(verb);
+  for (const CLI::App* where : places)
+    if (const CLI::Option* opt = where->get_option_no_throw(word)) return opt->get_expected_max() != 0;
+  return false;
+}
+
+// `cube-logs SANDBOX [flags]` (the upstream form) means `cube-logs read SANDBOX [flags]`: when the
+// first word that is neither an option nor an option's value is not a verb, it is a sandbox ID.
+// Options may come first (`cube-logs --tail 5 sb1`).
 std::vector<char*> with_read_verb(int argc, char** argv, const CLI::App& app) {
   std::vector<char*> args(argv, argv + argc);
   static char read_word[] = "read";
-  if (argc < 2 || argv[1][0] == '-') return args;
-  for (const CLI::App* verb : app.get_subcommands([](const CLI::App*) { return true; }))
-    if (verb->get_name() == argv[1]) return args;
-  args.insert(args.begin() + 1, read_word);
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--") return args;
+    if (word[0] == '-') {
+      if (takes_separate_value(app, word)) ++i;
+      continue;
+    }
+    for (const CLI::App* verb : app.get_subcommands([](const CLI::App*) { return true; }))
+      if (verb->get_name() == word) return args;
+    args.insert(args.begin() + 1, read_word);
+    return args;
+  }
   return args;
 }
 
