@@ -89,55 +89,92 @@ void sort_components(Matrix& m) {
   }
 }
 
+// Maps the component and version names of report lines to indices in a Matrix. Reports repeat
+// themselves: the k-th line of a node usually names the same component as the k-th line of the
+// node before, at the same version as last time, so one comparison with that guess settles most
+// lines before the maps are asked.
+class LineIndex {
+ public:
+  LineIndex(Matrix& m, const Declared& declared, size_t node_count)
+      : m_matrix(m), m_declared(declared), m_node_count(node_count) {}
+
+  uint32_t component(size_t line_no, std::string_view name) {
+    if (line_no < m_line_guess.size() && m_matrix.components[m_line_guess[line_no]].name == name)
+      return m_line_guess[line_no];
+    auto it = m_components.find(name);
+    if (it == m_components.end()) it = m_components.emplace(std::string(name), add_component(name)).first;
+    if (line_no >= m_line_guess.size()) m_line_guess.resize(line_no + 1);
+    m_line_guess[line_no] = it->second;
+    return it->second;
+  }
+
+  uint32_t group(uint32_t ci, std::string_view version) {
+    ComponentView& c = m_matrix.components[ci];
+    uint32_t& last = m_last_group[ci];
+    if (last < c.versions.size() && c.versions[last].version == version) return last;
+    auto it = m_versions[ci].find(version);
+    if (it == m_versions[ci].end()) {
+      VersionGroup g;
+      g.version = version;
+      g.declared = std::find(c.declared.begin(), c.declared.end(), g.version) != c.declared.end();
+      it = m_versions[ci].emplace(g.version, static_cast<uint32_t>(c.versions.size())).first;
+      c.versions.push_back(std::move(g));
+    }
+    return last = it->second;
+  }
+
+ private:
+  uint32_t add_component(std::string_view name) {
+    ComponentView c;
+    c.name = name;
+    if (auto it = m_declared.find(c.name); it != m_declared.end()) c.declared = it->second;
+    c.group_of.assign(m_node_count, k_no_group);
+    m_matrix.components.push_back(std::move(c));
+    m_versions.emplace_back();
+    m_last_group.push_back(k_no_group);
+    return static_cast<uint32_t>(m_matrix.components.size() - 1);
+  }
+
+  Matrix& m_matrix;
+  const Declared& m_declared;
+  size_t m_node_count;
+  std::map<std::string, uint32_t, std::less<>> m_components;
+  std::vector<std::map<std::string, uint32_t, std::less<>>> m_versions;
+  std::vector<uint32_t> m_line_guess, m_last_group;
+};
+
+int64_t count_rows(state::Db& db, const char* table) {
+  auto count = db.prepare(fmt::format("SELECT count(*) FROM {}", table));
+  return count.step() ? count.integer(0) : 0;
+}
+
 // The fast path: one row per node, its report text parsed here. Returns false, leaving `m` to be
 // reset, when the texts are not the whole truth: a node without text (written before migration
 // 4) or rows that no text mentions (written by something other than ingest).
 bool load_from_reports(state::Db& db, const Declared& declared, const MatrixQuery& q, Matrix& m) {
-  std::map<std::string, uint32_t, std::less<>> component_index;
-  std::vector<std::map<std::string, uint32_t, std::less<>>> version_index;
+  size_t node_count = static_cast<size_t>(count_rows(db, "node_version_report"));
+  LineIndex index(m, declared, node_count);
   int64_t lines = 0;
   auto reports = db.prepare("SELECT node_id, report FROM node_version_report ORDER BY node_id");
   while (reports.step()) {
     std::string_view text = reports.text(1);
-    if (text.empty()) return false;
     uint32_t node = static_cast<uint32_t>(m.nodes.size());
+    if (text.empty() || node >= node_count) return false;
     m.nodes.push_back({std::string(reports.text(0)), Health::unknown, ""});
-    for (size_t at = 0; at < text.size();) {
+    for (size_t at = 0, line_no = 0; at < text.size(); ++line_no, ++lines) {
       size_t end = std::min(text.find('\n', at), text.size());
       std::string_view line = text.substr(at, end - at);
       at = end + 1;
-      ++lines;
       size_t tab1 = line.find('\t'), tab2 = line.find('\t', tab1 + 1);
-      if (tab1 == std::string_view::npos || tab2 == std::string_view::npos) return false;
+      if (tab2 == std::string_view::npos) return false;
       std::string_view comp = line.substr(0, tab1), ver = line.substr(tab1 + 1, tab2 - tab1 - 1);
       if (!q.component.empty() && comp != q.component) continue;
-      auto ci = component_index.find(comp);
-      if (ci == component_index.end()) {
-        ComponentView c;
-        c.name = comp;
-        if (auto it = declared.find(c.name); it != declared.end()) c.declared = it->second;
-        ci = component_index.emplace(c.name, static_cast<uint32_t>(m.components.size())).first;
-        m.components.push_back(std::move(c));
-        version_index.emplace_back();
-      }
-      ComponentView& c = m.components[ci->second];
-      auto& versions = version_index[ci->second];
-      auto gi = versions.find(ver);
-      if (gi == versions.end()) {
-        VersionGroup g;
-        g.version = ver;
-        g.declared = std::find(c.declared.begin(), c.declared.end(), g.version) != c.declared.end();
-        gi = versions.emplace(g.version, static_cast<uint32_t>(c.versions.size())).first;
-        c.versions.push_back(std::move(g));
-      }
-      c.versions[gi->second].nodes.push_back(node);
-      if (c.group_of.size() <= node) c.group_of.resize(node + 1, k_no_group);
-      c.group_of[node] = gi->second;
+      uint32_t ci = index.component(line_no, comp), gi = index.group(ci, ver);
+      m.components[ci].versions[gi].nodes.push_back(node);
+      m.components[ci].group_of[node] = gi;
     }
   }
-  auto count = db.prepare("SELECT count(*) FROM node_component_version");
-  if (!count.step() || count.integer(0) != lines) return false;
-  for (auto& c : m.components) c.group_of.resize(m.nodes.size(), k_no_group);
+  if (m.nodes.size() != node_count || count_rows(db, "node_component_version") != lines) return false;
   sort_components(m);
   return true;
 }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 namespace cube::versions {
 namespace {
@@ -40,6 +41,16 @@ uint32_t majority(const ComponentView& c) {
   return best;
 }
 
+// `[cell, …]` for a node whose group in component c is pattern[c].
+std::string components_array(const std::vector<uint32_t>& pattern, const std::vector<std::vector<std::string>>& cells) {
+  json::Writer w;
+  w.begin_array();
+  for (size_t ci = 0; ci < pattern.size(); ++ci)
+    if (pattern[ci] != k_no_group) w.raw(cells[ci][pattern[ci]]);
+  w.end_array();
+  return w.take();
+}
+
 }  // namespace
 
 std::string short_version(const std::string& v) {
@@ -72,6 +83,10 @@ void matrix_json(const Matrix& m, const version::Stamp& cp, const std::function<
           fmt::format(R"({{"component":{},"version":{},"declared":{}}})", names.back(), vs.back(), g.declared));
     }
   }
+  // Most nodes run one of a few version sets: serialise each set's array once, keyed by the
+  // node's version group in every component.
+  std::map<std::vector<uint32_t>, std::string> arrays;
+  std::vector<uint32_t> pattern(m.components.size());
   json::Writer w;
   w.begin_object();
   w.key("control_plane");
@@ -119,10 +134,10 @@ void matrix_json(const Matrix& m, const version::Stamp& cp, const std::function<
     w.raw(node_ids[i]);
     health_fields(w, n);
     w.key("components");
-    w.begin_array();
-    for (size_t ci = 0; ci < m.components.size(); ++ci)
-      if (uint32_t g = m.components[ci].group_of[i]; g != k_no_group) w.raw(cells[ci][g]);
-    w.end_array();
+    for (size_t ci = 0; ci < m.components.size(); ++ci) pattern[ci] = m.components[ci].group_of[i];
+    auto [it, fresh] = arrays.try_emplace(pattern);
+    if (fresh) it->second = components_array(pattern, cells);
+    w.raw(it->second);
     w.end_object();
     if (w.str().size() >= k_piece) sink(w.drain());
   }
