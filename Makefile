@@ -1,7 +1,7 @@
 # cube — the one build entry. `make`, `make check`, `make bench`, `make install`, `make demo`.
 # V=1 prints commands; SAN=1 builds with ASan + UBSan.
 
-TOOLS := cube-versions cube-sched cube-logs
+TOOLS := cube-versions cube-sched cube-logs cube-rootfs
 
 PREFIX  ?= /usr/local
 DESTDIR ?=

@@ -1,0 +1,145 @@
+#include "commands.hpp"
+
+#include "error.hpp"
+#include "ext4_lister.hpp"
+#include "fs.hpp"
+#include "image_builder.hpp"
+#include "log.hpp"
+#include "output.hpp"
+#include "units.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace cube::rootfs {
+namespace {
+
+SizeRequest parse_size_flags(const ImageFlags& f) {
+  SizeRequest r;
+  if (f.size == "model") {
+    r.mode = SizeMode::model;
+  } else if (f.size == "exact") {
+    r.mode = SizeMode::exact;
+  } else {
+    r.mode = SizeMode::fixed;
+    r.fixed_bytes = units::parse_size(f.size, "--size");
+    if (r.fixed_bytes < (8u << 20))
+      throw Error(Exit::usage, fmt::format("--size {} is too small", f.size), "the smallest image is 8M");
+  }
+  r.headroom = units::parse_size(f.headroom, "--headroom");
+  if (r.headroom > 0 && r.mode != SizeMode::exact)
+    throw Error(Exit::usage, "--headroom applies only with --size exact");
+  return r;
+}
+
+AddFile parse_add_file(const std::string& spec) {
+  // SRC:DEST[:MODE]; the mode is octal.
+  size_t a = spec.find(':');
+  if (a == std::string::npos || a == 0 || a + 1 >= spec.size())
+    throw Error(Exit::usage, fmt::format("--add-file \"{}\" is not SRC:DEST[:MODE]", spec));
+  AddFile f;
+  f.src = spec.substr(0, a);
+  std::string rest = spec.substr(a + 1);
+  size_t b = rest.rfind(':');
+  if (b != std::string::npos) {
+    std::string mode = rest.substr(b + 1);
+    char* end = nullptr;
+    unsigned long m = std::strtoul(mode.c_str(), &end, 8);
+    if (mode.empty() || *end || m > 07777)
+      throw Error(Exit::usage, fmt::format("--add-file \"{}\": mode \"{}\" is not octal 0..7777", spec, mode));
+    f.mode = static_cast<uint32_t>(m);
+    rest = rest.substr(0, b);
+  }
+  if (rest.empty() || rest[0] != '/')
+    throw Error(Exit::usage, fmt::format("--add-file \"{}\": DEST must be an absolute path in the image", spec));
+  f.dest = rest;
+  return f;
+}
+
+// A one-line progress bar on a TTY; nothing otherwise.
+std::function<void(std::string_view, int)> progress_bar() {
+  if (!::isatty(STDERR_FILENO)) return {};
+  return [](std::string_view phase, int pct) {
+    int filled = pct / 5;
+    fmt::print(stderr, "\r{:<14} [{:<20}] {:3}%{}", phase, std::string(filled, '#'), pct, pct >= 100 ? "\n" : "");
+    std::fflush(stderr);
+  };
+}
+
+}  // namespace
+
+void add_image_flags(CLI::App* app, ImageFlags& f) {
+  app->add_option("--size", f.size, "model (upstream's rule), exact (smallest that fits), or a size such as 2G")
+      ->type_name("MODE|SIZE");
+  app->add_option("--headroom", f.headroom, "Free space to leave with --size exact, e.g. 64M")->type_name("SIZE");
+  app->add_option("--add-file", f.add_files, "Put a host file into the image: SRC:DEST[:MODE] (repeatable)")
+      ->type_name("SPEC");
+  app->add_flag("--dedup-hardlink", f.dedup_hardlink, "Store identical files (bytes and metadata) once, hardlinked");
+  app->add_option("--max-entries", f.max_entries, "Refuse images with more archive entries than this")
+      ->type_name("N");
+  app->add_option("--work-dir", f.work_dir, "Where standard input is spooled (default: next to the output)")
+      ->type_name("DIR");
+  app->add_flag("--no-seccomp", f.no_seccomp, "Do not lock the process down while parsing (debugging)");
+}
+
+BuildOptions build_options(const ImageFlags& f) {
+  BuildOptions o;
+  o.size = parse_size_flags(f);
+  for (const auto& s : f.add_files) o.add_files.push_back(parse_add_file(s));
+  o.dedup_hardlink = f.dedup_hardlink;
+  o.limits.max_entries = f.max_entries;
+  o.progress = progress_bar();
+  return o;
+}
+
+void run_convert(cli::Tool& tool, const ConvertArgs& a) {
+  BuildOptions o = build_options(a.image_flags);
+  o.output = a.out;
+  o.files_jsonl = a.files;
+  if (fs::exists(a.out)) throw Error(Exit::conflict, fmt::format("{} already exists", a.out), "", "remove it first");
+  std::string spool = a.image_flags.work_dir.empty() ? fs::dirname(a.out) : a.image_flags.work_dir;
+  ImageSource src = resolve_source(a.image, spool);
+  BuildResult r = build_image(src, o);
+  output::Table t({{"image", "Image"},
+                   {"source_type", "Source type"},
+                   {"source_digest", "Source digest"},
+                   {"layers", "Layers", output::Align::right},
+                   {"entries", "Entries read", output::Align::right},
+                   {"inodes", "Inodes", output::Align::right},
+                   {"data_bytes", "Data bytes", output::Align::right},
+                   {"image_bytes", "Image bytes", output::Align::right},
+                   {"allocated_bytes", "Allocated bytes", output::Align::right},
+                   {"deduplicated", "Deduplicated", output::Align::right},
+                   {"image_sha256", "Image SHA-256"}});
+  t.add({a.out, std::string(source_type_name(src.type)), r.source_digest, static_cast<int64_t>(src.layers.size()),
+         r.entries, r.stats.inodes, r.stats.data_bytes, r.image_bytes, r.allocated_bytes, r.deduplicated,
+         r.image_sha256});
+  output::print_record(t, tool.format());
+}
+
+void run_inspect(cli::Tool& tool, const InspectArgs& a) {
+  auto entries = list_image(a.file, a.content);
+  output::Table t({{"path", "Path"},
+                   {"type", "Type"},
+                   {"mode", "Mode"},
+                   {"uid", "UID", output::Align::right},
+                   {"gid", "GID", output::Align::right},
+                   {"size", "Size", output::Align::right},
+                   {"nlink", "Links", output::Align::right},
+                   {"ino", "Inode", output::Align::right},
+                   {"mtime", "Mtime"},
+                   {"target", "Target"},
+                   {"rdev", "Device"},
+                   {"xattrs", "Xattrs"},
+                   {"sha256", "SHA-256"}});
+  for (const auto& e : entries) {
+    std::string xattrs;
+    for (const auto& [k, v] : e.xattrs) xattrs += (xattrs.empty() ? "" : ",") + k + "=" + v;
+    std::string rdev = e.type == "char" || e.type == "block" ? fmt::format("{}:{}", e.rdev_major, e.rdev_minor) : "";
+    t.add({e.path, e.type, fmt::format("{:04o}", e.mode), e.uid, e.gid, e.size, e.nlink, e.ino,
+           fmt::format("{}.{:09}", e.mtime_sec, e.mtime_nsec), e.target, rdev, xattrs, e.sha256});
+  }
+  output::print(t, tool.format());
+}
+
+}  // namespace cube::rootfs

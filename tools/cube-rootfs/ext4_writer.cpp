@@ -1,0 +1,370 @@
+#include "ext4_writer.hpp"
+
+#include "error.hpp"
+#include "sha256.hpp"
+
+extern "C" {
+#include <et/com_err.h>
+}
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace cube::rootfs {
+namespace {
+
+constexpr unsigned k_block = 4096;
+constexpr unsigned k_inode_size = 256;
+constexpr uint64_t k_bytes_per_inode = 16384;
+
+void random_bytes(void* buf, size_t n) {
+  if (getrandom(buf, n, 0) != static_cast<ssize_t>(n)) throw sys_error(errno, "reading random bytes");
+}
+
+int file_type(Kind k) {
+  switch (k) {
+    case Kind::regular: return EXT2_FT_REG_FILE;
+    case Kind::directory: return EXT2_FT_DIR;
+    case Kind::symlink: return EXT2_FT_SYMLINK;
+    case Kind::chardev: return EXT2_FT_CHRDEV;
+    case Kind::blockdev: return EXT2_FT_BLKDEV;
+    case Kind::fifo: return EXT2_FT_FIFO;
+    case Kind::socket: return EXT2_FT_SOCK;
+  }
+  return EXT2_FT_UNKNOWN;
+}
+
+uint16_t type_bits(Kind k) {
+  switch (k) {
+    case Kind::regular: return LINUX_S_IFREG;
+    case Kind::directory: return LINUX_S_IFDIR;
+    case Kind::symlink: return LINUX_S_IFLNK;
+    case Kind::chardev: return LINUX_S_IFCHR;
+    case Kind::blockdev: return LINUX_S_IFBLK;
+    case Kind::fifo: return LINUX_S_IFIFO;
+    case Kind::socket: return LINUX_S_IFSOCK;
+  }
+  return 0;
+}
+
+// ext4 keeps the low 32 bits of the seconds and two epoch bits plus nanoseconds in the _extra word.
+void set_time(uint32_t& base, uint32_t& extra, int64_t sec, uint32_t nsec) {
+  base = static_cast<uint32_t>(sec);
+  uint32_t epoch = static_cast<uint32_t>((sec - static_cast<int32_t>(sec)) >> 32) & EXT4_EPOCH_MASK;
+  extra = epoch | (nsec << EXT4_EPOCH_BITS);
+}
+
+bool all_zero(const char* p, size_t n) { return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0); }
+
+// Streams one regular file's bytes into an ext2_file_t, leaving holes where the source has gaps or
+// whole zero blocks, and hashing the logical content (holes read as zeros).
+class ContentSink {
+ public:
+  ContentSink(ext2_filsys fs, ext2_ino_t ino, std::string where) : m_where(std::move(where)) {
+    errcode_t err = ext2fs_file_open(fs, ino, EXT2_FILE_WRITE, &m_file);
+    if (err) raise(err, "opening the inode");
+  }
+  ~ContentSink() {
+    if (m_file) ext2fs_file_close(m_file);
+  }
+  void put(const char* data, size_t size, uint64_t offset) {
+    if (offset < m_pos) throw Error(Exit::usage, fmt::format("{}: data blocks go backwards", m_where));
+    hash_zeros(offset - m_pos);
+    m_sha.update(data, size);
+    m_pos = offset;
+    while (size > 0) {
+      size_t in_block = k_block - (m_pos % k_block);
+      size_t n = std::min(in_block, size);
+      if (!(n == k_block && all_zero(data, n))) write(data, n);
+      data += n;
+      size -= n;
+      m_pos += n;
+    }
+  }
+  std::string finish(uint64_t size) {
+    if (m_pos > size) throw Error(Exit::usage, fmt::format("{}: more data than its size {}", m_where, size));
+    hash_zeros(size - m_pos);
+    errcode_t err = ext2fs_file_set_size2(m_file, size);
+    if (err) raise(err, "setting the size");
+    err = ext2fs_file_close(m_file);
+    m_file = nullptr;
+    if (err) raise(err, "closing the inode");
+    return m_sha.hex();
+  }
+
+ private:
+  void write(const char* data, size_t n) {
+    errcode_t err = 0;
+    if (m_file_pos != m_pos) err = ext2fs_file_llseek(m_file, m_pos, EXT2_SEEK_SET, nullptr);
+    unsigned int written = 0;
+    if (!err) err = ext2fs_file_write(m_file, data, static_cast<unsigned>(n), &written);
+    if (!err && written != n) err = EXT2_ET_SHORT_WRITE;
+    if (err) raise(err, "writing data");
+    m_file_pos = m_pos + n;
+  }
+  void hash_zeros(uint64_t n) {
+    static const char zeros[64 * 1024] = {};
+    while (n > 0) {
+      size_t k = static_cast<size_t>(std::min<uint64_t>(n, sizeof zeros));
+      m_sha.update(zeros, k);
+      n -= k;
+    }
+  }
+  [[noreturn]] void raise(errcode_t err, std::string_view doing) {
+    std::string hint = err == EXT2_ET_BLOCK_ALLOC_FAIL ? "the image is full; give a larger --size or --headroom" : "";
+    throw Error(Exit::failed, fmt::format("{}: {} while {}", m_where, error_message(err), doing), "", hint);
+  }
+
+  ext2_file_t m_file = nullptr;
+  std::string m_where;
+  Sha256 m_sha;
+  uint64_t m_pos = 0;
+  uint64_t m_file_pos = 0;
+};
+
+}  // namespace
+
+Ext4Writer::Ext4Writer(std::string path, const FsParams& params) : m_path(std::move(path)) {
+  Fd fd(::open(m_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd) throw sys_error(errno, "creating " + m_path);
+  if (::ftruncate(fd.get(), static_cast<off_t>(params.bytes)) != 0)
+    throw sys_error(errno, "sizing " + m_path + fmt::format(" to {} bytes", params.bytes));
+  init_fs(params);
+}
+
+Ext4Writer::~Ext4Writer() {
+  if (m_fs && !m_closed) ext2fs_free(m_fs);  // a failed build: the caller removes the file
+}
+
+void Ext4Writer::check(errcode_t err, std::string_view doing, std::string_view where) const {
+  if (!err) return;
+  std::string hint = err == EXT2_ET_BLOCK_ALLOC_FAIL || err == EXT2_ET_INODE_ALLOC_FAIL || err == EXT2_ET_DIR_NO_SPACE_FOR_CSUM
+                         ? "the image is full; give a larger --size or --headroom"
+                         : "";
+  throw Error(Exit::failed, fmt::format("{}: {} while {}", where.empty() ? m_path : where, error_message(err), doing),
+              "", hint);
+}
+
+void Ext4Writer::init_fs(const FsParams& params) {
+  struct ext2_super_block param {};
+  uint64_t blocks = params.bytes / k_block;
+  ext2fs_blocks_count_set(&param, blocks);
+  param.s_log_block_size = 2;  // 1024 << 2
+  param.s_rev_level = EXT2_DYNAMIC_REV;
+  param.s_inode_size = k_inode_size;
+  uint64_t inodes = params.inodes ? params.inodes : params.bytes / k_bytes_per_inode;
+  param.s_inodes_count = static_cast<uint32_t>(std::min<uint64_t>(inodes, 0xFFFFFFF0u));
+  param.s_log_groups_per_flex = 4;
+  param.s_desc_size = EXT2_MIN_DESC_SIZE_64BIT;
+  param.s_min_extra_isize = param.s_want_extra_isize = sizeof(ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE;
+  ext2fs_set_feature_xattr(&param);
+  ext2fs_set_feature_dir_index(&param);
+  ext2fs_set_feature_filetype(&param);
+  ext2fs_set_feature_extents(&param);
+  ext2fs_set_feature_64bit(&param);
+  ext2fs_set_feature_flex_bg(&param);
+  ext2fs_set_feature_sparse_super(&param);
+  ext2fs_set_feature_large_file(&param);
+  ext2fs_set_feature_huge_file(&param);
+  ext2fs_set_feature_dir_nlink(&param);
+  ext2fs_set_feature_extra_isize(&param);
+  ext2fs_set_feature_metadata_csum(&param);
+  check(ext2fs_initialize(m_path.c_str(), EXT2_FLAG_64BITS, &param, unix_io_manager, &m_fs), "initialising", "");
+
+  ext2_super_block* sb = m_fs->super;
+  random_bytes(sb->s_uuid, sizeof sb->s_uuid);
+  sb->s_uuid[6] = (sb->s_uuid[6] & 0x0F) | 0x40;  // a version 4 UUID
+  sb->s_uuid[8] = (sb->s_uuid[8] & 0x3F) | 0x80;
+  random_bytes(sb->s_hash_seed, sizeof sb->s_hash_seed);
+  sb->s_def_hash_version = EXT2_HASH_HALF_MD4;
+  sb->s_checksum_type = EXT2_CRC32C_CHKSUM;
+  sb->s_max_mnt_count = -1;
+  ext2fs_init_csum_seed(m_fs);
+  check(ext2fs_allocate_tables(m_fs), "allocating group tables", "");
+  // The file is new and sparse, so its inode tables already read as zeros.
+  for (dgrp_t g = 0; g < m_fs->group_desc_count; ++g) {
+    ext2fs_bg_flags_set(m_fs, g, EXT2_BG_INODE_ZEROED);
+    ext2fs_group_desc_csum_set(m_fs, g);
+  }
+  check(ext2fs_mkdir(m_fs, EXT2_ROOT_INO, EXT2_ROOT_INO, nullptr), "creating the root directory", "");
+  check(ext2fs_mkdir(m_fs, EXT2_ROOT_INO, 0, "lost+found"), "creating lost+found", "");
+  ext2_ino_t lnf = 0;
+  check(ext2fs_lookup(m_fs, EXT2_ROOT_INO, "lost+found", 10, nullptr, &lnf), "finding lost+found", "");
+  // e2fsck wants room in lost+found without allocating: 16 KiB, as mke2fs leaves it.
+  for (;;) {
+    ext2_inode inode;
+    check(ext2fs_read_inode(m_fs, lnf, &inode), "reading lost+found", "");
+    if (EXT2_I_SIZE(&inode) >= 16384) break;
+    check(ext2fs_expand_dir(m_fs, lnf), "expanding lost+found", "");
+  }
+  for (ext2_ino_t i = EXT2_ROOT_INO + 1; i < EXT2_FIRST_INODE(m_fs->super); ++i)
+    ext2fs_inode_alloc_stats2(m_fs, i, +1, 0);
+  ext2fs_mark_ib_dirty(m_fs);
+  ext2fs_mark_inode_bitmap2(m_fs->inode_map, EXT2_BAD_INO);
+  ext2fs_inode_alloc_stats2(m_fs, EXT2_BAD_INO, +1, 0);
+  check(ext2fs_update_bb_inode(m_fs, nullptr), "writing the bad block inode", "");
+  ext2fs_journal_params jp{};
+  check(ext2fs_get_journal_params(&jp, m_fs), "sizing the journal", "");
+  if (params.journal_blocks) jp.num_journal_blocks = params.journal_blocks;
+  jp.num_fc_blocks = 0;
+  check(ext2fs_add_journal_inode3(m_fs, &jp, ~0ULL, EXT2_MKJOURNAL_LAZYINIT | EXT2_MKJOURNAL_NO_MNT_CHECK),
+        "creating the journal", "");
+}
+
+uint64_t Ext4Writer::free_blocks() const { return ext2fs_free_blocks_count(m_fs->super); }
+uint64_t Ext4Writer::total_blocks() const { return ext2fs_blocks_count(m_fs->super); }
+
+void Ext4Writer::link(ext2_ino_t dir, const std::string& name, ext2_ino_t ino, int type, std::string_view where) {
+  errcode_t err = ext2fs_link(m_fs, dir, name.c_str(), ino, type);
+  if (err == EXT2_ET_DIR_NO_SPACE) {
+    check(ext2fs_expand_dir(m_fs, dir), "growing its directory", where);
+    err = ext2fs_link(m_fs, dir, name.c_str(), ino, type);
+  }
+  check(err, "linking", where);
+}
+
+void Ext4Writer::set_meta(ext2_ino_t ino, const Inode& i, bool set_links, std::string_view where) {
+  ext2_inode_large inode{};
+  check(ext2fs_read_inode_full(m_fs, ino, reinterpret_cast<ext2_inode*>(&inode), sizeof inode), "reading the inode",
+        where);
+  inode.i_mode = static_cast<uint16_t>(type_bits(i.kind) | (i.mode & 07777));
+  inode.i_uid = static_cast<uint16_t>(i.uid);
+  ext2fs_set_i_uid_high(inode, static_cast<uint16_t>(i.uid >> 16));
+  inode.i_gid = static_cast<uint16_t>(i.gid);
+  ext2fs_set_i_gid_high(inode, static_cast<uint16_t>(i.gid >> 16));
+  if (set_links) inode.i_links_count = static_cast<uint16_t>(i.nlink);
+  if (inode.i_extra_isize < 24) inode.i_extra_isize = sizeof(ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE;
+  set_time(inode.i_mtime, inode.i_mtime_extra, i.mtime_sec, i.mtime_nsec);
+  set_time(inode.i_atime, inode.i_atime_extra, i.mtime_sec, i.mtime_nsec);
+  set_time(inode.i_ctime, inode.i_ctime_extra, i.mtime_sec, i.mtime_nsec);
+  set_time(inode.i_crtime, inode.i_crtime_extra, i.mtime_sec, i.mtime_nsec);
+  check(ext2fs_write_inode_full(m_fs, ino, reinterpret_cast<ext2_inode*>(&inode), sizeof inode), "writing the inode",
+        where);
+}
+
+void Ext4Writer::set_xattrs(ext2_ino_t ino, const Inode& i, std::string_view where) {
+  if (i.xattrs.empty()) return;
+  ext2_xattr_handle* h = nullptr;
+  check(ext2fs_xattrs_open(m_fs, ino, &h), "opening extended attributes", where);
+  std::unique_ptr<ext2_xattr_handle, void (*)(ext2_xattr_handle*)> owner(
+      h, [](ext2_xattr_handle* p) { ext2fs_xattrs_close(&p); });
+  check(ext2fs_xattrs_read(h), "reading extended attributes", where);
+  for (const auto& [name, value] : i.xattrs)
+    check(ext2fs_xattr_set(h, name.c_str(), value.data(), value.size()),
+          fmt::format("setting extended attribute {}", name), where);
+  ext2_xattr_handle* raw = owner.release();
+  check(ext2fs_xattrs_close(&raw), "writing extended attributes", where);
+}
+
+ext2_ino_t Ext4Writer::make_dir(Node& node, ext2_ino_t parent) {
+  std::string where = node_path(node);
+  ext2_ino_t ino = 0;
+  check(ext2fs_new_inode(m_fs, parent, LINUX_S_IFDIR | 0755, nullptr, &ino), "allocating an inode", where);
+  errcode_t err = ext2fs_mkdir(m_fs, parent, ino, node.name.c_str());
+  if (err == EXT2_ET_DIR_NO_SPACE) {
+    check(ext2fs_expand_dir(m_fs, parent), "growing its directory", where);
+    err = ext2fs_mkdir(m_fs, parent, ino, node.name.c_str());
+  }
+  check(err, "creating the directory", where);
+  return ino;
+}
+
+ext2_ino_t Ext4Writer::make_other(Node& node, ext2_ino_t parent) {
+  std::string where = node_path(node);
+  const Inode& i = *node.inode;
+  ext2_ino_t ino = 0;
+  check(ext2fs_new_inode(m_fs, parent, type_bits(i.kind) | (i.mode & 07777), nullptr, &ino), "allocating an inode",
+        where);
+  if (i.kind == Kind::symlink) {
+    check(ext2fs_symlink(m_fs, parent, ino, nullptr, i.target.c_str()), "creating the symlink", where);
+    link(parent, node.name, ino, EXT2_FT_SYMLINK, where);
+    return ino;
+  }
+  link(parent, node.name, ino, file_type(i.kind), where);
+  ext2fs_inode_alloc_stats2(m_fs, ino, +1, 0);
+  ext2_inode_large inode{};
+  inode.i_mode = static_cast<uint16_t>(type_bits(i.kind) | (i.mode & 07777));
+  inode.i_links_count = 1;
+  inode.i_extra_isize = sizeof(ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE;
+  if (i.kind == Kind::chardev || i.kind == Kind::blockdev) {
+    if (i.rdev_major < 256 && i.rdev_minor < 256) {
+      inode.i_block[0] = i.rdev_major * 256 + i.rdev_minor;
+    } else {
+      inode.i_block[1] = (i.rdev_minor & 0xff) | (i.rdev_major << 8) | ((i.rdev_minor & ~0xffu) << 12);
+    }
+  } else if (i.kind == Kind::regular) {
+    ext2_extent_handle_t eh = nullptr;
+    check(ext2fs_extent_open2(m_fs, ino, reinterpret_cast<ext2_inode*>(&inode), &eh), "setting up extents", where);
+    ext2fs_extent_free(eh);
+  }
+  check(ext2fs_write_new_inode(m_fs, ino, reinterpret_cast<ext2_inode*>(&inode)), "writing the inode", where);
+  return ino;
+}
+
+void Ext4Writer::write_node(Node& node, ext2_ino_t parent) {
+  Inode& i = *node.inode;
+  std::string where;
+  if (i.ino != 0) {  // another name of an inode already written: a hardlink
+    link(parent, node.name, i.ino, file_type(i.kind), node_path(node));
+    return;
+  }
+  bool is_dir = i.kind == Kind::directory;
+  if (is_dir && parent == EXT2_ROOT_INO && node.name == "lost+found") {
+    check(ext2fs_lookup(m_fs, EXT2_ROOT_INO, "lost+found", 10, nullptr, &i.ino), "finding lost+found", "");
+  } else {
+    i.ino = is_dir ? make_dir(node, parent) : make_other(node, parent);
+  }
+  where = node_path(node);
+  set_meta(i.ino, i, !is_dir, where);
+  set_xattrs(i.ino, i, where);
+  for (auto& [_, child] : node.children) write_node(*child, i.ino);
+}
+
+void Ext4Writer::write_tree(Node& root) {
+  root.inode->ino = EXT2_ROOT_INO;
+  set_meta(EXT2_ROOT_INO, *root.inode, false, "/");
+  set_xattrs(EXT2_ROOT_INO, *root.inode, "/");
+  for (auto& [_, child] : root.children) write_node(*child, EXT2_ROOT_INO);
+}
+
+void Ext4Writer::write_content(Inode& inode, TarReader& reader) {
+  ContentSink sink(m_fs, inode.ino, reader.where());
+  DataBlock b;
+  while (reader.block(b)) sink.put(static_cast<const char*>(b.data), b.size, static_cast<uint64_t>(b.offset));
+  inode.sha256 = sink.finish(inode.size);
+}
+
+void Ext4Writer::write_outside(Inode& inode) {
+  Fd fd(::open(inode.src_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw sys_error(errno, "opening " + inode.src_path, Exit::usage);
+  ContentSink sink(m_fs, inode.ino, inode.src_path);
+  std::vector<char> buf(1 << 20);
+  uint64_t off = 0;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw sys_error(errno, "reading " + inode.src_path);
+    if (n == 0) break;
+    sink.put(buf.data(), static_cast<size_t>(n), off);
+    off += static_cast<uint64_t>(n);
+  }
+  inode.sha256 = sink.finish(off);
+  inode.size = off;
+}
+
+void Ext4Writer::close() {
+  errcode_t err = ext2fs_close2(m_fs, 0);
+  m_closed = true;
+  if (err) {
+    ext2fs_free(m_fs);
+    m_fs = nullptr;
+    check(err, "writing the file system metadata", "");
+  }
+  m_fs = nullptr;
+}
+
+}  // namespace cube::rootfs

@@ -1,0 +1,209 @@
+#include "image_builder.hpp"
+
+#include "error.hpp"
+#include "ext4_writer.hpp"
+#include "fs.hpp"
+#include "json_writer.hpp"
+#include "log.hpp"
+#include "sha256.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace cube::rootfs {
+namespace {
+
+constexpr uint64_t k_max_blob = uint64_t(64) << 30;  // one layer blob as stored
+
+// Removes the partial image unless the build got to the end.
+class PartFile {
+ public:
+  explicit PartFile(std::string path) : m_path(std::move(path)) { ::unlink(m_path.c_str()); }
+  ~PartFile() {
+    if (!m_kept) ::unlink(m_path.c_str());
+  }
+  const std::string& path() const { return m_path; }
+  void keep() { m_kept = true; }
+
+ private:
+  std::string m_path;
+  bool m_kept = false;
+};
+
+std::string hash_entry(TarReader& r) {
+  Sha256 sha;
+  DataBlock b;
+  uint64_t pos = 0;
+  static const char zeros[4096] = {};
+  while (r.block(b)) {
+    for (; pos < static_cast<uint64_t>(b.offset); pos += std::min<uint64_t>(4096, b.offset - pos))
+      sha.update(zeros, std::min<uint64_t>(4096, b.offset - pos));
+    sha.update(b.data, b.size);
+    pos = b.offset + b.size;
+  }
+  return sha.hex() + ":" + std::to_string(pos);  // the tail hole is covered by the size check below
+}
+
+// Pass 1: every layer's headers into the tree, every blob verified.
+void scan_layers(ImageSource& src, Tree& tree, const BuildOptions& opt, BuildResult& res) {
+  for (size_t i = 0; i < src.layers.size(); ++i) {
+    const LayerRef& layer = src.layers[i];
+    if (opt.progress) opt.progress("UNPACKING", static_cast<int>(100 * i / src.layers.size()));
+    LayerStream stream(layer);
+    Verifier verifier(stream.source(), layer.name, layer.expect, k_max_blob);
+    {
+      TarReader reader(verifier, layer.name);
+      Entry e;
+      while (reader.next(e)) {
+        bool data = tree.apply(static_cast<int>(i), reader.entry_index() - 1, e, reader.where());
+        if (data && opt.dedup_hardlink) {
+          Node* n = tree.find(e.path);
+          if (n) n->inode->sha256 = hash_entry(reader);
+        } else {
+          reader.skip_data();
+        }
+      }
+    }
+    verifier.finish();
+    res.layer_digests.push_back(verifier.digest());
+    if (src.type == SourceType::rootfs_tar) src.digest = verifier.digest();
+  }
+  res.entries = tree.entries_seen();
+}
+
+void for_each_node(Node& n, const std::function<void(Node&)>& fn) {
+  fn(n);
+  for (auto& [_, c] : n.children) for_each_node(*c, fn);
+}
+
+// Names of regular files with the same bytes and the same metadata become hardlinks of one inode.
+uint64_t dedup(Tree& tree) {
+  using Key = std::tuple<std::string, uint32_t, uint32_t, uint32_t, int64_t, uint32_t,
+                         std::vector<std::pair<std::string, std::string>>>;
+  std::map<Key, std::shared_ptr<Inode>> canon;
+  uint64_t merged = 0;
+  for_each_node(tree.root(), [&](Node& n) {
+    Inode& i = *n.inode;
+    if (i.kind != Kind::regular || i.sha256.empty() || i.src_layer < 0) return;
+    Key k{i.sha256, i.mode, i.uid, i.gid, i.mtime_sec, i.mtime_nsec, i.xattrs};
+    auto [it, fresh] = canon.emplace(std::move(k), n.inode);
+    if (!fresh && it->second != n.inode) {
+      n.inode = it->second;
+      ++merged;
+    }
+  });
+  return merged;
+}
+
+// Pass 2: for each layer, the entries whose bytes survive, in archive order.
+std::vector<std::vector<std::pair<uint64_t, Inode*>>> needed_entries(Tree& tree, size_t layers) {
+  std::vector<std::vector<std::pair<uint64_t, Inode*>>> need(layers);
+  std::set<Inode*> seen;
+  for_each_node(tree.root(), [&](Node& n) {
+    Inode* i = n.inode.get();
+    if (i->src_layer >= 0 && seen.insert(i).second) need[i->src_layer].emplace_back(i->src_entry, i);
+  });
+  for (auto& v : need) std::sort(v.begin(), v.end());
+  return need;
+}
+
+void write_layers(ImageSource& src, Tree& tree, Ext4Writer& w, const BuildOptions& opt) {
+  auto need = needed_entries(tree, src.layers.size());
+  for (size_t i = 0; i < src.layers.size(); ++i) {
+    if (opt.progress) opt.progress("BUILDING_EXT4", static_cast<int>(100 * i / src.layers.size()));
+    if (need[i].empty()) continue;
+    LayerStream stream(src.layers[i]);
+    TarReader reader(stream.source(), src.layers[i].name);
+    size_t next = 0;
+    Entry e;
+    while (next < need[i].size() && reader.next(e)) {
+      if (reader.entry_index() - 1 != need[i][next].first) {
+        reader.skip_data();
+        continue;
+      }
+      w.write_content(*need[i][next].second, reader);
+      ++next;
+    }
+    if (next < need[i].size())
+      throw Error(Exit::usage, fmt::format("{} ended early on the second read", src.layers[i].name),
+                  "the blob changed while it was being read");
+  }
+  for_each_node(tree.root(), [&](Node& n) {
+    if (!n.inode->src_path.empty() && n.inode->sha256.empty()) w.write_outside(*n.inode);
+  });
+}
+
+uint64_t allocated(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_blocks) * 512 : 0;
+}
+
+}  // namespace
+
+std::string files_jsonl(Tree& tree) {
+  std::string out;
+  json::Writer w;
+  std::vector<std::pair<std::string, const Node*>> rows;
+  for_each_node(tree.root(), [&](Node& n) { rows.emplace_back(node_path(n), &n); });
+  std::sort(rows.begin(), rows.end());
+  for (const auto& [path, n] : rows) {
+    const Inode& i = *n->inode;
+    w.clear();
+    w.begin_object();
+    w.field("path", path);
+    w.field("type", kind_name(i.kind));
+    w.field("mode", fmt::format("{:04o}", i.mode));
+    w.field("uid", static_cast<int64_t>(i.uid));
+    w.field("gid", static_cast<int64_t>(i.gid));
+    w.field("size", static_cast<int64_t>(i.kind == Kind::directory ? 0 : i.size));
+    if (i.kind == Kind::regular) w.field("sha256", i.size == 0 ? sha256_hex("") : i.sha256);
+    w.end_object();
+    out += w.str();
+    out += '\n';
+  }
+  return out;
+}
+
+BuildResult build_image(ImageSource& src, const BuildOptions& opt) {
+  BuildResult res;
+  Tree tree(opt.limits);
+  scan_layers(src, tree, opt, res);
+  res.source_digest = src.digest;
+  for (const auto& a : opt.add_files) {
+    struct stat st {};
+    if (::stat(a.src.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      throw Error(Exit::usage, fmt::format("--add-file: \"{}\" is not a readable regular file", a.src));
+    tree.add_outside_file(a.dest, a.mode, static_cast<uint64_t>(st.st_size), a.src);
+  }
+  if (opt.edit_tree) opt.edit_tree(tree);
+  if (opt.dedup_hardlink) res.deduplicated = dedup(tree);
+  for_each_node(tree.root(), [](Node& n) {
+    if (n.inode->src_layer >= 0) n.inode->sha256.clear();  // pass 2 fills in the real content hash
+  });
+  res.stats = tree.finish();
+  FsParams params = plan_size(res.stats, opt.size, model_knobs_from_env());
+
+  PartFile part(opt.output + ".part");
+  {
+    Ext4Writer w(part.path(), params);
+    w.write_tree(tree.root());
+    write_layers(src, tree, w, opt);
+    w.close();
+  }
+  if (opt.progress) opt.progress("BUILDING_EXT4", 100);
+  res.image_sha256 = sha256_file(part.path());
+  if (!opt.files_jsonl.empty()) fs::atomic_write(opt.files_jsonl, files_jsonl(tree), 0644);
+  if (::rename(part.path().c_str(), opt.output.c_str()) != 0) throw sys_error(errno, "renaming to " + opt.output);
+  part.keep();
+  res.image_bytes = params.bytes;
+  res.allocated_bytes = allocated(opt.output);
+  return res;
+}
+
+}  // namespace cube::rootfs

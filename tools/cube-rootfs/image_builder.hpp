@@ -1,0 +1,57 @@
+// cube::rootfs::build_image — image layers in, one ext4 file out, in two streaming passes.
+//
+// Pass 1 reads every layer once, verifies its digest and size against the descriptor, and applies
+// the headers to the metadata Tree (data is read for the digest but not kept). Sizing then knows the
+// final tree, so the image is planned before a byte of it is written. Pass 2 creates the file
+// system, writes the tree's metadata, and streams each surviving regular file's bytes from its
+// layer straight into the image (skipping data other entries or later layers replaced, and stopping
+// a layer as soon as its last needed entry is written). No extracted tree ever exists on disk.
+//
+// The image is written as `<output>.part` and renamed on success; on any error it is removed.
+#pragma once
+
+#include "image_source.hpp"
+#include "layer_tree.hpp"
+#include "sizing.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace cube::rootfs {
+
+struct AddFile {
+  std::string src, dest;
+  uint32_t mode = 0644;
+};
+
+struct BuildOptions {
+  std::string output;       // the .ext4 file to create
+  std::string files_jsonl;  // where to write the per-file fingerprints; "" for none
+  SizeRequest size;
+  Limits limits;
+  std::vector<AddFile> add_files;
+  // Extra content a caller adds to the tree before sizing (the CA bake); may be empty.
+  std::function<void(Tree&)> edit_tree;
+  bool dedup_hardlink = false;
+  // Called with a phase name and 0..100 while working.
+  std::function<void(std::string_view, int)> progress;
+};
+
+struct BuildResult {
+  std::string source_digest;
+  std::vector<std::string> layer_digests;
+  TreeStats stats;
+  uint64_t image_bytes = 0;      // the file's size
+  uint64_t allocated_bytes = 0;  // what it occupies on disk
+  std::string image_sha256;
+  uint64_t entries = 0;  // archive entries read in all layers
+  uint64_t deduplicated = 0;
+};
+
+BuildResult build_image(ImageSource& src, const BuildOptions& opt);
+
+// One line of files.jsonl per name in the tree, sorted by path (exposed for tests).
+std::string files_jsonl(Tree& tree);
+
+}  // namespace cube::rootfs

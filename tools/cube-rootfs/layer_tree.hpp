@@ -1,0 +1,122 @@
+// cube::rootfs::Tree — the image's final file tree as metadata only, built by applying each layer's
+// entries in order with OCI layer semantics. File contents are not held: a regular file remembers
+// which layer entry carries its bytes, and the writer streams them later.
+//
+// Contract:
+// - apply() takes one entry of layer `layer` (entries numbered from 0 within the layer) and:
+//   `.wh.NAME` removes NAME from lower layers; `.wh..wh..opq` removes every lower-layer child of its
+//   directory; a hardlink joins the inode the target path has now (lower layers included), so a
+//   later removal of the target keeps the link; an entry over an existing path replaces it, except
+//   that a directory over a directory only updates its metadata.
+// - Paths are normalised (leading "/" and "./", repeated slashes); ".." that leaves the root, a
+//   parent that is not a directory, a hardlink to a missing path or to a directory, and names or
+//   targets beyond the ext4 limits throw Error(usage) naming the entry.
+// - Limits (entries, total data) guard against hostile archives; exceeding one throws.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cube::rootfs {
+
+enum class Kind { regular, directory, symlink, chardev, blockdev, fifo, socket };
+std::string_view kind_name(Kind k);
+
+struct Inode {
+  Kind kind = Kind::regular;
+  uint32_t mode = 0644;  // permission bits with setuid/setgid/sticky
+  uint32_t uid = 0, gid = 0;
+  int64_t mtime_sec = 0;
+  uint32_t mtime_nsec = 0;
+  uint64_t size = 0;   // regular: content bytes; symlink: target length
+  std::string target;  // symlink target
+  uint32_t rdev_major = 0, rdev_minor = 0;
+  std::vector<std::pair<std::string, std::string>> xattrs;  // sorted by name
+  // Where a regular file's bytes are: layer index and entry number within that layer; -1 for an
+  // empty file or one that comes from outside the layers (--add-file).
+  int src_layer = -1;
+  uint64_t src_entry = 0;
+  std::string src_path;  // an outside source file (--add-file), read by the writer
+  uint32_t nlink = 0;    // names pointing here, counted by Tree::finish
+  uint32_t ino = 0;      // ext4 inode number, set by the writer
+  std::string sha256;    // of the content, set by the writer
+};
+
+struct Node {
+  std::string name;
+  std::shared_ptr<Inode> inode;
+  int layer = -1;  // the layer that last wrote this name
+  Node* parent = nullptr;
+  std::map<std::string, std::unique_ptr<Node>> children;
+};
+
+// One archive entry, as the reader parsed it.
+struct Entry {
+  std::string path;
+  Kind kind = Kind::regular;
+  bool is_hardlink = false;
+  std::string link;  // hardlink target path or symlink target
+  uint32_t mode = 0, uid = 0, gid = 0;
+  int64_t mtime_sec = 0;
+  uint32_t mtime_nsec = 0;
+  uint64_t size = 0;
+  uint32_t rdev_major = 0, rdev_minor = 0;
+  std::vector<std::pair<std::string, std::string>> xattrs;
+};
+
+struct Limits {
+  uint64_t max_entries = 2'000'000;
+  uint64_t max_total_bytes = uint64_t(1) << 40;  // 1 TiB of content in the final tree
+};
+
+struct TreeStats {
+  uint64_t data_bytes = 0;       // upstream's walk: lstat size of every non-directory name
+  uint64_t non_dirs = 0;         // names that are not directories
+  uint64_t dirs = 0;             // directories, root included
+  uint64_t inodes = 0;           // distinct inodes, root included
+  uint64_t content_bytes = 0;    // regular-file bytes, each inode once
+  uint64_t content_blocks = 0;   // 4 KiB blocks for those bytes, each inode once
+  uint64_t dirent_bytes = 0;     // directory entry bytes (8 + name rounded to 4)
+  uint64_t long_symlinks = 0;    // targets too long for the inode (>= 60 bytes)
+  uint64_t xattr_inodes = 0;     // inodes with extended attributes
+};
+
+class Tree {
+ public:
+  explicit Tree(Limits limits = {});
+
+  // Returns true when the entry's data must be streamed into the image in the write pass.
+  bool apply(int layer, uint64_t entry_no, const Entry& e, std::string_view where);
+  // Adds a file from outside the layers (--add-file), creating parents as 0755 root directories.
+  Inode& add_outside_file(std::string_view path, uint32_t mode, uint64_t size, std::string src_path);
+  // Looks a path up (normalised); null when absent.
+  Node* find(std::string_view path);
+
+  // Counts links and returns the totals the sizing model and the writer need.
+  TreeStats finish();
+
+  Node& root() { return m_root; }
+  uint64_t entries_seen() const { return m_entries; }
+
+ private:
+  Node& ensure_parents(const std::vector<std::string>& parts, int layer, std::string_view where);
+  void remove_lower(Node& dir, const std::string& name, int layer);
+  void opaque(Node& dir, int layer);
+
+  Limits m_limits;
+  Node m_root;
+  uint64_t m_entries = 0;
+};
+
+// Splits a path into its normalised components; throws Error(usage) naming `where` when ".." would
+// leave the root or a component is too long for ext4.
+std::vector<std::string> split_path(std::string_view path, std::string_view where);
+std::string join_path(const std::vector<std::string>& parts);
+// The path of a node from the root, "/" for the root itself.
+std::string node_path(const Node& n);
+
+}  // namespace cube::rootfs
