@@ -75,8 +75,7 @@ void add_image_flags(CLI::App* app, ImageFlags& f) {
   app->add_option("--add-file", f.add_files, "Put a host file into the image: SRC:DEST[:MODE] (repeatable)")
       ->type_name("SPEC");
   app->add_flag("--dedup-hardlink", f.dedup_hardlink, "Store identical files (bytes and metadata) once, hardlinked");
-  app->add_option("--max-entries", f.max_entries, "Refuse images with more archive entries than this")
-      ->type_name("N");
+  app->add_option("--max-entries", f.max_entries, "Refuse images with more archive entries than this")->type_name("N");
   app->add_option("--work-dir", f.work_dir, "Where standard input is spooled (default: next to the output)")
       ->type_name("DIR");
   app->add_flag("--no-seccomp", f.no_seccomp, "Do not lock the process down while parsing (debugging)");

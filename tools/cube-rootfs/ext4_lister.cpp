@@ -46,7 +46,8 @@ std::string read_content(ext2_filsys fs, ext2_ino_t ino, uint64_t limit, Sha256*
   std::vector<char> buf(1 << 20);
   for (;;) {
     unsigned int got = 0;
-    check(ext2fs_file_read(f, buf.data(), static_cast<unsigned>(buf.size()), &got), fmt::format("reading inode {}", ino));
+    check(ext2fs_file_read(f, buf.data(), static_cast<unsigned>(buf.size()), &got),
+          fmt::format("reading inode {}", ino));
     if (got == 0) break;
     if (sha) sha->update(buf.data(), got);
     if (out.size() < limit) out.append(buf.data(), std::min<size_t>(got, limit - out.size()));
@@ -90,7 +91,8 @@ struct Walker {
     }
     if (e.type == "symlink") {
       if (ext2fs_is_fast_symlink(reinterpret_cast<ext2_inode*>(&inode)))
-        e.target.assign(reinterpret_cast<const char*>(inode.i_block), strnlen(reinterpret_cast<const char*>(inode.i_block), sizeof inode.i_block));
+        e.target.assign(reinterpret_cast<const char*>(inode.i_block),
+                        strnlen(reinterpret_cast<const char*>(inode.i_block), sizeof inode.i_block));
       else
         e.target = read_content(fs, ino, 4096, nullptr);
     } else if (e.type == "char" || e.type == "block") {

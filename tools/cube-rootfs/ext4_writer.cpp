@@ -142,9 +142,10 @@ Ext4Writer::~Ext4Writer() {
 
 void Ext4Writer::check(errcode_t err, std::string_view doing, std::string_view where) const {
   if (!err) return;
-  std::string hint = err == EXT2_ET_BLOCK_ALLOC_FAIL || err == EXT2_ET_INODE_ALLOC_FAIL || err == EXT2_ET_DIR_NO_SPACE_FOR_CSUM
-                         ? "the image is full; give a larger --size or --headroom"
-                         : "";
+  std::string hint =
+      err == EXT2_ET_BLOCK_ALLOC_FAIL || err == EXT2_ET_INODE_ALLOC_FAIL || err == EXT2_ET_DIR_NO_SPACE_FOR_CSUM
+          ? "the image is full; give a larger --size or --headroom"
+          : "";
   throw Error(Exit::failed, fmt::format("{}: {} while {}", where.empty() ? m_path : where, error_message(err), doing),
               "", hint);
 }

@@ -7,9 +7,9 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 
@@ -191,8 +191,8 @@ ImageSource resolve_docker_archive(const std::string& file, const std::string& i
   json diff_ids = config.contains("rootfs") ? config["rootfs"].value("diff_ids", json::array()) : json::array();
   if (!m.contains("Layers") || !m["Layers"].is_array()) throw Error(Exit::usage, "manifest.json has no Layers");
   if (diff_ids.size() != m["Layers"].size())
-    throw Error(Exit::usage, fmt::format("{}: {} layers but {} diff_ids in the config", file, m["Layers"].size(),
-                                         diff_ids.size()));
+    throw Error(Exit::usage,
+                fmt::format("{}: {} layers but {} diff_ids in the config", file, m["Layers"].size(), diff_ids.size()));
   for (size_t i = 0; i < diff_ids.size(); ++i) {
     std::string digest = diff_ids[i].is_string() ? diff_ids[i].get<std::string>() : "";
     check_digest(digest, fmt::format("config diff_id {}", i + 1));
@@ -256,8 +256,8 @@ TempFile::~TempFile() {
 
 void check_digest(std::string_view digest, std::string_view what) {
   bool ok = digest.size() == 71 && digest.starts_with("sha256:");
-  for (size_t i = 7; ok && i < digest.size(); ++i) ok = std::isxdigit(static_cast<unsigned char>(digest[i])) &&
-                                                        !std::isupper(static_cast<unsigned char>(digest[i]));
+  for (size_t i = 7; ok && i < digest.size(); ++i)
+    ok = std::isxdigit(static_cast<unsigned char>(digest[i])) && !std::isupper(static_cast<unsigned char>(digest[i]));
   if (!ok)
     throw Error(Exit::usage, fmt::format("{}: digest \"{:.80}\" is not sha256:<64 lowercase hex>", what, digest));
 }

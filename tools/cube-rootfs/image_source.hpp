@@ -26,8 +26,8 @@ std::string_view source_type_name(SourceType t);
 struct LayerRef {
   std::string name;  // "layer 2 (sha256:ab12cd34ef56)", for errors and progress
   Expect expect;
-  std::string file;         // the blob file, or the docker-archive holding it
-  std::string outer_entry;  // docker-archive: the entry inside `file`
+  std::string file;          // the blob file, or the docker-archive holding it
+  std::string outer_entry;   // docker-archive: the entry inside `file`
   uint64_t stored_size = 0;  // bytes as stored (compressed), when known
 };
 
@@ -45,8 +45,8 @@ class TempFile {
 
 struct ImageSource {
   SourceType type = SourceType::rootfs_tar;
-  std::string input;   // as the user gave it
-  std::string digest;  // manifest digest (OCI), config digest (docker-archive), file digest (tar)
+  std::string input;        // as the user gave it
+  std::string digest;       // manifest digest (OCI), config digest (docker-archive), file digest (tar)
   std::string config_json;  // the image config, "" for a plain tar
   std::vector<LayerRef> layers;
   uint64_t stored_bytes = 0;  // sum of the layers as stored

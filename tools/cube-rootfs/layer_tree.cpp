@@ -70,8 +70,7 @@ std::vector<std::string> split_path(std::string_view path, std::string_view wher
     pos = slash + 1;
     if (comp.empty() || comp == ".") continue;
     if (comp == "..") {
-      if (parts.empty())
-        throw Error(Exit::usage, fmt::format("{}: entry \"{}\" escapes the image root", where, path));
+      if (parts.empty()) throw Error(Exit::usage, fmt::format("{}: entry \"{}\" escapes the image root", where, path));
       parts.pop_back();
       continue;
     }
@@ -123,8 +122,8 @@ Node& Tree::ensure_parents(const std::vector<std::string>& parts, int layer, std
       it = n->children.emplace(parts[i], make_node(parts[i], implicit_dir(), layer, n)).first;
     } else if (it->second->inode->kind != Kind::directory) {
       throw Error(Exit::usage,
-                  fmt::format("{}: parent \"{}\" of an entry is a {}, not a directory", where,
-                              node_path(*it->second), kind_name(it->second->inode->kind)),
+                  fmt::format("{}: parent \"{}\" of an entry is a {}, not a directory", where, node_path(*it->second),
+                              kind_name(it->second->inode->kind)),
                   "layers may not write through symbolic links");
     }
     n = it->second.get();
@@ -169,8 +168,8 @@ bool Tree::apply(int layer, uint64_t entry_no, const Entry& e, std::string_view 
   if (e.is_hardlink) {
     Node* target = find(e.link);
     if (!target)
-      throw Error(Exit::usage, fmt::format("{}: hardlink \"{}\" points to \"{}\", which does not exist", where,
-                                           e.path, e.link));
+      throw Error(Exit::usage,
+                  fmt::format("{}: hardlink \"{}\" points to \"{}\", which does not exist", where, e.path, e.link));
     if (target->inode->kind == Kind::directory)
       throw Error(Exit::usage, fmt::format("{}: hardlink \"{}\" points to directory \"{}\"", where, e.path, e.link));
     if (target->parent == &parent && target->name == name) return false;  // a link to itself
@@ -188,8 +187,8 @@ bool Tree::apply(int layer, uint64_t entry_no, const Entry& e, std::string_view 
     copy_meta(*inode, e);
     if (e.kind == Kind::symlink) {
       if (e.link.empty() || e.link.size() > k_max_target)
-        throw Error(Exit::usage, fmt::format("{}: symlink \"{}\" has a target of {} bytes", where, e.path,
-                                             e.link.size()),
+        throw Error(Exit::usage,
+                    fmt::format("{}: symlink \"{}\" has a target of {} bytes", where, e.path, e.link.size()),
                     fmt::format("ext4 allows 1 to {}", k_max_target));
       inode->target = e.link;
       inode->size = e.link.size();

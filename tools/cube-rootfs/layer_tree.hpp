@@ -74,15 +74,15 @@ struct Limits {
 };
 
 struct TreeStats {
-  uint64_t data_bytes = 0;       // upstream's walk: lstat size of every non-directory name
-  uint64_t non_dirs = 0;         // names that are not directories
-  uint64_t dirs = 0;             // directories, root included
-  uint64_t inodes = 0;           // distinct inodes, root included
-  uint64_t content_bytes = 0;    // regular-file bytes, each inode once
-  uint64_t content_blocks = 0;   // 4 KiB blocks for those bytes, each inode once
-  uint64_t dirent_bytes = 0;     // directory entry bytes (8 + name rounded to 4)
-  uint64_t long_symlinks = 0;    // targets too long for the inode (>= 60 bytes)
-  uint64_t xattr_inodes = 0;     // inodes with extended attributes
+  uint64_t data_bytes = 0;      // upstream's walk: lstat size of every non-directory name
+  uint64_t non_dirs = 0;        // names that are not directories
+  uint64_t dirs = 0;            // directories, root included
+  uint64_t inodes = 0;          // distinct inodes, root included
+  uint64_t content_bytes = 0;   // regular-file bytes, each inode once
+  uint64_t content_blocks = 0;  // 4 KiB blocks for those bytes, each inode once
+  uint64_t dirent_bytes = 0;    // directory entry bytes (8 + name rounded to 4)
+  uint64_t long_symlinks = 0;   // targets too long for the inode (>= 60 bytes)
+  uint64_t xattr_inodes = 0;    // inodes with extended attributes
 };
 
 class Tree {

@@ -115,12 +115,12 @@ FsParams plan_size(const TreeStats& st, const SizeRequest& req, const ModelKnobs
   p.journal_blocks = 0;
   uint64_t cap = capacity_blocks(p.bytes, p.inodes, default_journal(p.bytes / k_block));
   if (cap < need)
-    throw Error(Exit::usage,
-                fmt::format("the tree does not fit in {}: it needs about {} of blocks, the file system holds {}",
-                            units::format_size(p.bytes), units::format_size(need * k_block),
-                            units::format_size(cap * k_block)),
-                fmt::format("{} entries, {} of file data", st.inodes, units::format_size(st.content_bytes)),
-                "give a larger --size, or --size exact");
+    throw Error(
+        Exit::usage,
+        fmt::format("the tree does not fit in {}: it needs about {} of blocks, the file system holds {}",
+                    units::format_size(p.bytes), units::format_size(need * k_block), units::format_size(cap * k_block)),
+        fmt::format("{} entries, {} of file data", st.inodes, units::format_size(st.content_bytes)),
+        "give a larger --size, or --size exact");
   return p;
 }
 

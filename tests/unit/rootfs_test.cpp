@@ -1,0 +1,149 @@
+// cube-rootfs pure logic: the layer rules on the metadata tree, path checks, and the size model.
+#include "error.hpp"
+#include "../../tools/cube-rootfs/layer_tree.hpp"
+#include "../../tools/cube-rootfs/sizing.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace cube::rootfs;
+
+namespace {
+
+Entry file(std::string path, uint64_t size = 1) {
+  Entry e;
+  e.path = std::move(path);
+  e.size = size;
+  e.mode = 0644;
+  return e;
+}
+Entry dir(std::string path) {
+  Entry e;
+  e.path = std::move(path);
+  e.kind = Kind::directory;
+  e.mode = 0755;
+  return e;
+}
+Entry hardlink(std::string path, std::string target) {
+  Entry e;
+  e.path = std::move(path);
+  e.is_hardlink = true;
+  e.link = std::move(target);
+  return e;
+}
+
+constexpr uint64_t k_mib = 1 << 20;
+
+}  // namespace
+
+TEST(RootfsTree, WhiteoutHidesOnlyLowerLayers) {
+  Tree t;
+  t.apply(0, 0, file("a/x"), "l0");
+  t.apply(1, 0, file("a/y"), "l1");
+  t.apply(1, 1, file("a/.wh.y"), "l1");  // same layer: stays
+  t.apply(1, 2, file("a/.wh.x"), "l1");  // lower layer: goes
+  EXPECT_EQ(t.find("a/x"), nullptr);
+  EXPECT_NE(t.find("a/y"), nullptr);
+}
+
+TEST(RootfsTree, OpaqueKeepsSameLayerChildren) {
+  Tree t;
+  t.apply(0, 0, file("d/old"), "l0");
+  t.apply(1, 0, dir("d"), "l1");
+  t.apply(1, 1, file("d/new"), "l1");
+  t.apply(1, 2, file("d/.wh..wh..opq"), "l1");
+  EXPECT_EQ(t.find("d/old"), nullptr);
+  EXPECT_NE(t.find("d/new"), nullptr);
+}
+
+TEST(RootfsTree, HardlinkSurvivesRemovalOfItsTarget) {
+  Tree t;
+  EXPECT_TRUE(t.apply(0, 0, file("t", 5), "l0"));
+  t.apply(1, 0, hardlink("h", "t"), "l1");
+  t.apply(2, 0, file(".wh.t"), "l2");
+  Node* h = t.find("h");
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->inode->src_layer, 0);  // content still comes from layer 0's entry
+  TreeStats st = t.finish();
+  EXPECT_EQ(h->inode->nlink, 1u);
+  EXPECT_EQ(st.content_bytes, 5u);
+}
+
+TEST(RootfsTree, ReplacedFileNeedsNoData) {
+  Tree t;
+  t.apply(0, 0, file("f", 10), "l0");
+  t.apply(1, 0, file("f", 20), "l1");
+  EXPECT_EQ(t.find("f")->inode->src_layer, 1);
+  EXPECT_EQ(t.finish().content_bytes, 20u);
+}
+
+TEST(RootfsTree, DirectoryOverDirectoryKeepsChildren) {
+  Tree t;
+  t.apply(0, 0, file("d/c"), "l0");
+  Entry d = dir("d");
+  d.mode = 0700;
+  t.apply(1, 0, d, "l1");
+  EXPECT_NE(t.find("d/c"), nullptr);
+  EXPECT_EQ(t.find("d")->inode->mode, 0700u);
+}
+
+TEST(RootfsTree, RefusesEscapesAndBadLinks) {
+  Tree t;
+  EXPECT_THROW(t.apply(0, 0, file("a/../../x"), "l0"), cube::Error);
+  EXPECT_THROW(t.apply(0, 1, hardlink("h", "missing"), "l0"), cube::Error);
+  t.apply(0, 2, dir("d"), "l0");
+  EXPECT_THROW(t.apply(0, 3, hardlink("h", "d"), "l0"), cube::Error);
+  Entry s;
+  s.path = "s";
+  s.kind = Kind::symlink;
+  s.link = "x";
+  t.apply(0, 4, s, "l0");
+  EXPECT_THROW(t.apply(0, 5, file("s/under"), "l0"), cube::Error);  // no writing through symlinks
+  EXPECT_THROW(t.apply(0, 6, file(std::string(256, 'n')), "l0"), cube::Error);
+}
+
+TEST(RootfsTree, EntryLimit) {
+  Limits l;
+  l.max_entries = 2;
+  Tree t(l);
+  t.apply(0, 0, file("a"), "l0");
+  t.apply(0, 1, file("b"), "l0");
+  EXPECT_THROW(t.apply(0, 2, file("c"), "l0"), cube::Error);
+}
+
+// The examples of spec §4.4.
+TEST(RootfsSizing, UpstreamModelExamples) {
+  ModelKnobs k;
+  TreeStats st;
+  EXPECT_EQ(model_bytes(st, k), 1024 * k_mib);
+  st.data_bytes = 1024 * k_mib;
+  st.non_dirs = 10000;
+  EXPECT_EQ(model_bytes(st, k), 1536 * k_mib);
+  st.data_bytes = 3 * 1024 * k_mib + 5;
+  st.non_dirs = 200000;
+  EXPECT_EQ(model_bytes(st, k), 3840 * k_mib);
+}
+
+TEST(RootfsSizing, FixedSizeTooSmallIsRefused) {
+  TreeStats st;
+  st.content_blocks = 10000;  // 40 MiB
+  st.inodes = 10;
+  SizeRequest r;
+  r.mode = SizeMode::fixed;
+  r.fixed_bytes = 16 * k_mib;
+  EXPECT_THROW(plan_size(st, r, {}), cube::Error);
+  r.fixed_bytes = 128 * k_mib;
+  EXPECT_NO_THROW(plan_size(st, r, {}));
+}
+
+TEST(RootfsSizing, ExactLeavesTheHeadroom) {
+  TreeStats st;
+  st.content_blocks = 5000;
+  st.inodes = 100;
+  SizeRequest r;
+  r.mode = SizeMode::exact;
+  FsParams p = plan_size(st, r, {});
+  r.headroom = 64 * k_mib;
+  FsParams q = plan_size(st, r, {});
+  EXPECT_GE(capacity_blocks(p.bytes, p.inodes, p.journal_blocks), needed_blocks(st));
+  EXPECT_GE(q.bytes, p.bytes + 64 * k_mib);
+}
