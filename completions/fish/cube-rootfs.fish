@@ -15,6 +15,7 @@ complete -c cube-rootfs -n '__fish_seen_subcommand_from completion' -l help -s h
 complete -c cube-rootfs -n '__fish_seen_subcommand_from convert' -l help -s h -x -d 'Print this help and exit'
 complete -c cube-rootfs -n '__fish_seen_subcommand_from convert' -l out -r -F -d 'The .ext4 file to create'
 complete -c cube-rootfs -n '__fish_seen_subcommand_from convert' -l files -r -F -d 'Write per-file fingerprints (JSON Lines) here'
+complete -c cube-rootfs -n '__fish_seen_subcommand_from convert' -l hash-image -x -d 'Also compute the image file'\''s SHA-256'
 complete -c cube-rootfs -n '__fish_seen_subcommand_from convert' -l size -x -d 'model (upstream'\''s rule), exact (smallest that fits), or a size such as 2G'
 complete -c cube-rootfs -n '__fish_seen_subcommand_from convert' -l headroom -x -d 'Free space to leave with --size exact, e.g. 64M'
 complete -c cube-rootfs -n '__fish_seen_subcommand_from convert' -l add-file -x -d 'Put a host file into the image: SRC:DEST[:MODE] (repeatable)'

@@ -1,7 +1,7 @@
 // cube-rootfs pure logic: the layer rules on the metadata tree, path checks, and the size model.
-#include "error.hpp"
 #include "../../tools/cube-rootfs/layer_tree.hpp"
 #include "../../tools/cube-rootfs/sizing.hpp"
+#include "error.hpp"
 
 #include <gtest/gtest.h>
 

@@ -95,6 +95,7 @@ void run_convert(cli::Tool& tool, const ConvertArgs& a) {
   BuildOptions o = build_options(a.image_flags);
   o.output = a.out;
   o.files_jsonl = a.files;
+  o.hash_image = a.hash_image;
   if (fs::exists(a.out)) throw Error(Exit::conflict, fmt::format("{} already exists", a.out), "", "remove it first");
   std::string spool = a.image_flags.work_dir.empty() ? fs::dirname(a.out) : a.image_flags.work_dir;
   ImageSource src = resolve_source(a.image, spool);
@@ -110,9 +111,9 @@ void run_convert(cli::Tool& tool, const ConvertArgs& a) {
                    {"allocated_bytes", "Allocated bytes", output::Align::right},
                    {"deduplicated", "Deduplicated", output::Align::right},
                    {"image_sha256", "Image SHA-256"}});
+  output::Cell sha = r.image_sha256.empty() ? output::Cell() : output::Cell(r.image_sha256);
   t.add({a.out, std::string(source_type_name(src.type)), r.source_digest, static_cast<int64_t>(src.layers.size()),
-         r.entries, r.stats.inodes, r.stats.data_bytes, r.image_bytes, r.allocated_bytes, r.deduplicated,
-         r.image_sha256});
+         r.entries, r.stats.inodes, r.stats.data_bytes, r.image_bytes, r.allocated_bytes, r.deduplicated, sha});
   output::print_record(t, tool.format());
 }
 

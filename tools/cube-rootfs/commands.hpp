@@ -23,6 +23,7 @@ void add_image_flags(CLI::App* app, ImageFlags& f);
 
 struct ConvertArgs {
   std::string image, out, files;
+  bool hash_image = false;
   ImageFlags image_flags;
 };
 void run_convert(cli::Tool& tool, const ConvertArgs& a);

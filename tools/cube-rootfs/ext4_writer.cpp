@@ -9,6 +9,7 @@ extern "C" {
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -60,51 +61,95 @@ void set_time(uint32_t& base, uint32_t& extra, int64_t sec, uint32_t nsec) {
 
 bool all_zero(const char* p, size_t n) { return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0); }
 
-// Streams one regular file's bytes into an ext2_file_t, leaving holes where the source has gaps or
-// whole zero blocks, and hashing the logical content (holes read as zeros).
+// Streams one regular file's bytes into the image. Bytes gather in a window of whole blocks; each
+// run of non-zero blocks in it is allocated with ext2fs_fallocate (initialised extents, placed
+// after the previous run) and written with one pwrite straight to the image file. Gaps in the
+// source and all-zero blocks stay holes, as mke2fs -d leaves them. The logical content (holes read
+// as zeros) is hashed on the way.
 class ContentSink {
  public:
-  ContentSink(ext2_filsys fs, ext2_ino_t ino, std::string where) : m_where(std::move(where)) {
-    errcode_t err = ext2fs_file_open(fs, ino, EXT2_FILE_WRITE, &m_file);
-    if (err) raise(err, "opening the inode");
-  }
-  ~ContentSink() {
-    if (m_file) ext2fs_file_close(m_file);
+  static constexpr size_t k_window = 4 << 20;
+
+  ContentSink(ext2_filsys fs, int image_fd, ext2_ino_t ino, uint64_t size, std::vector<char>& window, std::string where)
+      : m_fs(fs), m_fd(image_fd), m_ino(ino), m_window(window), m_where(std::move(where)) {
+    errcode_t err = ext2fs_read_inode(fs, ino, &m_inode);
+    if (!err) err = ext2fs_inode_size_set(fs, &m_inode, size);
+    if (err) raise(err, "reading the inode");
+    m_size = size;
   }
   void put(const char* data, size_t size, uint64_t offset) {
-    if (offset < m_pos) throw Error(Exit::usage, fmt::format("{}: data blocks go backwards", m_where));
+    if (offset < m_pos || offset + size > m_size)
+      throw Error(Exit::usage, fmt::format("{}: data at offset {} is outside the file", m_where, offset));
     hash_zeros(offset - m_pos);
     m_sha.update(data, size);
     m_pos = offset;
     while (size > 0) {
-      size_t in_block = k_block - (m_pos % k_block);
-      size_t n = std::min(in_block, size);
-      if (!(n == k_block && all_zero(data, n))) write(data, n);
+      if (m_pos >= m_base + k_window || m_pos < m_base) {
+        flush();
+        m_base = m_pos - m_pos % k_block;
+      }
+      size_t n = std::min<uint64_t>(size, m_base + k_window - m_pos);
+      std::memcpy(m_window.data() + (m_pos - m_base), data, n);
+      m_used = std::max<uint64_t>(m_used, m_pos - m_base + n);
       data += n;
       size -= n;
       m_pos += n;
     }
   }
-  std::string finish(uint64_t size) {
-    if (m_pos > size) throw Error(Exit::usage, fmt::format("{}: more data than its size {}", m_where, size));
-    hash_zeros(size - m_pos);
-    errcode_t err = ext2fs_file_set_size2(m_file, size);
-    if (err) raise(err, "setting the size");
-    err = ext2fs_file_close(m_file);
-    m_file = nullptr;
-    if (err) raise(err, "closing the inode");
+  std::string finish() {
+    hash_zeros(m_size - m_pos);
+    flush();
+    errcode_t err = ext2fs_write_inode(m_fs, m_ino, &m_inode);
+    if (err) raise(err, "writing the inode");
     return m_sha.hex();
   }
 
  private:
-  void write(const char* data, size_t n) {
-    errcode_t err = 0;
-    if (m_file_pos != m_pos) err = ext2fs_file_llseek(m_file, m_pos, EXT2_SEEK_SET, nullptr);
-    unsigned int written = 0;
-    if (!err) err = ext2fs_file_write(m_file, data, static_cast<unsigned>(n), &written);
-    if (!err && written != n) err = EXT2_ET_SHORT_WRITE;
-    if (err) raise(err, "writing data");
-    m_file_pos = m_pos + n;
+  void flush() {
+    if (m_used == 0) return;
+    size_t blocks = (m_used + k_block - 1) / k_block;
+    std::memset(m_window.data() + m_used, 0, blocks * k_block - m_used);
+    for (size_t b = 0; b < blocks;) {
+      if (all_zero(m_window.data() + b * k_block, k_block)) {
+        ++b;
+        continue;
+      }
+      size_t e = b + 1;
+      while (e < blocks && !all_zero(m_window.data() + e * k_block, k_block)) ++e;
+      write_run(m_base / k_block + b, e - b, m_window.data() + b * k_block);
+      b = e;
+    }
+    std::memset(m_window.data(), 0, blocks * k_block);
+    m_used = 0;
+  }
+  void write_run(blk64_t lblk, blk64_t len, const char* data) {
+    errcode_t err = ext2fs_fallocate(m_fs, EXT2_FALLOCATE_FORCE_INIT | EXT2_FALLOCATE_INIT_BEYOND_EOF, m_ino, &m_inode,
+                                     m_goal, lblk, len);
+    if (err) raise(err, "allocating blocks");
+    // Usually one contiguous piece; when the free space is fragmented, write piece by piece.
+    for (blk64_t done = 0; done < len;) {
+      blk64_t p0 = 0, n = 1;
+      err = ext2fs_bmap2(m_fs, m_ino, &m_inode, nullptr, 0, lblk + done, nullptr, &p0);
+      if (!err) {
+        blk64_t last = 0;
+        err = ext2fs_bmap2(m_fs, m_ino, &m_inode, nullptr, 0, lblk + len - 1, nullptr, &last);
+        if (!err && last == p0 + (len - done) - 1) n = len - done;
+      }
+      if (err || p0 == 0) raise(err ? err : EXT2_ET_BLOCK_ALLOC_FAIL, "mapping blocks");
+      pwrite_all(data + done * k_block, n * k_block, p0 * k_block);
+      done += n;
+      m_goal = p0 + n;
+    }
+  }
+  void pwrite_all(const char* p, size_t n, uint64_t off) {
+    while (n > 0) {
+      ssize_t w = ::pwrite(m_fd, p, n, static_cast<off_t>(off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) throw sys_error(errno, m_where + ": writing data to the image");
+      p += w;
+      n -= static_cast<size_t>(w);
+      off += static_cast<uint64_t>(w);
+    }
   }
   void hash_zeros(uint64_t n) {
     static const char zeros[64 * 1024] = {};
@@ -119,11 +164,15 @@ class ContentSink {
     throw Error(Exit::failed, fmt::format("{}: {} while {}", m_where, error_message(err), doing), "", hint);
   }
 
-  ext2_file_t m_file = nullptr;
+  ext2_filsys m_fs;
+  int m_fd;
+  ext2_ino_t m_ino;
+  ext2_inode m_inode{};
+  std::vector<char>& m_window;
   std::string m_where;
   Sha256 m_sha;
-  uint64_t m_pos = 0;
-  uint64_t m_file_pos = 0;
+  uint64_t m_size = 0, m_pos = 0, m_base = 0, m_used = 0;
+  blk64_t m_goal = ~0ULL;
 };
 
 }  // namespace
@@ -134,6 +183,9 @@ Ext4Writer::Ext4Writer(std::string path, const FsParams& params) : m_path(std::m
   if (::ftruncate(fd.get(), static_cast<off_t>(params.bytes)) != 0)
     throw sys_error(errno, "sizing " + m_path + fmt::format(" to {} bytes", params.bytes));
   init_fs(params);
+  // File contents bypass libext2fs's block cache: they go to freshly allocated blocks it never reads.
+  m_image_fd = std::move(fd);
+  m_window.assign(ContentSink::k_window, 0);
 }
 
 Ext4Writer::~Ext4Writer() {
@@ -333,16 +385,19 @@ void Ext4Writer::write_tree(Node& root) {
 }
 
 void Ext4Writer::write_content(Inode& inode, TarReader& reader) {
-  ContentSink sink(m_fs, inode.ino, reader.where());
+  ContentSink sink(m_fs, m_image_fd.get(), inode.ino, inode.size, m_window, reader.where());
   DataBlock b;
   while (reader.block(b)) sink.put(static_cast<const char*>(b.data), b.size, static_cast<uint64_t>(b.offset));
-  inode.sha256 = sink.finish(inode.size);
+  inode.sha256 = sink.finish();
 }
 
 void Ext4Writer::write_outside(Inode& inode) {
   Fd fd(::open(inode.src_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw sys_error(errno, "opening " + inode.src_path, Exit::usage);
-  ContentSink sink(m_fs, inode.ino, inode.src_path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw sys_error(errno, "reading " + inode.src_path);
+  inode.size = static_cast<uint64_t>(st.st_size);
+  ContentSink sink(m_fs, m_image_fd.get(), inode.ino, inode.size, m_window, inode.src_path);
   std::vector<char> buf(1 << 20);
   uint64_t off = 0;
   for (;;) {
@@ -353,8 +408,7 @@ void Ext4Writer::write_outside(Inode& inode) {
     sink.put(buf.data(), static_cast<size_t>(n), off);
     off += static_cast<uint64_t>(n);
   }
-  inode.sha256 = sink.finish(off);
-  inode.size = off;
+  inode.sha256 = sink.finish();
 }
 
 void Ext4Writer::close() {

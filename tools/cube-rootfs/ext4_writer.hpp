@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace cube::rootfs {
 
@@ -56,6 +57,8 @@ class Ext4Writer {
   void check(errcode_t err, std::string_view doing, std::string_view where) const;
 
   std::string m_path;
+  Fd m_image_fd;
+  std::vector<char> m_window;  // one file's bytes at a time, reused
   ext2_filsys m_fs = nullptr;
   bool m_closed = false;
 };

@@ -7,6 +7,7 @@
 #include "log.hpp"
 #include "sha256.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,29 +51,23 @@ std::string hash_entry(TarReader& r) {
   return sha.hex() + ":" + std::to_string(pos);  // the tail hole is covered by the size check below
 }
 
-// Pass 1: every layer's headers into the tree, every blob verified.
+// Pass 1: every layer's headers into the tree. Data is skipped (seeked over in uncompressed blobs)
+// unless --dedup-hardlink needs each file's hash.
 void scan_layers(ImageSource& src, Tree& tree, const BuildOptions& opt, BuildResult& res) {
   for (size_t i = 0; i < src.layers.size(); ++i) {
     const LayerRef& layer = src.layers[i];
     if (opt.progress) opt.progress("UNPACKING", static_cast<int>(100 * i / src.layers.size()));
     LayerStream stream(layer);
-    Verifier verifier(stream.source(), layer.name, layer.expect, k_max_blob);
-    {
-      TarReader reader(verifier, layer.name);
-      Entry e;
-      while (reader.next(e)) {
-        bool data = tree.apply(static_cast<int>(i), reader.entry_index() - 1, e, reader.where());
-        if (data && opt.dedup_hardlink) {
-          Node* n = tree.find(e.path);
-          if (n) n->inode->sha256 = hash_entry(reader);
-        } else {
-          reader.skip_data();
-        }
-      }
+    TarReader reader(stream.source(), layer.name);
+    Entry e;
+    while (reader.next(e)) {
+      bool data = tree.apply(static_cast<int>(i), reader.entry_index() - 1, e, reader.where());
+      Node* n = data && opt.dedup_hardlink ? tree.find(e.path) : nullptr;
+      if (n)
+        n->inode->sha256 = hash_entry(reader);
+      else
+        reader.skip_data();
     }
-    verifier.finish();
-    res.layer_digests.push_back(verifier.digest());
-    if (src.type == SourceType::rootfs_tar) src.digest = verifier.digest();
   }
   res.entries = tree.entries_seen();
 }
@@ -113,31 +108,72 @@ std::vector<std::vector<std::pair<uint64_t, Inode*>>> needed_entries(Tree& tree,
   return need;
 }
 
-void write_layers(ImageSource& src, Tree& tree, Ext4Writer& w, const BuildOptions& opt) {
+// Pass 2 reads every blob whole through a Verifier, so each digest and size is checked; a
+// mismatch fails the build and the partial image is removed.
+void write_layers(ImageSource& src, Tree& tree, Ext4Writer& w, const BuildOptions& opt, BuildResult& res) {
   auto need = needed_entries(tree, src.layers.size());
   for (size_t i = 0; i < src.layers.size(); ++i) {
     if (opt.progress) opt.progress("BUILDING_EXT4", static_cast<int>(100 * i / src.layers.size()));
-    if (need[i].empty()) continue;
-    LayerStream stream(src.layers[i]);
-    TarReader reader(stream.source(), src.layers[i].name);
-    size_t next = 0;
-    Entry e;
-    while (next < need[i].size() && reader.next(e)) {
-      if (reader.entry_index() - 1 != need[i][next].first) {
-        reader.skip_data();
-        continue;
+    const LayerRef& layer = src.layers[i];
+    LayerStream stream(layer);
+    Verifier verifier(stream.source(), layer.name, layer.expect, k_max_blob);
+    {
+      TarReader reader(verifier, layer.name);
+      size_t next = 0;
+      Entry e;
+      while (reader.next(e)) {
+        if (next < need[i].size() && reader.entry_index() - 1 == need[i][next].first) {
+          w.write_content(*need[i][next].second, reader);
+          ++next;
+        } else {
+          reader.skip_data();
+        }
       }
-      w.write_content(*need[i][next].second, reader);
-      ++next;
+      if (next < need[i].size())
+        throw Error(Exit::usage, fmt::format("{} ended early on the second read", layer.name),
+                    "the blob changed while it was being read");
     }
-    if (next < need[i].size())
-      throw Error(Exit::usage, fmt::format("{} ended early on the second read", src.layers[i].name),
-                  "the blob changed while it was being read");
+    verifier.finish();
+    res.layer_digests.push_back(verifier.digest());
+    if (src.type == SourceType::rootfs_tar) src.digest = verifier.digest();
   }
   for_each_node(tree.root(), [&](Node& n) {
     if (!n.inode->src_path.empty() && n.inode->sha256.empty()) w.write_outside(*n.inode);
   });
 }
+
+}  // namespace
+
+// SHA-256 of a sparse file: holes are fed as zeros from memory instead of being read, which spares
+// the kernel zero-filling pages for a mostly empty image.
+std::string hash_sparse_file(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw sys_error(errno, "opening " + path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw sys_error(errno, "reading " + path);
+  Sha256 sha;
+  std::vector<char> buf(4 << 20);
+  static const std::vector<char> zeros(1 << 20, 0);
+  off_t pos = 0, end = st.st_size;
+  while (pos < end) {
+    off_t data = ::lseek(fd.get(), pos, SEEK_DATA);
+    if (data < 0) data = end;  // ENXIO: only a hole is left
+    for (; pos < data; pos += std::min<off_t>(data - pos, zeros.size()))
+      sha.update(zeros.data(), static_cast<size_t>(std::min<off_t>(data - pos, zeros.size())));
+    off_t hole = data < end ? ::lseek(fd.get(), data, SEEK_HOLE) : end;
+    if (hole < 0) hole = end;
+    while (pos < hole) {
+      ssize_t n = ::pread(fd.get(), buf.data(), static_cast<size_t>(std::min<off_t>(hole - pos, buf.size())), pos);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw sys_error(n < 0 ? errno : EIO, "reading " + path);
+      sha.update(buf.data(), static_cast<size_t>(n));
+      pos += n;
+    }
+  }
+  return sha.hex();
+}
+
+namespace {
 
 uint64_t allocated(const std::string& path) {
   struct stat st {};
@@ -174,7 +210,6 @@ BuildResult build_image(ImageSource& src, const BuildOptions& opt) {
   BuildResult res;
   Tree tree(opt.limits);
   scan_layers(src, tree, opt, res);
-  res.source_digest = src.digest;
   for (const auto& a : opt.add_files) {
     struct stat st {};
     if (::stat(a.src.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
@@ -193,11 +228,12 @@ BuildResult build_image(ImageSource& src, const BuildOptions& opt) {
   {
     Ext4Writer w(part.path(), params);
     w.write_tree(tree.root());
-    write_layers(src, tree, w, opt);
+    write_layers(src, tree, w, opt, res);
     w.close();
   }
+  res.source_digest = src.digest;
   if (opt.progress) opt.progress("BUILDING_EXT4", 100);
-  res.image_sha256 = sha256_file(part.path());
+  if (opt.hash_image) res.image_sha256 = hash_sparse_file(part.path());
   if (!opt.files_jsonl.empty()) fs::atomic_write(opt.files_jsonl, files_jsonl(tree), 0644);
   if (::rename(part.path().c_str(), opt.output.c_str()) != 0) throw sys_error(errno, "renaming to " + opt.output);
   part.keep();

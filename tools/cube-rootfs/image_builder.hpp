@@ -1,11 +1,11 @@
 // cube::rootfs::build_image — image layers in, one ext4 file out, in two streaming passes.
 //
-// Pass 1 reads every layer once, verifies its digest and size against the descriptor, and applies
-// the headers to the metadata Tree (data is read for the digest but not kept). Sizing then knows the
-// final tree, so the image is planned before a byte of it is written. Pass 2 creates the file
-// system, writes the tree's metadata, and streams each surviving regular file's bytes from its
-// layer straight into the image (skipping data other entries or later layers replaced, and stopping
-// a layer as soon as its last needed entry is written). No extracted tree ever exists on disk.
+// Pass 1 reads every layer's headers (seeking over data where the blob is uncompressed) and
+// applies them to the metadata Tree. Sizing then knows the final tree, so the image is planned
+// before a byte of it is written. Pass 2 creates the file system, writes the tree's metadata, and
+// reads every blob whole through a Verifier (digest and size against the descriptor) while
+// streaming each surviving regular file's bytes straight into the image. No extracted tree ever
+// exists on disk.
 //
 // The image is written as `<output>.part` and renamed on success; on any error it is removed.
 #pragma once
@@ -34,6 +34,7 @@ struct BuildOptions {
   // Extra content a caller adds to the tree before sizing (the CA bake); may be empty.
   std::function<void(Tree&)> edit_tree;
   bool dedup_hardlink = false;
+  bool hash_image = true;  // the image file's own SHA-256 (an extra read of the image)
   // Called with a phase name and 0..100 while working.
   std::function<void(std::string_view, int)> progress;
 };
@@ -50,6 +51,9 @@ struct BuildResult {
 };
 
 BuildResult build_image(ImageSource& src, const BuildOptions& opt);
+
+// SHA-256 of a file, reading only its data extents (holes hash as zeros).
+std::string hash_sparse_file(const std::string& path);
 
 // One line of files.jsonl per name in the tree, sorted by path (exposed for tests).
 std::string files_jsonl(Tree& tree);

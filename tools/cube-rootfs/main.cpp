@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
       ->type_name("IMAGE");
   c->add_option("--out", conv.out, "The .ext4 file to create")->required()->type_name("FILE");
   c->add_option("--files", conv.files, "Write per-file fingerprints (JSON Lines) here")->type_name("FILE");
+  c->add_flag("--hash-image", conv.hash_image, "Also compute the image file's SHA-256");
   cube::rootfs::add_image_flags(c, conv.image_flags);
 
   cube::rootfs::InspectArgs insp;
