@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "build_child.hpp"
 #include "error.hpp"
 #include "ext4_lister.hpp"
 #include "fs.hpp"
@@ -99,7 +100,11 @@ void run_convert(cli::Tool& tool, const ConvertArgs& a) {
   if (fs::exists(a.out)) throw Error(Exit::conflict, fmt::format("{} already exists", a.out), "", "remove it first");
   std::string spool = a.image_flags.work_dir.empty() ? fs::dirname(a.out) : a.image_flags.work_dir;
   ImageSource src = resolve_source(a.image, spool);
-  BuildResult r = build_image(src, o);
+  Isolation iso{!a.image_flags.no_seccomp, {fs::dirname(a.out), spool}, {}};
+  if (!a.files.empty()) iso.writable_dirs.push_back(fs::dirname(a.files));
+  for (const auto& l : src.layers) iso.readable_paths.push_back(l.file);
+  for (const auto& f : o.add_files) iso.readable_paths.push_back(f.src);
+  BuildResult r = build_isolated(src, o, iso);
   output::Table t({{"image", "Image"},
                    {"source_type", "Source type"},
                    {"source_digest", "Source digest"},

@@ -20,6 +20,9 @@ struct ImageFlags {
   bool no_seccomp = false;
 };
 void add_image_flags(CLI::App* app, ImageFlags& f);
+// The BuildOptions those flags ask for (size, headroom, extra files, dedup, limits, progress bar).
+struct BuildOptions;
+BuildOptions build_options(const ImageFlags& f);
 
 struct ConvertArgs {
   std::string image, out, files;

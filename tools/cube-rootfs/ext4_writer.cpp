@@ -388,10 +388,17 @@ void Ext4Writer::write_content(Inode& inode, TarReader& reader) {
   ContentSink sink(m_fs, m_image_fd.get(), inode.ino, inode.size, m_window, reader.where());
   DataBlock b;
   while (reader.block(b)) sink.put(static_cast<const char*>(b.data), b.size, static_cast<uint64_t>(b.offset));
+  if (!inode.append.empty()) sink.put(inode.append.data(), inode.append.size(), inode.size - inode.append.size());
   inode.sha256 = sink.finish();
 }
 
 void Ext4Writer::write_outside(Inode& inode) {
+  if (inode.has_inline) {
+    ContentSink sink(m_fs, m_image_fd.get(), inode.ino, inode.inline_data.size(), m_window, "inline content");
+    sink.put(inode.inline_data.data(), inode.inline_data.size(), 0);
+    inode.sha256 = sink.finish();
+    return;
+  }
   Fd fd(::open(inode.src_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw sys_error(errno, "opening " + inode.src_path, Exit::usage);
   struct stat st {};

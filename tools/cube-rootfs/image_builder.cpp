@@ -138,7 +138,8 @@ void write_layers(ImageSource& src, Tree& tree, Ext4Writer& w, const BuildOption
     if (src.type == SourceType::rootfs_tar) src.digest = verifier.digest();
   }
   for_each_node(tree.root(), [&](Node& n) {
-    if (!n.inode->src_path.empty() && n.inode->sha256.empty()) w.write_outside(*n.inode);
+    Inode& i = *n.inode;
+    if ((!i.src_path.empty() || i.has_inline) && i.sha256.empty()) w.write_outside(i);
   });
 }
 
@@ -216,13 +217,14 @@ BuildResult build_image(ImageSource& src, const BuildOptions& opt) {
       throw Error(Exit::usage, fmt::format("--add-file: \"{}\" is not a readable regular file", a.src));
     tree.add_outside_file(a.dest, a.mode, static_cast<uint64_t>(st.st_size), a.src);
   }
-  if (opt.edit_tree) opt.edit_tree(tree);
+  if (opt.edit_tree) res.edited = opt.edit_tree(tree);
   if (opt.dedup_hardlink) res.deduplicated = dedup(tree);
   for_each_node(tree.root(), [](Node& n) {
     if (n.inode->src_layer >= 0) n.inode->sha256.clear();  // pass 2 fills in the real content hash
   });
   res.stats = tree.finish();
   FsParams params = plan_size(res.stats, opt.size, model_knobs_from_env());
+  if (opt.before_write) opt.before_write(params);
 
   PartFile part(opt.output + ".part");
   {

@@ -32,7 +32,11 @@ struct BuildOptions {
   Limits limits;
   std::vector<AddFile> add_files;
   // Extra content a caller adds to the tree before sizing (the CA bake); may be empty.
-  std::function<void(Tree&)> edit_tree;
+  // Returns how many files it wrote; the count comes back in BuildResult::edited.
+  std::function<int(Tree&)> edit_tree;
+  // Called with the planned file system once the tree is known, before anything is written
+  // (the disk pre-check); may throw.
+  std::function<void(const FsParams&)> before_write;
   bool dedup_hardlink = false;
   bool hash_image = true;  // the image file's own SHA-256 (an extra read of the image)
   // Called with a phase name and 0..100 while working.
@@ -48,6 +52,7 @@ struct BuildResult {
   std::string image_sha256;
   uint64_t entries = 0;  // archive entries read in all layers
   uint64_t deduplicated = 0;
+  int edited = 0;
 };
 
 BuildResult build_image(ImageSource& src, const BuildOptions& opt);

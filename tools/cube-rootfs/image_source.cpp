@@ -224,18 +224,7 @@ ImageSource resolve_file(const std::string& path, const std::string& input) {
 std::shared_ptr<TempFile> spool_stdin(const std::string& dir) {
   fs::make_dirs(dir, 0700);
   auto tmp = std::make_shared<TempFile>(fmt::format("{}/stdin-{}.tar", dir, ids::random_hex24()));
-  Fd out(::open(tmp->path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!out) throw sys_error(errno, "creating " + tmp->path());
-  FileSource in(Fd(::dup(STDIN_FILENO)), "standard input");
-  const void* data;
-  while (size_t n = in.read(&data)) {
-    for (size_t done = 0; done < n;) {
-      ssize_t w = ::write(out.get(), static_cast<const char*>(data) + done, n - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) throw sys_error(errno, "writing " + tmp->path());
-      done += static_cast<size_t>(w);
-    }
-  }
+  save_stdin(tmp->path());
   return tmp;
 }
 
@@ -248,6 +237,21 @@ std::string_view source_type_name(SourceType t) {
     case SourceType::rootfs_tar: return "tar";
   }
   return "?";
+}
+
+void save_stdin(const std::string& path) {
+  Fd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!out) throw sys_error(errno, "creating " + path);
+  FileSource in(Fd(::dup(STDIN_FILENO)), "standard input");
+  const void* data;
+  while (size_t n = in.read(&data)) {
+    for (size_t done = 0; done < n;) {
+      ssize_t w = ::write(out.get(), static_cast<const char*>(data) + done, n - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) throw sys_error(errno, "writing " + path);
+      done += static_cast<size_t>(w);
+    }
+  }
 }
 
 TempFile::~TempFile() {

@@ -54,6 +54,8 @@ struct ImageSource {
 };
 
 ImageSource resolve_source(const std::string& input, const std::string& spool_dir);
+// Copies standard input to `path` (created 0600, must not exist).
+void save_stdin(const std::string& path);
 
 // An open layer stream: the file, and for docker-archive the outer reader positioned at the entry.
 class LayerStream {

@@ -40,10 +40,13 @@ struct Inode {
   // empty file or one that comes from outside the layers (--add-file).
   int src_layer = -1;
   uint64_t src_entry = 0;
-  std::string src_path;  // an outside source file (--add-file), read by the writer
-  uint32_t nlink = 0;    // names pointing here, counted by Tree::finish
-  uint32_t ino = 0;      // ext4 inode number, set by the writer
-  std::string sha256;    // of the content, set by the writer
+  std::string src_path;     // an outside source file (--add-file), read by the writer
+  std::string inline_data;  // content held in memory (the CA bake), when has_inline
+  bool has_inline = false;
+  std::string append;  // bytes written after the layer's content (a CA appended to a bundle)
+  uint32_t nlink = 0;  // names pointing here, counted by Tree::finish
+  uint32_t ino = 0;    // ext4 inode number, set by the writer
+  std::string sha256;  // of the content, set by the writer
 };
 
 struct Node {

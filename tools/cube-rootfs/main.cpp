@@ -1,4 +1,5 @@
 #include "commands.hpp"
+#include "template_commands.hpp"
 
 #include "cli.hpp"
 
@@ -20,5 +21,14 @@ int main(int argc, char** argv) {
                       [&] { cube::rootfs::run_inspect(tool, insp); });
   i->add_option("FILE", insp.file, "The ext4 image")->required()->type_name("FILE");
   i->add_flag("--content", insp.content, "Hash each regular file's content (SHA-256)");
+
+  cube::rootfs::BuildArgs build;
+  cube::rootfs::add_build_verb(tool, build);
+  cube::rootfs::RedoArgs redo;
+  cube::rootfs::DistributeArgs dist;
+  cube::rootfs::TemplateRef show, del;
+  cube::rootfs::GcArgs gc;
+  cube::rootfs::ConfigArgs cfg;
+  cube::rootfs::add_template_verbs(tool, redo, dist, show, del, gc, cfg);
   return tool.run(argc, argv);
 }

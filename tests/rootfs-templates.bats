@@ -1,0 +1,273 @@
+#!/usr/bin/env bats
+# cube-rootfs templates, jobs, redo after kill -9 at every phase, distribution, delete and gc.
+load helpers
+
+setup_file() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  command -v umoci >/dev/null && command -v skopeo >/dev/null || return 0
+  export FIX="$BATS_FILE_TMPDIR/fx"
+  "$BATS_TEST_DIRNAME/fixtures/make-images" "$FIX" >/dev/null
+}
+
+setup() {
+  cube_setup
+  require_root
+  require_command umoci
+  require_command sqlite3
+  STORE="$TMP/store"
+}
+teardown() {
+  [ -n "${BG:-}" ] && kill -9 "$BG" 2>/dev/null || true
+  cube_teardown
+}
+
+q() { sqlite3 "$CUBE_STATE" "$1"; }
+last_tpl() { q "SELECT template_id FROM templates ORDER BY created_ms DESC, rowid DESC LIMIT 1"; }
+job_of() { q "SELECT $2 FROM jobs WHERE template_id = '$1' ORDER BY attempt_no DESC LIMIT 1"; }
+
+# Starts a build paused at phase $1 in the background and waits until the state file shows it.
+start_paused() {
+  local phase=$1
+  shift
+  CUBE_ROOTFS_PAUSE_AT=$phase cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" "$@" >/dev/null 2>&1 &
+  BG=$!
+  for _ in $(seq 200); do
+    tpl=$(last_tpl 2>/dev/null || true)
+    if [ -n "$tpl" ] && [ "$(job_of "$tpl" phase)" = "$phase" ]; then break; fi
+    sleep 0.1
+  done
+  [ "$(job_of "$tpl" phase)" = "$phase" ]
+}
+
+@test "build: a READY template with a generated tpl- ID, its artifact and a clean ext4" {
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --template-id tpl-mine \
+    --expose 8080 --expose 49983 --env A=1 --cmd /bin/sh --cmd -c --dns 1.1.1.1 --allow-out example.com \
+    --no-internet -o json
+  assert_success
+  [[ "$stderr" == *"ignoring --template-id tpl-mine"* ]]
+  tpl=$(jq -r .template_id <<<"$output")
+  [[ "$tpl" =~ ^tpl-[0-9a-f]{24}$ ]]
+  [ "$(jq -r .status <<<"$output")" = READY ]
+  [ "$(jq -r .allow_internet_access <<<"$output")" = false ]
+  [ "$(jq -r .dns <<<"$output")" = 1.1.1.1 ]
+  [ "$(jq -r .allow_out <<<"$output")" = example.com ]
+  [ "$(jq -r .exposed_ports <<<"$output")" = 8080,49983 ]
+  art=$(jq -r .artifact_id <<<"$output")
+  [[ "$art" =~ ^rfs-[0-9a-f]{24}$ ]]
+  e2fsck -fn "$STORE/$art/$art.ext4"
+  [ "$(sha256sum "$STORE/$art/$art.ext4" | cut -d' ' -f1)" = "$(jq -r .ext4_sha256 <<<"$output")" ]
+  [ "$(jq -r .artifact_id "$STORE/$art/manifest.json")" = "$art" ]
+  [ "$(wc -l <"$STORE/$art/$art.files.jsonl")" -gt 30 ]
+  run cube-rootfs list -o json
+  [ "$(jq -r '.[0].template_id' <<<"$output")" = "$tpl" ]
+  run cube-rootfs show "$tpl" -o json
+  [ "$(jq -r .job_phase <<<"$output")" = READY ]
+  [ "$(jq -r .job_progress <<<"$output")" = 100 ]
+}
+
+@test "build: an identical request reuses the READY artifact without building" {
+  cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" >/dev/null
+  art=$(q "SELECT artifact_id FROM artifacts")
+  before=$(stat -c %Y.%i "$STORE/$art/$art.ext4")
+  run --separate-stderr cube-rootfs -v build "oci:$FIX/oci:rules" --store "$STORE" -o json
+  assert_success
+  [[ "$stderr" == *"reusing artifact $art"* ]]
+  [ "$(jq -r .artifact_id <<<"$output")" = "$art" ]
+  [ "$(stat -c %Y.%i "$STORE/$art/$art.ext4")" = "$before" ]
+  [ "$(q 'SELECT COUNT(*) FROM templates')" = 2 ]
+  # Another writable layer size is another spec: another artifact.
+  cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --writable-layer-size 2G >/dev/null
+  [ "$(q 'SELECT COUNT(*) FROM artifacts')" = 2 ]
+}
+
+@test "build: request validation (spec 4.1, 3.10)" {
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --expose 1 --expose 2 --expose 3 --expose 4
+  assert_failure 2
+  [[ "$stderr" == *"4 ports exposed"* ]]
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --expose 70000
+  assert_failure 2
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --allow-out example.com
+  assert_failure 2
+  [[ "$stderr" == *"you must disable public outbound traffic"* ]]
+  run cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --allow-out example.com --deny-out 0.0.0.0/0 -o json
+  assert_success
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --env 1BAD=x
+  assert_failure 2
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --dns not-an-ip
+  assert_failure 2
+  run --separate-stderr cube-rootfs build --pull -- "-oops" --store "$STORE"
+  assert_failure 2
+  [ "$(q "SELECT COUNT(*) FROM templates WHERE status != 'READY'")" = 0 ]
+}
+
+@test "build: the stored request never holds the registry password" {
+  printf 'alice:s3cret-pw\n' >"$TMP/auth"
+  run --separate-stderr cube-rootfs build --pull localhost:1/none/image:latest --registry-auth "$TMP/auth" --store "$STORE"
+  assert_failure
+  tpl=$(last_tpl)
+  [ "$(job_of "$tpl" status)" = FAILED ]
+  [ "$(job_of "$tpl" phase)" = PULLING ]
+  [ "$(q "SELECT json_extract(request_json, '$.registry_user') FROM templates")" = alice ]
+  ! grep -a -q s3cret-pw "$CUBE_STATE"
+  ! grep -r -a -q s3cret-pw "$STORE" 2>/dev/null
+}
+
+@test "build: the disk pre-check fails fast naming available and required space" {
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --safety-margin 1000000
+  assert_failure 4
+  [[ "$stderr" == *"insufficient disk space"*"available="*"GiB, estimated_required="*"GiB"* ]]
+  [ -z "$(find "$STORE" -name '*.ext4*')" ]
+}
+
+@test "kill -9 at every phase, then redo resumes and finishes" {
+  size=1
+  for phase in PULLING UNPACKING BUILDING_EXT4 DISTRIBUTING; do
+    # Each round asks for another spec, so no round reuses the previous round's artifact.
+    size=$((size + 1))
+    start_paused "$phase" --to n1="$TMP/n1-$phase" --writable-layer-size "${size}G"
+    tpl=$(last_tpl)
+    # A live runner cannot be redone.
+    run --separate-stderr cube-rootfs redo "$tpl"
+    assert_failure 4
+    kill -9 "$BG"
+    wait "$BG" 2>/dev/null || true
+    BG=
+    [ "$(job_of "$tpl" status)" = RUNNING ]
+    run --separate-stderr cube-rootfs redo "$tpl" -o json
+    assert_success
+    [ "$(jq -r .status <<<"$output")" = READY ]
+    [ "$(jq -r .template_id <<<"$output")" = "$tpl" ]
+    [ "$(jq -r .replicas <<<"$output")" = n1:READY ]
+    [ "$(q "SELECT status FROM jobs WHERE template_id = '$tpl' AND attempt_no = 1")" = FAILED ]
+    want=$phase
+    [ "$phase" = UNPACKING ] && want=BUILDING_EXT4
+    [ "$(job_of "$tpl" resume_phase)" = "$want" ]
+    art=$(jq -r .artifact_id <<<"$output")
+    e2fsck -fn "$TMP/n1-$phase/$art/$art.ext4" >/dev/null
+    [ -z "$(find "$STORE" -name '*.part')" ]
+  done
+}
+
+@test "redo after a kill in DISTRIBUTING does not rebuild the artifact" {
+  start_paused DISTRIBUTING --to n1="$TMP/n1"
+  tpl=$(last_tpl)
+  art=$(q "SELECT artifact_id FROM templates WHERE template_id = '$tpl'")
+  before=$(stat -c %Y.%i "$STORE/$art/$art.ext4")
+  kill -9 "$BG"
+  wait "$BG" 2>/dev/null || true
+  BG=
+  cube-rootfs redo "$tpl" >/dev/null
+  [ "$(stat -c %Y.%i "$STORE/$art/$art.ext4")" = "$before" ]
+}
+
+@test "distribution: a failing node, all failing, redo --mode failed-only, --via" {
+  mkdir -p "$TMP/ok"
+  : >"$TMP/blocked"  # a file where a directory should be: copies there fail
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --to good="$TMP/ok" \
+    --to bad="$TMP/blocked" -o json
+  assert_success
+  tpl=$(jq -r .template_id <<<"$output")
+  [ "$(jq -r .replicas <<<"$output")" = "bad:FAILED,good:READY" ]
+  [ "$(job_of "$tpl" failed_node_count)" = 1 ]
+  rm "$TMP/blocked"
+  run cube-rootfs redo "$tpl" --mode failed-only -o json
+  assert_success
+  [ "$(jq -r .replicas <<<"$output")" = "bad:READY,good:READY" ]
+  run --separate-stderr cube-rootfs redo "$tpl" --mode failed-only
+  assert_failure 3
+  [[ "$stderr" == *"no failed template replicas matched"* ]]
+  run --separate-stderr cube-rootfs redo "$tpl" --nodes nosuch
+  assert_failure 3
+  [[ "$stderr" == *"target nodes are not healthy or not found: nosuch"* ]]
+  # Every node failing fails the job.
+  : >"$TMP/b1"
+  : >"$TMP/b2"
+  run --separate-stderr cube-rootfs distribute "$tpl" --to x1="$TMP/b1" --to x2="$TMP/b2"
+  assert_failure 1
+  [[ "$stderr" == *"artifact distribution failed on all 2 nodes"* ]]
+  [ "$(job_of "$tpl" status)" = FAILED ]
+  [ "$(job_of "$tpl" phase)" = DISTRIBUTING ]
+  # A transfer command.
+  run cube-rootfs distribute "$tpl" --to remote="$TMP/remote" --via 'mkdir -p "$3" && cp -r "$1" "$3/"' -o json
+  assert_success
+  art=$(jq -r .artifact_id <<<"$output")
+  cmp "$STORE/$art/$art.ext4" "$TMP/remote/$art/$art.ext4"
+  [ "$(q "SELECT status FROM template_replicas WHERE node_id = 'remote'")" = READY ]
+}
+
+@test "delete and gc: unreferenced artifacts go, referenced ones stay, only the artifact's own directory" {
+  cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" >/dev/null
+  tpl=$(last_tpl)
+  art=$(q "SELECT artifact_id FROM templates WHERE template_id = '$tpl'")
+  run cube-rootfs gc --store "$STORE" --grace 0s -o json
+  assert_success
+  [ "$(jq length <<<"$output")" = 0 ]
+  [ -d "$STORE/$art" ]
+  cube-rootfs delete "$tpl"
+  run cube-rootfs show "$tpl"
+  assert_failure 3
+  # Within the 7-day deadline an unreferenced READY artifact is kept.
+  run cube-rootfs gc --store "$STORE" -o json
+  [[ "$(jq -r '.[0].action' <<<"$output")" == "kept until"* ]]
+  run cube-rootfs gc --store "$STORE" --grace 0s -o json
+  [ "$(jq -r '.[0].action' <<<"$output")" = "removed directory" ]
+  [ ! -e "$STORE/$art" ]
+  [ "$(q 'SELECT COUNT(*) FROM artifacts')" = 0 ]
+  # An artifact whose file sits elsewhere loses only its file.
+  cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" >/dev/null
+  tpl=$(last_tpl)
+  art=$(q "SELECT artifact_id FROM templates WHERE template_id = '$tpl'")
+  mkdir -p "$TMP/elsewhere"
+  cp "$STORE/$art/$art.ext4" "$TMP/elsewhere/keep-me.ext4"
+  echo other >"$TMP/elsewhere/other"
+  q "UPDATE artifacts SET ext4_path = '$TMP/elsewhere/keep-me.ext4'"
+  cube-rootfs delete "$tpl"
+  run cube-rootfs gc --store "$STORE" --grace 0s -o json
+  [ "$(jq -r '.[0].action' <<<"$output")" = "removed file" ]
+  [ -f "$TMP/elsewhere/other" ] && [ ! -e "$TMP/elsewhere/keep-me.ext4" ]
+}
+
+@test "build from standard input, and redo after a kill re-reads the kept copy" {
+  CUBE_ROOTFS_PAUSE_AT=UNPACKING cube-rootfs build - --store "$STORE" <"$FIX/flat.tar" >/dev/null 2>&1 &
+  BG=$!
+  for _ in $(seq 200); do
+    tpl=$(last_tpl 2>/dev/null || true)
+    [ -n "$tpl" ] && [ "$(job_of "$tpl" phase)" = UNPACKING ] && break
+    sleep 0.1
+  done
+  kill -9 "$BG"
+  wait "$BG" 2>/dev/null || true
+  BG=
+  run cube-rootfs redo "$tpl" -o json
+  assert_success
+  [ "$(jq -r .status <<<"$output")" = READY ]
+  [ ! -e "$STORE/.incoming/$tpl.tar" ]
+}
+
+@test "--add-ca appends to trust bundles, fills anchor dirs, or seeds a bundle; it changes the fingerprint" {
+  require_command openssl
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/ca.key" -out "$TMP/ca.pem" \
+    -subj /CN=cube-test-ca -days 2 2>/dev/null
+  mkdir -p "$TMP/r/etc/ssl/certs" "$TMP/r/usr/local/share/ca-certificates"
+  printf 'EXISTING BUNDLE\n' >"$TMP/r/etc/ssl/certs/ca-certificates.crt"
+  ln -s certs/ca-certificates.crt "$TMP/r/etc/ssl/cert.pem"
+  tar -C "$TMP/r" -cf "$TMP/r.tar" .
+  run cube-rootfs build "$TMP/r.tar" --store "$STORE" --add-ca "$TMP/ca.pem" -o json
+  assert_success
+  art=$(jq -r .artifact_id <<<"$output")
+  [ "$(jq -r .ca_fingerprint <<<"$output")" = "$(sha256sum "$TMP/ca.pem" | cut -d' ' -f1)" ]
+  img="$STORE/$art/$art.ext4"
+  e2fsck -fn "$img"
+  diff <(debugfs -R "cat /etc/ssl/certs/ca-certificates.crt" "$img" 2>/dev/null) \
+    <(printf 'EXISTING BUNDLE\n\n'; cat "$TMP/ca.pem")
+  diff <(debugfs -R "cat /usr/local/share/ca-certificates/cube-egress-root.crt" "$img" 2>/dev/null) "$TMP/ca.pem"
+  [ "$(q "SELECT cube_egress_ca_baked || ':' || cube_egress_ca_targets_written FROM artifacts")" = 1:2 ]
+  # An image without a trust store gets one seeded.
+  run cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --add-ca "$TMP/ca.pem" -o json
+  art2=$(jq -r .artifact_id <<<"$output")
+  diff <(debugfs -R "cat /etc/ssl/certs/ca-certificates.crt" "$STORE/$art2/$art2.ext4" 2>/dev/null) "$TMP/ca.pem"
+  run cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" -o json
+  [ "$(jq -r .artifact_id <<<"$output")" != "$art2" ]
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --add-ca "$TMP/ca.key"
+  assert_failure 2
+}

@@ -1,0 +1,77 @@
+#include "cleanup.hpp"
+
+#include "error.hpp"
+#include "fs.hpp"
+#include "job_runner.hpp"
+#include "timeutil.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
+
+namespace cube::rootfs {
+namespace {
+
+std::string real(const std::string& p) {
+  char buf[PATH_MAX];
+  return ::realpath(p.c_str(), buf) ? std::string(buf) : std::string();
+}
+
+// The directory may go only when it is exactly <root>/<artifact_id> for a managed root.
+bool own_directory(const std::string& dir, const std::string& id, const std::vector<std::string>& roots) {
+  std::string d = real(dir);
+  if (d.empty() || fs::basename(d) != id) return false;
+  for (const auto& r : roots) {
+    std::string rr = real(r);
+    if (!rr.empty() && fs::dirname(d) == rr) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void delete_template(state::Db& db, const std::string& template_id) {
+  Catalog cat(db);
+  if (!cat.find_template(template_id)) throw Error(Exit::not_found, fmt::format("template {} not found", template_id));
+  auto last = cat.latest_job(template_id);
+  if (last && last->status == "RUNNING" && runner_alive(*last))
+    throw Error(Exit::conflict, fmt::format("job {} of {} is still running (pid {})", last->id, template_id,
+                                            last->runner_pid));
+  cat.delete_template(template_id);
+}
+
+std::vector<GcItem> gc(state::Db& db, const std::string& store, std::optional<int64_t> grace_ms, bool dry_run) {
+  Catalog cat(db);
+  int64_t now = time::now_ms();
+  std::vector<GcItem> out;
+  for (const auto& a : cat.artifacts()) {
+    GcItem item{a.id, a.status, a.ext4_path, "", a.ext4_size};
+    int64_t deadline = grace_ms ? a.created_ms + *grace_ms : a.gc_deadline_ms;
+    if (cat.artifact_references(a.id) > 0) continue;
+    if (a.status == "READY" && now < deadline) {
+      item.action = fmt::format("kept until {}", time::rfc3339(deadline));
+      out.push_back(item);
+      continue;
+    }
+    std::string dir = a.ext4_path.empty() ? a.store_dir + "/" + a.id : fs::dirname(a.ext4_path);
+    bool whole = own_directory(dir, a.id, {a.store_dir, store});
+    item.action = whole ? "removed directory" : "removed file";
+    if (!dry_run) {
+      if (whole) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+        if (ec) throw Error(Exit::failed, fmt::format("removing {}", dir), ec.message());
+      } else if (!a.ext4_path.empty() && ::unlink(a.ext4_path.c_str()) != 0 && errno != ENOENT) {
+        throw sys_error(errno, "removing " + a.ext4_path);
+      }
+      cat.delete_artifact(a.id);
+    }
+    out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace cube::rootfs

@@ -1,0 +1,28 @@
+// cube::rootfs cleanup (spec §4.7): template deletion and artifact garbage collection.
+//
+// Contract:
+// - delete_template removes the template with its jobs and replica rows; a template whose job is
+//   running in a live process is refused (exit 4). Its artifact stays for gc.
+// - gc removes every artifact that no template references and that is not READY or whose
+//   deadline (7 days after last use, or `grace`) has passed: the row, and the files — the whole
+//   directory only when it is exactly `<managed root>/<artifact_id>` (the artifact's own store or
+//   `store`), otherwise just the image file.
+#pragma once
+
+#include "catalog.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cube::rootfs {
+
+void delete_template(state::Db& db, const std::string& template_id);
+
+struct GcItem {
+  std::string artifact_id, status, path, action;  // action: "removed dir", "removed file", "kept (…)"
+  int64_t bytes = 0;
+};
+std::vector<GcItem> gc(state::Db& db, const std::string& store, std::optional<int64_t> grace_ms, bool dry_run);
+
+}  // namespace cube::rootfs

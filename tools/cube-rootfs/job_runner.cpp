@@ -1,0 +1,459 @@
+#include "job_runner.hpp"
+
+#include "build_child.hpp"
+#include "ca_bake.hpp"
+#include "distribution.hpp"
+#include "error.hpp"
+#include "fs.hpp"
+#include "ids.hpp"
+#include "json_writer.hpp"
+#include "log.hpp"
+#include "sha256.hpp"
+#include "timeutil.hpp"
+#include "units.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+extern char** environ;
+
+namespace cube::rootfs {
+namespace {
+
+void pause_if_asked(Phase p) {
+  const char* at = std::getenv("CUBE_ROOTFS_PAUSE_AT");
+  if (!at || phase_name(p) != at) return;
+  log::warn("pausing at {} (CUBE_ROOTFS_PAUSE_AT)", phase_name(p));
+  for (int i = 0; i < 600; ++i) ::sleep(1);
+}
+
+void remove_file(const std::string& p) { ::unlink(p.c_str()); }
+
+void run_command(std::vector<std::string> args, const std::string& what) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+  if (rc != 0) throw sys_error(rc, "starting " + args[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw Error(Exit::failed, what + " failed", args[0] + " exited non-zero");
+}
+
+bool on_path(const std::string& cmd) {
+  const char* path = std::getenv("PATH");
+  std::string_view p = path ? path : "/usr/bin:/bin";
+  for (size_t pos = 0; pos <= p.size();) {
+    size_t c = p.find(':', pos);
+    if (c == std::string_view::npos) c = p.size();
+    if (::access((std::string(p.substr(pos, c - pos)) + "/" + cmd).c_str(), X_OK) == 0) return true;
+    pos = c + 1;
+  }
+  return false;
+}
+
+// skopeo's auth file for one registry (spec §4.2): {"auths":{HOST:{"auth":base64(USER:PASSWORD)}}}.
+std::string registry_auth_json(const std::string& ref, std::string creds) {
+  while (!creds.empty() && (creds.back() == '\n' || creds.back() == '\r')) creds.pop_back();
+  if (creds.find(':') == std::string::npos)
+    throw Error(Exit::usage, "--registry-auth file does not hold USER:PASSWORD");
+  std::string first = ref.substr(0, ref.find('/'));
+  bool is_host = ref.find('/') != std::string::npos &&
+                 (first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost");
+  std::string host = is_host ? first : "docker.io";
+  std::string b64(4 * ((creds.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                          reinterpret_cast<const unsigned char*>(creds.data()), static_cast<int>(creds.size()));
+  b64.resize(static_cast<size_t>(n));
+  json::Writer w;
+  w.begin_object();
+  w.key("auths");
+  w.begin_object();
+  w.key(host);
+  w.begin_object();
+  w.field("auth", b64);
+  w.end_object();
+  w.end_object();
+  w.end_object();
+  return w.str();
+}
+
+class JobRunner {
+ public:
+  JobRunner(state::Db& db, JobRow job, TemplateRequest req, ProgressFn bar)
+      : m_cat(db), m_job(std::move(job)), m_req(std::move(req)), m_bar(std::move(bar)) {}
+
+  void run(Phase from, const RunScope& scope) {
+    try {
+      steps(from, scope);
+    } catch (const Error& e) {
+      fail(e.message());
+      throw;
+    }
+  }
+
+ private:
+  void phase(Phase p, int pct) {
+    m_phase = p;
+    m_cat.job_phase(m_job.id, p, pct);
+    if (m_bar) m_bar(phase_name(p), pct);
+    pause_if_asked(p);
+  }
+
+  void steps(Phase from, const RunScope& scope) {
+    fs::make_dirs(m_req.store, 0755);
+    std::optional<ArtifactRow> art;
+    if (auto tpl = m_cat.find_template(m_job.template_id); tpl && !tpl->artifact_id.empty())
+      art = m_cat.find_artifact(tpl->artifact_id);
+    bool artifact_ready = art && art->status == "READY" && fs::exists(art->ext4_path);
+    if (from <= Phase::building_ext4 || !artifact_ready) {
+      if (from > Phase::building_ext4) from = Phase::building_ext4;  // the artifact is gone: rebuild it
+      if (from == Phase::pulling) phase(Phase::pulling, 5);
+      ImageSource src = prepare_source(from == Phase::pulling);
+      m_fingerprint = spec_fingerprint(m_req, src.digest);
+      m_artifact_id = artifact_id_of(m_fingerprint);
+      m_cat.job_source(m_job, src.digest, m_fingerprint, m_artifact_id);
+      art = m_cat.find_artifact(m_artifact_id);
+      if (art && art->status == "READY" && fs::exists(art->ext4_path) && art->store_dir == m_req.store) {
+        log::info("reusing artifact {} (same spec fingerprint)", m_artifact_id);
+      } else {
+        build(src);
+      }
+      m_source_cleanup();
+    } else {
+      m_artifact_id = art->id;
+    }
+    distribute(scope);
+    m_cat.job_done(m_job.id, m_job.template_id);
+    if (m_bar) m_bar("READY", 100);
+    remove_incoming();
+  }
+
+  std::string incoming(const std::string& suffix) const {
+    return fmt::format("{}/.incoming/{}{}", m_req.store, m_job.template_id, suffix);
+  }
+  void remove_incoming() {
+    remove_file(incoming(".tar"));
+    std::error_code ec;
+    std::filesystem::remove_all(incoming("-oci"), ec);
+  }
+
+  // The image as a local file or layout: stdin and pulled images are kept under .incoming/ until
+  // the template is READY, so a redo can read them again.
+  ImageSource prepare_source(bool first) {
+    fs::make_dirs(m_req.store + "/.incoming", 0700);
+    std::string input = m_req.image;
+    if (m_req.image == "-") {
+      input = incoming(".tar");
+      if (first && !fs::exists(input)) save_stdin(input);
+      if (!fs::exists(input))
+        throw Error(Exit::not_found, "the standard input of the first build is gone", "", "build the template again");
+    } else if (m_req.pull) {
+      input = "oci:" + incoming("-oci") + ":image";
+      if (first || !fs::exists(incoming("-oci"))) pull(incoming("-oci"));
+    }
+    ImageSource src = resolve_source(input, m_req.store + "/.incoming");
+    if (src.type == SourceType::rootfs_tar) src.digest = "sha256:" + sha256_file(src.layers.at(0).file);
+    return src;
+  }
+
+  void pull(const std::string& dir) {
+    if (!on_path("skopeo"))
+      throw Error(Exit::failed, fmt::format("cannot pull {}", m_req.image), "pulling needs skopeo",
+                  "install skopeo (Debian package skopeo), or copy the image and give oci:DIR");
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    std::vector<std::string> args = {"skopeo", "copy", "-q"};
+    std::optional<TempFile> auth;
+    if (!m_req.registry_auth.empty()) {
+      auth.emplace(incoming("-auth.json"));
+      fs::atomic_write(auth->path(), registry_auth_json(m_req.image, fs::read_file(m_req.registry_auth, 64 << 10)),
+                       0600);
+      args.insert(args.end(), {"--authfile", auth->path()});
+    }
+    args.insert(args.end(), {"docker://" + m_req.image, "oci:" + dir + ":image"});
+    run_command(args, fmt::format("pulling {}", m_req.image));
+  }
+
+  void build(ImageSource& src) {
+    ArtifactPaths p = artifact_paths(m_req.store, m_artifact_id);
+    phase(Phase::unpacking, 20);
+    // A killed earlier attempt may have left files: start the artifact afresh.
+    for (const auto& f : {p.ext4, p.ext4 + ".part", p.files, p.manifest}) remove_file(f);
+    fs::make_dirs(p.dir, 0755);
+    m_cat.artifact_building(m_artifact_id, m_fingerprint, m_req.image, src.digest, m_req.store);
+    m_fresh_artifact = true;
+    fs::SpaceInfo space = fs::space(m_req.store);
+    // On NFS, CIFS or FUSE the image is written on a local disk and moved in afterwards.
+    std::string work = space.network ? (m_req.work_dir.empty() ? "/var/tmp/cube-rootfs-work" : m_req.work_dir) : "";
+    if (!work.empty()) fs::make_dirs(work, 0700);
+    BuildOptions opt;
+    opt.output = work.empty() ? p.ext4 : work + "/" + m_artifact_id + ".ext4";
+    opt.files_jsonl = p.files;
+    opt.size.mode = m_req.size == "exact" ? SizeMode::exact : m_req.size == "model" ? SizeMode::model : SizeMode::fixed;
+    if (opt.size.mode == SizeMode::fixed) opt.size.fixed_bytes = units::parse_size(m_req.size, "--size");
+    opt.size.headroom = m_req.headroom;
+    opt.limits.max_entries = m_req.max_entries;
+    opt.add_files = m_req.add_files;
+    opt.dedup_hardlink = m_req.dedup_hardlink;
+    if (!m_req.ca_path.empty()) {
+      CaCert ca = load_ca(m_req.ca_path);
+      if (ca.fingerprint != m_req.ca_fingerprint)
+        throw Error(Exit::usage, fmt::format("--add-ca {} changed since the template was requested", m_req.ca_path),
+                    "its SHA-256 is part of the spec fingerprint", "build the template again");
+      opt.edit_tree = [ca](Tree& t) { return bake_ca(t, ca); };
+    }
+    std::string store = m_req.store;
+    double margin = m_req.safety_margin;
+    opt.before_write = [store, margin](const FsParams& fsp) { check_disk(store, fsp.bytes, margin); };
+    bool building = false;
+    opt.progress = [&](std::string_view ph, int pct) {
+      if (ph == "UNPACKING") {
+        m_cat.job_progress(m_job.id, 20 + pct / 5);
+      } else if (!building) {
+        building = true;
+        phase(Phase::building_ext4, 40);
+      } else {
+        m_cat.job_progress(m_job.id, 40 + pct * 3 / 10);
+      }
+      if (m_bar) m_bar(ph, ph == "UNPACKING" ? 20 + pct / 5 : 40 + pct * 3 / 10);
+    };
+    Isolation iso{m_req.seccomp, {m_req.store}, {}};
+    if (!work.empty()) iso.writable_dirs.push_back(work);
+    for (const auto& l : src.layers) iso.readable_paths.push_back(l.file);
+    for (const auto& a : m_req.add_files) iso.readable_paths.push_back(a.src);
+    BuildResult r = build_isolated(src, opt, iso);
+    if (!building) phase(Phase::building_ext4, 70);
+    if (!work.empty()) move_in(opt.output, p.ext4);
+    ArtifactRow a;
+    a.id = m_artifact_id;
+    a.ext4_path = p.ext4;
+    a.ext4_sha256 = r.image_sha256;
+    a.ext4_size = static_cast<int64_t>(r.image_bytes);
+    a.files_path = p.files;
+    a.ca_fingerprint = m_req.ca_fingerprint;
+    a.ca_targets = r.edited;
+    write_manifest(p, r, src);
+    m_cat.artifact_ready(a, src.config_json, to_json(m_req), static_cast<int64_t>(m_req.writable_layer_size));
+    m_fresh_artifact = false;
+  }
+
+  static void check_disk(const std::string& store, uint64_t image_bytes, double margin) {
+    fs::SpaceInfo s = fs::space(store);
+    double required = static_cast<double>(image_bytes) * margin;
+    if (static_cast<double>(s.available_bytes) < required)
+      throw Error(Exit::conflict,
+                  fmt::format("insufficient disk space in {}: available={:.1f} GiB, estimated_required={:.1f} GiB", store,
+                              s.available_bytes / 1073741824.0, required / 1073741824.0),
+                  fmt::format("image size {} × {:.1f} safety margin", units::format_size(image_bytes), margin),
+                  "free space, or lower CUBE_DISK_SPACE_SAFETY_MARGIN / --safety-margin");
+  }
+
+  static void move_in(const std::string& from, const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) == 0) return;
+    if (errno != EXDEV) throw sys_error(errno, "moving the image into the store");
+    copy_sparse(from, to);
+    remove_file(from);
+  }
+
+  void write_manifest(const ArtifactPaths& p, const BuildResult& r, const ImageSource& src) {
+    json::Writer w(2);
+    w.begin_object();
+    w.field("artifact_id", m_artifact_id);
+    w.field("template_id", m_job.template_id);
+    w.field("spec_fingerprint", m_fingerprint);
+    w.field("source_image_ref", m_req.image);
+    w.field("source_image_digest", src.digest);
+    w.field("source_type", source_type_name(src.type));
+    w.key("layer_digests");
+    w.begin_array();
+    for (const auto& d : r.layer_digests) w.value(d);
+    w.end_array();
+    w.field("ext4_file", m_artifact_id + ".ext4");
+    w.field("ext4_sha256", r.image_sha256);
+    w.field("ext4_size_bytes", r.image_bytes);
+    w.field("inodes", r.stats.inodes);
+    w.field("writable_layer_size", m_req.writable_layer_size);
+    w.field("cube_egress_ca_fingerprint", m_req.ca_fingerprint);
+    w.field("created", time::rfc3339(time::now_ms()));
+    w.end_object();
+    fs::atomic_write(p.manifest, w.str() + "\n", 0644);
+  }
+
+  std::vector<Target> targets_for(const RunScope& scope) {
+    std::vector<Target> out;
+    std::set<std::string> known;
+    for (const auto& t : m_req.targets) known.insert(t.node);
+    std::vector<std::string> unknown;
+    for (const auto& n : scope.nodes)
+      if (!known.count(n)) unknown.push_back(n);
+    if (!unknown.empty())
+      throw Error(Exit::not_found, fmt::format("target nodes are not healthy or not found: {}", fmt::join(unknown, ",")),
+                  "", "give them with cube-rootfs distribute --to NODE=DIR first");
+    std::map<std::string, std::string> status;
+    for (const auto& r : m_cat.replicas(m_job.template_id)) status[r.node] = r.status;
+    for (const auto& t : m_req.targets) {
+      if (!scope.nodes.empty() && std::find(scope.nodes.begin(), scope.nodes.end(), t.node) == scope.nodes.end())
+        continue;
+      if (scope.failed_only && status[t.node] == "READY") continue;
+      out.push_back(t);
+    }
+    return out;
+  }
+
+  void distribute(const RunScope& scope) {
+    phase(Phase::distributing, 70);
+    std::vector<Target> targets = targets_for(scope);
+    if (targets.empty()) return;
+    ArtifactPaths p = artifact_paths(m_req.store, m_artifact_id);
+    for (const auto& t : targets) m_cat.replica_pending(m_job.template_id, t.node, t.dir, m_artifact_id, m_job.id);
+    int64_t ready = 0, failed = 0;
+    std::string first_error;
+    m_cat.job_nodes(m_job.id, static_cast<int64_t>(targets.size()), 0, 0);
+    distribute_artifact(p.dir, m_artifact_id, targets, m_req.via, [&](const CopyResult& r) {
+      m_cat.replica_result(m_job.template_id, r.target.node, r.ok, r.error);
+      (r.ok ? ready : failed)++;
+      if (!r.ok && first_error.empty()) first_error = r.target.node + ": " + r.error;
+      if (!r.ok) log::warn("node {}: {}", r.target.node, r.error);
+      m_cat.job_nodes(m_job.id, static_cast<int64_t>(targets.size()), ready, failed);
+      int pct = 70 + static_cast<int>(15 * (ready + failed) / static_cast<int64_t>(targets.size()));
+      m_cat.job_progress(m_job.id, pct);
+      if (m_bar) m_bar("DISTRIBUTING", pct);
+    });
+    if (ready == 0)
+      throw Error(Exit::failed, fmt::format("artifact distribution failed on all {} nodes: {}", targets.size(),
+                                            first_error));
+  }
+
+  void fail(const std::string& message) {
+    try {
+      if (m_fresh_artifact && !m_artifact_id.empty()) {
+        ArtifactPaths p = artifact_paths(m_req.store, m_artifact_id);
+        for (const auto& f : {p.ext4, p.ext4 + ".part", p.files, p.manifest}) remove_file(f);
+        ::rmdir(p.dir.c_str());
+        m_cat.artifact_failed(m_artifact_id, message);
+      }
+      m_cat.job_failed(m_job.id, m_job.template_id, message);
+    } catch (const Error& e) {
+      log::error("recording the failure of job {}: {}", m_job.id, e.message());
+    }
+  }
+
+ public:
+  std::function<void()> m_source_cleanup = [] {};
+
+ private:
+  Catalog m_cat;
+  JobRow m_job;
+  TemplateRequest m_req;
+  ProgressFn m_bar;
+  Phase m_phase = Phase::pulling;
+  std::string m_fingerprint, m_artifact_id;
+  bool m_fresh_artifact = false;
+};
+
+}  // namespace
+
+ArtifactPaths artifact_paths(const std::string& store, const std::string& id) {
+  std::string dir = store + "/" + id;
+  return {dir, dir + "/" + id + ".ext4", dir + "/" + id + ".files.jsonl", dir + "/manifest.json"};
+}
+
+JobRow build_template(state::Db& db, TemplateRequest req, const ProgressFn& bar) {
+  Catalog cat(db);
+  req.template_id = ids::new_template_id();
+  cat.create_template(req.template_id, req.image, req.instance_type, req.network_type, to_json(req));
+  JobRow job = cat.start_job(req.template_id, "CREATE", Phase::pulling);
+  JobRunner runner(db, job, req, bar);
+  runner.run(Phase::pulling, {});
+  return *cat.job(job.id);
+}
+
+JobRow redo_template(state::Db& db, const std::string& template_id, RedoMode mode,
+                     const std::vector<std::string>& nodes, const ProgressFn& bar) {
+  Catalog cat(db);
+  auto tpl = cat.find_template(template_id);
+  if (!tpl) throw Error(Exit::not_found, fmt::format("template {} not found", template_id));
+  TemplateRequest req = request_from_json(tpl->request_json);
+  if (req.template_id != tpl->id)
+    throw Error(Exit::failed, "generated template request id mismatch",
+                fmt::format("the stored request names {}", req.template_id));
+  auto last = cat.latest_job(template_id);
+  Phase from = Phase::pulling;
+  if (last) {
+    if (last->status == "RUNNING" && runner_alive(*last))
+      throw Error(Exit::conflict, fmt::format("job {} of {} is still running (pid {})", last->id, template_id,
+                                              last->runner_pid));
+    if (last->status == "RUNNING") cat.job_failed(last->id, template_id, "interrupted: its process is gone");
+    Phase p = parse_phase(last->phase);
+    from = p == Phase::pulling ? Phase::pulling : p <= Phase::building_ext4 ? Phase::building_ext4 : Phase::distributing;
+    if (last->status == "READY") from = Phase::distributing;
+  }
+  std::vector<std::string> unknown;
+  for (const auto& n : nodes)
+    if (std::none_of(req.targets.begin(), req.targets.end(), [&](const Target& t) { return t.node == n; }))
+      unknown.push_back(n);
+  if (!unknown.empty())
+    throw Error(Exit::not_found, fmt::format("target nodes are not healthy or not found: {}", fmt::join(unknown, ",")),
+                "", "give them with cube-rootfs distribute --to NODE=DIR first");
+  RunScope scope{nodes, mode == RedoMode::failed_only};
+  if (from == Phase::distributing && mode == RedoMode::failed_only) {
+    bool any = false;
+    for (const auto& r : cat.replicas(template_id))
+      if (r.status != "READY" && (nodes.empty() || std::find(nodes.begin(), nodes.end(), r.node) != nodes.end()))
+        any = true;
+    if (!any && last && last->status == "READY")
+      throw Error(Exit::not_found, "no failed template replicas matched redo request", "", "use --mode all");
+  }
+  std::string scope_json = "[";
+  for (size_t i = 0; i < nodes.size(); ++i) scope_json += (i ? ",\"" : "\"") + nodes[i] + "\"";
+  scope_json += "]";
+  JobRow job = cat.start_job(template_id, "REDO", from, last ? last->id : "",
+                             mode == RedoMode::all ? "ALL" : "FAILED_ONLY", scope_json);
+  JobRunner runner(db, job, req, bar);
+  runner.run(from, scope);
+  return *cat.job(job.id);
+}
+
+JobRow distribute_template(state::Db& db, const std::string& template_id, const std::vector<Target>& targets,
+                           const std::string& via, const ProgressFn& bar) {
+  Catalog cat(db);
+  auto tpl = cat.find_template(template_id);
+  if (!tpl) throw Error(Exit::not_found, fmt::format("template {} not found", template_id));
+  auto art = tpl->artifact_id.empty() ? std::nullopt : cat.find_artifact(tpl->artifact_id);
+  if (!art || art->status != "READY")
+    throw Error(Exit::conflict, fmt::format("template {} has no READY artifact", template_id), "",
+                fmt::format("cube-rootfs redo {} --mode all", template_id));
+  TemplateRequest req = request_from_json(tpl->request_json);
+  std::vector<std::string> nodes;
+  for (const auto& t : targets) {
+    std::erase_if(req.targets, [&](const Target& o) { return o.node == t.node; });
+    req.targets.push_back(t);
+    nodes.push_back(t.node);
+  }
+  if (!via.empty()) req.via = via;
+  {
+    state::Transaction tx(db);
+    db.prepare("UPDATE templates SET request_json = ?, updated_ms = ? WHERE template_id = ?")
+        .bind_all(to_json(req), time::now_ms(), template_id)
+        .run();
+    tx.commit();
+  }
+  JobRow job = cat.start_job(template_id, "DISTRIBUTE", Phase::distributing);
+  JobRunner runner(db, job, req, bar);
+  runner.run(Phase::distributing, {nodes, false});
+  return *cat.job(job.id);
+}
+
+}  // namespace cube::rootfs

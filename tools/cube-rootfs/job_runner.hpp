@@ -1,0 +1,49 @@
+// cube::rootfs::JobRunner — one template job through its phases (spec §4.5), recorded in the
+// state file as it goes: PULLING 5 % (prepare the source, fingerprint), UNPACKING 20 % and
+// BUILDING_EXT4 40–70 % (the artifact, or reuse of a READY one with the same fingerprint),
+// DISTRIBUTING 70–85 % (4 workers, a replica row per node), READY 100 %.
+//
+// Contract:
+// - run(from) starts at phase `from`; every phase before it is already done and is not redone.
+// - A failure marks the job FAILED at its phase with the error, the template FAILED unless it was
+//   READY, and a fresh artifact FAILED with its files removed; then the Error is rethrown.
+// - A process killed at any moment leaves the job RUNNING with a dead runner; redo() sees that,
+//   marks it FAILED and resumes from its phase, always for the template's own ID (#544).
+// - CUBE_ROOTFS_PAUSE_AT=PHASE makes the runner wait at the start of that phase (tests kill it there).
+#pragma once
+
+#include "catalog.hpp"
+#include "request.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace cube::rootfs {
+
+struct RunScope {
+  std::vector<std::string> nodes;  // empty: every target
+  bool failed_only = false;        // only targets whose replica is not READY
+};
+
+using ProgressFn = std::function<void(std::string_view, int)>;
+
+// Creates the template and its first job, then runs it. Returns the job as it ended.
+JobRow build_template(state::Db& db, TemplateRequest req, const ProgressFn& bar);
+
+enum class RedoMode { failed_only, all };
+JobRow redo_template(state::Db& db, const std::string& template_id, RedoMode mode,
+                     const std::vector<std::string>& nodes, const ProgressFn& bar);
+
+// Copies a READY template's artifact to more nodes (a DISTRIBUTE job); the targets join the
+// template's request so that a redo retries them.
+JobRow distribute_template(state::Db& db, const std::string& template_id, const std::vector<Target>& targets,
+                           const std::string& via, const ProgressFn& bar);
+
+// The store layout of one artifact.
+struct ArtifactPaths {
+  std::string dir, ext4, files, manifest;
+};
+ArtifactPaths artifact_paths(const std::string& store, const std::string& artifact_id);
+
+}  // namespace cube::rootfs
