@@ -6,11 +6,11 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -31,9 +31,15 @@ void write_line(int fd, const std::string& line) {
 }
 
 json result_json(const BuildResult& r, const ImageSource& src) {
-  return {{"source_digest", src.digest},   {"image_bytes", r.image_bytes},     {"allocated", r.allocated_bytes},
-          {"image_sha256", r.image_sha256}, {"entries", r.entries},             {"inodes", r.stats.inodes},
-          {"data_bytes", r.stats.data_bytes}, {"deduplicated", r.deduplicated}, {"layer_digests", r.layer_digests},
+  return {{"source_digest", src.digest},
+          {"image_bytes", r.image_bytes},
+          {"allocated", r.allocated_bytes},
+          {"image_sha256", r.image_sha256},
+          {"entries", r.entries},
+          {"inodes", r.stats.inodes},
+          {"data_bytes", r.stats.data_bytes},
+          {"deduplicated", r.deduplicated},
+          {"layer_digests", r.layer_digests},
           {"edited", r.edited}};
 }
 
@@ -114,8 +120,8 @@ BuildResult build_isolated(ImageSource& src, const BuildOptions& opt, const Isol
     throw Error(static_cast<Exit>(j.value("code", 1)), j.value("what", ""), j.value("why", ""), j.value("hint", ""));
   }
   if (WIFSIGNALED(status))
-    throw Error(Exit::failed, fmt::format("the build process died of signal {} ({})", WTERMSIG(status),
-                                          strsignal(WTERMSIG(status))),
+    throw Error(Exit::failed,
+                fmt::format("the build process died of signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status))),
                 WTERMSIG(status) == SIGSYS ? "a system call outside the seccomp allowlist" : "",
                 WTERMSIG(status) == SIGSYS ? "retry with --no-seccomp and report it" : "");
   throw Error(Exit::failed, "the build process ended without a result");

@@ -15,7 +15,7 @@ namespace cube::rootfs {
 
 struct Isolation {
   bool seccomp = true;
-  std::vector<std::string> writable_dirs;  // where the child may create files (store, work dir)
+  std::vector<std::string> writable_dirs;   // where the child may create files (store, work dir)
   std::vector<std::string> readable_paths;  // the image files it reads
 };
 

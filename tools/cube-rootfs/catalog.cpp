@@ -5,8 +5,8 @@
 #include "ids.hpp"
 #include "timeutil.hpp"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <array>
@@ -14,8 +14,7 @@
 namespace cube::rootfs {
 namespace {
 
-constexpr std::array<std::string_view, 5> k_phases = {"PULLING", "UNPACKING", "BUILDING_EXT4", "DISTRIBUTING",
-                                                      "READY"};
+constexpr std::array<std::string_view, 5> k_phases = {"PULLING", "UNPACKING", "BUILDING_EXT4", "DISTRIBUTING", "READY"};
 constexpr int64_t k_gc_grace_ms = 7LL * 24 * 3600 * 1000;
 
 const char* k_job_cols =
@@ -25,12 +24,12 @@ const char* k_job_cols =
 
 JobRow read_job(state::Statement& s) {
   JobRow j;
-  std::string* text[] = {&j.id,          &j.template_id, &j.operation, &j.redo_mode, &j.resume_phase,
-                         &j.artifact_id, &j.fingerprint, &j.digest,    &j.status,    &j.phase,
+  std::string* text[] = {&j.id,          &j.template_id, &j.operation,   &j.redo_mode, &j.resume_phase,
+                         &j.artifact_id, &j.fingerprint, &j.digest,      &j.status,    &j.phase,
                          &j.error,       &j.retry_of,    &j.runner_start};
   for (int i = 0; i < 13; ++i) *text[i] = s.text(i);
-  int64_t* num[] = {&j.attempt, &j.progress, &j.expected,   &j.ready,     &j.failed,
-                    &j.runner_pid, &j.created_ms, &j.updated_ms};
+  int64_t* num[] = {&j.attempt, &j.progress,   &j.expected,   &j.ready,
+                    &j.failed,  &j.runner_pid, &j.created_ms, &j.updated_ms};
   for (int i = 0; i < 8; ++i) *num[i] = s.integer(13 + i);
   return j;
 }
@@ -40,8 +39,10 @@ const char* k_tpl_cols =
     "created_ms, updated_ms";
 
 TemplateRow read_template(state::Statement& s) {
-  TemplateRow t{std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)),
-                std::string(s.text(4)), std::string(s.text(5)), std::string(s.text(6)), std::string(s.text(7)),
+  TemplateRow t{std::string(s.text(0)), std::string(s.text(1)),
+                std::string(s.text(2)), std::string(s.text(3)),
+                std::string(s.text(4)), std::string(s.text(5)),
+                std::string(s.text(6)), std::string(s.text(7)),
                 s.integer(8),           s.integer(9)};
   return t;
 }
@@ -53,7 +54,7 @@ const char* k_art_cols =
 
 ArtifactRow read_artifact(state::Statement& s) {
   ArtifactRow a;
-  std::string* text[] = {&a.id,         &a.fingerprint, &a.image,  &a.digest,     &a.store_dir, &a.ext4_path,
+  std::string* text[] = {&a.id,          &a.fingerprint, &a.image,  &a.digest,     &a.store_dir,     &a.ext4_path,
                          &a.ext4_sha256, &a.files_path,  &a.status, &a.last_error, &a.ca_fingerprint};
   for (int i = 0; i < 11; ++i) *text[i] = s.text(i);
   a.ext4_size = s.integer(11);
@@ -128,8 +129,9 @@ JobRow Catalog::start_job(const std::string& template_id, const std::string& ope
                 retry_of.empty() ? std::string() : std::string(phase_name(phase)), std::string(phase_name(phase)),
                 phase == Phase::pulling ? 5 : 0, static_cast<int64_t>(::getpid()), process_start(::getpid()), now, now)
       .run();
-  m_db.prepare("UPDATE templates SET last_job_id = ?, status = CASE WHEN status = 'READY' THEN status ELSE "
-               "'BUILDING' END, updated_ms = ? WHERE template_id = ?")
+  m_db.prepare(
+          "UPDATE templates SET last_job_id = ?, status = CASE WHEN status = 'READY' THEN status ELSE "
+          "'BUILDING' END, updated_ms = ? WHERE template_id = ?")
       .bind_all(id, now, template_id)
       .run();
   tx.commit();
@@ -156,8 +158,9 @@ void Catalog::job_source(const JobRow& job, const std::string& digest, const std
                          const std::string& artifact_id) {
   state::Transaction tx(m_db);
   int64_t now = time::now_ms();
-  m_db.prepare("UPDATE jobs SET source_image_digest = ?, spec_fingerprint = ?, artifact_id = ?, updated_ms = ? "
-               "WHERE job_id = ?")
+  m_db.prepare(
+          "UPDATE jobs SET source_image_digest = ?, spec_fingerprint = ?, artifact_id = ?, updated_ms = ? "
+          "WHERE job_id = ?")
       .bind_all(digest, fingerprint, artifact_id, now, job.id)
       .run();
   m_db.prepare("UPDATE templates SET artifact_id = ?, updated_ms = ? WHERE template_id = ?")
@@ -168,8 +171,9 @@ void Catalog::job_source(const JobRow& job, const std::string& digest, const std
 
 void Catalog::job_nodes(const std::string& job_id, int64_t expected, int64_t ready, int64_t failed) {
   state::Transaction tx(m_db);
-  m_db.prepare("UPDATE jobs SET expected_node_count = ?, ready_node_count = ?, failed_node_count = ?, "
-               "updated_ms = ? WHERE job_id = ?")
+  m_db.prepare(
+          "UPDATE jobs SET expected_node_count = ?, ready_node_count = ?, failed_node_count = ?, "
+          "updated_ms = ? WHERE job_id = ?")
       .bind_all(expected, ready, failed, time::now_ms(), job_id)
       .run();
   tx.commit();
@@ -178,8 +182,9 @@ void Catalog::job_nodes(const std::string& job_id, int64_t expected, int64_t rea
 void Catalog::job_done(const std::string& job_id, const std::string& template_id) {
   state::Transaction tx(m_db);
   int64_t now = time::now_ms();
-  m_db.prepare("UPDATE jobs SET status = 'READY', phase = 'READY', progress = 100, error_message = '', "
-               "updated_ms = ? WHERE job_id = ?")
+  m_db.prepare(
+          "UPDATE jobs SET status = 'READY', phase = 'READY', progress = 100, error_message = '', "
+          "updated_ms = ? WHERE job_id = ?")
       .bind_all(now, job_id)
       .run();
   m_db.prepare("UPDATE templates SET status = 'READY', updated_ms = ? WHERE template_id = ?")
@@ -194,8 +199,9 @@ void Catalog::job_failed(const std::string& job_id, const std::string& template_
   m_db.prepare("UPDATE jobs SET status = 'FAILED', error_message = ?, updated_ms = ? WHERE job_id = ?")
       .bind_all(error, now, job_id)
       .run();
-  m_db.prepare("UPDATE templates SET status = CASE WHEN status = 'READY' THEN status ELSE 'FAILED' END, "
-               "updated_ms = ? WHERE template_id = ?")
+  m_db.prepare(
+          "UPDATE templates SET status = CASE WHEN status = 'READY' THEN status ELSE 'FAILED' END, "
+          "updated_ms = ? WHERE template_id = ?")
       .bind_all(now, template_id)
       .run();
   tx.commit();
@@ -259,7 +265,8 @@ void Catalog::artifact_building(const std::string& id, const std::string& finger
   m_db.prepare(
           "INSERT INTO artifacts (artifact_id, spec_fingerprint, source_image_ref, source_image_digest, store_dir, "
           "status, gc_deadline_ms, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, 'BUILDING', ?, ?, ?) "
-          "ON CONFLICT (artifact_id) DO UPDATE SET status = 'BUILDING', last_error = '', store_dir = excluded.store_dir, "
+          "ON CONFLICT (artifact_id) DO UPDATE SET status = 'BUILDING', last_error = '', store_dir = "
+          "excluded.store_dir, "
           "gc_deadline_ms = excluded.gc_deadline_ms, updated_ms = excluded.updated_ms")
       .bind_all(id, fingerprint, image, digest, store_dir, now + k_gc_grace_ms, now, now)
       .run();
@@ -319,8 +326,9 @@ void Catalog::replica_pending(const std::string& template_id, const std::string&
 void Catalog::replica_result(const std::string& template_id, const std::string& node, bool ok,
                              const std::string& error) {
   state::Transaction tx(m_db);
-  m_db.prepare("UPDATE template_replicas SET status = ?, error_message = ?, cleanup_required = ?, updated_ms = ? "
-               "WHERE template_id = ? AND node_id = ?")
+  m_db.prepare(
+          "UPDATE template_replicas SET status = ?, error_message = ?, cleanup_required = ?, updated_ms = ? "
+          "WHERE template_id = ? AND node_id = ?")
       .bind_all(ok ? "READY" : "FAILED", error, ok ? 0 : 1, time::now_ms(), template_id, node)
       .run();
   tx.commit();

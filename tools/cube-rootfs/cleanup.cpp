@@ -38,8 +38,8 @@ void delete_template(state::Db& db, const std::string& template_id) {
   if (!cat.find_template(template_id)) throw Error(Exit::not_found, fmt::format("template {} not found", template_id));
   auto last = cat.latest_job(template_id);
   if (last && last->status == "RUNNING" && runner_alive(*last))
-    throw Error(Exit::conflict, fmt::format("job {} of {} is still running (pid {})", last->id, template_id,
-                                            last->runner_pid));
+    throw Error(Exit::conflict,
+                fmt::format("job {} of {} is still running (pid {})", last->id, template_id, last->runner_pid));
   cat.delete_template(template_id);
 }
 

@@ -13,12 +13,12 @@
 #include "units.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -48,7 +48,8 @@ void run_command(std::vector<std::string> args, const std::string& what) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw Error(Exit::failed, what + " failed", args[0] + " exited non-zero");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw Error(Exit::failed, what + " failed", args[0] + " exited non-zero");
 }
 
 bool on_path(const std::string& cmd) {
@@ -254,8 +255,8 @@ class JobRunner {
     double required = static_cast<double>(image_bytes) * margin;
     if (static_cast<double>(s.available_bytes) < required)
       throw Error(Exit::conflict,
-                  fmt::format("insufficient disk space in {}: available={:.1f} GiB, estimated_required={:.1f} GiB", store,
-                              s.available_bytes / 1073741824.0, required / 1073741824.0),
+                  fmt::format("insufficient disk space in {}: available={:.1f} GiB, estimated_required={:.1f} GiB",
+                              store, s.available_bytes / 1073741824.0, required / 1073741824.0),
                   fmt::format("image size {} × {:.1f} safety margin", units::format_size(image_bytes), margin),
                   "free space, or lower CUBE_DISK_SPACE_SAFETY_MARGIN / --safety-margin");
   }
@@ -299,8 +300,9 @@ class JobRunner {
     for (const auto& n : scope.nodes)
       if (!known.count(n)) unknown.push_back(n);
     if (!unknown.empty())
-      throw Error(Exit::not_found, fmt::format("target nodes are not healthy or not found: {}", fmt::join(unknown, ",")),
-                  "", "give them with cube-rootfs distribute --to NODE=DIR first");
+      throw Error(Exit::not_found,
+                  fmt::format("target nodes are not healthy or not found: {}", fmt::join(unknown, ",")), "",
+                  "give them with cube-rootfs distribute --to NODE=DIR first");
     std::map<std::string, std::string> status;
     for (const auto& r : m_cat.replicas(m_job.template_id)) status[r.node] = r.status;
     for (const auto& t : m_req.targets) {
@@ -332,8 +334,8 @@ class JobRunner {
       if (m_bar) m_bar("DISTRIBUTING", pct);
     });
     if (ready == 0)
-      throw Error(Exit::failed, fmt::format("artifact distribution failed on all {} nodes: {}", targets.size(),
-                                            first_error));
+      throw Error(Exit::failed,
+                  fmt::format("artifact distribution failed on all {} nodes: {}", targets.size(), first_error));
   }
 
   void fail(const std::string& message) {
@@ -393,11 +395,13 @@ JobRow redo_template(state::Db& db, const std::string& template_id, RedoMode mod
   Phase from = Phase::pulling;
   if (last) {
     if (last->status == "RUNNING" && runner_alive(*last))
-      throw Error(Exit::conflict, fmt::format("job {} of {} is still running (pid {})", last->id, template_id,
-                                              last->runner_pid));
+      throw Error(Exit::conflict,
+                  fmt::format("job {} of {} is still running (pid {})", last->id, template_id, last->runner_pid));
     if (last->status == "RUNNING") cat.job_failed(last->id, template_id, "interrupted: its process is gone");
     Phase p = parse_phase(last->phase);
-    from = p == Phase::pulling ? Phase::pulling : p <= Phase::building_ext4 ? Phase::building_ext4 : Phase::distributing;
+    from = p == Phase::pulling         ? Phase::pulling
+           : p <= Phase::building_ext4 ? Phase::building_ext4
+                                       : Phase::distributing;
     if (last->status == "READY") from = Phase::distributing;
   }
   std::vector<std::string> unknown;

@@ -38,7 +38,9 @@ bool is_domain(const std::string& s) {
   return s.size() <= 253 && std::regex_match(s, re);
 }
 
-[[noreturn]] void bad(std::string what, std::string why = {}) { throw Error(Exit::usage, std::move(what), std::move(why)); }
+[[noreturn]] void bad(std::string what, std::string why = {}) {
+  throw Error(Exit::usage, std::move(what), std::move(why));
+}
 
 }  // namespace
 
@@ -162,7 +164,8 @@ TemplateRequest request_from_json(std::string_view text) {
   r.max_entries = j.value("max_entries", uint64_t(2'000'000));
   r.safety_margin = j.value("safety_margin", 1.5);
   r.seccomp = j.value("seccomp", true);
-  for (const auto& t : j.value("targets", json::array())) r.targets.push_back({t.value("node", ""), t.value("dir", "")});
+  for (const auto& t : j.value("targets", json::array()))
+    r.targets.push_back({t.value("node", ""), t.value("dir", "")});
   r.via = j.value("via", "");
   return r;
 }

@@ -18,8 +18,8 @@ struct Target {
 };
 
 struct TemplateRequest {
-  std::string template_id;    // always generated; a redo checks it against the template's own
-  std::string image;          // IMAGE as given, or the registry reference with --pull
+  std::string template_id;  // always generated; a redo checks it against the template's own
+  std::string image;        // IMAGE as given, or the registry reference with --pull
   bool pull = false;
   std::string registry_user;  // from --registry-auth; the password is never stored
   std::string registry_auth;  // the USER:PASSWORD file's path, read again at each pull

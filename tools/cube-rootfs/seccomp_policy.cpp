@@ -8,12 +8,12 @@
 #include <fmt/format.h>
 #include <linux/landlock.h>
 #include <seccomp.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <memory>
 
 namespace cube::rootfs {
@@ -26,16 +26,15 @@ using FilterPtr = std::unique_ptr<void, ReleaseFilter>;
 
 // What reading tar streams, allocating memory and writing one image file takes; nothing more.
 constexpr const char* k_allowed[] = {
-    "read",      "write",     "pread64",         "pwrite64",     "readv",          "writev",
-    "lseek",     "close",     "fstat",           "newfstatat",   "statx",          "openat",
-    "fstatfs",   "statfs",    "ftruncate",       "fallocate",    "fsync",          "fdatasync",
-    "renameat",  "renameat2", "rename",          "unlinkat",     "unlink",         "getdents64",
-    "mmap",      "munmap",    "mremap",          "brk",          "madvise",        "mprotect",
-    "futex",     "getrandom", "clock_gettime",   "gettimeofday", "getpid",         "gettid",
-    "getppid",   "getuid",    "geteuid",         "getgid",       "getegid",        "fcntl",
-    "dup",       "dup3",      "umask",           "rt_sigreturn", "rt_sigprocmask", "rt_sigaction",
-    "exit",      "exit_group", "sched_yield",    "copy_file_range", "readlink",    "readlinkat",
-    "uname",     "prlimit64", "ioctl",           "fchmod",       "fchown",
+    "read",       "write",       "pread64",         "pwrite64",     "readv",          "writev",       "lseek",
+    "close",      "fstat",       "newfstatat",      "statx",        "openat",         "fstatfs",      "statfs",
+    "ftruncate",  "fallocate",   "fsync",           "fdatasync",    "renameat",       "renameat2",    "rename",
+    "unlinkat",   "unlink",      "getdents64",      "mmap",         "munmap",         "mremap",       "brk",
+    "madvise",    "mprotect",    "futex",           "getrandom",    "clock_gettime",  "gettimeofday", "getpid",
+    "gettid",     "getppid",     "getuid",          "geteuid",      "getgid",         "getegid",      "fcntl",
+    "dup",        "dup3",        "umask",           "rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "exit",
+    "exit_group", "sched_yield", "copy_file_range", "readlink",     "readlinkat",     "uname",        "prlimit64",
+    "ioctl",      "fchmod",      "fchown",
 };
 
 FilterPtr build_filter() {
@@ -92,8 +91,8 @@ void install_landlock(const std::vector<std::string>& writable, const std::vecto
   for (const auto& p : writable) allow_path(ruleset.get(), p, write);
   for (const auto& p : readable) allow_path(ruleset.get(), p, read);
   // The C library loads iconv modules (libarchive's name conversion) and time zone data lazily.
-  for (const char* p : {"/usr/lib", "/usr/share/zoneinfo", "/usr/share/i18n", "/etc/localtime", "/proc/self",
-                        "/dev/urandom"})
+  for (const char* p :
+       {"/usr/lib", "/usr/share/zoneinfo", "/usr/share/i18n", "/etc/localtime", "/proc/self", "/dev/urandom"})
     allow_path(ruleset.get(), p, read);
   if (::syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0)
     throw sys_error(errno, "restricting the build process with Landlock");
@@ -111,15 +110,19 @@ void install_build_policy(const std::vector<std::string>& writable, const std::v
 
 std::string policy_text() {
   FilterPtr ctx = build_filter();
-  char* buf = nullptr;
-  size_t len = 0;
-  FILE* mem = ::open_memstream(&buf, &len);
-  if (!mem) throw sys_error(errno, "opening a memory stream");
-  int rc = seccomp_export_pfc(ctx.get(), ::fileno(mem));
-  std::fclose(mem);
-  std::unique_ptr<char, decltype(&::free)> owner(buf, ::free);
+  Fd mem(::memfd_create("cube-seccomp-pfc", MFD_CLOEXEC));
+  if (!mem) throw sys_error(errno, "creating a memory file");
+  int rc = seccomp_export_pfc(ctx.get(), mem.get());
   if (rc != 0) throw sys_error(-rc, "exporting the seccomp filter");
-  return std::string(buf, len);
+  std::string out;
+  char buf[4096];
+  for (off_t off = 0;;) {
+    ssize_t n = ::pread(mem.get(), buf, sizeof buf, off);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    off += n;
+  }
+  return out;
 }
 
 }  // namespace cube::rootfs

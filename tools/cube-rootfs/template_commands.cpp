@@ -2,10 +2,10 @@
 
 #include "ca_bake.hpp"
 #include "cleanup.hpp"
-#include "image_builder.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "ids.hpp"
+#include "image_builder.hpp"
 #include "job_runner.hpp"
 #include "log.hpp"
 #include "output.hpp"
@@ -13,8 +13,8 @@
 #include "units.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 
@@ -100,15 +100,35 @@ void print_template(cli::Tool& tool, state::Db& db, const std::string& id) {
                      {"job_error", "Error"},
                      {"created", "Created"}});
   auto opt = [](const std::string& s) { return s.empty() ? output::Cell() : output::Cell(s); };
-  tab.add({t->id, output::Cell(t->status, t->status == "READY" ? output::Style::good : output::Style::bad), t->image,
-           art ? opt(art->digest) : output::Cell(), opt(t->artifact_id), art ? opt(art->status) : output::Cell(),
-           art ? opt(art->ext4_path) : output::Cell(), art ? output::Cell(art->ext4_size) : output::Cell(),
-           art ? opt(art->ext4_sha256) : output::Cell(), t->instance_type, t->network_type, r.writable_layer_size,
-           join(ports), join(r.env), join(r.cmd), !r.no_internet, join(r.dns), join(r.allow_out), join(r.deny_out),
-           join(r.node_scope), opt(r.ca_fingerprint), join(replicas), job ? opt(job->id) : output::Cell(),
-           job ? opt(job->operation) : output::Cell(), job ? opt(job->status) : output::Cell(),
-           job ? opt(job->phase) : output::Cell(), job ? output::Cell(job->progress) : output::Cell(),
-           job ? opt(job->error) : output::Cell(), time::rfc3339(t->created_ms)});
+  tab.add({t->id,
+           output::Cell(t->status, t->status == "READY" ? output::Style::good : output::Style::bad),
+           t->image,
+           art ? opt(art->digest) : output::Cell(),
+           opt(t->artifact_id),
+           art ? opt(art->status) : output::Cell(),
+           art ? opt(art->ext4_path) : output::Cell(),
+           art ? output::Cell(art->ext4_size) : output::Cell(),
+           art ? opt(art->ext4_sha256) : output::Cell(),
+           t->instance_type,
+           t->network_type,
+           r.writable_layer_size,
+           join(ports),
+           join(r.env),
+           join(r.cmd),
+           !r.no_internet,
+           join(r.dns),
+           join(r.allow_out),
+           join(r.deny_out),
+           join(r.node_scope),
+           opt(r.ca_fingerprint),
+           join(replicas),
+           job ? opt(job->id) : output::Cell(),
+           job ? opt(job->operation) : output::Cell(),
+           job ? opt(job->status) : output::Cell(),
+           job ? opt(job->phase) : output::Cell(),
+           job ? output::Cell(job->progress) : output::Cell(),
+           job ? opt(job->error) : output::Cell(),
+           time::rfc3339(t->created_ms)});
   output::print_record(tab, tool.format());
 }
 
@@ -178,13 +198,16 @@ void run_build(cli::Tool& tool, BuildArgs& a) {
 void add_build_verb(cli::Tool& tool, BuildArgs& a) {
   auto* b = tool.verb("build", "Create a template from an image: build (or reuse) its rootfs artifact, distribute it",
                       [&] { run_build(tool, a); });
-  b->add_option("IMAGE", a.image, "oci:DIR[:TAG], a docker-archive or rootfs tar, - (stdin), or with --pull a reference")
+  b->add_option("IMAGE", a.image,
+                "oci:DIR[:TAG], a docker-archive or rootfs tar, - (stdin), or with --pull a reference")
       ->required()
       ->type_name("IMAGE");
   b->add_option("--store", a.store, "Artifact store (config [rootfs] store; default /var/lib/cube/rootfs)")
       ->type_name("DIR");
   b->add_option("--instance-type", a.instance_type, "Instance type")->type_name("TYPE");
-  b->add_option("--network-type", a.network_type, "Network type")->check(CLI::IsMember({"tap", "none"}))->type_name("TYPE");
+  b->add_option("--network-type", a.network_type, "Network type")
+      ->check(CLI::IsMember({"tap", "none"}))
+      ->type_name("TYPE");
   b->add_option("--writable-layer-size", a.writable_layer_size, "Size of the sandbox's writable layer")
       ->type_name("SIZE");
   b->add_option("--expose", a.ports, "Expose a guest port (repeatable; at most 3 besides 49983)")->type_name("PORT");
@@ -280,7 +303,8 @@ void add_template_verbs(cli::Tool& tool, RedoArgs& redo, DistributeArgs& dist, T
                      {"path", "Image file"},
                      {"bytes", "Bytes", output::Align::right},
                      {"action", "Action"}});
-    for (const auto& i : gc(db, store, grace, gcargs.dry_run)) t.add({i.artifact_id, i.status, i.path, i.bytes, i.action});
+    for (const auto& i : gc(db, store, grace, gcargs.dry_run))
+      t.add({i.artifact_id, i.status, i.path, i.bytes, i.action});
     output::print(t, tool.format());
   });
   g->add_option("--store", gcargs.store, "The managed store root (default as for build)")->type_name("DIR");
