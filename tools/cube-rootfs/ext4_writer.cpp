@@ -1,5 +1,6 @@
 #include "ext4_writer.hpp"
 
+#include "dir_blocks.hpp"
 #include "error.hpp"
 #include "sha256.hpp"
 
@@ -245,15 +246,10 @@ void Ext4Writer::init_fs(const FsParams& params) {
   }
   check(ext2fs_mkdir(m_fs, EXT2_ROOT_INO, EXT2_ROOT_INO, nullptr), "creating the root directory", "");
   check(ext2fs_mkdir(m_fs, EXT2_ROOT_INO, 0, "lost+found"), "creating lost+found", "");
-  ext2_ino_t lnf = 0;
-  check(ext2fs_lookup(m_fs, EXT2_ROOT_INO, "lost+found", 10, nullptr, &lnf), "finding lost+found", "");
-  // e2fsck wants room in lost+found without allocating: 16 KiB, as mke2fs leaves it.
-  for (;;) {
-    ext2_inode inode;
-    check(ext2fs_read_inode(m_fs, lnf, &inode), "reading lost+found", "");
-    if (EXT2_I_SIZE(&inode) >= 16384) break;
-    check(ext2fs_expand_dir(m_fs, lnf), "expanding lost+found", "");
-  }
+  check(ext2fs_lookup(m_fs, EXT2_ROOT_INO, "lost+found", 10, nullptr, &m_lost_found), "finding lost+found", "");
+  // Its 16 KiB of room are written with its entries (write_dir_node), in case the image has its own.
+  write_dir(m_fs, m_lost_found, layout_dir(m_fs, m_lost_found, EXT2_ROOT_INO, {}, 16384 / m_fs->blocksize),
+            "/lost+found");
   for (ext2_ino_t i = EXT2_ROOT_INO + 1; i < EXT2_FIRST_INODE(m_fs->super); ++i)
     ext2fs_inode_alloc_stats2(m_fs, i, +1, 0);
   ext2fs_mark_ib_dirty(m_fs);
@@ -270,15 +266,6 @@ void Ext4Writer::init_fs(const FsParams& params) {
 
 uint64_t Ext4Writer::free_blocks() const { return ext2fs_free_blocks_count(m_fs->super); }
 uint64_t Ext4Writer::total_blocks() const { return ext2fs_blocks_count(m_fs->super); }
-
-void Ext4Writer::link(ext2_ino_t dir, const std::string& name, ext2_ino_t ino, int type, std::string_view where) {
-  errcode_t err = ext2fs_link(m_fs, dir, name.c_str(), ino, type);
-  if (err == EXT2_ET_DIR_NO_SPACE) {
-    check(ext2fs_expand_dir(m_fs, dir), "growing its directory", where);
-    err = ext2fs_link(m_fs, dir, name.c_str(), ino, type);
-  }
-  check(err, "linking", where);
-}
 
 void Ext4Writer::set_meta(ext2_ino_t ino, const Inode& i, bool set_links, std::string_view where) {
   ext2_inode_large inode{};
@@ -313,32 +300,20 @@ void Ext4Writer::set_xattrs(ext2_ino_t ino, const Inode& i, std::string_view whe
   check(ext2fs_xattrs_close(&raw), "writing extended attributes", where);
 }
 
-ext2_ino_t Ext4Writer::make_dir(Node& node, ext2_ino_t parent) {
-  std::string where = node_path(node);
-  ext2_ino_t ino = 0;
-  check(ext2fs_new_inode(m_fs, parent, LINUX_S_IFDIR | 0755, nullptr, &ino), "allocating an inode", where);
-  errcode_t err = ext2fs_mkdir(m_fs, parent, ino, node.name.c_str());
-  if (err == EXT2_ET_DIR_NO_SPACE) {
-    check(ext2fs_expand_dir(m_fs, parent), "growing its directory", where);
-    err = ext2fs_mkdir(m_fs, parent, ino, node.name.c_str());
-  }
-  check(err, "creating the directory", where);
-  return ino;
-}
-
-ext2_ino_t Ext4Writer::make_other(Node& node, ext2_ino_t parent) {
+// A new inode for `node`, not yet named in any directory (its parent's blocks are written whole
+// once all its children exist).
+ext2_ino_t Ext4Writer::make_inode(Node& node, ext2_ino_t parent) {
   std::string where = node_path(node);
   const Inode& i = *node.inode;
+  bool is_dir = i.kind == Kind::directory;
   ext2_ino_t ino = 0;
   check(ext2fs_new_inode(m_fs, parent, type_bits(i.kind) | (i.mode & 07777), nullptr, &ino), "allocating an inode",
         where);
   if (i.kind == Kind::symlink) {
     check(ext2fs_symlink(m_fs, parent, ino, nullptr, i.target.c_str()), "creating the symlink", where);
-    link(parent, node.name, ino, EXT2_FT_SYMLINK, where);
     return ino;
   }
-  link(parent, node.name, ino, file_type(i.kind), where);
-  ext2fs_inode_alloc_stats2(m_fs, ino, +1, 0);
+  ext2fs_inode_alloc_stats2(m_fs, ino, +1, is_dir ? 1 : 0);
   ext2_inode_large inode{};
   inode.i_mode = static_cast<uint16_t>(type_bits(i.kind) | (i.mode & 07777));
   inode.i_links_count = 1;
@@ -349,39 +324,52 @@ ext2_ino_t Ext4Writer::make_other(Node& node, ext2_ino_t parent) {
     } else {
       inode.i_block[1] = (i.rdev_minor & 0xff) | (i.rdev_major << 8) | ((i.rdev_minor & ~0xffu) << 12);
     }
-  } else if (i.kind == Kind::regular) {
+  } else if (i.kind == Kind::regular || is_dir) {
     ext2_extent_handle_t eh = nullptr;
     check(ext2fs_extent_open2(m_fs, ino, reinterpret_cast<ext2_inode*>(&inode), &eh), "setting up extents", where);
     ext2fs_extent_free(eh);
   }
-  check(ext2fs_write_new_inode(m_fs, ino, reinterpret_cast<ext2_inode*>(&inode)), "writing the inode", where);
+  check(ext2fs_write_inode_full(m_fs, ino, reinterpret_cast<ext2_inode*>(&inode), sizeof inode), "writing the inode",
+        where);
   return ino;
 }
 
-void Ext4Writer::write_node(Node& node, ext2_ino_t parent) {
-  Inode& i = *node.inode;
-  std::string where;
-  if (i.ino != 0) {  // another name of an inode already written: a hardlink
-    link(parent, node.name, i.ino, file_type(i.kind), node_path(node));
-    return;
+void Ext4Writer::write_dir_node(Node& dir, ext2_ino_t self, ext2_ino_t parent) {
+  std::string where = node_path(dir);
+  std::vector<DirEntry> entries;
+  std::vector<Node*> subdirs;
+  bool own_lnf = false;
+  for (auto& [name, child] : dir.children) {
+    Inode& i = *child->inode;
+    if (i.ino == 0) {
+      bool is_lnf = self == EXT2_ROOT_INO && name == "lost+found";
+      if (is_lnf && i.kind != Kind::directory)
+        throw Error(Exit::usage, "the image has a /lost+found that is not a directory", "ext4 needs that name");
+      i.ino = is_lnf ? m_lost_found : make_inode(*child, self);
+      own_lnf = own_lnf || is_lnf;
+      set_meta(i.ino, i, true, node_path(*child));
+      set_xattrs(i.ino, i, node_path(*child));
+      if (i.kind == Kind::directory) subdirs.push_back(child.get());
+    }
+    entries.push_back({name, i.ino, file_type(i.kind)});
   }
-  bool is_dir = i.kind == Kind::directory;
-  if (is_dir && parent == EXT2_ROOT_INO && node.name == "lost+found") {
-    check(ext2fs_lookup(m_fs, EXT2_ROOT_INO, "lost+found", 10, nullptr, &i.ino), "finding lost+found", "");
-  } else {
-    i.ino = is_dir ? make_dir(node, parent) : make_other(node, parent);
-  }
-  where = node_path(node);
-  set_meta(i.ino, i, !is_dir, where);
-  set_xattrs(i.ino, i, where);
-  for (auto& [_, child] : node.children) write_node(*child, i.ino);
+  if (self == EXT2_ROOT_INO && !own_lnf) entries.push_back({"lost+found", m_lost_found, EXT2_FT_DIR});
+  // e2fsck wants lost+found to keep room without allocating: 16 KiB, as mke2fs leaves it.
+  size_t min_blocks = self == m_lost_found ? 16384 / m_fs->blocksize : 1;
+  write_dir(m_fs, self, layout_dir(m_fs, self, parent, entries, min_blocks), where);
+  for (Node* d : subdirs) write_dir_node(*d, d->inode->ino, self);
 }
 
 void Ext4Writer::write_tree(Node& root) {
-  root.inode->ino = EXT2_ROOT_INO;
-  set_meta(EXT2_ROOT_INO, *root.inode, false, "/");
-  set_xattrs(EXT2_ROOT_INO, *root.inode, "/");
-  for (auto& [_, child] : root.children) write_node(*child, EXT2_ROOT_INO);
+  Inode& r = *root.inode;
+  r.ino = EXT2_ROOT_INO;
+  auto lnf = root.children.find("lost+found");
+  bool tree_has_lnf = lnf != root.children.end() && lnf->second->inode->kind == Kind::directory;
+  Inode meta = r;
+  meta.nlink = r.nlink + (tree_has_lnf ? 0 : 1);  // our own lost+found is a subdirectory too
+  set_meta(EXT2_ROOT_INO, meta, true, "/");
+  set_xattrs(EXT2_ROOT_INO, r, "/");
+  write_dir_node(root, EXT2_ROOT_INO, EXT2_ROOT_INO);
 }
 
 void Ext4Writer::write_content(Inode& inode, TarReader& reader) {

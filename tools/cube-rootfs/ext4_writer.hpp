@@ -48,10 +48,8 @@ class Ext4Writer {
 
  private:
   void init_fs(const FsParams& params);
-  void write_node(Node& node, ext2_ino_t parent);
-  ext2_ino_t make_dir(Node& node, ext2_ino_t parent);
-  ext2_ino_t make_other(Node& node, ext2_ino_t parent);
-  void link(ext2_ino_t dir, const std::string& name, ext2_ino_t ino, int type, std::string_view where);
+  void write_dir_node(Node& dir, ext2_ino_t self, ext2_ino_t parent);
+  ext2_ino_t make_inode(Node& node, ext2_ino_t parent);
   void set_meta(ext2_ino_t ino, const Inode& i, bool set_links, std::string_view where);
   void set_xattrs(ext2_ino_t ino, const Inode& i, std::string_view where);
   void check(errcode_t err, std::string_view doing, std::string_view where) const;
@@ -60,6 +58,7 @@ class Ext4Writer {
   Fd m_image_fd;
   std::vector<char> m_window;  // one file's bytes at a time, reused
   ext2_filsys m_fs = nullptr;
+  ext2_ino_t m_lost_found = 0;
   bool m_closed = false;
 };
 
