@@ -100,8 +100,8 @@ void write_dir(ext2_filsys fs, ext2_ino_t dir, const std::vector<std::string>& b
   for (size_t i = 0; i < blocks.size(); ++i) {
     blk64_t pblk = 0;
     check(ext2fs_bmap2(fs, dir, &inode, nullptr, 0, i, nullptr, &pblk), "mapping a directory block", where);
-    check(ext2fs_write_dir_block4(fs, pblk, const_cast<char*>(blocks[i].data()), 0, dir),
-          "writing a directory block", where);
+    check(ext2fs_write_dir_block4(fs, pblk, const_cast<char*>(blocks[i].data()), 0, dir), "writing a directory block",
+          where);
   }
   check(ext2fs_inode_size_set(fs, &inode, static_cast<uint64_t>(blocks.size()) * fs->blocksize),
         "setting the directory size", where);
