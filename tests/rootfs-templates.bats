@@ -1,12 +1,10 @@
 #!/usr/bin/env bats
 # cube-rootfs templates, jobs, redo after kill -9 at every phase, distribution, delete and gc.
 load helpers
+load fixtures/rootfs-images
 
 setup_file() {
-  [ "$(id -u)" -eq 0 ] || return 0
-  command -v umoci >/dev/null && command -v skopeo >/dev/null || return 0
-  export FIX="$BATS_FILE_TMPDIR/fx"
-  "$BATS_TEST_DIRNAME/fixtures/make-images" "$FIX" >/dev/null
+  make_fixture_images || return 0
 }
 
 setup() {

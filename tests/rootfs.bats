@@ -2,12 +2,10 @@
 # cube-rootfs: real images made by umoci and skopeo (tests/fixtures/make-images), converted to ext4
 # and compared entry by entry with `umoci unpack` of the same image; every image passes e2fsck -fn.
 load helpers
+load fixtures/rootfs-images
 
 setup_file() {
-  [ "$(id -u)" -eq 0 ] || return 0
-  command -v umoci >/dev/null && command -v skopeo >/dev/null || return 0
-  export FIX="$BATS_FILE_TMPDIR/fx"
-  "$BATS_TEST_DIRNAME/fixtures/make-images" "$FIX" >/dev/null
+  make_fixture_images || return 0
   "$BATS_TEST_DIRNAME/fixtures/tree-listing" dir "$FIX/ref/rootfs" >"$BATS_FILE_TMPDIR/ref.tsv"
 }
 

@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace cube::rootfs {
 namespace {
 
@@ -57,17 +59,16 @@ AddFile parse_add_file(const std::string& spec) {
   return f;
 }
 
-// A one-line progress bar on a TTY; nothing otherwise.
+}  // namespace
+
 std::function<void(std::string_view, int)> progress_bar() {
   if (!::isatty(STDERR_FILENO)) return {};
   return [](std::string_view phase, int pct) {
-    int filled = pct / 5;
-    fmt::print(stderr, "\r{:<14} [{:<20}] {:3}%{}", phase, std::string(filled, '#'), pct, pct >= 100 ? "\n" : "");
+    pct = std::clamp(pct, 0, 100);
+    fmt::print(stderr, "\r{:<14} [{:<20}] {:3}%{}", phase, std::string(pct / 5, '#'), pct, pct >= 100 ? "\n" : "");
     std::fflush(stderr);
   };
 }
-
-}  // namespace
 
 void add_image_flags(CLI::App* app, ImageFlags& f) {
   app->add_option("--size", f.size, "model (upstream's rule), exact (smallest that fits), or a size such as 2G")

@@ -4,7 +4,9 @@
 
 #include "cli.hpp"
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cube::rootfs {
@@ -22,6 +24,8 @@ struct ImageFlags {
 void add_image_flags(CLI::App* app, ImageFlags& f);
 // The BuildOptions those flags ask for (size, headroom, extra files, dedup, limits, progress bar).
 struct BuildOptions;
+// A one-line progress bar on stderr when it is a TTY; empty otherwise.
+std::function<void(std::string_view, int)> progress_bar();
 BuildOptions build_options(const ImageFlags& f);
 
 struct ConvertArgs {

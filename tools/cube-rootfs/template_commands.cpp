@@ -49,15 +49,6 @@ double margin_setting(std::optional<double> flag) {
   return 1.5;
 }
 
-ProgressFn bar() {
-  if (!::isatty(STDERR_FILENO)) return {};
-  return [](std::string_view phase, int pct) {
-    fmt::print(stderr, "\r{:<14} [{:<20}] {:3}%{}", phase, std::string(std::clamp(pct, 0, 100) / 5, '#'), pct,
-               pct >= 100 ? "\n" : "");
-    std::fflush(stderr);
-  };
-}
-
 std::string join(const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, ",")); }
 
 void print_template(cli::Tool& tool, state::Db& db, const std::string& id) {
@@ -190,7 +181,7 @@ void run_build(cli::Tool& tool, BuildArgs& a) {
   }
   normalise(r);
   state::Db db = tool.open_state(state::Access::write);
-  run_and_show(tool, db, [&] { return build_template(db, r, bar()); });
+  run_and_show(tool, db, [&] { return build_template(db, r, progress_bar()); });
 }
 
 }  // namespace
@@ -235,7 +226,7 @@ void add_template_verbs(cli::Tool& tool, RedoArgs& redo, DistributeArgs& dist, T
     std::string id = ids::check_template_ref(redo.template_id);
     state::Db db = tool.open_state(state::Access::write);
     RedoMode mode = redo.mode == "all" ? RedoMode::all : RedoMode::failed_only;
-    run_and_show(tool, db, [&] { return redo_template(db, id, mode, redo.nodes, bar()); });
+    run_and_show(tool, db, [&] { return redo_template(db, id, mode, redo.nodes, progress_bar()); });
   });
   r->add_option("TEMPLATE", redo.template_id, "Template ID")->required()->type_name("TEMPLATE");
   r->add_option("--mode", redo.mode, "failed-only (default) or all")
@@ -248,7 +239,7 @@ void add_template_verbs(cli::Tool& tool, RedoArgs& redo, DistributeArgs& dist, T
     std::vector<Target> targets;
     for (const auto& t : dist.to) targets.push_back(parse_target(t));
     state::Db db = tool.open_state(state::Access::write);
-    run_and_show(tool, db, [&] { return distribute_template(db, id, targets, dist.via, bar()); });
+    run_and_show(tool, db, [&] { return distribute_template(db, id, targets, dist.via, progress_bar()); });
   });
   d->add_option("TEMPLATE", dist.template_id, "Template ID")->required()->type_name("TEMPLATE");
   d->add_option("--to", dist.to, "Node store, NODE=DIR (repeatable)")->required()->type_name("NODE=DIR");
