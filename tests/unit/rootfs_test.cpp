@@ -203,3 +203,77 @@ TEST(RootfsLandlock, NoFilesOutsideTheWritableDirectory) {
   if (rc == 2) GTEST_SKIP() << "the kernel has no Landlock";
   EXPECT_EQ(rc, 0);
 }
+
+// Request validation (spec §4.1, §3.10 item 4) and the spec fingerprint (§4.3).
+#include "../../tools/cube-rootfs/request.hpp"
+
+namespace {
+
+TemplateRequest valid_request() {
+  TemplateRequest r;
+  r.image = "oci:/x";
+  r.writable_layer_size = 1 << 30;
+  return r;
+}
+
+}  // namespace
+
+TEST(RootfsRequest, PortsAreSortedDeduplicatedAndLimited) {
+  TemplateRequest r = valid_request();
+  r.ports = {8080, 49983, 80, 8080, 443};
+  normalise(r);
+  EXPECT_EQ(r.ports, (std::vector<int>{80, 443, 8080, 49983}));  // 49983 does not count toward 3
+  r.ports.push_back(22);
+  EXPECT_THROW(normalise(r), cube::Error);
+  r.ports = {0};
+  EXPECT_THROW(normalise(r), cube::Error);
+}
+
+TEST(RootfsRequest, DomainsNeedInternetOff) {
+  TemplateRequest r = valid_request();
+  r.allow_out = {"*.example.com", "10.0.0.0/8"};
+  EXPECT_THROW(normalise(r), cube::Error);
+  r.deny_out = {"0.0.0.0/0"};
+  EXPECT_NO_THROW(normalise(r));
+  r.deny_out.clear();
+  r.no_internet = true;
+  EXPECT_NO_THROW(normalise(r));
+  for (const char* bad : {"exa mple.com", "-a.com", "com", "1.2.3", "a..b.com", "10.0.0.0/33"}) {
+    r.allow_out = {bad};
+    EXPECT_THROW(normalise(r), cube::Error) << bad;
+  }
+}
+
+TEST(RootfsRequest, EnvAndPullReferences) {
+  TemplateRequest r = valid_request();
+  r.env = {"A_1=x", "_B="};
+  EXPECT_NO_THROW(normalise(r));
+  for (const char* bad : {"1A=x", "A", "=x", "A-B=x"}) {
+    r.env = {bad};
+    EXPECT_THROW(normalise(r), cube::Error) << bad;
+  }
+  r.env.clear();
+  r.pull = true;
+  r.image = "docker://registry.local:5000/team/app@sha256:abc";
+  normalise(r);
+  EXPECT_EQ(r.image, "registry.local:5000/team/app@sha256:abc");
+  for (const char* bad : {"-rm", "a b", "x;rm", "$(id)"}) {
+    r.image = bad;
+    EXPECT_THROW(normalise(r), cube::Error) << bad;
+  }
+}
+
+TEST(RootfsRequest, FingerprintFollowsTheSpecFields) {
+  TemplateRequest a = valid_request(), b = valid_request();
+  EXPECT_EQ(spec_fingerprint(a, "sha256:1"), spec_fingerprint(b, "sha256:1"));
+  EXPECT_NE(spec_fingerprint(a, "sha256:1"), spec_fingerprint(a, "sha256:2"));
+  b.ports = {80};
+  EXPECT_NE(spec_fingerprint(a, "sha256:1"), spec_fingerprint(b, "sha256:1"));
+  b = valid_request();
+  b.ca_fingerprint = "ab";
+  EXPECT_NE(spec_fingerprint(a, "sha256:1"), spec_fingerprint(b, "sha256:1"));
+  b = valid_request();
+  b.dns = {"1.1.1.1"};  // network policy is the template's, not the artifact's
+  EXPECT_EQ(spec_fingerprint(a, "sha256:1"), spec_fingerprint(b, "sha256:1"));
+  EXPECT_EQ(artifact_id_of(spec_fingerprint(a, "sha256:1")).size(), 28u);
+}

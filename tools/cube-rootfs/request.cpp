@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <regex>
+#include <cstring>
 
 namespace cube::rootfs {
 namespace {
@@ -33,9 +33,39 @@ bool is_cidr(const std::string& s) {
          std::stoi(bits) <= max;
 }
 
-bool is_domain(const std::string& s) {
-  static const std::regex re(R"(^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$)");
-  return s.size() <= 253 && std::regex_match(s, re);
+bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+
+// A DNS name with at least two labels, an optional leading "*." and trailing dot; the last label
+// is letters only (so an address is never taken for a name).
+bool is_domain(std::string s) {
+  if (s.starts_with("*.")) s = s.substr(2);
+  if (s.ends_with(".")) s.pop_back();
+  if (s.empty() || s.size() > 253) return false;
+  size_t labels = 0, start = 0;
+  std::string last;
+  while (start <= s.size()) {
+    size_t dot = s.find('.', start);
+    if (dot == std::string::npos) dot = s.size();
+    std::string l = s.substr(start, dot - start);
+    if (l.empty() || l.size() > 63 || !is_alnum(l.front()) || !is_alnum(l.back())) return false;
+    for (char c : l)
+      if (!is_alnum(c) && c != '-') return false;
+    ++labels;
+    last = l;
+    start = dot + 1;
+  }
+  return labels >= 2 && last.size() >= 2 &&
+         std::all_of(last.begin(), last.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+}
+
+bool is_reference(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || std::strchr("._:/@-", c); });
+}
+
+bool has_env_key(const std::string& e) {
+  size_t eq = e.find('=');
+  if (eq == 0 || eq == std::string::npos || std::isdigit(static_cast<unsigned char>(e[0]))) return false;
+  return std::all_of(e.begin(), e.begin() + static_cast<long>(eq), [](char c) { return is_alnum(c) || c == '_'; });
 }
 
 [[noreturn]] void bad(std::string what, std::string why = {}) {
@@ -49,8 +79,7 @@ void normalise(TemplateRequest& r) {
   if (r.image[0] == '-' && r.image != "-") bad(fmt::format("image \"{}\" starts with '-'", r.image), "refused");
   if (r.pull) {
     if (r.image.starts_with("docker://")) r.image = r.image.substr(9);
-    static const std::regex ref(R"(^[A-Za-z0-9._:/@-]+$)");
-    if (r.image.empty() || r.image[0] == '-' || !std::regex_match(r.image, ref))
+    if (r.image.empty() || r.image[0] == '-' || !is_reference(r.image))
       bad(fmt::format("--pull reference \"{:.100}\" is not allowed", r.image),
           "a reference is letters, digits and . _ : / @ - and does not start with '-'");
   }
@@ -63,9 +92,8 @@ void normalise(TemplateRequest& r) {
   if (custom > k_max_custom_ports)
     bad(fmt::format("{} ports exposed", custom),
         fmt::format("at most {} custom ports ({} is built in and does not count)", k_max_custom_ports, k_builtin_port));
-  static const std::regex env_key(R"(^[A-Za-z_][A-Za-z0-9_]*=)");
   for (const auto& e : r.env)
-    if (!std::regex_search(e, env_key)) bad(fmt::format("--env \"{:.80}\" is not KEY=VALUE", e));
+    if (!has_env_key(e)) bad(fmt::format("--env \"{:.80}\" is not KEY=VALUE", e));
   for (const auto& d : r.dns)
     if (!is_ip(d)) bad(fmt::format("--dns \"{:.80}\" is not an IP address", d));
   bool has_domain = false;
