@@ -23,7 +23,8 @@ void check(int rc, std::string what) {
 
 }  // namespace
 
-Filter::Filter() : m_ctx(seccomp_init(SCMP_ACT_ERRNO(EPERM))) {
+Filter::Filter(Denied denied)
+    : m_ctx(seccomp_init(denied == Denied::kill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(EPERM))) {
   if (!m_ctx) throw Error(Exit::failed, "cannot create a seccomp filter", "seccomp_init failed");
 }
 

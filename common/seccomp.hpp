@@ -2,9 +2,10 @@
 //
 // Contract (DESIGN.md "Bad input and failure"): tools that parse untrusted bulk data build a Filter
 // from syscall names, then load() it after every file they need is open. Calls outside the list fail
-// with EPERM (not a kill), so a missed call shows up as an error message naming the operation
-// instead of a dead process. Unknown names (a call this architecture lacks) are skipped. Every tool
-// that confines itself offers `--no-seccomp` for debugging; the flag simply skips load().
+// with EPERM by default (not a kill), so a missed call shows up as an error message naming the
+// operation instead of a dead process; Denied::kill is for code that parses hostile data. Unknown names (a call this
+// architecture lacks) are skipped. Every tool that confines itself offers `--no-seccomp` for debugging; the flag simply
+// skips load().
 #pragma once
 
 #include <seccomp.h>
@@ -17,9 +18,13 @@
 
 namespace cube::seccomp {
 
+// What a call outside the list does: fail with EPERM (a reader can report it and go on), or kill
+// the process with SIGSYS (a parser of hostile data must stop at once).
+enum class Denied { eperm, kill };
+
 class Filter {
  public:
-  Filter();  // default action: fail with EPERM
+  explicit Filter(Denied denied = Denied::eperm);
 
   // Allows each named call with any arguments.
   Filter& allow(std::initializer_list<std::string_view> names);

@@ -3,12 +3,11 @@
 #include "error.hpp"
 #include "fd.hpp"
 #include "log.hpp"
+#include "seccomp.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/landlock.h>
-#include <seccomp.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -19,92 +18,25 @@
 namespace cube::rootfs {
 namespace {
 
-struct ReleaseFilter {
-  void operator()(scmp_filter_ctx ctx) const { seccomp_release(ctx); }
-};
-using FilterPtr = std::unique_ptr<void, ReleaseFilter>;
-
 // What reading tar streams, allocating memory and writing one image file takes; nothing more.
-constexpr const char* k_allowed[] = {
-    "read",
-    "write",
-    "pread64",
-    "pwrite64",
-    "readv",
-    "writev",
-    "lseek",
-    "close",
-    "fstat",
-    "newfstatat",
-    "statx",
-    "openat",
-    "fstatfs",
-    "statfs",
-    "ftruncate",
-    "fallocate",
-    "fsync",
-    "fdatasync",
-    "renameat",
-    "renameat2",
-    "rename",
-    "unlinkat",
-    "unlink",
-    "getdents64",
-    "mmap",
-    "munmap",
-    "mremap",
-    "brk",
-    "madvise",
-    "mprotect",
-    "futex",
-    "getrandom",
-    "clock_gettime",
-    "gettimeofday",
-    "getpid",
-    "gettid",
-    "getppid",
-    "getuid",
-    "geteuid",
-    "getgid",
-    "getegid",
-    "fcntl",
-    "dup",
-    "dup3",
-    "umask",
-    "rt_sigreturn",
-    "rt_sigprocmask",
-    "rt_sigaction",
-    "exit",
-    "exit_group",
-    "sched_yield",
-    "copy_file_range",
-    "readlink",
-    "readlinkat",
-    "uname",
-    "prlimit64",
-    "ioctl",
-    "fchmod",
-    "fchown",
-    // The sanitizer runtime (make SAN=1) probes memory through a pipe and reads /proc/self/maps.
-    "pipe2",
-    "pipe",
-    "open",
-    "sigaltstack",
-};
-
-FilterPtr build_filter() {
-  FilterPtr ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));
-  if (!ctx) throw Error(Exit::failed, "cannot initialise the seccomp filter");
-  for (const char* name : k_allowed) {
-    int nr = seccomp_syscall_resolve_name(name);
-    if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture
-    int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, nr, 0);
-    if (rc != 0) throw sys_error(-rc, fmt::format("adding {} to the seccomp filter", name));
-  }
+seccomp::Filter build_filter() {
+  seccomp::Filter f(seccomp::Denied::kill);
+  f.allow(
+      {"read",       "write",       "pread64",         "pwrite64",     "readv",          "writev",       "lseek",
+       "close",      "fstat",       "newfstatat",      "statx",        "openat",         "fstatfs",      "statfs",
+       "ftruncate",  "fallocate",   "fsync",           "fdatasync",    "renameat",       "renameat2",    "rename",
+       "unlinkat",   "unlink",      "getdents64",      "mmap",         "munmap",         "mremap",       "brk",
+       "madvise",    "mprotect",    "futex",           "getrandom",    "clock_gettime",  "gettimeofday", "getpid",
+       "gettid",     "getppid",     "getuid",          "geteuid",      "getgid",         "getegid",      "fcntl",
+       "dup",        "dup3",        "umask",           "rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "exit",
+       "exit_group", "sched_yield", "copy_file_range", "readlink",     "readlinkat",     "uname",        "prlimit64",
+       "ioctl",      "fchmod",      "fchown"});
+  // Lazily loaded C library parts (iconv, locale data) may use open; a sanitizer build's runtime
+  // probes memory through a pipe and runs on an alternate signal stack.
+  f.allow({"open", "pipe", "pipe2", "sigaltstack"});
   // libext2fs asks whether the process is dumpable before reading its environment knobs.
-  int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_GET_DUMPABLE));
-  if (rc != 0) throw sys_error(-rc, "adding prctl(PR_GET_DUMPABLE) to the seccomp filter");
-  return ctx;
+  f.allow_arg0("prctl", {PR_GET_DUMPABLE});
+  return f;
 }
 
 long landlock_create(const landlock_ruleset_attr* attr, size_t size, uint32_t flags) {
@@ -158,26 +90,9 @@ void install_landlock(const std::vector<std::string>& writable, const std::vecto
 void install_build_policy(const std::vector<std::string>& writable, const std::vector<std::string>& readable) {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw sys_error(errno, "setting no_new_privs");
   install_landlock(writable, readable);
-  FilterPtr ctx = build_filter();
-  int rc = seccomp_load(ctx.get());
-  if (rc != 0) throw sys_error(-rc, "loading the seccomp filter");
+  build_filter().load();
 }
 
-std::string policy_text() {
-  FilterPtr ctx = build_filter();
-  Fd mem(::memfd_create("cube-seccomp-pfc", MFD_CLOEXEC));
-  if (!mem) throw sys_error(errno, "creating a memory file");
-  int rc = seccomp_export_pfc(ctx.get(), mem.get());
-  if (rc != 0) throw sys_error(-rc, "exporting the seccomp filter");
-  std::string out;
-  char buf[4096];
-  for (off_t off = 0;;) {
-    ssize_t n = ::pread(mem.get(), buf, sizeof buf, off);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    off += n;
-  }
-  return out;
-}
+std::string policy_text() { return build_filter().pfc(); }
 
 }  // namespace cube::rootfs
