@@ -150,52 +150,41 @@ std::string Settings::text_as(std::string_view key, std::string_view fallback, c
   return std::string(fallback);
 }
 
-int64_t Settings::integer(std::string_view key, int64_t fallback, std::optional<int64_t> flag) {
+template <typename T, typename Accepts, typename Read, typename Text>
+T Settings::pick(std::string_view key, T fallback, const std::optional<T>& flag, std::string_view expected,
+                 Accepts accepts, Read read, Text text) {
   const Leaf* leaf = find(key);
-  int64_t v = fallback;
+  T v = fallback;
   Source src = Source::default_value;
   if (flag) {
     v = *flag;
     src = Source::flag;
   } else if (leaf) {
-    if (leaf->kind != Leaf::Kind::integer) wrong_type(key, "an integer");
-    v = leaf->integer;
+    if (!accepts(*leaf)) wrong_type(key, expected);
+    v = read(*leaf);
     src = Source::config;
   }
-  record(key, std::to_string(v), src);
+  record(key, text(v), src);
   return v;
+}
+
+int64_t Settings::integer(std::string_view key, int64_t fallback, std::optional<int64_t> flag) {
+  return pick<int64_t>(
+      key, fallback, flag, "an integer", [](const Leaf& l) { return l.kind == Leaf::Kind::integer; },
+      [](const Leaf& l) { return l.integer; }, [](int64_t v) { return std::to_string(v); });
 }
 
 double Settings::number(std::string_view key, double fallback, std::optional<double> flag) {
-  const Leaf* leaf = find(key);
-  double v = fallback;
-  Source src = Source::default_value;
-  if (flag) {
-    v = *flag;
-    src = Source::flag;
-  } else if (leaf) {
-    if (leaf->kind != Leaf::Kind::real && leaf->kind != Leaf::Kind::integer) wrong_type(key, "a number");
-    v = leaf->real;
-    src = Source::config;
-  }
-  record(key, fmt::format("{}", v), src);
-  return v;
+  return pick<double>(
+      key, fallback, flag, "a number",
+      [](const Leaf& l) { return l.kind == Leaf::Kind::real || l.kind == Leaf::Kind::integer; },
+      [](const Leaf& l) { return l.real; }, [](double v) { return fmt::format("{}", v); });
 }
 
 bool Settings::boolean(std::string_view key, bool fallback, std::optional<bool> flag) {
-  const Leaf* leaf = find(key);
-  bool v = fallback;
-  Source src = Source::default_value;
-  if (flag) {
-    v = *flag;
-    src = Source::flag;
-  } else if (leaf) {
-    if (leaf->kind != Leaf::Kind::boolean) wrong_type(key, "true or false");
-    v = leaf->boolean;
-    src = Source::config;
-  }
-  record(key, v ? "true" : "false", src);
-  return v;
+  return pick<bool>(
+      key, fallback, flag, "true or false", [](const Leaf& l) { return l.kind == Leaf::Kind::boolean; },
+      [](const Leaf& l) { return l.boolean; }, [](bool v) { return std::string(v ? "true" : "false"); });
 }
 
 int64_t Settings::duration_ms(std::string_view key, std::string_view fallback, const std::optional<std::string>& flag) {

@@ -85,6 +85,10 @@ class Settings {
   std::string value_origin(std::string_view key) const;
   [[noreturn]] void wrong_type(std::string_view key, std::string_view expected) const;
   void record(std::string_view key, std::string value, Source source);
+  // The flag, else the file's value (which `accepts` must take), else the fallback; recorded.
+  template <typename T, typename Accepts, typename Read, typename Text>
+  T pick(std::string_view key, T fallback, const std::optional<T>& flag, std::string_view expected, Accepts accepts,
+         Read read, Text text);
 
   const Config& m_cfg;
   std::string m_table;
