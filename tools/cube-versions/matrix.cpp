@@ -21,22 +21,19 @@ void declare(Declared& d, const std::string& component, const std::string& versi
   std::sort(set.begin(), set.end());
 }
 
-// The node list in ID order, built before the version rows are read so that those rows can be
-// matched to nodes by a forward walk instead of a hash lookup or a sort afterwards. Every ingest
-// records its node in node_version_report, so that small table is the list; `complete` reads the
-// list from the rows themselves instead (slower), for a file whose rows were written otherwise.
-std::vector<NodeView> node_list(state::Db& db, bool complete) {
+// The node list in ID order, read from the rows themselves, built before the rows are walked so
+// they can be matched to nodes by a forward walk instead of a hash lookup or a sort afterwards.
+std::vector<NodeView> node_list(state::Db& db) {
   std::vector<NodeView> nodes;
-  auto ids = db.prepare(complete ? "SELECT DISTINCT node_id FROM node_component_version ORDER BY node_id"
-                                 : "SELECT node_id FROM node_version_report ORDER BY node_id");
+  auto ids = db.prepare("SELECT DISTINCT node_id FROM node_component_version ORDER BY node_id");
   while (ids.step()) nodes.push_back({std::string(ids.text(0)), Health::unknown, ""});
   return nodes;
 }
 
 // Rows arrive ordered by component, version, node ID: within one version group the node IDs only
-// grow, so a cursor over the sorted node list finds each in amortised constant time. Returns false
-// when a row names a node the list lacks.
-bool load_rows(state::Db& db, const Declared& declared, const MatrixQuery& q, Matrix& m) {
+// grow, so a cursor over the sorted node list finds each in amortised constant time. This is the
+// slow path, for files whose report texts are missing or incomplete (see load_from_reports).
+void load_rows(state::Db& db, const Declared& declared, const MatrixQuery& q, Matrix& m) {
   auto rows = db.prepare(
       "SELECT component, version, node_id FROM node_component_version"
       " WHERE (?1 = '' OR component = ?1) ORDER BY component, version, node_id");
@@ -60,11 +57,11 @@ bool load_rows(state::Db& db, const Declared& declared, const MatrixQuery& q, Ma
       cursor = 0;
     }
     while (cursor < m.nodes.size() && m.nodes[cursor].id < node_id) ++cursor;
-    if (cursor == m.nodes.size() || m.nodes[cursor].id != node_id) return false;
+    if (cursor == m.nodes.size() || m.nodes[cursor].id != node_id)
+      throw Error(Exit::failed, fmt::format("internal error: node '{}' is not in the node list", node_id));
     c.versions.back().nodes.push_back(cursor);
     c.group_of[cursor] = static_cast<uint32_t>(c.versions.size() - 1);
   }
-  return true;
 }
 
 // Sorts components by name and each component's versions by string, renumbering the group
@@ -236,12 +233,8 @@ Matrix load_matrix(state::Db& db, const Declared& declared, const MatrixQuery& q
   db.exec("BEGIN");
   if (!load_from_reports(db, declared, q, m)) {
     m = Matrix{};
-    m.nodes = node_list(db, false);
-    if (!load_rows(db, declared, q, m)) {
-      m = Matrix{};
-      m.nodes = node_list(db, true);
-      load_rows(db, declared, q, m);
-    }
+    m.nodes = node_list(db);
+    load_rows(db, declared, q, m);
   }
   if (!q.component.empty() && m.components.empty())
     throw Error(Exit::not_found, fmt::format("component '{}' not found", q.component), "no node reports it");
