@@ -103,14 +103,15 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # --- tools: tools/<tool>/*.cpp; tools/<tool>/build.mk may set LDLIBS_<tool> / CXXFLAGS_<tool> ------
+# and LDFLAGS_<tool> (dropped under SAN=1: the sanitizer runtimes cannot link statically).
 -include $(wildcard $(TOOLS:%=tools/%/build.mk))
 
 define tool_rules
 $(1)_OBJ := $$(patsubst %.cpp,$(BUILD)/obj/%.o,$$(wildcard tools/$(1)/*.cpp))
-$(BUILD)/bin/$(1): $$($(1)_OBJ) $(LIBCUBE) $(BPF_SKEL)
+$(BUILD)/bin/$(1): $$($(1)_OBJ) $(LIBCUBE) $(BPF_SKEL) $(wildcard tools/$(1)/build.mk)
 	$$(call msg,LD,$$@)
 	@mkdir -p $$(@D)
-	$(Q)$(CXX) $(LDFLAGS_BASE) $$($(1)_OBJ) $(LIBCUBE) $$(LDLIBS_$(1)) $(LDLIBS_BASE) -o $$@
+	$(Q)$(CXX) $(LDFLAGS_BASE) $(if $(filter 1,$(SAN)),,$$(LDFLAGS_$(1))) $$($(1)_OBJ) $(LIBCUBE) $$(LDLIBS_$(1)) $(LDLIBS_BASE) -o $$@
 $$($(1)_OBJ): $(BPF_SKEL)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rules,$(t))))

@@ -65,15 +65,17 @@ bool Cursor::refill() {
 bool Cursor::next(Piece& piece) {
   for (;;) {
     const char* from = m_buf.data() + m_pos;
-    if (const void* nl = std::memchr(from, '\n', m_len - m_pos)) {
-      size_t n = static_cast<size_t>(static_cast<const char*>(nl) - from);
-      piece = Piece{std::string_view(from, n), m_first, true, true};
-      m_pos += n + 1;
+    if (size_t nl = m_newlines.next(); nl < m_len) {
+      piece = Piece{std::string_view(from, nl - m_pos), m_first, true, true};
+      m_pos = nl + 1;
       m_first = true;
       return true;
     }
     bool full = m_pos == 0 && m_len == m_buf.size();
-    if (!full && refill()) continue;
+    if (!full && refill()) {
+      m_newlines = NewlinesForward(m_buf.data(), m_pos, m_len);
+      continue;
+    }
     if (m_pos == m_len) return false;
     // A record longer than the buffer, or the end of the range without a newline.
     bool at_end = m_read_at >= m_end;

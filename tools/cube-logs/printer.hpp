@@ -11,6 +11,7 @@
 #pragma once
 
 #include "chain.hpp"
+#include "newlines.hpp"
 
 #include <cstdint>
 #include <string_view>
@@ -37,6 +38,7 @@ class Cursor {
   uint64_t m_read_at, m_end;
   Buffer m_buf;
   size_t m_pos = 0, m_len = 0;
+  NewlinesForward m_newlines{nullptr, 0, 0};
   bool m_first = true;
 };
 

@@ -1,6 +1,7 @@
 #include "scan.hpp"
 
 #include "cri.hpp"
+#include "newlines.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -42,13 +43,11 @@ uint64_t each_record(const Chain& chain, uint64_t begin, uint64_t end, Fn fn) {
   while (start < end) {
     size_t len = chain.read(at, buf.data(), static_cast<size_t>(std::min<uint64_t>(k_block, end - at)));
     if (len == 0) return fn(start, end, head_of(start, 0)) ? end : start;
-    const char* p = buf.data();
-    const char* stop = p + len;
-    while (const void* nl = std::memchr(p, '\n', static_cast<size_t>(stop - p))) {
-      uint64_t next = at + static_cast<uint64_t>(static_cast<const char*>(nl) - buf.data()) + 1;
+    NewlinesForward newlines(buf.data(), 0, len);
+    for (size_t nl; (nl = newlines.next()) < len;) {
+      uint64_t next = at + nl + 1;
       if (!fn(start, next, head_of(start, len))) return start;
       start = next;
-      p = static_cast<const char*>(nl) + 1;
     }
     if (at + len >= end) {
       if (start < end && !fn(start, end, head_of(start, len))) return start;
@@ -98,13 +97,10 @@ uint64_t tail_start(const Chain& chain, uint64_t begin, uint64_t end, uint64_t n
     uint64_t lo = hi - std::min<uint64_t>(block, hi - begin);
     size_t len = static_cast<size_t>(hi - lo);
     size_t got = chain.read(lo, buf.data(), len + static_cast<size_t>(std::min<uint64_t>(k_head, end - hi)));
-    for (size_t p = std::min(len, got); p > 0;) {
-      const void* nl = memrchr(buf.data(), '\n', p);
-      if (!nl) break;
-      size_t q = static_cast<size_t>(static_cast<const char*>(nl) - buf.data());
+    NewlinesBackward newlines(buf.data(), std::min(len, got));
+    for (size_t q; (q = newlines.prev()) != NewlinesBackward::none;) {
       std::string_view head(buf.data() + q + 1, std::min(k_head, got - q - 1));
       if (visit(head, lo + q + 1)) return following;
-      p = q;
     }
     hi = lo;
   }
