@@ -1,6 +1,7 @@
 #include "archive_stream.hpp"
 
 #include "error.hpp"
+#include "inflater.hpp"
 #include "log.hpp"
 
 #include <fmt/format.h>
@@ -95,10 +96,10 @@ void Verifier::finish() {
                 "the blob does not match its descriptor; the image is corrupt or was tampered with");
 }
 
-TarReader::TarReader(ByteSource& source, std::string name) : m_source(source), m_name(std::move(name)) {
+TarReader::TarReader(ByteSource& source, std::string name)
+    : m_name(std::move(name)), m_input(std::make_unique<Inflater>(source, m_name)) {
   m_a.reset(archive_read_new());
   if (!m_a) throw Error(Exit::failed, "cannot allocate a libarchive reader");
-  archive_read_support_filter_gzip(m_a.get());
   archive_read_support_filter_zstd(m_a.get());
   archive_read_support_format_tar(m_a.get());
   archive_read_set_read_callback(m_a.get(), read_cb);
@@ -107,10 +108,12 @@ TarReader::TarReader(ByteSource& source, std::string name) : m_source(source), m
   if (archive_read_open1(m_a.get()) != ARCHIVE_OK) fail("opening");
 }
 
+TarReader::~TarReader() = default;
+
 la_ssize_t TarReader::read_cb(archive*, void* self, const void** buf) {
   auto* r = static_cast<TarReader*>(self);
   try {
-    return static_cast<la_ssize_t>(r->m_source.read(buf));
+    return static_cast<la_ssize_t>(r->m_input->read(buf));
   } catch (...) {
     r->m_error = std::current_exception();
     return -1;
@@ -120,7 +123,7 @@ la_ssize_t TarReader::read_cb(archive*, void* self, const void** buf) {
 la_int64_t TarReader::skip_cb(archive*, void* self, la_int64_t n) {
   auto* r = static_cast<TarReader*>(self);
   try {
-    return r->m_source.skip(n);
+    return r->m_input->skip(n);
   } catch (...) {
     r->m_error = std::current_exception();
     return -1;

@@ -7,6 +7,7 @@
 //   descriptor: a mismatch throws Error(usage) naming the blob. While verifying it never skips.
 // - TarReader reads one (optionally gzip/zstd-compressed) tar stream with libarchive and turns
 //   each header into an Entry; data is read in blocks with their offsets (sparse files) or skipped.
+//   Gzip is inflated by an Inflater in front of libarchive (inflater.hpp says why).
 #pragma once
 
 #include "layer_tree.hpp"
@@ -86,11 +87,14 @@ struct DataBlock {
   int64_t offset = 0;  // within the file: a gap before it is a hole
 };
 
+class Inflater;
+
 class TarReader {
  public:
   // `name` names the stream in errors ("layer 2 (sha256:ab12…)"). `raw` reads the stream as it is
   // (the outer docker-archive, which is a plain tar too).
   TarReader(ByteSource& source, std::string name);
+  ~TarReader();
   TarReader(const TarReader&) = delete;
   TarReader& operator=(const TarReader&) = delete;
 
@@ -109,8 +113,8 @@ class TarReader {
   static la_ssize_t read_cb(archive*, void* self, const void** buf);
   static la_int64_t skip_cb(archive*, void* self, la_int64_t n);
 
-  ByteSource& m_source;
   std::string m_name;
+  std::unique_ptr<Inflater> m_input;
   ArchivePtr m_a;
   uint64_t m_index = 0;  // entries read so far
   std::string m_path;

@@ -1,0 +1,114 @@
+// cube-rootfs: the ISA-L inflater against gzip(1)'s own output — whole streams, streams handed over
+// one byte at a time, concatenated members, zero padding, and every kind of damage.
+#include "../../tools/cube-rootfs/inflater.hpp"
+#include "error.hpp"
+#include "fs.hpp"
+#include "testing.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <random>
+#include <string>
+
+using namespace cube;
+using namespace cube::rootfs;
+
+namespace {
+
+// Hands out a string in chunks of at most `chunk` bytes.
+class StringSource : public ByteSource {
+ public:
+  StringSource(std::string data, size_t chunk) : m_data(std::move(data)), m_chunk(chunk) {}
+  size_t read(const void** data) override {
+    size_t n = std::min(m_chunk, m_data.size() - m_pos);
+    *data = m_data.data() + m_pos;
+    m_pos += n;
+    return n;
+  }
+
+ private:
+  std::string m_data;
+  size_t m_chunk, m_pos = 0;
+};
+
+std::string read_all(ByteSource& s) {
+  std::string out;
+  const void* d;
+  while (size_t n = s.read(&d)) out.append(static_cast<const char*>(d), n);
+  return out;
+}
+
+std::string inflate(std::string data, size_t chunk) {
+  StringSource raw(std::move(data), chunk);
+  Inflater in(raw, "layer 1");
+  return read_all(in);
+}
+
+// What gzip(1) itself makes of `plain`.
+std::string gzip(const std::string& plain, const char* level = "-6") {
+  test::TempDir dir;
+  test::write_text(dir / "f", plain);
+  if (std::system(fmt::format("gzip -n {} {}", level, dir / "f").c_str()) != 0) throw std::runtime_error("gzip failed");
+  return fs::read_file(dir / "f.gz", 64 << 20);
+}
+
+std::string sample(size_t size, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string s(size, '\0');
+  for (auto& c : s) c = static_cast<char>("tar entries and log text "[rng() % 25] ^ (rng() % 7 == 0 ? rng() : 0));
+  return s;
+}
+
+}  // namespace
+
+TEST(RootfsInflater, PlainBytesPassThroughUnchanged) {
+  for (size_t chunk : {1, 2, 3, 4096}) {
+    std::string plain = sample(10000, 1);
+    EXPECT_EQ(inflate(plain, chunk), plain) << chunk;
+    EXPECT_EQ(inflate("x", chunk), "x");
+    EXPECT_EQ(inflate("", chunk), "");
+  }
+}
+
+TEST(RootfsInflater, GzipInAnyChunkingEqualsTheInput) {
+  std::string plain = sample(3 << 20, 2);  // more than one output buffer
+  std::string gz = gzip(plain);
+  for (size_t chunk : {1, 2, 7, 4096, 1 << 20}) EXPECT_EQ(inflate(gz, chunk), plain) << chunk;
+  EXPECT_EQ(inflate(gzip(""), 1), "");
+  EXPECT_EQ(inflate(gzip(plain, "-1"), 65536), plain);
+}
+
+TEST(RootfsInflater, ConcatenatedMembersAndZeroPaddingReadAsGzipDoes) {
+  std::string a = sample(100000, 3), b = sample(70000, 4);
+  std::string two = gzip(a) + gzip(b);
+  for (size_t chunk : {1, 5, 1 << 20}) {
+    EXPECT_EQ(inflate(two, chunk), a + b) << chunk;
+    EXPECT_EQ(inflate(two + std::string(1024, '\0'), chunk), a + b) << chunk;
+  }
+}
+
+TEST(RootfsInflater, DamageIsAnErrorNamingTheStream) {
+  std::string plain = sample(200000, 5);
+  std::string gz = gzip(plain);
+  auto fails = [](std::string data, const char* what) {
+    Error e = test::error_of([&] { inflate(std::move(data), 4096); });
+    EXPECT_EQ(e.code(), Exit::usage) << what;
+    EXPECT_TRUE(test::contains(e.what(), "layer 1: the gzip stream")) << e.what();
+    EXPECT_TRUE(test::contains(e.what(), what)) << e.what();
+  };
+  fails(gz.substr(0, gz.size() / 2), "ends in the middle");
+  fails(gz.substr(0, gz.size() - 3), "ends in the middle");  // a cut trailer
+  std::string crc = gz;
+  crc[crc.size() - 6] ^= 0x55;
+  fails(crc, "CRC-32 or length");
+  std::string body = gz;
+  for (size_t i = 100; i < 200; ++i) body[i] = static_cast<char>(~body[i]);
+  fails(body, "has ");
+  fails(gz + "garbage", "data after the gzip stream");
+  fails(gz + std::string(8, '\0') + "x", "data after the zero bytes");
+  std::string method = gz;
+  method[2] = 9;  // not deflate
+  fails(method, "other than deflate");
+}
