@@ -37,6 +37,24 @@ Filter& Filter::allow(std::initializer_list<std::string_view> names) {
   return *this;
 }
 
+Filter& Filter::allow_arg0_bits(std::string_view name, uint64_t bits) {
+  int nr = seccomp_syscall_resolve_name(std::string(name).c_str());
+  if (nr == __NR_SCMP_ERROR) return *this;
+  check(seccomp_rule_add(m_ctx.get(), SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, bits, bits)),
+        fmt::format("cannot allow system call {} with flags {:#x}", name, bits));
+  return *this;
+}
+
+Filter& Filter::fail(std::initializer_list<std::string_view> names, int error) {
+  for (std::string_view name : names) {
+    int nr = seccomp_syscall_resolve_name(std::string(name).c_str());
+    if (nr == __NR_SCMP_ERROR) continue;
+    check(seccomp_rule_add(m_ctx.get(), SCMP_ACT_ERRNO(static_cast<uint32_t>(error)), nr, 0),
+          fmt::format("cannot make system call {} fail", name));
+  }
+  return *this;
+}
+
 Filter& Filter::allow_arg0(std::string_view name, std::initializer_list<uint64_t> values) {
   int nr = seccomp_syscall_resolve_name(std::string(name).c_str());
   if (nr == __NR_SCMP_ERROR) return *this;

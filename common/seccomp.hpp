@@ -30,6 +30,12 @@ class Filter {
   Filter& allow(std::initializer_list<std::string_view> names);
   // Allows `name` only when its first argument (an fd for write/writev) is one of `values`.
   Filter& allow_arg0(std::string_view name, std::initializer_list<uint64_t> values);
+  // Allows `name` only when its first argument has all of `bits` set (clone with CLONE_THREAD:
+  // threads, but no new processes).
+  Filter& allow_arg0_bits(std::string_view name, uint64_t bits);
+  // Makes each named call fail with `error` instead of being denied (clone3 with ENOSYS, so the C
+  // library falls back to clone, whose flags a filter can see).
+  Filter& fail(std::initializer_list<std::string_view> names, int error);
 
   // Installs the filter (with no_new_privs) for this thread and any it starts later. A sanitizer
   // build (make SAN=1) skips it: the sanitizer runtimes need calls no allowlist should grant.

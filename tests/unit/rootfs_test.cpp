@@ -158,6 +158,7 @@ TEST(RootfsSizing, ExactLeavesTheHeadroom) {
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <thread>
 
 namespace {
 
@@ -185,6 +186,20 @@ TEST(RootfsSeccomp, SocketsAndExecAreFatal) {
             }),
             -SIGSYS);
   EXPECT_EQ(in_locked_child([] { return 7; }), 7);  // ordinary work goes on
+}
+
+TEST(RootfsSeccomp, ThreadsMayStartButProcessesMayNot) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "sanitizer builds load no seccomp filter (common/seccomp.hpp)";
+#endif
+  EXPECT_EQ(in_locked_child([] {
+              int answer = 0;
+              std::thread t([&] { answer = 42; });
+              t.join();
+              return answer;
+            }),
+            42);
+  EXPECT_EQ(in_locked_child([] { return fork() >= 0 ? 0 : 1; }), -SIGSYS);
 }
 
 TEST(RootfsSeccomp, PolicyTextListsTheAllowlist) {

@@ -3,6 +3,7 @@
 #include "error.hpp"
 #include "inflater.hpp"
 #include "log.hpp"
+#include "read_ahead.hpp"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -96,8 +97,13 @@ void Verifier::finish() {
                 "the blob does not match its descriptor; the image is corrupt or was tampered with");
 }
 
-TarReader::TarReader(ByteSource& source, std::string name)
-    : m_name(std::move(name)), m_input(std::make_unique<Inflater>(source, m_name)) {
+TarReader::TarReader(ByteSource& source, std::string name, Reading reading)
+    : m_name(std::move(name)), m_input(std::make_unique<Inflater>(source, m_name)), m_feed(m_input.get()) {
+  m_input->prepare();
+  if (reading == Reading::whole || m_input->inflating()) {
+    m_ahead = std::make_unique<ReadAhead>(*m_input);
+    m_feed = m_ahead.get();
+  }
   m_a.reset(archive_read_new());
   if (!m_a) throw Error(Exit::failed, "cannot allocate a libarchive reader");
   archive_read_support_filter_zstd(m_a.get());
@@ -113,7 +119,7 @@ TarReader::~TarReader() = default;
 la_ssize_t TarReader::read_cb(archive*, void* self, const void** buf) {
   auto* r = static_cast<TarReader*>(self);
   try {
-    return static_cast<la_ssize_t>(r->m_input->read(buf));
+    return static_cast<la_ssize_t>(r->m_feed->read(buf));
   } catch (...) {
     r->m_error = std::current_exception();
     return -1;
@@ -123,7 +129,7 @@ la_ssize_t TarReader::read_cb(archive*, void* self, const void** buf) {
 la_int64_t TarReader::skip_cb(archive*, void* self, la_int64_t n) {
   auto* r = static_cast<TarReader*>(self);
   try {
-    return r->m_input->skip(n);
+    return r->m_feed->skip(n);
   } catch (...) {
     r->m_error = std::current_exception();
     return -1;

@@ -88,12 +88,17 @@ struct DataBlock {
 };
 
 class Inflater;
+class ReadAhead;
+
+// How a TarReader's stream will be read: `skim` may seek over data (the headers-only pass over a
+// plain layer), `whole` reads every byte (the pass that writes data, through a Verifier). A stream
+// read whole, or inflated, is read ahead on a second thread (read_ahead.hpp).
+enum class Reading { skim, whole };
 
 class TarReader {
  public:
-  // `name` names the stream in errors ("layer 2 (sha256:ab12…)"). `raw` reads the stream as it is
-  // (the outer docker-archive, which is a plain tar too).
-  TarReader(ByteSource& source, std::string name);
+  // `name` names the stream in errors ("layer 2 (sha256:ab12…)").
+  TarReader(ByteSource& source, std::string name, Reading reading = Reading::skim);
   ~TarReader();
   TarReader(const TarReader&) = delete;
   TarReader& operator=(const TarReader&) = delete;
@@ -115,6 +120,8 @@ class TarReader {
 
   std::string m_name;
   std::unique_ptr<Inflater> m_input;
+  std::unique_ptr<ReadAhead> m_ahead;  // when the stream is read ahead
+  ByteSource* m_feed;                  // what libarchive reads: m_ahead or m_input
   ArchivePtr m_a;
   uint64_t m_index = 0;  // entries read so far
   std::string m_path;

@@ -118,7 +118,7 @@ void write_layers(ImageSource& src, Tree& tree, Ext4Writer& w, const BuildOption
     LayerStream stream(layer);
     Verifier verifier(stream.source(), layer.name, layer.expect, k_max_blob);
     {
-      TarReader reader(verifier, layer.name);
+      TarReader reader(verifier, layer.name, Reading::whole);
       size_t next = 0;
       Entry e;
       while (reader.next(e)) {

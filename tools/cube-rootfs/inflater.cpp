@@ -60,7 +60,7 @@ void Inflater::sniff() {
 }
 
 size_t Inflater::read(const void** data) {
-  if (m_mode == Mode::unknown) sniff();
+  prepare();
   if (m_mode == Mode::gzip || m_mode == Mode::padding) return inflate(data);
   if (!m_pending.empty()) {
     *data = m_pending.data();

@@ -31,6 +31,10 @@ class Inflater : public ByteSource {
   Inflater(const Inflater&) = delete;
   Inflater& operator=(const Inflater&) = delete;
 
+  // Reads the first bytes to tell gzip from anything else (read() does it too, if not done).
+  void prepare() {
+    if (m_mode == Mode::unknown) sniff();
+  }
   size_t read(const void** data) override;
   // Skips only bytes not yet handed out and only in a stream that is not inflated.
   int64_t skip(int64_t n) override;

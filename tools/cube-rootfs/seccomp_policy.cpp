@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/landlock.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -36,6 +37,11 @@ seccomp::Filter build_filter() {
   f.allow({"open", "pipe", "pipe2", "sigaltstack"});
   // libext2fs asks whether the process is dumpable before reading its environment knobs.
   f.allow_arg0("prctl", {PR_GET_DUMPABLE});
+  // Layers are read ahead on a second thread (read_ahead.hpp): threads may be started, processes
+  // not. clone3 hides its flags from the filter, so it fails and the C library falls back to clone.
+  f.allow_arg0_bits("clone", CLONE_THREAD);
+  f.fail({"clone3"}, ENOSYS);
+  f.allow({"set_robust_list", "rseq"});
   return f;
 }
 

@@ -7,8 +7,8 @@
 //   directories); everything else is refused with EACCES. Without Landlock this part is skipped
 //   with a debug line.
 // - seccomp (libseccomp): an allowlist of the system calls reading archives and writing an image
-//   needs; anything else — exec, sockets, ptrace, new processes or threads, kill — kills the
-//   process with SIGSYS. Installed last, with no_new_privs.
+//   needs; anything else — exec, sockets, ptrace, new processes, kill — kills the process with
+//   SIGSYS. Threads may start (layers are read ahead on one). Installed last, with no_new_privs.
 // - policy_text() renders the seccomp filter as readable PFC, for review and tests.
 #pragma once
 

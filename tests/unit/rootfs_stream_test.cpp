@@ -1,6 +1,8 @@
-// cube-rootfs: the ISA-L inflater against gzip(1)'s own output — whole streams, streams handed over
-// one byte at a time, concatenated members, zero padding, and every kind of damage.
+// cube-rootfs byte streams: the ISA-L inflater against gzip(1)'s own output — whole streams, streams
+// handed over one byte at a time, concatenated members, zero padding, every kind of damage — and
+// the read-ahead thread: order, errors, and stopping mid-stream.
 #include "../../tools/cube-rootfs/inflater.hpp"
+#include "../../tools/cube-rootfs/read_ahead.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "testing.hpp"
@@ -111,4 +113,65 @@ TEST(RootfsInflater, DamageIsAnErrorNamingTheStream) {
   std::string method = gz;
   method[2] = 9;  // not deflate
   fails(method, "other than deflate");
+}
+
+namespace {
+
+// Counts up in chunks of `chunk` bytes, then fails after `fail_after` chunks when that is set.
+class CountingSource : public ByteSource {
+ public:
+  CountingSource(size_t chunks, size_t chunk, size_t fail_after = SIZE_MAX)
+      : m_chunks(chunks), m_fail_after(fail_after), m_buf(chunk, '\0') {}
+  size_t read(const void** data) override {
+    if (m_done == m_fail_after) throw Error(Exit::usage, "layer 1: broken on purpose");
+    if (m_done == m_chunks) return 0;
+    for (auto& c : m_buf) c = static_cast<char>(m_done);
+    ++m_done;
+    *data = m_buf.data();
+    return m_buf.size();
+  }
+  size_t done() const { return m_done; }
+
+ private:
+  size_t m_chunks, m_fail_after, m_done = 0;
+  std::string m_buf;
+};
+
+}  // namespace
+
+TEST(RootfsReadAhead, ChunksComeOutInOrderAndWhole) {
+  CountingSource inner(1000, 4096);
+  ReadAhead ahead(inner);
+  const void* d;
+  for (size_t i = 0; i < 1000; ++i) {
+    ASSERT_EQ(ahead.read(&d), 4096u);
+    std::string_view chunk(static_cast<const char*>(d), 4096);
+    ASSERT_EQ(chunk.find_first_not_of(static_cast<char>(i)), std::string_view::npos) << i;
+  }
+  EXPECT_EQ(ahead.read(&d), 0u);
+  EXPECT_EQ(ahead.read(&d), 0u);
+  EXPECT_EQ(ahead.skip(100), 0);
+}
+
+TEST(RootfsReadAhead, AnErrorArrivesAfterTheChunksBeforeIt) {
+  CountingSource inner(100, 10, 5);
+  ReadAhead ahead(inner);
+  const void* d;
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(ahead.read(&d), 10u);
+  Error e = test::error_of([&] { ahead.read(&d); });
+  EXPECT_TRUE(test::contains(e.what(), "broken on purpose")) << e.what();
+}
+
+TEST(RootfsReadAhead, StopsMidStreamAndHandsTheSourceBack) {
+  CountingSource inner(1000000, 64);
+  {
+    ReadAhead ahead(inner);
+    const void* d;
+    ASSERT_EQ(ahead.read(&d), 64u);
+  }
+  size_t stopped_at = inner.done();
+  EXPECT_LT(stopped_at, 1000000u) << "the thread stopped instead of reading everything";
+  const void* d;
+  EXPECT_EQ(inner.read(&d), 64u);  // the caller may read on
+  EXPECT_EQ(inner.done(), stopped_at + 1);
 }
