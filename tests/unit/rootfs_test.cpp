@@ -25,6 +25,14 @@ Entry dir(std::string path) {
   e.mode = 0755;
   return e;
 }
+Entry slink(std::string path, std::string target) {
+  Entry e;
+  e.path = std::move(path);
+  e.kind = Kind::symlink;
+  e.link = std::move(target);
+  e.mode = 0777;
+  return e;
+}
 Entry hardlink(std::string path, std::string target) {
   Entry e;
   e.path = std::move(path);
@@ -94,13 +102,59 @@ TEST(RootfsTree, RefusesEscapesAndBadLinks) {
   EXPECT_THROW(t.apply(0, 1, hardlink("h", "missing"), "l0"), cube::Error);
   t.apply(0, 2, dir("d"), "l0");
   EXPECT_THROW(t.apply(0, 3, hardlink("h", "d"), "l0"), cube::Error);
-  Entry s;
-  s.path = "s";
-  s.kind = Kind::symlink;
-  s.link = "x";
-  t.apply(0, 4, s, "l0");
-  EXPECT_THROW(t.apply(0, 5, file("s/under"), "l0"), cube::Error);  // no writing through symlinks
+  t.apply(0, 4, file("f"), "l0");
+  EXPECT_THROW(t.apply(0, 5, file("f/under"), "l0"), cube::Error);  // a file is no directory
   EXPECT_THROW(t.apply(0, 6, file(std::string(256, 'n')), "l0"), cube::Error);
+}
+
+// Symlinked parents are followed inside the tree as umoci (filepath-securejoin) does.
+TEST(RootfsTree, FollowsSymlinkedParentsInsideTheRoot) {
+  Tree t;
+  t.apply(0, 0, dir("usr/lib"), "l0");
+  t.apply(0, 1, slink("lib", "usr/lib"), "l0");
+  t.apply(0, 2, slink("abs", "/usr/lib"), "l0");
+  t.apply(0, 3, slink("usr/up", "../../../../usr/lib"), "l0");  // ".." stops at the root
+  t.apply(0, 4, slink("chain", "lib"), "l0");
+  t.apply(0, 5, slink("dangling", "new/dir"), "l0");
+  t.apply(1, 0, file("lib/a"), "l1");
+  t.apply(1, 1, file("abs/b"), "l1");
+  t.apply(1, 2, file("usr/up/c"), "l1");
+  t.apply(1, 3, file("chain/d"), "l1");
+  t.apply(1, 4, file("dangling/e"), "l1");  // the missing directories are made
+  for (const char* p : {"usr/lib/a", "usr/lib/b", "usr/lib/c", "usr/lib/d", "new/dir/e"})
+    EXPECT_NE(t.find(p), nullptr) << p;
+  EXPECT_EQ(t.find("lib")->inode->kind, Kind::symlink);  // the link itself stays
+  // Hardlink targets and whiteouts go through links too; a whiteout creates nothing.
+  t.apply(2, 0, hardlink("h", "chain/a"), "l2");
+  EXPECT_EQ(t.find("h")->inode, t.find("usr/lib/a")->inode);
+  t.apply(2, 1, file("lib/.wh.b"), "l2");
+  EXPECT_EQ(t.find("usr/lib/b"), nullptr);
+  t.apply(2, 2, file("nothere/.wh.x"), "l2");
+  EXPECT_EQ(t.find("nothere"), nullptr);
+  EXPECT_EQ(t.lookup("chain", Tree::Follow::last), t.find("usr/lib"));
+}
+
+TEST(RootfsTree, SymlinkLoopsAndFileParentsAreErrors) {
+  Tree t;
+  t.apply(0, 0, slink("l1", "l2"), "l0");
+  t.apply(0, 1, slink("l2", "/l1"), "l0");
+  t.apply(0, 2, file("f"), "l0");
+  t.apply(0, 3, slink("tofile", "f"), "l0");
+  EXPECT_THROW(t.apply(1, 0, file("l1/x"), "l1"), cube::Error);
+  EXPECT_THROW(t.apply(1, 1, file("tofile/x"), "l1"), cube::Error);
+  EXPECT_EQ(t.lookup("l1", Tree::Follow::last), nullptr);
+}
+
+// umoci keeps what a layer wrote beneath a directory a later whiteout in the same layer names.
+TEST(RootfsTree, WhiteoutKeepsThisLayersEntriesBeneath) {
+  Tree t;
+  t.apply(0, 0, file("d/old"), "l0");
+  t.apply(0, 1, file("d/sub/lower"), "l0");
+  t.apply(1, 0, file("d/sub/new"), "l1");
+  t.apply(1, 1, file("d/.wh..wh..opq"), "l1");
+  EXPECT_EQ(t.find("d/old"), nullptr);
+  EXPECT_EQ(t.find("d/sub/lower"), nullptr);
+  EXPECT_NE(t.find("d/sub/new"), nullptr);
 }
 
 TEST(RootfsTree, EntryLimit) {

@@ -21,17 +21,6 @@ constexpr const char* k_bundles[] = {
 constexpr const char* k_anchor_dirs[] = {"usr/local/share/ca-certificates", "etc/pki/ca-trust/source/anchors"};
 constexpr const char* k_anchor_name = "cube-egress-root.crt";
 
-// Follows symlinks inside the tree (at most 8) to the node they name.
-Node* resolve(Tree& tree, std::string path) {
-  for (int hops = 0; hops < 8; ++hops) {
-    Node* n = tree.find(path);
-    if (!n || n->inode->kind != Kind::symlink) return n;
-    const std::string& t = n->inode->target;
-    path = t.starts_with("/") ? t : fs::dirname(node_path(*n)) + "/" + t;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 CaCert load_ca(const std::string& path) {
@@ -49,7 +38,7 @@ int bake_ca(Tree& tree, const CaCert& ca) {
   int written = 0;
   std::set<const Inode*> done;
   for (const char* b : k_bundles) {
-    Node* n = resolve(tree, b);
+    Node* n = tree.lookup(b, Tree::Follow::last);
     if (!n || n->inode->kind != Kind::regular || !done.insert(n->inode.get()).second) continue;
     Inode& i = *n->inode;
     std::string add = (i.size > 0 ? "\n" : "") + ca.pem;
@@ -63,7 +52,7 @@ int bake_ca(Tree& tree, const CaCert& ca) {
     ++written;
   }
   for (const char* d : k_anchor_dirs) {
-    Node* n = resolve(tree, d);
+    Node* n = tree.lookup(d, Tree::Follow::last);
     if (!n || n->inode->kind != Kind::directory) continue;
     Inode& i = tree.add_outside_file(std::string(d) + "/" + k_anchor_name, 0644, ca.pem.size(), "");
     i.inline_data = ca.pem;

@@ -14,6 +14,20 @@ constexpr size_t k_max_path = 4096;    // PATH_MAX
 constexpr size_t k_max_target = 4095;  // ext4 symlink target limit (one block)
 constexpr std::string_view k_whiteout = ".wh.";
 constexpr std::string_view k_opaque = ".wh..wh..opq";
+constexpr int k_max_links = 255;  // filepath-securejoin's limit on links followed for one path
+
+// A symlink target's names, "." and empty ones dropped; ".." kept, for the walk to apply it after
+// the names before it are resolved.
+std::vector<std::string> split_lexical(std::string_view path) {
+  std::vector<std::string> out;
+  for (size_t pos = 0; pos <= path.size();) {
+    size_t slash = std::min(path.find('/', pos), path.size());
+    std::string_view comp = path.substr(pos, slash - pos);
+    if (!comp.empty() && comp != ".") out.emplace_back(comp);
+    pos = slash + 1;
+  }
+  return out;
+}
 
 std::unique_ptr<Node> make_node(std::string name, std::shared_ptr<Inode> inode, int layer, Node* parent) {
   auto n = std::make_unique<Node>();
@@ -38,6 +52,12 @@ void copy_meta(Inode& i, const Entry& e) {
   i.mtime_sec = e.mtime_sec;
   i.mtime_nsec = e.mtime_nsec;
   i.xattrs = e.xattrs;
+}
+
+// Marks a directory and its ancestors as touched by `layer`, so a later whiteout in the same layer
+// keeps them (umoci's upper paths hold every ancestor of what a layer extracted).
+void mark_upper(Node& dir, int layer) {
+  for (Node* n = &dir; n && n->layer < layer; n = n->parent) n->layer = layer;
 }
 
 uint64_t round4(uint64_t n) { return (n + 3) & ~uint64_t(3); }
@@ -114,31 +134,136 @@ Node* Tree::find(std::string_view path) {
   return n;
 }
 
-Node& Tree::ensure_parents(const std::vector<std::string>& parts, int layer, std::string_view where) {
+Node* Tree::lookup(std::string_view path, Follow follow) {
+  auto names = split_path(path, "lookup");
+  if (follow == Follow::last) {
+    auto resolved = resolve(std::move(names));
+    if (!resolved) return nullptr;
+    names = std::move(*resolved);
+  }
+  if (names.empty()) return &m_root;
+  Node* dir = nullptr;
+  try {
+    dir = parent_dir(names, -1, "lookup", false);
+  } catch (const Error&) {
+    return nullptr;  // a symlink loop on the way
+  }
+  if (!dir) return nullptr;
+  auto it = dir->children.find(names.back());
+  return it == dir->children.end() ? nullptr : it->second.get();
+}
+
+Node* Tree::parent_dir(const std::vector<std::string>& parts, int layer, std::string_view where, bool create) {
+  std::vector<std::string> names(parts.begin(), parts.end() - (parts.empty() ? 0 : 1));
+  // The common case has no symlink on the way: the names are the path.
+  bool through_link = false;
   Node* n = &m_root;
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    auto it = n->children.find(parts[i]);
-    if (it == n->children.end()) {
-      it = n->children.emplace(parts[i], make_node(parts[i], implicit_dir(), layer, n)).first;
-    } else if (it->second->inode->kind != Kind::directory) {
+  for (const auto& name : names) {
+    auto it = n->children.find(name);
+    if (it == n->children.end()) break;
+    n = it->second.get();
+    if (n->inode->kind == Kind::symlink) {
+      through_link = true;
+      break;
+    }
+  }
+  if (through_link) {
+    auto resolved = resolve(std::move(names));
+    if (!resolved)
       throw Error(Exit::usage,
-                  fmt::format("{}: parent \"{}\" of an entry is a {}, not a directory", where, node_path(*it->second),
-                              kind_name(it->second->inode->kind)),
-                  "layers may not write through symbolic links");
+                  fmt::format("{}: more than {} symbolic links on the way to \"{}\"", where, k_max_links,
+                              join_path({parts.begin(), parts.end() - 1})),
+                  "the links form a loop");
+    names = std::move(*resolved);
+  }
+  std::string via;
+  if (through_link)
+    via = fmt::format(" (reached through symbolic links from \"{}\")", join_path({parts.begin(), parts.end() - 1}));
+  return descend(names, layer, where, create, via);
+}
+
+std::optional<std::vector<std::string>> Tree::resolve(std::vector<std::string> names) {
+  // filepath-securejoin's walk: `todo` holds the names still to read, front first (reversed, so the
+  // front is the back of the vector); `path` and `nodes` the resolved ones, nodes null once a name
+  // does not exist (everything beneath it does not either, until a ".." climbs back).
+  std::vector<std::string> todo(std::make_move_iterator(names.rbegin()), std::make_move_iterator(names.rend()));
+  std::vector<std::string> path;
+  std::vector<Node*> nodes;
+  int links = 0;
+  while (!todo.empty()) {
+    std::string name = std::move(todo.back());
+    todo.pop_back();
+    if (name == "..") {
+      if (!path.empty()) {
+        path.pop_back();
+        nodes.pop_back();
+      }
+      continue;
+    }
+    Node* at = nodes.empty() ? &m_root : nodes.back();
+    Node* child = nullptr;
+    if (at && at->inode->kind == Kind::directory) {
+      auto it = at->children.find(name);
+      if (it != at->children.end()) child = it->second.get();
+    }
+    if (!child || child->inode->kind != Kind::symlink) {
+      path.push_back(std::move(name));
+      nodes.push_back(child);
+      continue;
+    }
+    if (++links > k_max_links) return std::nullopt;
+    const std::string& target = child->inode->target;
+    if (target.starts_with("/")) {
+      path.clear();
+      nodes.clear();
+    }
+    auto parts = split_lexical(target);
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_back(std::move(*it));
+  }
+  return path;
+}
+
+Node* Tree::descend(const std::vector<std::string>& names, int layer, std::string_view where, bool create,
+                    std::string_view via) {
+  Node* n = &m_root;
+  for (const auto& name : names) {
+    if (n->inode->kind != Kind::directory) break;
+    auto it = n->children.find(name);
+    if (it == n->children.end()) {
+      if (!create) return nullptr;
+      if (name.size() > k_max_name)
+        throw Error(Exit::usage, fmt::format("{}: a directory name of {} bytes on the way", where, name.size()),
+                    fmt::format("ext4 allows {}", k_max_name));
+      it = n->children.emplace(name, make_node(name, implicit_dir(), layer, n)).first;
     }
     n = it->second.get();
   }
-  return *n;
+  if (n->inode->kind == Kind::directory) return n;
+  if (!create) return nullptr;
+  throw Error(Exit::usage, fmt::format("{}: parent \"{}\"{} is a {}, not a directory", where, node_path(*n), via,
+                                       kind_name(n->inode->kind)));
 }
 
 void Tree::remove_lower(Node& dir, const std::string& name, int layer) {
   auto it = dir.children.find(name);
-  // A whiteout hides only what lower layers wrote; the same layer's own entry stays (OCI spec).
-  if (it != dir.children.end() && it->second->layer < layer) dir.children.erase(it);
+  if (it == dir.children.end()) return;
+  // A whiteout hides only what lower layers wrote; the same layer's own entries stay (OCI spec), and
+  // so do the directories holding them, minus their lower-layer children (as umoci walks it).
+  if (it->second->layer < layer)
+    dir.children.erase(it);
+  else
+    purge_lower(*it->second, layer);
 }
 
-void Tree::opaque(Node& dir, int layer) {
-  std::erase_if(dir.children, [layer](const auto& kv) { return kv.second->layer < layer; });
+void Tree::purge_lower(Node& dir, int layer) {
+  for (auto it = dir.children.begin(); it != dir.children.end();) {
+    if (it->second->layer < layer) {
+      it = dir.children.erase(it);
+      continue;
+    }
+    purge_lower(*it->second, layer);
+    ++it;
+  }
 }
 
 bool Tree::apply(int layer, uint64_t entry_no, const Entry& e, std::string_view where) {
@@ -154,19 +279,22 @@ bool Tree::apply(int layer, uint64_t entry_no, const Entry& e, std::string_view 
     return false;
   }
   std::string name = parts.back();
-  Node& parent = ensure_parents(parts, layer, where);
-
   if (name.starts_with(k_whiteout)) {
+    // A whiteout in a directory that is not there has nothing to hide, and creates nothing.
+    Node* dir = parent_dir(parts, layer, where, false);
+    if (!dir) return false;
     if (name == k_opaque)
-      opaque(parent, layer);
+      purge_lower(*dir, layer);
     else if (!name.starts_with(".wh..wh."))  // other ".wh..wh." names are aufs internals: skip
-      remove_lower(parent, name.substr(k_whiteout.size()), layer);
+      remove_lower(*dir, name.substr(k_whiteout.size()), layer);
     return false;
   }
+  Node& parent = *parent_dir(parts, layer, where, true);
+  mark_upper(parent, layer);
 
   std::shared_ptr<Inode> inode;
   if (e.is_hardlink) {
-    Node* target = find(e.link);
+    Node* target = lookup(e.link);
     if (!target)
       throw Error(Exit::usage,
                   fmt::format("{}: hardlink \"{}\" points to \"{}\", which does not exist", where, e.path, e.link));
@@ -210,7 +338,7 @@ bool Tree::apply(int layer, uint64_t entry_no, const Entry& e, std::string_view 
 Inode& Tree::add_outside_file(std::string_view path, uint32_t mode, uint64_t size, std::string src_path) {
   auto parts = split_path(path, "--add-file");
   if (parts.empty()) throw Error(Exit::usage, fmt::format("--add-file: destination \"{}\" is the root", path));
-  Node& parent = ensure_parents(parts, 1 << 30, "--add-file");
+  Node& parent = *parent_dir(parts, 1 << 30, "--add-file", true);
   auto inode = std::make_shared<Inode>();
   inode->mode = mode & 07777;
   inode->size = size;

@@ -8,15 +8,24 @@
 //   directory; a hardlink joins the inode the target path has now (lower layers included), so a
 //   later removal of the target keeps the link; an entry over an existing path replaces it, except
 //   that a directory over a directory only updates its metadata.
-// - Paths are normalised (leading "/" and "./", repeated slashes); ".." that leaves the root, a
-//   parent that is not a directory, a hardlink to a missing path or to a directory, and names or
-//   targets beyond the ext4 limits throw Error(usage) naming the entry.
+// - Whiteouts follow umoci: what this layer wrote (or wrote beneath) stays, and a directory it
+//   touched is searched for lower-layer children to remove instead.
+// - Symbolic links on the way to an entry's directory (and to a hardlink's target's directory) are
+//   followed inside the tree, as `umoci unpack` does with filepath-securejoin: a relative target from
+//   the link's directory, an absolute one from the image root, ".." never above the root, at most
+//   255 links; missing directories on the resolved path are created (0755, root), except for
+//   whiteouts, which create nothing. The entry's own last component is never followed.
+// - Paths are normalised (leading "/" and "./", repeated slashes); ".." in an entry's name that
+//   leaves the root, a parent that is not a directory (after following links), a symlink loop, a
+//   hardlink to a missing path or to a directory, and names or targets beyond the ext4 limits throw
+//   Error(usage) naming the entry.
 // - Limits (entries, total data) guard against hostile archives; exceeding one throws.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,7 +61,7 @@ struct Inode {
 struct Node {
   std::string name;
   std::shared_ptr<Inode> inode;
-  int layer = -1;  // the layer that last wrote this name
+  int layer = -1;  // the last layer that wrote this name or anything beneath it (umoci's upper paths)
   Node* parent = nullptr;
   std::map<std::string, std::unique_ptr<Node>> children;
 };
@@ -96,8 +105,13 @@ class Tree {
   bool apply(int layer, uint64_t entry_no, const Entry& e, std::string_view where);
   // Adds a file from outside the layers (--add-file), creating parents as 0755 root directories.
   Inode& add_outside_file(std::string_view path, uint32_t mode, uint64_t size, std::string src_path);
-  // Looks a path up (normalised); null when absent.
+  // Looks a path up (normalised) by its names alone, following no link; null when absent.
   Node* find(std::string_view path);
+  // Looks a path up as an entry would reach it: symlinks in its directories followed inside the
+  // tree, and with Follow::last the final one too; null when absent, not a directory on the way,
+  // or a symlink loop.
+  enum class Follow { parents, last };
+  Node* lookup(std::string_view path, Follow follow = Follow::parents);
 
   // Counts links and returns the totals the sizing model and the writer need.
   TreeStats finish();
@@ -106,9 +120,15 @@ class Tree {
   uint64_t entries_seen() const { return m_entries; }
 
  private:
-  Node& ensure_parents(const std::vector<std::string>& parts, int layer, std::string_view where);
+  // The directory holding the last of `parts`, reached with links followed; with `create` missing
+  // directories are made and a non-directory throws, without it null is returned for either.
+  Node* parent_dir(const std::vector<std::string>& parts, int layer, std::string_view where, bool create);
+  // The names `names` resolve to with every symlink followed (securejoin); nullopt on a loop.
+  std::optional<std::vector<std::string>> resolve(std::vector<std::string> names);
+  Node* descend(const std::vector<std::string>& names, int layer, std::string_view where, bool create,
+                std::string_view via = {});
   void remove_lower(Node& dir, const std::string& name, int layer);
-  void opaque(Node& dir, int layer);
+  void purge_lower(Node& dir, int layer);
 
   Limits m_limits;
   Node m_root;
