@@ -95,6 +95,13 @@ start_paused() {
   assert_failure 2
   run --separate-stderr cube-rootfs build --pull -- "-oops" --store "$STORE"
   assert_failure 2
+  # The registry options need --pull, and --cert-dir a directory.
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --no-tls-verify
+  assert_failure 2
+  [[ "$stderr" == *"need --pull"* ]]
+  run --separate-stderr cube-rootfs build --pull localhost:1/a:b --store "$STORE" --cert-dir /etc/hostname
+  assert_failure 2
+  [[ "$stderr" == *"--cert-dir /etc/hostname is not a directory"* ]]
   [ "$(q "SELECT COUNT(*) FROM templates WHERE status != 'READY'")" = 0 ]
 }
 

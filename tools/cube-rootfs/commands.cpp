@@ -78,7 +78,9 @@ void add_image_flags(CLI::App* app, ImageFlags& f) {
       ->type_name("SPEC");
   app->add_flag("--dedup-hardlink", f.dedup_hardlink, "Store identical files (bytes and metadata) once, hardlinked");
   app->add_option("--max-entries", f.max_entries, "Refuse images with more archive entries than this")->type_name("N");
-  app->add_option("--work-dir", f.work_dir, "Where standard input is spooled (default: next to the output)")
+  app->add_option("--work-dir", f.work_dir,
+                  "convert: where stdin is spooled (default: next to the output); build: where the image is "
+                  "written first when the store is on NFS/CIFS/FUSE (default /var/tmp/cube-rootfs-work)")
       ->type_name("DIR");
   app->add_flag("--no-seccomp", f.no_seccomp, "Do not lock the process down while parsing (debugging)");
 }

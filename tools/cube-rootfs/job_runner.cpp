@@ -8,23 +8,19 @@
 #include "ids.hpp"
 #include "json_writer.hpp"
 #include "log.hpp"
+#include "registry_pull.hpp"
 #include "sha256.hpp"
 #include "timeutil.hpp"
 #include "units.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
 #include <set>
-
-extern char** environ;
 
 namespace cube::rootfs {
 namespace {
@@ -37,58 +33,6 @@ void pause_if_asked(Phase p) {
 }
 
 void remove_file(const std::string& p) { ::unlink(p.c_str()); }
-
-void run_command(std::vector<std::string> args, const std::string& what) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
-  if (rc != 0) throw sys_error(rc, "starting " + args[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw Error(Exit::failed, what + " failed", args[0] + " exited non-zero");
-}
-
-bool on_path(const std::string& cmd) {
-  const char* path = std::getenv("PATH");
-  std::string_view p = path ? path : "/usr/bin:/bin";
-  for (size_t pos = 0; pos <= p.size();) {
-    size_t c = p.find(':', pos);
-    if (c == std::string_view::npos) c = p.size();
-    if (::access((std::string(p.substr(pos, c - pos)) + "/" + cmd).c_str(), X_OK) == 0) return true;
-    pos = c + 1;
-  }
-  return false;
-}
-
-// skopeo's auth file for one registry (spec §4.2): {"auths":{HOST:{"auth":base64(USER:PASSWORD)}}}.
-std::string registry_auth_json(const std::string& ref, std::string creds) {
-  while (!creds.empty() && (creds.back() == '\n' || creds.back() == '\r')) creds.pop_back();
-  if (creds.find(':') == std::string::npos)
-    throw Error(Exit::usage, "--registry-auth file does not hold USER:PASSWORD");
-  std::string first = ref.substr(0, ref.find('/'));
-  bool is_host = ref.find('/') != std::string::npos &&
-                 (first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost");
-  std::string host = is_host ? first : "docker.io";
-  std::string b64(4 * ((creds.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
-                          reinterpret_cast<const unsigned char*>(creds.data()), static_cast<int>(creds.size()));
-  b64.resize(static_cast<size_t>(n));
-  json::Writer w;
-  w.begin_object();
-  w.key("auths");
-  w.begin_object();
-  w.key(host);
-  w.begin_object();
-  w.field("auth", b64);
-  w.end_object();
-  w.end_object();
-  w.end_object();
-  return w.str();
-}
 
 class JobRunner {
  public:
@@ -146,6 +90,7 @@ class JobRunner {
   }
   void remove_incoming() {
     remove_file(incoming(".tar"));
+    remove_file(incoming("-auth.json"));  // left only by a process killed while pulling
     std::error_code ec;
     std::filesystem::remove_all(incoming("-oci"), ec);
   }
@@ -170,21 +115,14 @@ class JobRunner {
   }
 
   void pull(const std::string& dir) {
-    if (!on_path("skopeo"))
-      throw Error(Exit::failed, fmt::format("cannot pull {}", m_req.image), "pulling needs skopeo",
-                  "install skopeo (Debian package skopeo), or copy the image and give oci:DIR");
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    std::vector<std::string> args = {"skopeo", "copy", "-q"};
-    std::optional<TempFile> auth;
-    if (!m_req.registry_auth.empty()) {
-      auth.emplace(incoming("-auth.json"));
-      fs::atomic_write(auth->path(), registry_auth_json(m_req.image, fs::read_file(m_req.registry_auth, 64 << 10)),
-                       0600);
-      args.insert(args.end(), {"--authfile", auth->path()});
-    }
-    args.insert(args.end(), {"docker://" + m_req.image, "oci:" + dir + ":image"});
-    run_command(args, fmt::format("pulling {}", m_req.image));
+    PullRequest p;
+    p.ref = m_req.image;
+    p.layout = dir;
+    p.auth_file = m_req.registry_auth;
+    p.auth_tmp = incoming("-auth.json");
+    p.tls_verify = m_req.tls_verify;
+    p.cert_dir = m_req.cert_dir;
+    pull_image(p);
   }
 
   void build(ImageSource& src) {

@@ -83,6 +83,12 @@ void normalise(TemplateRequest& r) {
       bad(fmt::format("--pull reference \"{:.100}\" is not allowed", r.image),
           "a reference is letters, digits and . _ : / @ - and does not start with '-'");
   }
+  if (!r.pull && (!r.registry_auth.empty() || !r.tls_verify || !r.cert_dir.empty()))
+    bad("--registry-auth, --no-tls-verify and --cert-dir need --pull");
+  // Paths that reach skopeo are absolute (the caller resolves them), so none reads as an option.
+  for (const auto* p : {&r.registry_auth, &r.cert_dir})
+    if (!p->empty() && (p->front() != '/' || p->find('\n') != std::string::npos))
+      bad(fmt::format("path \"{:.100}\" is not absolute", *p));
   if (r.writable_layer_size == 0) bad("--writable-layer-size must be more than 0");
   std::sort(r.ports.begin(), r.ports.end());
   r.ports.erase(std::unique(r.ports.begin(), r.ports.end()), r.ports.end());
@@ -132,6 +138,8 @@ std::string to_json(const TemplateRequest& r) {
   j["pull"] = r.pull;
   j["registry_user"] = r.registry_user;
   j["registry_auth"] = r.registry_auth;
+  j["tls_verify"] = r.tls_verify;
+  j["cert_dir"] = r.cert_dir;
   j["store"] = r.store;
   j["work_dir"] = r.work_dir;
   j["instance_type"] = r.instance_type;
@@ -169,6 +177,8 @@ TemplateRequest request_from_json(std::string_view text) {
   r.pull = j.value("pull", false);
   r.registry_user = j.value("registry_user", "");
   r.registry_auth = j.value("registry_auth", "");
+  r.tls_verify = j.value("tls_verify", true);
+  r.cert_dir = j.value("cert_dir", "");
   r.store = j.value("store", "");
   r.work_dir = j.value("work_dir", "");
   r.instance_type = j.value("instance_type", "cubebox");

@@ -23,6 +23,8 @@ struct TemplateRequest {
   bool pull = false;
   std::string registry_user;  // from --registry-auth; the password is never stored
   std::string registry_auth;  // the USER:PASSWORD file's path, read again at each pull
+  bool tls_verify = true;     // --no-tls-verify: plain HTTP or an unverified certificate allowed
+  std::string cert_dir;       // --cert-dir: the registry's CA certificates (absolute), or empty
   std::string store;
   std::string work_dir;
   std::string instance_type = "cubebox";

@@ -16,7 +16,10 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <climits>
 #include <cstdlib>
+#include <filesystem>
 
 namespace cube::rootfs {
 
@@ -47,6 +50,14 @@ double margin_setting(std::optional<double> flag) {
     log::warn("ignoring CUBE_DISK_SPACE_SAFETY_MARGIN={:?}: a number of at least 1 is expected", env);
   }
   return 1.5;
+}
+
+// The absolute path of an existing file or directory named by a flag (a redo may run elsewhere).
+std::string real_path(const std::string& path, std::string_view flag) {
+  char buf[PATH_MAX];
+  if (!::realpath(path.c_str(), buf))
+    throw Error(errno == ENOENT ? Exit::not_found : Exit::usage, fmt::format("{} {}", flag, path), errno_text(errno));
+  return buf;
 }
 
 std::string join(const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, ",")); }
@@ -138,7 +149,8 @@ void run_build(cli::Tool& tool, BuildArgs& a) {
   r.image = a.image;
   r.pull = a.pull;
   r.store = store_setting(tool, a.store);
-  r.work_dir = a.image_flags.work_dir;
+  if (!a.image_flags.work_dir.empty())
+    r.work_dir = std::filesystem::absolute(a.image_flags.work_dir).lexically_normal();
   r.instance_type = a.instance_type;
   r.network_type = a.network_type;
   r.writable_layer_size = units::parse_size(a.writable_layer_size, "--writable-layer-size");
@@ -172,12 +184,17 @@ void run_build(cli::Tool& tool, BuildArgs& a) {
     char buf[4096];
     if (::realpath(a.image.c_str(), buf)) r.image = buf;  // a redo may run from another directory
   }
-  if (!a.registry_auth.empty() && !a.pull) throw Error(Exit::usage, "--registry-auth needs --pull");
   if (!a.registry_auth.empty()) {
     std::string creds = fs::read_file(a.registry_auth, 64 << 10);
     r.registry_user = creds.substr(0, creds.find(':'));  // the password is never stored
-    char buf[4096];
-    r.registry_auth = ::realpath(a.registry_auth.c_str(), buf) ? buf : a.registry_auth;
+    r.registry_auth = real_path(a.registry_auth, "--registry-auth");
+  }
+  r.tls_verify = !a.no_tls_verify;
+  if (!a.cert_dir.empty()) {
+    r.cert_dir = real_path(a.cert_dir, "--cert-dir");
+    if (!std::filesystem::is_directory(r.cert_dir))
+      throw Error(Exit::usage, fmt::format("--cert-dir {} is not a directory", a.cert_dir),
+                  "it holds the registry's CA certificates (*.crt)");
   }
   normalise(r);
   state::Db db = tool.open_state(state::Access::write);
@@ -212,6 +229,10 @@ void add_build_verb(cli::Tool& tool, BuildArgs& a) {
   b->add_option("--template-id", a.template_id, "Ignored with a warning: IDs are always generated")->type_name("ID");
   b->add_flag("--pull", a.pull, "IMAGE is a registry reference pulled with skopeo");
   b->add_option("--registry-auth", a.registry_auth, "File holding USER:PASSWORD for --pull")->type_name("FILE");
+  b->add_flag("--no-tls-verify", a.no_tls_verify,
+              "With --pull: allow plain HTTP and an unverified certificate (an internal registry)");
+  b->add_option("--cert-dir", a.cert_dir, "With --pull: the registry's CA certificates (*.crt) and client keys")
+      ->type_name("DIR");
   b->add_option("--to", a.to, "Distribute to a node store, NODE=DIR (repeatable)")->type_name("NODE=DIR");
   b->add_option("--via", a.via, "Transfer command run as sh -c CMD _ SRC_DIR NODE DEST")->type_name("CMD");
   b->add_option("--safety-margin", a.safety_margin, "Disk pre-check margin over the image size (default 1.5)")

@@ -11,11 +11,11 @@ namespace cube::rootfs {
 
 struct BuildArgs {
   std::string image, store, instance_type = "cubebox", network_type = "tap", writable_layer_size = "1G";
-  std::string template_id, registry_auth, via, add_ca, size_flag;
+  std::string template_id, registry_auth, cert_dir, via, add_ca, size_flag;
   std::optional<double> safety_margin;
   std::vector<int> ports;
   std::vector<std::string> env, cmd, dns, allow_out, deny_out, node_scope, to;
-  bool no_internet = false, pull = false;
+  bool no_internet = false, pull = false, no_tls_verify = false;
   ImageFlags image_flags;
 };
 void add_build_verb(cli::Tool& tool, BuildArgs& a);
