@@ -16,6 +16,8 @@ setup() {
 }
 teardown() {
   [ -n "${BG:-}" ] && kill -9 "$BG" 2>/dev/null || true
+  [ -n "${WATCH:-}" ] && kill "$WATCH" 2>/dev/null || true
+  [ -n "${FUSE_MNT:-}" ] && umount "$FUSE_MNT" 2>/dev/null || true
   cube_teardown
 }
 
@@ -275,4 +277,44 @@ start_paused() {
   [ "$(jq -r .artifact_id <<<"$output")" != "$art2" ]
   run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --add-ca "$TMP/ca.key"
   assert_failure 2
+}
+
+@test "build: a store on FUSE gets the image written in --work-dir, then moved in" {
+  require_command fuse2fs
+  require_command inotifywait
+  [ -c /dev/fuse ] || skip "needs /dev/fuse"
+  # The store: an ext4 image file mounted through FUSE (fuse2fs), so statfs says FUSE.
+  truncate -s 512M "$TMP/store.img"
+  mkfs.ext4 -q -F "$TMP/store.img"
+  mkdir "$TMP/mnt"
+  fuse2fs "$TMP/store.img" "$TMP/mnt" || skip "fuse2fs cannot mount here"
+  FUSE_MNT="$TMP/mnt"
+  [[ "$(stat -f -c %T "$TMP/mnt")" == fuse* ]]
+  # Watch the work directory: the image must be made there, then leave it.
+  mkdir -m 0700 "$TMP/work"
+  inotifywait -m "$TMP/work" -e create,moved_to,delete --format '%e %f' >"$TMP/events" 2>"$TMP/watch.err" &
+  WATCH=$!
+  for _ in $(seq 100); do grep -q "Watches established" "$TMP/watch.err" && break; sleep 0.05; done
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$TMP/mnt/store" --work-dir "$TMP/work" \
+    --size exact -o json
+  assert_success
+  [ "$(jq -r .status <<<"$output")" = READY ]
+  art=$(jq -r .artifact_id <<<"$output")
+  img="$TMP/mnt/store/$art/$art.ext4"
+  [ "$(jq -r .ext4_path <<<"$output")" = "$img" ]
+  e2fsck -fn "$img"
+  # Moved in byte for byte: the SHA-256 computed while writing in the work directory matches.
+  [ "$(sha256sum "$img" | cut -d' ' -f1)" = "$(jq -r .ext4_sha256 <<<"$output")" ]
+  [ -z "$(ls -A "$TMP/work")" ]
+  kill "$WATCH"
+  wait "$WATCH" 2>/dev/null || true
+  WATCH=
+  grep -qx "CREATE $art.ext4.part" "$TMP/events"
+  grep -qx "MOVED_TO $art.ext4" "$TMP/events"
+  grep -qx "DELETE $art.ext4" "$TMP/events"
+  [ "$(q "SELECT json_extract(request_json, '$.work_dir') FROM templates")" = "$TMP/work" ]
+  # A store on a local file system is written in place: the work directory is not even made.
+  run cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --work-dir "$TMP/unused" --size exact -o json
+  assert_success
+  [ ! -e "$TMP/unused" ]
 }

@@ -10,22 +10,51 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 extern char** environ;
 
 namespace cube::rootfs {
 namespace {
 
-void copy_range(int in, int out, off_t from, off_t to, const std::string& src) {
+// Through a buffer, leaving all-zero blocks as holes (the file is already sized), for when
+// SEEK_DATA is not supported (it then reports the whole file as data) or copy_file_range refuses.
+void copy_buffered(int in, int out, off_t from, off_t to, const std::string& src, const std::string& dest) {
+  constexpr size_t k_chunk = 1 << 20;
+  static const std::vector<char> zeros(k_chunk, 0);
+  std::vector<char> buf(k_chunk);
+  while (from < to) {
+    ssize_t n = ::pread(in, buf.data(), std::min<size_t>(k_chunk, static_cast<size_t>(to - from)), from);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw sys_error(n < 0 ? errno : EIO, "reading " + src);
+    if (std::memcmp(buf.data(), zeros.data(), static_cast<size_t>(n)) != 0) {
+      for (ssize_t done = 0; done < n;) {
+        ssize_t w = ::pwrite(out, buf.data() + done, static_cast<size_t>(n - done), from + done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) throw sys_error(errno, "writing " + dest);
+        done += w;
+      }
+    }
+    from += n;
+  }
+}
+
+void copy_range(int in, int out, off_t from, off_t to, const std::string& src, const std::string& dest) {
   while (from < to) {
     loff_t off_in = from, off_out = from;
     ssize_t n = ::copy_file_range(in, &off_in, out, &off_out, static_cast<size_t>(to - from), 0);
     if (n < 0 && errno == EINTR) continue;
+    // Refused between these two file systems (EXDEV across types since Linux 5.19; FUSE and some
+    // network file systems say EOPNOTSUPP or EINVAL): copy the bytes ourselves.
+    if (n < 0 && (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL))
+      return copy_buffered(in, out, from, to, src, dest);
     if (n <= 0) throw sys_error(n < 0 ? errno : EIO, "copying " + src);
     from += n;
   }
@@ -73,7 +102,7 @@ void copy_sparse(const std::string& src, const std::string& dest) {
     if (data < 0) break;  // only a hole is left
     off_t hole = ::lseek(in.get(), data, SEEK_HOLE);
     if (hole < 0) hole = st.st_size;
-    copy_range(in.get(), out.get(), data, hole, src);
+    copy_range(in.get(), out.get(), data, hole, src, part);
     pos = hole;
   }
   if (::fsync(out.get()) != 0) throw sys_error(errno, "flushing " + part);

@@ -6,6 +6,7 @@
 #include "error.hpp"
 #include "fs.hpp"
 #include "ids.hpp"
+#include "image_source.hpp"
 #include "json_writer.hpp"
 #include "log.hpp"
 #include "registry_pull.hpp"
@@ -20,6 +21,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 namespace cube::rootfs {
@@ -139,6 +141,14 @@ class JobRunner {
     if (!work.empty()) fs::make_dirs(work, 0700);
     BuildOptions opt;
     opt.output = work.empty() ? p.ext4 : work + "/" + m_artifact_id + ".ext4";
+    // The image in the work directory goes on every way out: moved in, or removed with a failure
+    // (a kill -9 leaves it for the next attempt, which starts it afresh here).
+    std::optional<TempFile> work_image, work_part;
+    if (!work.empty()) {
+      for (const auto& f : {opt.output, opt.output + ".part"}) remove_file(f);
+      work_image.emplace(opt.output);
+      work_part.emplace(opt.output + ".part");
+    }
     opt.files_jsonl = p.files;
     opt.size.mode = m_req.size == "exact" ? SizeMode::exact : m_req.size == "model" ? SizeMode::model : SizeMode::fixed;
     if (opt.size.mode == SizeMode::fixed) opt.size.fixed_bytes = units::parse_size(m_req.size, "--size");
@@ -155,7 +165,10 @@ class JobRunner {
     }
     std::string store = m_req.store;
     double margin = m_req.safety_margin;
-    opt.before_write = [store, margin](const FsParams& fsp) { check_disk(store, fsp.bytes, margin); };
+    opt.before_write = [store, work, margin](const FsParams& fsp) {
+      check_disk(store, fsp.bytes, margin);
+      if (!work.empty()) check_disk(work, fsp.bytes, margin);  // the image is whole in both, one after the other
+    };
     bool building = false;
     opt.progress = [&](std::string_view ph, int pct) {
       if (ph == "UNPACKING") {
