@@ -154,32 +154,23 @@ Node* Tree::lookup(std::string_view path, Follow follow) {
 }
 
 Node* Tree::parent_dir(const std::vector<std::string>& parts, int layer, std::string_view where, bool create) {
-  std::vector<std::string> names(parts.begin(), parts.end() - (parts.empty() ? 0 : 1));
+  std::span<const std::string> names(parts.data(), parts.empty() ? 0 : parts.size() - 1);
   // The common case has no symlink on the way: the names are the path.
-  bool through_link = false;
   Node* n = &m_root;
   for (const auto& name : names) {
     auto it = n->children.find(name);
-    if (it == n->children.end()) break;
+    if (it == n->children.end()) return descend(names, layer, where, create);
     n = it->second.get();
-    if (n->inode->kind == Kind::symlink) {
-      through_link = true;
-      break;
-    }
+    if (n->inode->kind == Kind::symlink) break;
   }
-  if (through_link) {
-    auto resolved = resolve(std::move(names));
-    if (!resolved)
-      throw Error(Exit::usage,
-                  fmt::format("{}: more than {} symbolic links on the way to \"{}\"", where, k_max_links,
-                              join_path({parts.begin(), parts.end() - 1})),
-                  "the links form a loop");
-    names = std::move(*resolved);
-  }
-  std::string via;
-  if (through_link)
-    via = fmt::format(" (reached through symbolic links from \"{}\")", join_path({parts.begin(), parts.end() - 1}));
-  return descend(names, layer, where, create, via);
+  if (n->inode->kind != Kind::symlink) return descend(names, layer, where, create);
+  std::string dir = join_path({names.begin(), names.end()});
+  auto resolved = resolve({names.begin(), names.end()});
+  if (!resolved)
+    throw Error(Exit::usage,
+                fmt::format("{}: more than {} symbolic links on the way to \"{}\"", where, k_max_links, dir),
+                "the links form a loop");
+  return descend(*resolved, layer, where, create, fmt::format(" (reached through symbolic links from \"{}\")", dir));
 }
 
 std::optional<std::vector<std::string>> Tree::resolve(std::vector<std::string> names) {
@@ -223,7 +214,7 @@ std::optional<std::vector<std::string>> Tree::resolve(std::vector<std::string> n
   return path;
 }
 
-Node* Tree::descend(const std::vector<std::string>& names, int layer, std::string_view where, bool create,
+Node* Tree::descend(std::span<const std::string> names, int layer, std::string_view where, bool create,
                     std::string_view via) {
   Node* n = &m_root;
   for (const auto& name : names) {
@@ -256,6 +247,10 @@ void Tree::remove_lower(Node& dir, const std::string& name, int layer) {
 }
 
 void Tree::purge_lower(Node& dir, int layer) {
+  // Nothing from a lower layer can appear beneath a directory once this layer cleared it, so a
+  // second whiteout naming it need not walk it again (which would let a hostile layer go quadratic).
+  if (dir.purged == layer) return;
+  dir.purged = layer;
   for (auto it = dir.children.begin(); it != dir.children.end();) {
     if (it->second->layer < layer) {
       it = dir.children.erase(it);

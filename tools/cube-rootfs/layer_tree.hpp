@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -61,7 +62,8 @@ struct Inode {
 struct Node {
   std::string name;
   std::shared_ptr<Inode> inode;
-  int layer = -1;  // the last layer that wrote this name or anything beneath it (umoci's upper paths)
+  int layer = -1;   // the last layer that wrote this name or anything beneath it (umoci's upper paths)
+  int purged = -1;  // the layer whose whiteout last cleared lower-layer entries beneath this directory
   Node* parent = nullptr;
   std::map<std::string, std::unique_ptr<Node>> children;
 };
@@ -125,7 +127,7 @@ class Tree {
   Node* parent_dir(const std::vector<std::string>& parts, int layer, std::string_view where, bool create);
   // The names `names` resolve to with every symlink followed (securejoin); nullopt on a loop.
   std::optional<std::vector<std::string>> resolve(std::vector<std::string> names);
-  Node* descend(const std::vector<std::string>& names, int layer, std::string_view where, bool create,
+  Node* descend(std::span<const std::string> names, int layer, std::string_view where, bool create,
                 std::string_view via = {});
   void remove_lower(Node& dir, const std::string& name, int layer);
   void purge_lower(Node& dir, int layer);
