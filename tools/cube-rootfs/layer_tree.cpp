@@ -155,22 +155,23 @@ Node* Tree::lookup(std::string_view path, Follow follow) {
 
 Node* Tree::parent_dir(const std::vector<std::string>& parts, int layer, std::string_view where, bool create) {
   std::span<const std::string> names(parts.data(), parts.empty() ? 0 : parts.size() - 1);
-  // The common case has no symlink on the way: the names are the path.
+  // The common case has no symlink on the way: the names are the path, walked once.
   Node* n = &m_root;
-  for (const auto& name : names) {
-    auto it = n->children.find(name);
-    if (it == n->children.end()) return descend(names, layer, where, create);
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto it = n->inode->kind == Kind::directory ? n->children.find(names[i]) : n->children.end();
+    if (it == n->children.end()) return descend(*n, names.subspan(i), layer, where, create);
     n = it->second.get();
     if (n->inode->kind == Kind::symlink) break;
   }
-  if (n->inode->kind != Kind::symlink) return descend(names, layer, where, create);
+  if (n->inode->kind != Kind::symlink) return descend(*n, {}, layer, where, create);
   std::string dir = join_path({names.begin(), names.end()});
   auto resolved = resolve({names.begin(), names.end()});
   if (!resolved)
     throw Error(Exit::usage,
                 fmt::format("{}: more than {} symbolic links on the way to \"{}\"", where, k_max_links, dir),
                 "the links form a loop");
-  return descend(*resolved, layer, where, create, fmt::format(" (reached through symbolic links from \"{}\")", dir));
+  return descend(m_root, *resolved, layer, where, create,
+                 fmt::format(" (reached through symbolic links from \"{}\")", dir));
 }
 
 std::optional<std::vector<std::string>> Tree::resolve(std::vector<std::string> names) {
@@ -214,9 +215,9 @@ std::optional<std::vector<std::string>> Tree::resolve(std::vector<std::string> n
   return path;
 }
 
-Node* Tree::descend(std::span<const std::string> names, int layer, std::string_view where, bool create,
+Node* Tree::descend(Node& from, std::span<const std::string> names, int layer, std::string_view where, bool create,
                     std::string_view via) {
-  Node* n = &m_root;
+  Node* n = &from;
   for (const auto& name : names) {
     if (n->inode->kind != Kind::directory) break;
     auto it = n->children.find(name);

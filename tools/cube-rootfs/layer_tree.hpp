@@ -127,7 +127,8 @@ class Tree {
   Node* parent_dir(const std::vector<std::string>& parts, int layer, std::string_view where, bool create);
   // The names `names` resolve to with every symlink followed (securejoin); nullopt on a loop.
   std::optional<std::vector<std::string>> resolve(std::vector<std::string> names);
-  Node* descend(std::span<const std::string> names, int layer, std::string_view where, bool create,
+  // Walks `names` down from `from`, creating missing directories when `create`.
+  Node* descend(Node& from, std::span<const std::string> names, int layer, std::string_view where, bool create,
                 std::string_view via = {});
   void remove_lower(Node& dir, const std::string& name, int layer);
   void purge_lower(Node& dir, int layer);
