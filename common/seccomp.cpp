@@ -6,7 +6,10 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstdio>
@@ -74,20 +77,46 @@ void Filter::load() {
   check(seccomp_load(m_ctx.get()), "cannot load the seccomp filter");
 }
 
-std::string Filter::pfc() const {
-  // seccomp_export_pfc writes to an fd: go through a memfd so nothing touches the file system.
-  Fd fd(::memfd_create("cube-seccomp-pfc", MFD_CLOEXEC));
-  if (!fd) throw sys_error(errno, "cannot create a memfd for the seccomp filter text");
-  check(seccomp_export_pfc(m_ctx.get(), fd.get()), "cannot export the seccomp filter");
-  std::string text;
+namespace {
+
+// libseccomp exports to an fd: go through a memfd so nothing touches the file system.
+template <typename Export>
+std::string exported(Export export_to, const char* what) {
+  Fd fd(::memfd_create("cube-seccomp", MFD_CLOEXEC));
+  if (!fd) throw sys_error(errno, fmt::format("cannot create a memfd for the seccomp {}", what));
+  check(export_to(fd.get()), fmt::format("cannot export the seccomp {}", what));
+  std::string bytes;
   char buf[4096];
   for (off_t at = 0;;) {
     ssize_t n = ::pread(fd.get(), buf, sizeof buf, at);
     if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
+    bytes.append(buf, static_cast<size_t>(n));
     at += n;
   }
-  return text;
+  return bytes;
+}
+
+}  // namespace
+
+std::string Filter::pfc() const {
+  return exported([&](int fd) { return seccomp_export_pfc(m_ctx.get(), fd); }, "filter text");
+}
+
+std::vector<sock_filter> Filter::bpf() const {
+  std::string bytes = exported([&](int fd) { return seccomp_export_bpf(m_ctx.get(), fd); }, "filter program");
+  std::vector<sock_filter> program(bytes.size() / sizeof(sock_filter));
+  std::memcpy(program.data(), bytes.data(), program.size() * sizeof(sock_filter));
+  return program;
+}
+
+void load_bpf(std::span<const sock_filter> program) {
+#if defined(__SANITIZE_ADDRESS__)
+  return;  // as in Filter::load()
+#endif
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw sys_error(errno, "cannot set no_new_privs");
+  sock_fprog fprog{static_cast<unsigned short>(program.size()), const_cast<sock_filter*>(program.data())};
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0)
+    throw sys_error(errno, "cannot load the seccomp filter");
 }
 
 bool active() {

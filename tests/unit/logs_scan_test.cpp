@@ -1,7 +1,9 @@
 // cube-logs: tail/head/time search over a chain of real files against a naive scan of the same bytes.
+#include "../../tools/cube-logs/allowlist.hpp"
 #include "../../tools/cube-logs/chain.hpp"
 #include "../../tools/cube-logs/cri.hpp"
 #include "../../tools/cube-logs/scan.hpp"
+#include "cube-logs-filter.hpp"
 #include "seccomp.hpp"
 #include "timeutil.hpp"
 
@@ -9,7 +11,9 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <algorithm>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -114,6 +118,18 @@ TEST(LogsScan, TimeBoundIsTheFirstRecordAtOrAfter) {
       }
     EXPECT_EQ(time_bound(c, 0, c.size(), q), want) << q;
   }
+}
+
+TEST(LogsSeccomp, TheProgramsCompiledInAreTheAllowlists) {
+  auto same = [](std::span<const sock_filter> compiled, const std::vector<sock_filter>& now) {
+    return compiled.size() == now.size() &&
+           std::equal(compiled.begin(), compiled.end(), now.begin(), [](const sock_filter& a, const sock_filter& b) {
+             return a.code == b.code && a.jt == b.jt && a.jf == b.jf && a.k == b.k;
+           });
+  };
+  EXPECT_TRUE(same(compiled::k_reader, reader_allowlist(Following::no).bpf()));
+  EXPECT_TRUE(same(compiled::k_follower, reader_allowlist(Following::yes).bpf()));
+  EXPECT_GT(std::size(compiled::k_follower), std::size(compiled::k_reader));
 }
 
 TEST(LogsSeccomp, FilterTextNamesTheAllowedCalls) {

@@ -1,27 +1,14 @@
 #include "confine.hpp"
 
-#include "seccomp.hpp"
-
-#include <unistd.h>
+#include "cube-logs-filter.hpp"  // generated from allowlist.cpp by gen/filter-gen.cpp
 
 namespace cube::logs {
-namespace {
 
-seccomp::Filter build(Following following) {
-  seccomp::Filter f;
-  f.allow({"read",    "pread64",      "readv",          "lseek", "fstat",         "newfstatat", "statx",
-           "close",   "exit",         "exit_group",     "brk",   "mmap",          "munmap",     "mremap",
-           "madvise", "rt_sigreturn", "rt_sigprocmask", "futex", "clock_gettime", "getrandom",  "restart_syscall"});
-  f.allow_arg0("write", {STDOUT_FILENO, STDERR_FILENO});
-  f.allow_arg0("writev", {STDOUT_FILENO, STDERR_FILENO});
-  if (following == Following::yes) f.allow({"poll", "ppoll", "openat2", "openat"});
-  return f;
+void confine(Following following) {
+  if (following == Following::yes)
+    seccomp::load_bpf(compiled::k_follower);
+  else
+    seccomp::load_bpf(compiled::k_reader);
 }
-
-}  // namespace
-
-void confine(Following following) { build(following).load(); }
-
-std::string confine_pfc(Following following) { return build(following).pfc(); }
 
 }  // namespace cube::logs

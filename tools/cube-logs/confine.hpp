@@ -1,16 +1,12 @@
-// cube::logs::confine — the reader's seccomp allowlist, loaded once its files are open: reads,
-// writes to stdout and stderr only, fstat/lseek/close, memory, and for --follow inotify, poll and
-// the opens that find a rotated file (openat2 beneath the log directory).
+// cube::logs::confine — loads the reader's seccomp allowlist (allowlist.hpp) once its files are
+// open. The allowlist was compiled to BPF when cube-logs was built: building it with libseccomp at
+// every start cost about 0.15 ms, a fifth of `cube-logs --tail 10`.
 #pragma once
 
-#include <string>
+#include "allowlist.hpp"
 
 namespace cube::logs {
 
-enum class Following { no, yes };
-
 void confine(Following following);
-// The filter as PFC text (what confine() would load), for review and tests.
-std::string confine_pfc(Following following);
 
 }  // namespace cube::logs
