@@ -3,6 +3,7 @@
 #include "cri.hpp"
 #include "output.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -11,6 +12,11 @@ namespace cube::logs {
 namespace {
 
 constexpr size_t k_buffer = 1 << 20;
+
+// No larger than the range: fresh pages cost a fault each, and a short tail needs few.
+size_t buffer_for(uint64_t begin, uint64_t end) {
+  return static_cast<size_t>(std::clamp<uint64_t>(end - begin, 4096, k_buffer));
+}
 
 // One stream of print_merged: its cursor, decoder and the piece read ahead.
 struct Source {
@@ -42,7 +48,7 @@ struct Source {
 }  // namespace
 
 Cursor::Cursor(const Chain& chain, uint64_t begin, uint64_t end)
-    : m_chain(chain), m_read_at(begin), m_end(end), m_buf(k_buffer) {}
+    : m_chain(chain), m_read_at(begin), m_end(end), m_buf(buffer_for(begin, end)) {}
 
 bool Cursor::refill() {
   if (m_read_at >= m_end) return false;
@@ -124,7 +130,7 @@ void Decoder::finish() {
 
 void print_range(const Chain& chain, uint64_t begin, uint64_t end, Style style) {
   if (style.raw) {  // the stored bytes as they are: no need to find records
-    Buffer buf(k_buffer);
+    Buffer buf(buffer_for(begin, end));
     while (begin < end) {
       size_t got = chain.read(begin, buf.data(), static_cast<size_t>(std::min<uint64_t>(buf.size(), end - begin)));
       if (got == 0) break;

@@ -92,8 +92,10 @@ uint64_t tail_start(const Chain& chain, uint64_t begin, uint64_t end, uint64_t n
     following = start;
     return false;
   };
-  // Blocks grow from 64 KiB: --tail 10 reads little, --tail 1000000 soon reads 1 MiB at a time.
-  for (size_t block = 64 * 1024; hi > begin; block = std::min(2 * block, k_block)) {
+  // Blocks stay at 64 KiB for the first MiB, then double up to 1 MiB: a short tail touches little
+  // fresh memory (here a page fault costs more than reading its page), a long one makes few reads.
+  auto next_block = [&](size_t block) { return end - hi < k_block ? block : std::min(2 * block, k_block); };
+  for (size_t block = 64 * 1024; hi > begin; block = next_block(block)) {
     uint64_t lo = hi - std::min<uint64_t>(block, hi - begin);
     size_t len = static_cast<size_t>(hi - lo);
     size_t got = chain.read(lo, buf.data(), len + static_cast<size_t>(std::min<uint64_t>(k_head, end - hi)));
