@@ -29,6 +29,10 @@ void check(int rc, std::string what) {
 Filter::Filter(Denied denied)
     : m_ctx(seccomp_init(denied == Denied::kill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(EPERM))) {
   if (!m_ctx) throw Error(Exit::failed, "cannot create a seccomp filter", "seccomp_init failed");
+  // Sort the allowed calls into a binary tree: each system call then runs a few comparisons instead
+  // of one per rule, and the kernel, which runs the filter once per call number when attaching it
+  // (its action cache), attaches it faster (about 54 instead of 71 us for the log reader's).
+  check(seccomp_attr_set(m_ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2), "cannot configure the seccomp filter");
 }
 
 Filter& Filter::allow(std::initializer_list<std::string_view> names) {
