@@ -35,6 +35,12 @@ class Buffer {
   size_t m_size;
 };
 
+// How large a read buffer to use for `bytes` of reading: 64 KiB to 1 MiB, growing with the square
+// root of the bytes, where the cost of read calls (fewer with a larger buffer) and of page faults on
+// the buffer's fresh pages (more with a larger one; here each costs more than reading its page)
+// balance.
+size_t read_block(uint64_t bytes);
+
 struct Segment {
   Fd fd;
   std::string path;

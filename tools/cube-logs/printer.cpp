@@ -13,9 +13,9 @@ namespace {
 
 constexpr size_t k_buffer = 1 << 20;
 
-// No larger than the range: fresh pages cost a fault each, and a short tail needs few.
+// Never more than the range needs, and at least a page.
 size_t buffer_for(uint64_t begin, uint64_t end) {
-  return static_cast<size_t>(std::clamp<uint64_t>(end - begin, 4096, k_buffer));
+  return static_cast<size_t>(std::clamp<uint64_t>(end - begin, 4096, read_block(end - begin)));
 }
 
 // One stream of print_merged: its cursor, decoder and the piece read ahead.

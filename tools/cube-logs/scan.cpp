@@ -41,7 +41,8 @@ uint64_t each_record(const Chain& chain, uint64_t begin, uint64_t end, Fn fn) {
     return std::string_view(scratch);
   };
   while (start < end) {
-    size_t len = chain.read(at, buf.data(), static_cast<size_t>(std::min<uint64_t>(k_block, end - at)));
+    size_t want = static_cast<size_t>(std::min<uint64_t>(read_block(at - begin), end - at));  // grows as it goes
+    size_t len = chain.read(at, buf.data(), want);
     if (len == 0) return fn(start, end, head_of(start, 0)) ? end : start;
     NewlinesForward newlines(buf.data(), 0, len);
     for (size_t nl; (nl = newlines.next()) < len;) {
@@ -92,10 +93,9 @@ uint64_t tail_start(const Chain& chain, uint64_t begin, uint64_t end, uint64_t n
     following = start;
     return false;
   };
-  // Blocks stay at 64 KiB for the first MiB, then double up to 1 MiB: a short tail touches little
-  // fresh memory (here a page fault costs more than reading its page), a long one makes few reads.
-  auto next_block = [&](size_t block) { return end - hi < k_block ? block : std::min(2 * block, k_block); };
-  for (size_t block = 64 * 1024; hi > begin; block = next_block(block)) {
+  // Blocks grow with what has been read (read_block): a short tail touches little fresh memory, a
+  // long one makes few reads.
+  for (size_t block = read_block(0); hi > begin; block = read_block(end - hi)) {
     uint64_t lo = hi - std::min<uint64_t>(block, hi - begin);
     size_t len = static_cast<size_t>(hi - lo);
     size_t got = chain.read(lo, buf.data(), len + static_cast<size_t>(std::min<uint64_t>(k_head, end - hi)));
