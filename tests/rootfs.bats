@@ -200,6 +200,22 @@ PY
   [ "$(jq -r .deduplicated <<<"$output")" = 1 ]
   e2fsck -fn "$TMP/dup.ext4"
   [ "$(cube-rootfs inspect -o json "$TMP/dup.ext4" | jq '[.[] | select(.type == "file") | .ino] | unique | length')" = 1 ]
+  # A file written through a symlinked directory is found for dedup where it lands.
+  python3 - "$TMP/dup-link.tar" <<'PY'
+import io, sys, tarfile
+data = b"same bytes" * 1000
+with tarfile.open(sys.argv[1], "w") as t:
+    for name in ("a", "b"):
+        d = tarfile.TarInfo(name); d.type = tarfile.DIRTYPE; d.mode = 0o755; t.addfile(d)
+    l = tarfile.TarInfo("l"); l.type = tarfile.SYMTYPE; l.linkname = "b"; t.addfile(l)
+    for name in ("a/one", "l/two"):
+        f = tarfile.TarInfo(name); f.size = len(data); f.mode = 0o644; f.mtime = 1577836800
+        t.addfile(f, io.BytesIO(data))
+PY
+  run cube-rootfs convert "$TMP/dup-link.tar" --out "$TMP/dup-link.ext4" --dedup-hardlink -o json
+  assert_success
+  [ "$(jq -r .deduplicated <<<"$output")" = 1 ]
+  cube-rootfs inspect -o json "$TMP/dup-link.ext4" | jq -e '.[] | select(.path == "/b/two")'
 }
 
 @test "symlinked parents: later layers write beneath links as umoci unpack --rootless does" {

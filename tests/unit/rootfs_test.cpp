@@ -51,8 +51,8 @@ TEST(RootfsTree, WhiteoutHidesOnlyLowerLayers) {
   t.apply(1, 0, file("a/y"), "l1");
   t.apply(1, 1, file("a/.wh.y"), "l1");  // same layer: stays
   t.apply(1, 2, file("a/.wh.x"), "l1");  // lower layer: goes
-  EXPECT_EQ(t.find("a/x"), nullptr);
-  EXPECT_NE(t.find("a/y"), nullptr);
+  EXPECT_EQ(t.lookup("a/x"), nullptr);
+  EXPECT_NE(t.lookup("a/y"), nullptr);
 }
 
 TEST(RootfsTree, OpaqueKeepsSameLayerChildren) {
@@ -61,8 +61,8 @@ TEST(RootfsTree, OpaqueKeepsSameLayerChildren) {
   t.apply(1, 0, dir("d"), "l1");
   t.apply(1, 1, file("d/new"), "l1");
   t.apply(1, 2, file("d/.wh..wh..opq"), "l1");
-  EXPECT_EQ(t.find("d/old"), nullptr);
-  EXPECT_NE(t.find("d/new"), nullptr);
+  EXPECT_EQ(t.lookup("d/old"), nullptr);
+  EXPECT_NE(t.lookup("d/new"), nullptr);
 }
 
 TEST(RootfsTree, HardlinkSurvivesRemovalOfItsTarget) {
@@ -70,7 +70,7 @@ TEST(RootfsTree, HardlinkSurvivesRemovalOfItsTarget) {
   EXPECT_TRUE(t.apply(0, 0, file("t", 5), "l0"));
   t.apply(1, 0, hardlink("h", "t"), "l1");
   t.apply(2, 0, file(".wh.t"), "l2");
-  Node* h = t.find("h");
+  Node* h = t.lookup("h");
   ASSERT_NE(h, nullptr);
   EXPECT_EQ(h->inode->src_layer, 0);  // content still comes from layer 0's entry
   TreeStats st = t.finish();
@@ -82,7 +82,7 @@ TEST(RootfsTree, ReplacedFileNeedsNoData) {
   Tree t;
   t.apply(0, 0, file("f", 10), "l0");
   t.apply(1, 0, file("f", 20), "l1");
-  EXPECT_EQ(t.find("f")->inode->src_layer, 1);
+  EXPECT_EQ(t.lookup("f")->inode->src_layer, 1);
   EXPECT_EQ(t.finish().content_bytes, 20u);
 }
 
@@ -92,8 +92,8 @@ TEST(RootfsTree, DirectoryOverDirectoryKeepsChildren) {
   Entry d = dir("d");
   d.mode = 0700;
   t.apply(1, 0, d, "l1");
-  EXPECT_NE(t.find("d/c"), nullptr);
-  EXPECT_EQ(t.find("d")->inode->mode, 0700u);
+  EXPECT_NE(t.lookup("d/c"), nullptr);
+  EXPECT_EQ(t.lookup("d")->inode->mode, 0700u);
 }
 
 TEST(RootfsTree, RefusesEscapesAndBadLinks) {
@@ -121,17 +121,19 @@ TEST(RootfsTree, FollowsSymlinkedParentsInsideTheRoot) {
   t.apply(1, 2, file("usr/up/c"), "l1");
   t.apply(1, 3, file("chain/d"), "l1");
   t.apply(1, 4, file("dangling/e"), "l1");  // the missing directories are made
+  // Where the links lead, as real directories (so lookup() follows nothing on the way).
+  for (const char* d : {"usr", "usr/lib", "new", "new/dir"}) EXPECT_EQ(t.lookup(d)->inode->kind, Kind::directory) << d;
   for (const char* p : {"usr/lib/a", "usr/lib/b", "usr/lib/c", "usr/lib/d", "new/dir/e"})
-    EXPECT_NE(t.find(p), nullptr) << p;
-  EXPECT_EQ(t.find("lib")->inode->kind, Kind::symlink);  // the link itself stays
+    EXPECT_NE(t.lookup(p), nullptr) << p;
+  EXPECT_EQ(t.lookup("lib")->inode->kind, Kind::symlink);  // the link itself stays
   // Hardlink targets and whiteouts go through links too; a whiteout creates nothing.
   t.apply(2, 0, hardlink("h", "chain/a"), "l2");
-  EXPECT_EQ(t.find("h")->inode, t.find("usr/lib/a")->inode);
+  EXPECT_EQ(t.lookup("h")->inode, t.lookup("usr/lib/a")->inode);
   t.apply(2, 1, file("lib/.wh.b"), "l2");
-  EXPECT_EQ(t.find("usr/lib/b"), nullptr);
+  EXPECT_EQ(t.lookup("usr/lib/b"), nullptr);
   t.apply(2, 2, file("nothere/.wh.x"), "l2");
-  EXPECT_EQ(t.find("nothere"), nullptr);
-  EXPECT_EQ(t.lookup("chain", Tree::Follow::last), t.find("usr/lib"));
+  EXPECT_EQ(t.lookup("nothere"), nullptr);
+  EXPECT_EQ(t.lookup("chain", Tree::Follow::last), t.lookup("usr/lib"));
 }
 
 TEST(RootfsTree, SymlinkLoopsAndFileParentsAreErrors) {
@@ -152,9 +154,9 @@ TEST(RootfsTree, WhiteoutKeepsThisLayersEntriesBeneath) {
   t.apply(0, 1, file("d/sub/lower"), "l0");
   t.apply(1, 0, file("d/sub/new"), "l1");
   t.apply(1, 1, file("d/.wh..wh..opq"), "l1");
-  EXPECT_EQ(t.find("d/old"), nullptr);
-  EXPECT_EQ(t.find("d/sub/lower"), nullptr);
-  EXPECT_NE(t.find("d/sub/new"), nullptr);
+  EXPECT_EQ(t.lookup("d/old"), nullptr);
+  EXPECT_EQ(t.lookup("d/sub/lower"), nullptr);
+  EXPECT_NE(t.lookup("d/sub/new"), nullptr);
 }
 
 TEST(RootfsTree, EntryLimit) {

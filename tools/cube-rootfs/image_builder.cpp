@@ -62,7 +62,7 @@ void scan_layers(ImageSource& src, Tree& tree, const BuildOptions& opt, BuildRes
     Entry e;
     while (reader.next(e)) {
       bool data = tree.apply(static_cast<int>(i), reader.entry_index() - 1, e, reader.where());
-      Node* n = data && opt.dedup_hardlink ? tree.find(e.path) : nullptr;
+      Node* n = data && opt.dedup_hardlink ? tree.lookup(e.path) : nullptr;
       if (n)
         n->inode->sha256 = hash_entry(reader);
       else

@@ -124,16 +124,6 @@ Tree::Tree(Limits limits) : m_limits(limits) {
   m_root.layer = -1;
 }
 
-Node* Tree::find(std::string_view path) {
-  Node* n = &m_root;
-  for (const auto& part : split_path(path, "lookup")) {
-    auto it = n->children.find(part);
-    if (it == n->children.end()) return nullptr;
-    n = it->second.get();
-  }
-  return n;
-}
-
 Node* Tree::lookup(std::string_view path, Follow follow) {
   auto names = split_path(path, "lookup");
   if (follow == Follow::last) {

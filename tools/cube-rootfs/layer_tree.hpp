@@ -107,8 +107,6 @@ class Tree {
   bool apply(int layer, uint64_t entry_no, const Entry& e, std::string_view where);
   // Adds a file from outside the layers (--add-file), creating parents as 0755 root directories.
   Inode& add_outside_file(std::string_view path, uint32_t mode, uint64_t size, std::string src_path);
-  // Looks a path up (normalised) by its names alone, following no link; null when absent.
-  Node* find(std::string_view path);
   // Looks a path up as an entry would reach it: symlinks in its directories followed inside the
   // tree, and with Follow::last the final one too; null when absent, not a directory on the way,
   // or a symlink loop.
