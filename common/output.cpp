@@ -12,12 +12,17 @@
 namespace cube::output {
 namespace {
 
+constexpr size_t k_flush_at = 64 * 1024;
+
+// Reserved once: write() never lets it grow (pages are only touched as text arrives).
 std::string& buffer() {
-  static std::string buf;
+  static std::string buf = [] {
+    std::string b;
+    b.reserve(k_flush_at);
+    return b;
+  }();
   return buf;
 }
-
-constexpr size_t k_flush_at = 64 * 1024;
 
 void write_all(std::string_view rest) {
   while (!rest.empty()) {
@@ -242,7 +247,6 @@ void write(std::string_view text) {
     flush();
     if (text.size() >= k_flush_at) return write_all(text);
   }
-  if (buf.capacity() < k_flush_at) buf.reserve(k_flush_at);
   buf.append(text);
 }
 
