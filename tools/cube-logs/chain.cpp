@@ -1,5 +1,6 @@
 #include "chain.hpp"
 
+#include "chunk.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 
@@ -10,17 +11,13 @@
 #include <unistd.h>
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <set>
 #include <utility>
 
 namespace cube::logs {
 
-size_t read_block(uint64_t bytes) {
-  double balanced = std::sqrt(static_cast<double>(bytes) * 2048);
-  auto size = static_cast<size_t>(std::clamp(balanced, 64.0 * 1024, 1024.0 * 1024));
-  return size & ~size_t{4095};
-}
+size_t read_block(uint64_t bytes) { return chunk_size(bytes, 8 * 1024, 1024 * 1024); }
+
 namespace {
 
 // Rotated files beyond this many are not looked for: a bound on the opens, not on the data.

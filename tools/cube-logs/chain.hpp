@@ -35,10 +35,7 @@ class Buffer {
   size_t m_size;
 };
 
-// How large a read buffer to use for `bytes` of reading: 64 KiB to 1 MiB, growing with the square
-// root of the bytes, where the cost of read calls (fewer with a larger buffer) and of page faults on
-// the buffer's fresh pages (more with a larger one; here each costs more than reading its page)
-// balance.
+// How large a read buffer to use for `bytes` of reading: chunk_size between 8 KiB and 1 MiB.
 size_t read_block(uint64_t bytes);
 
 struct Segment {
