@@ -67,27 +67,84 @@ Tool::Tool(std::string name, std::string description) : m_name(std::move(name)),
   add_completion_verb();
 }
 
+// A verb inherits -h/--help from the app (CLI11 copies its parent's help flag).
 CLI::App* Tool::verb(std::string name, std::string description, Handler handler, CLI::App* parent) {
   CLI::App* where = parent ? parent : &m_app;
   CLI::App* sub = where->add_subcommand(std::move(name), std::move(description));
   sub->fallthrough();
-  sub->set_help_flag("-h,--help", "Print this help and exit");
   if (handler) m_handlers[sub] = std::move(handler);
   return sub;
 }
 
+CLI::App* Tool::lazy_verb(std::string name, std::string description, Handler handler, Options options,
+                          CLI::App* parent) {
+  CLI::App* sub = verb(std::move(name), std::move(description), std::move(handler), parent);
+  m_lazy.emplace_back(sub, std::move(options));
+  return sub;
+}
+
+namespace {
+
+bool related(const CLI::App* a, const CLI::App* b) {
+  for (const CLI::App* up = b; up; up = up->get_parent())
+    if (up == a) return true;
+  return false;
+}
+
+// The verb the command line names, read as CLI11 will read it: words that are neither options nor
+// their values, matched against the verbs level by level. Null when it asks for help, names no
+// verb, or has something this cannot place (then every verb gets its options).
+const CLI::App* named_verb(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* at = &app;
+  std::vector<const CLI::App*> places = {at};
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--") break;
+    if (word == "-h" || word == "--help" || word == "--help-all") return nullptr;
+    if (word.size() > 1 && word[0] == '-') {
+      if (takes_separate_value(places, word)) ++i;
+      continue;
+    }
+    auto subs = at->get_subcommands([&](const CLI::App* v) { return v->get_name() == word; });
+    if (subs.empty()) break;  // an argument of `at`
+    at = subs.front();
+    places.push_back(at);
+  }
+  return at == &app || at->get_name() == "completion" ? nullptr : at;
+}
+
+}  // namespace
+
+void Tool::add_lazy_options(int argc, char** argv) {
+  const CLI::App* named = named_verb(m_app, argc, argv);
+  for (auto& [verb, options] : m_lazy)
+    if (!named || related(verb, named) || related(named, verb)) options(*verb);
+  m_lazy.clear();
+}
+
+bool takes_separate_value(const std::vector<const CLI::App*>& apps, const std::string& word) {
+  if (word.size() < 2 || word[0] != '-' || word.find('=') != std::string::npos) return false;
+  if (word[1] != '-' && word.size() > 2) return false;  // -t10: the value is attached
+  for (const CLI::App* app : apps)
+    if (const CLI::Option* opt = app->get_option_no_throw(word)) return opt->get_expected_max() != 0;
+  return false;
+}
+
 void Tool::add_completion_verb() {
-  verb("completion", "Print a shell completion script (bash, zsh, fish) or the option list (words)",
-       [this] {
-         std::string text = m_completion_shell == "bash"   ? completion_bash(m_app)
-                            : m_completion_shell == "zsh"  ? completion_zsh(m_app)
-                            : m_completion_shell == "fish" ? completion_fish(m_app)
-                                                           : option_words(m_app);
-         output::write(text);
-       })
-      ->add_option("shell", m_completion_shell, "bash, zsh, fish, or words")
-      ->required()
-      ->check(CLI::IsMember({"bash", "zsh", "fish", "words"}));
+  lazy_verb(
+      "completion", "Print a shell completion script (bash, zsh, fish) or the option list (words)",
+      [this] {
+        std::string text = m_completion_shell == "bash"   ? completion_bash(m_app)
+                           : m_completion_shell == "zsh"  ? completion_zsh(m_app)
+                           : m_completion_shell == "fish" ? completion_fish(m_app)
+                                                          : option_words(m_app);
+        output::write(text);
+      },
+      [this](CLI::App& v) {
+        v.add_option("shell", m_completion_shell, "bash, zsh, fish, or words")
+            ->required()
+            ->check(CLI::IsMember({"bash", "zsh", "fish", "words"}));
+      });
 }
 
 const config::Config& Tool::config() {
@@ -108,6 +165,7 @@ int Tool::run(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   log::setup(m_name, log::Level::warn, log::Format::text);
   try {
+    add_lazy_options(argc, argv);
     try {
       m_app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {

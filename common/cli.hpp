@@ -20,6 +20,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace cube::cli {
 
@@ -34,6 +36,8 @@ struct Globals {
 };
 
 using Handler = std::function<void()>;
+// Adds a verb's own options (and sub-verbs) to it.
+using Options = std::function<void(CLI::App&)>;
 
 class Tool {
  public:
@@ -47,6 +51,12 @@ class Tool {
   // Adds a verb under `parent` (the app itself when null). A verb without a handler only groups
   // other verbs (`cube-sched node register`).
   CLI::App* verb(std::string name, std::string description, Handler handler = {}, CLI::App* parent = nullptr);
+  // The same, with the verb's options added by `options` only when they can matter: when the
+  // command line names this verb (or one above or below it), or asks for help or completion, or
+  // names no verb Tool can find. Building CLI11 options is most of a short command's start-up
+  // (`cube-logs sb --tail 10`), so verbs that will not run stay bare.
+  CLI::App* lazy_verb(std::string name, std::string description, Handler handler, Options options,
+                      CLI::App* parent = nullptr);
 
   output::Format format() const { return m_format; }
   const Globals& globals() const { return m_globals; }
@@ -59,6 +69,7 @@ class Tool {
 
  private:
   void add_completion_verb();
+  void add_lazy_options(int argc, char** argv);
   void dispatch();
 
   std::string m_name;
@@ -66,6 +77,7 @@ class Tool {
   Globals m_globals;
   output::Format m_format = output::Format::table;
   std::map<const CLI::App*, Handler> m_handlers;
+  std::vector<std::pair<CLI::App*, Options>> m_lazy;  // verbs whose options are not added yet
   std::optional<config::Config> m_config;
   std::string m_completion_shell;
 };
@@ -79,5 +91,9 @@ std::string completion_zsh(const CLI::App& app);
 std::string completion_fish(const CLI::App& app);
 // One line per option: `<verb path or .>\t<--long or -s>`; what the drift test compares.
 std::string option_words(const CLI::App& app);
+
+// Does `word` name an option of one of `apps` that takes its value in the next word
+// (`--tail 5`, not `--tail=5`, `-t5` or a flag)?
+bool takes_separate_value(const std::vector<const CLI::App*>& apps, const std::string& word);
 
 }  // namespace cube::cli

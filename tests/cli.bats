@@ -27,6 +27,26 @@ tools() { sed -n 's/^TOOLS := //p' "$CUBE_ROOT/Makefile"; }
   done
 }
 
+@test "a lazily built verb has its options whichever way the command line reaches it" {
+  # cube-logs adds forward's options only when the command line can run it (cli.hpp: lazy_verb).
+  run --separate-stderr cube-logs forward --help
+  assert_success
+  assert_output --partial "--bundle"
+  run --separate-stderr cube-logs completion words
+  assert_output --partial "$(printf 'forward\t--bundle')"
+  run --separate-stderr cube-logs -o json forward --bundle
+  assert_failure 2
+  [[ "$stderr" == *"--bundle"* ]]
+  # A global option's value that is a verb's name is still the value.
+  run --separate-stderr cube-logs --state forward --log-format text forward --bundle "$BATS_TEST_TMPDIR/b" \
+    --stdout-fd 0 </dev/null
+  assert_success
+  [ -f "$BATS_TEST_TMPDIR/b/stdout" ]
+  # Another verb's options are not this one's.
+  run --separate-stderr cube-logs read sb --bundle x
+  assert_failure 2
+}
+
 @test "every tool: --version prints one line in the house format" {
   for t in $(tools); do
     run --separate-stderr "$t" --version

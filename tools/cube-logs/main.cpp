@@ -11,29 +11,17 @@ namespace {
 
 using namespace cube;
 
-// Does `word` name an option (of the tool or of `read`) that takes a value in the next word?
-bool takes_separate_value(const CLI::App& app, const std::string& word) {
-  if (word.size() < 2 || word[0] != '-' || word.find('=') != std::string::npos) return false;
-  if (word[1] != '-' && word.size() > 2) return false;  // -t10: the value is attached
-  std::vector<const CLI::App*> places = {&app};
-  for (const CLI::App* verb : app.get_subcommands([](const CLI::App* v) { return v->get_name() == "read"; }))
-    places.push_back(verb);
-  for (const CLI::App* where : places)
-    if (const CLI::Option* opt = where->get_option_no_throw(word)) return opt->get_expected_max() != 0;
-  return false;
-}
-
 // `cube-logs SANDBOX [flags]` (the upstream form) means `cube-logs read SANDBOX [flags]`: when the
 // first word that is neither an option nor an option's value is not a verb, it is a sandbox ID.
 // Options may come first (`cube-logs --tail 5 sb1`).
-std::vector<char*> with_read_verb(int argc, char** argv, const CLI::App& app) {
+std::vector<char*> with_read_verb(int argc, char** argv, const CLI::App& app, const CLI::App& read) {
   std::vector<char*> args(argv, argv + argc);
   static char read_word[] = "read";
   for (int i = 1; i < argc; ++i) {
     std::string word = argv[i];
     if (word == "--") return args;
     if (word[0] == '-') {
-      if (takes_separate_value(app, word)) ++i;
+      if (cli::takes_separate_value({&app, &read}, word)) ++i;
       continue;
     }
     for (const CLI::App* verb : app.get_subcommands([](const CLI::App*) { return true; }))
@@ -65,31 +53,35 @@ LogsConfig logs_config(cli::Tool& tool, const std::optional<std::string>& max_si
 
 void add_forward(cli::Tool& tool, logs::ForwardOptions& o, std::optional<std::string>& max_size,
                  std::optional<int64_t>& max_files, std::string& vsock, int& status) {
-  auto* v =
-      tool.verb("forward", "Forward a container's stdout and stderr into <bundle>/stdout and <bundle>/stderr", [&] {
-        LogsConfig c = logs_config(tool, max_size, max_files);
-        o.rotation.max_size = c.max_size;
-        o.rotation.max_files = c.max_files;
-        if (!vsock.empty()) o.vsock = logs::parse_vsock(vsock);
-        status = logs::forward(o);
-      });
-  v->add_option("--bundle", o.bundle, "Directory for the stdout and stderr files (created 0700)")
-      ->required()
-      ->type_name("DIR");
-  v->add_option("--stdout-fd", o.stdout_fd, "Read stdout from this inherited fd")->type_name("N");
-  v->add_option("--stderr-fd", o.stderr_fd, "Read stderr from this inherited fd")->type_name("N");
-  v->add_option("--socket", o.socket_path, "Connect to this Unix socket and read the framed multiplex")
-      ->type_name("PATH");
-  v->add_option("--vsock", vsock, "Connect to this vsock address and read the framed multiplex")->type_name("CID:PORT");
-  v->add_option("--max-size", max_size, "Rotate a file before it would pass this size (0: never)")->type_name("SIZE");
-  v->add_option("--max-files", max_files, "Files kept per stream with rotation, the current one included")
-      ->type_name("N");
-  v->add_option("command", o.command, "Run CMD ARGS… (after --) and forward its output; exit with its status")
-      ->type_name("CMD");
+  auto run = [&] {
+    LogsConfig c = logs_config(tool, max_size, max_files);
+    o.rotation.max_size = c.max_size;
+    o.rotation.max_files = c.max_files;
+    if (!vsock.empty()) o.vsock = logs::parse_vsock(vsock);
+    status = logs::forward(o);
+  };
+  auto options = [&](CLI::App& v) {
+    v.add_option("--bundle", o.bundle, "Directory for the stdout and stderr files (created 0700)")
+        ->required()
+        ->type_name("DIR");
+    v.add_option("--stdout-fd", o.stdout_fd, "Read stdout from this inherited fd")->type_name("N");
+    v.add_option("--stderr-fd", o.stderr_fd, "Read stderr from this inherited fd")->type_name("N");
+    v.add_option("--socket", o.socket_path, "Connect to this Unix socket and read the framed multiplex")
+        ->type_name("PATH");
+    v.add_option("--vsock", vsock, "Connect to this vsock address and read the framed multiplex")
+        ->type_name("CID:PORT");
+    v.add_option("--max-size", max_size, "Rotate a file before it would pass this size (0: never)")->type_name("SIZE");
+    v.add_option("--max-files", max_files, "Files kept per stream with rotation, the current one included")
+        ->type_name("N");
+    v.add_option("command", o.command, "Run CMD ARGS… (after --) and forward its output; exit with its status")
+        ->type_name("CMD");
+  };
+  tool.lazy_verb("forward", "Forward a container's stdout and stderr into <bundle>/stdout and <bundle>/stderr", run,
+                 options);
 }
 
-void add_read(cli::Tool& tool, logs::ReadOptions& o, std::optional<int64_t>& tail, std::optional<int64_t>& head,
-              std::string& since, std::string& until, std::string& root) {
+CLI::App* add_read(cli::Tool& tool, logs::ReadOptions& o, std::optional<int64_t>& tail, std::optional<int64_t>& head,
+                   std::string& since, std::string& until, std::string& root) {
   auto* v = tool.verb("read", "Print a sandbox's (or template build's) log; also `cube-logs SANDBOX`", [&] {
     LogsConfig c = logs_config(tool);
     o.root = !root.empty() ? root : o.template_mode ? c.template_root : c.root;
@@ -134,6 +126,7 @@ void add_read(cli::Tool& tool, logs::ReadOptions& o, std::optional<int64_t>& tai
       ->type_name("PATH");
   v->add_flag_callback(
       "--no-seccomp", [&o] { o.seccomp = false; }, "Do not confine the reader (debugging)");
+  return v;
 }
 
 }  // namespace
@@ -149,10 +142,10 @@ int main(int argc, char** argv) {
   logs::ReadOptions rd;
   std::optional<int64_t> tail, head;
   std::string since, until, root;
-  add_read(tool, rd, tail, head, since, until, root);
+  const CLI::App* read = add_read(tool, rd, tail, head, since, until, root);
   tool.verb("config", "Print the effective [logs] settings and where each came from",
             [&] { logs_config(tool, {}, {}, true); });
-  std::vector<char*> args = with_read_verb(argc, argv, tool.app());
+  std::vector<char*> args = with_read_verb(argc, argv, tool.app(), *read);
   int rc = tool.run(static_cast<int>(args.size()), args.data());
   return rc != 0 ? rc : status;
 }
