@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -139,4 +141,44 @@ TEST(LogsDemux, UnknownStreamIsAnError) {
   std::string wire = frame(3, "x");
   std::string_view v(wire);
   EXPECT_THROW(d.next(v), Error);
+}
+
+// The framer against a byte-at-a-time model of the record rules, on lines of every length around
+// the 16 KiB cut and fed in chunks that split them anywhere.
+TEST(LogsFramer, MatchesAByteAtATimeModel) {
+  constexpr size_t k = cri::k_max_text;
+  std::mt19937 rng(7);
+  for (int round = 0; round < 40; ++round) {
+    std::string input;
+    for (int line = 0; line < 12; ++line) {
+      size_t len = std::vector<size_t>{0, 1, 80, k - 1, k, k + 1, 2 * k, 2 * k + 1, 3 * k - 1}[rng() % 9];
+      for (size_t i = 0; i < len; ++i) input.push_back(static_cast<char>('a' + rng() % 26));
+      input.push_back('\n');
+    }
+    input += std::string(rng() % (2 * k), 'z');  // an unfinished line at the end
+    std::string expected, held;
+    for (char c : input) {
+      if (c == '\n') {
+        cri::append_record(expected, k_stamp, cri::Stream::out, false, held);
+        held.clear();
+        continue;
+      }
+      if (held.size() == k) {
+        cri::append_record(expected, k_stamp, cri::Stream::out, true, held);
+        held.clear();
+      }
+      held.push_back(c);
+    }
+    Framer f(cri::Stream::out);
+    std::string got;
+    for (size_t at = 0; at < input.size();) {
+      size_t n = std::min<size_t>(input.size() - at, 1 + rng() % (3 * k));
+      f.feed(std::string_view(input).substr(at, n), k_stamp, got);
+      at += n;
+    }
+    ASSERT_EQ(got, expected) << "round " << round;
+    std::string rest;
+    f.finish(k_stamp, true, rest);
+    EXPECT_EQ(rest, held.empty() ? "" : std::string(k_stamp) + " stdout F " + held + "\n");
+  }
 }

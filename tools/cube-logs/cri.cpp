@@ -6,10 +6,14 @@ namespace cube::logs::cri {
 
 std::string_view stream_name(Stream s) { return s == Stream::out ? "stdout" : "stderr"; }
 
-void append_record(std::string& out, std::string_view stamp, Stream stream, bool partial, std::string_view text) {
+void append_head(std::string& out, std::string_view stamp, Stream stream, bool partial) {
   out.append(stamp);
   out.append(stream == Stream::out ? " stdout " : " stderr ");
   out.append(partial ? "P " : "F ");
+}
+
+void append_record(std::string& out, std::string_view stamp, Stream stream, bool partial, std::string_view text) {
+  append_head(out, stamp, stream, partial);
   out.append(text);
   out.push_back('\n');
 }

@@ -21,7 +21,10 @@ inline constexpr size_t k_max_text = 16 * 1024;
 // The fixed length of the timestamps this writer emits ("2026-11-29T19:48:53.123456789Z").
 inline constexpr size_t k_stamp_length = 30;
 
-// Appends one record to `out`: `stamp` (a formatted timestamp), the stream, P or F, the text, \n.
+// Appends what a record has before its text: `stamp` (a formatted timestamp), the stream, P or F,
+// each followed by a space. A writer framing many records with one stamp makes it once.
+void append_head(std::string& out, std::string_view stamp, Stream stream, bool partial);
+// Appends one record to `out`: its head, the text, \n.
 void append_record(std::string& out, std::string_view stamp, Stream stream, bool partial, std::string_view text);
 
 struct Record {

@@ -1,6 +1,7 @@
 #include "framer.hpp"
 
 #include "error.hpp"
+#include "newlines.hpp"
 
 #include <fmt/format.h>
 
@@ -10,30 +11,35 @@
 namespace cube::logs {
 
 void Framer::feed(std::string_view data, std::string_view stamp, std::string& out) {
-  using cri::k_max_text;
-  while (!data.empty()) {
-    // A full buffer followed by more text (not the newline that would end it) is a partial record.
-    if (m_pending.size() == k_max_text && data.front() != '\n') {
+  // Every whole line of `data` gets the same head, so it is made once; newlines are found 64
+  // bytes at a time, since a log line is short and a memchr call per line costs more than its scan.
+  std::string head;
+  cri::append_head(head, stamp, m_stream, false);
+  NewlinesForward newlines(data.data(), 0, data.size());
+  size_t pos = 0;
+  for (size_t nl; (nl = newlines.next()) < data.size(); pos = nl + 1) {
+    std::string_view line = data.substr(pos, nl - pos);
+    if (m_pending.empty() && line.size() <= cri::k_max_text) {
+      out.append(head).append(line).push_back('\n');
+      continue;
+    }
+    hold(line, stamp, out);
+    out.append(head).append(m_pending).push_back('\n');
+    m_pending.clear();
+  }
+  hold(data.substr(pos), stamp, out);
+}
+
+void Framer::hold(std::string_view text, std::string_view stamp, std::string& out) {
+  while (!text.empty()) {
+    // A full buffer followed by more of the line is a partial record.
+    if (m_pending.size() == cri::k_max_text) {
       cri::append_record(out, stamp, m_stream, true, m_pending);
       m_pending.clear();
     }
-    size_t room = k_max_text - m_pending.size();
-    const void* hit = std::memchr(data.data(), '\n', std::min(data.size(), room + 1));
-    if (hit) {
-      size_t nl = static_cast<size_t>(static_cast<const char*>(hit) - data.data());
-      if (m_pending.empty()) {
-        cri::append_record(out, stamp, m_stream, false, data.substr(0, nl));
-      } else {
-        m_pending.append(data.substr(0, nl));
-        cri::append_record(out, stamp, m_stream, false, m_pending);
-        m_pending.clear();
-      }
-      data.remove_prefix(nl + 1);
-    } else {
-      size_t take = std::min(room, data.size());
-      m_pending.append(data.substr(0, take));
-      data.remove_prefix(take);
-    }
+    size_t take = std::min(cri::k_max_text - m_pending.size(), text.size());
+    m_pending.append(text.substr(0, take));
+    text.remove_prefix(take);
   }
 }
 

@@ -25,6 +25,10 @@ class Framer {
   cri::Stream stream() const { return m_stream; }
 
  private:
+  // Adds `text` (part of a line, without its newline) to the held part, writing a P record each
+  // time the held part is full and more of the line follows.
+  void hold(std::string_view text, std::string_view stamp, std::string& out);
+
   cri::Stream m_stream;
   std::string m_pending;
 };
