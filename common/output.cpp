@@ -14,21 +14,14 @@ namespace cube::output {
 namespace {
 
 constexpr size_t k_capacity = 64 * 1024;
-
-// Reserved once: write() never lets it grow (pages are only touched as text arrives).
-std::string& buffer() {
-  static std::string buf = [] {
-    std::string b;
-    b.reserve(k_capacity);
-    return b;
-  }();
-  return buf;
-}
-
-// How full the buffer may get before it is written: more as more has been written (chunk_size).
 constexpr size_t k_first_flush = 8 * 1024;
 uint64_t g_written = 0;
-size_t g_flush_at = k_first_flush;
+
+std::string reserved() {
+  std::string b;
+  b.reserve(k_capacity);
+  return b;
+}
 
 void write_all(std::string_view rest) {
   while (!rest.empty()) {
@@ -41,7 +34,7 @@ void write_all(std::string_view rest) {
     rest.remove_prefix(static_cast<size_t>(n));
     g_written += static_cast<uint64_t>(n);
   }
-  g_flush_at = chunk_size(g_written, k_first_flush, k_capacity);
+  detail::g_flush_at = chunk_size(g_written, k_first_flush, k_capacity);
 }
 
 void json_value(json::Writer& w, const Value& v) {
@@ -246,21 +239,26 @@ std::string paint(std::string_view text, Style style) {
   return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
 }
 
-// The buffer is reserved once and never reallocated, and the part of it used grows with what has
-// been written: text that would fill it past g_flush_at flushes first, and text as large as that
-// goes out directly instead of being copied. A short command (`cube-logs --tail 1000`) spends more
-// on page faults than on its output, so it touches only the pages it needs.
-void write(std::string_view text) {
-  std::string& buf = buffer();
-  if (buf.size() + text.size() > g_flush_at) {
-    flush();
-    if (text.size() >= g_flush_at) return write_all(text);
-  }
-  buf.append(text);
+namespace detail {
+
+// Reserved once and never reallocated (pages are only touched as text arrives), and the part of it
+// used grows with what has been written (chunk_size): a short command (`cube-logs --tail 1000`)
+// spends more on page faults than on its output, so it touches only the pages it needs.
+std::string g_buffer = reserved();
+size_t g_flush_at = k_first_flush;
+
+// Text that would fill the buffer past g_flush_at flushes it first, and text as large as that goes
+// out directly instead of being copied.
+void write_through(std::string_view text) {
+  flush();
+  if (text.size() >= g_flush_at) return write_all(text);
+  g_buffer.append(text);
 }
 
+}  // namespace detail
+
 void flush() {
-  std::string& buf = buffer();
+  std::string& buf = detail::g_buffer;
   try {
     write_all(buf);
   } catch (...) {

@@ -82,8 +82,21 @@ bool colour_enabled();
 // Wraps text in the ANSI colour of `style` when colour is enabled.
 std::string paint(std::string_view text, Style style);
 
-// Buffered stdout. flush() is called by the CLI layer at exit.
-void write(std::string_view text);
+namespace detail {
+// The buffer behind write() and how full it may get before it is written (output.cpp says how).
+extern std::string g_buffer;
+extern size_t g_flush_at;
+// Flushes the buffer, then buffers `text` or, when it is large, writes it directly.
+void write_through(std::string_view text);
+}  // namespace detail
+
+// Buffered stdout. flush() is called by the CLI layer at exit. Inline: a reader calls it per line.
+inline void write(std::string_view text) {
+  if (detail::g_buffer.size() + text.size() <= detail::g_flush_at)
+    detail::g_buffer.append(text);
+  else
+    detail::write_through(text);
+}
 void flush();
 
 struct StdoutClosed {};

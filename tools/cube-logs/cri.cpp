@@ -18,25 +18,7 @@ void append_record(std::string& out, std::string_view stamp, Stream stream, bool
   out.push_back('\n');
 }
 
-namespace {
-
-// This writer's records have a 30-byte stamp, so their fields sit at fixed offsets: checking
-// those first skips the searches for the common case. Anything else takes the general path.
-bool fixed_shape(std::string_view line) {
-  return line.size() >= 40 && line[29] == 'Z' && line[30] == ' ' && line[37] == ' ' && line[39] == ' ' &&
-         line[0] >= '0' && line[0] <= '9' && line[4] == '-' && line[10] == 'T' && (line[38] == 'P' || line[38] == 'F');
-}
-
-}  // namespace
-
-bool split(std::string_view line, Fields& out) {
-  if (fixed_shape(line) && (line.compare(31, 6, "stdout") == 0 || line.compare(31, 6, "stderr") == 0)) {
-    out.stamp = line.substr(0, 30);
-    out.stream = line.substr(31, 6);
-    out.partial = line[38] == 'P';
-    out.text = line.substr(40);
-    return true;
-  }
+bool split_general(std::string_view line, Fields& out) {
   if (line.size() < 24 || line[0] < '0' || line[0] > '9' || line[4] != '-' || line[7] != '-' ||
       (line[10] != 'T' && line[10] != 't'))
     return false;
@@ -53,8 +35,7 @@ bool split(std::string_view line, Fields& out) {
   return true;
 }
 
-bool is_partial(std::string_view head) {
-  if (fixed_shape(head)) return head[38] == 'P';
+bool is_partial_general(std::string_view head) {
   if (head.empty() || head[0] < '0' || head[0] > '9') return false;
   size_t sp1 = head.substr(0, 41).find(' ');
   if (sp1 == std::string_view::npos) return false;

@@ -42,15 +42,39 @@ struct Fields {
   bool partial = false;
   std::string_view text;
 };
-bool split(std::string_view line, Fields& out);
+inline bool split(std::string_view line, Fields& out);
 
 // Parses one stored line (without its newline). False when the line is not a CRI record, which is
 // how plain files from other writers are recognised.
 bool parse(std::string_view line, Record& out);
 // True when `head` (the start of a stored line) has the shape of a P record: the cheap test that
 // counting lines backwards needs, without parsing the time.
-bool is_partial(std::string_view head);
+inline bool is_partial(std::string_view head);
+
 // Only the timestamp: the cheap test binary search needs.
 bool parse_time(std::string_view line, int64_t& time_ns);
+
+// split() and is_partial() run once per line of a --tail: the shape of this writer's own records is
+// tested inline, and only other lines take these general paths.
+bool split_general(std::string_view line, Fields& out);
+bool is_partial_general(std::string_view head);
+
+// This writer's records have a 30-byte stamp, so their fields sit at fixed offsets.
+inline bool fixed_shape(std::string_view line) {
+  return line.size() >= 40 && line[29] == 'Z' && line[30] == ' ' && line[37] == ' ' && line[39] == ' ' &&
+         line[0] >= '0' && line[0] <= '9' && line[4] == '-' && line[10] == 'T' && (line[38] == 'P' || line[38] == 'F');
+}
+
+inline bool is_partial(std::string_view head) { return fixed_shape(head) ? head[38] == 'P' : is_partial_general(head); }
+
+inline bool split(std::string_view line, Fields& out) {
+  if (!fixed_shape(line) || (line.compare(31, 6, "stdout") != 0 && line.compare(31, 6, "stderr") != 0))
+    return split_general(line, out);
+  out.stamp = line.substr(0, 30);
+  out.stream = line.substr(31, 6);
+  out.partial = line[38] == 'P';
+  out.text = line.substr(40);
+  return true;
+}
 
 }  // namespace cube::logs::cri
