@@ -91,21 +91,26 @@ bool related(const CLI::App* a, const CLI::App* b) {
   return false;
 }
 
+// Does `word` name an option of one of `apps` that takes its value in the next word
+// (`--tail 5`, not `--tail=5`, `-t5` or a flag)?
+bool takes_separate_value(const std::vector<const CLI::App*>& apps, const std::string& word) {
+  if (word.size() < 2 || word[0] != '-' || word.find('=') != std::string::npos) return false;
+  if (word[1] != '-' && word.size() > 2) return false;  // -t10: the value is attached
+  for (const CLI::App* app : apps)
+    if (const CLI::Option* opt = app->get_option_no_throw(word)) return opt->get_expected_max() != 0;
+  return false;
+}
+
 // The verb the command line names, read as CLI11 will read it: words that are neither options nor
 // their values, matched against the verbs level by level. Null when it asks for help, names no
 // verb, or has something this cannot place (then every verb gets its options).
 const CLI::App* named_verb(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc && std::string_view(argv[i]) != "--"; ++i)
+    if (std::string_view w = argv[i]; w == "-h" || w == "--help" || w == "--help-all") return nullptr;
   const CLI::App* at = &app;
   std::vector<const CLI::App*> places = {at};
-  for (int i = 1; i < argc; ++i) {
-    std::string word = argv[i];
-    if (word == "--") break;
-    if (word == "-h" || word == "--help" || word == "--help-all") return nullptr;
-    if (word.size() > 1 && word[0] == '-') {
-      if (takes_separate_value(places, word)) ++i;
-      continue;
-    }
-    auto subs = at->get_subcommands([&](const CLI::App* v) { return v->get_name() == word; });
+  for (int i = first_word(places, 1, argc, argv); i < argc; i = first_word(places, i + 1, argc, argv)) {
+    auto subs = at->get_subcommands([&](const CLI::App* v) { return v->get_name() == argv[i]; });
     if (subs.empty()) break;  // an argument of `at`
     at = subs.front();
     places.push_back(at);
@@ -122,12 +127,14 @@ void Tool::add_lazy_options(int argc, char** argv) {
   m_lazy.clear();
 }
 
-bool takes_separate_value(const std::vector<const CLI::App*>& apps, const std::string& word) {
-  if (word.size() < 2 || word[0] != '-' || word.find('=') != std::string::npos) return false;
-  if (word[1] != '-' && word.size() > 2) return false;  // -t10: the value is attached
-  for (const CLI::App* app : apps)
-    if (const CLI::Option* opt = app->get_option_no_throw(word)) return opt->get_expected_max() != 0;
-  return false;
+int first_word(const std::vector<const CLI::App*>& apps, int from, int argc, char** argv) {
+  for (int i = from; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--") return argc;
+    if (word.size() < 2 || word[0] != '-') return i;
+    if (takes_separate_value(apps, word)) ++i;
+  }
+  return argc;
 }
 
 void Tool::add_completion_verb() {

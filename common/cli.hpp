@@ -92,8 +92,8 @@ std::string completion_fish(const CLI::App& app);
 // One line per option: `<verb path or .>\t<--long or -s>`; what the drift test compares.
 std::string option_words(const CLI::App& app);
 
-// Does `word` name an option of one of `apps` that takes its value in the next word
-// (`--tail 5`, not `--tail=5`, `-t5` or a flag)?
-bool takes_separate_value(const std::vector<const CLI::App*>& apps, const std::string& word);
+// The index of the first word of argv from `from` on that is neither an option nor the value of an
+// option of `apps`; argc when there is none before `--`.
+int first_word(const std::vector<const CLI::App*>& apps, int from, int argc, char** argv);
 
 }  // namespace cube::cli

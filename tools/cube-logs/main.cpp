@@ -17,18 +17,10 @@ using namespace cube;
 std::vector<char*> with_read_verb(int argc, char** argv, const CLI::App& app, const CLI::App& read) {
   std::vector<char*> args(argv, argv + argc);
   static char read_word[] = "read";
-  for (int i = 1; i < argc; ++i) {
-    std::string word = argv[i];
-    if (word == "--") return args;
-    if (word[0] == '-') {
-      if (cli::takes_separate_value({&app, &read}, word)) ++i;
-      continue;
-    }
-    for (const CLI::App* verb : app.get_subcommands([](const CLI::App*) { return true; }))
-      if (verb->get_name() == word) return args;
-    args.insert(args.begin() + 1, read_word);
+  int i = cli::first_word({&app, &read}, 1, argc, argv);
+  if (i == argc || !app.get_subcommands([&](const CLI::App* v) { return v->get_name() == argv[i]; }).empty())
     return args;
-  }
+  args.insert(args.begin() + 1, read_word);
   return args;
 }
 
