@@ -6,6 +6,7 @@
 #include "fs.hpp"
 #include "log.hpp"
 #include "timeutil.hpp"
+#include "write_behind.hpp"
 
 #include <fmt/format.h>
 
@@ -148,6 +149,7 @@ class Forwarder {
   Signals m_signals;
   Fd m_dir;
   LogFile m_out, m_err;
+  WriteBehind m_writer;  // after the files: it is gone before they are
   Framer m_frame_out{cri::Stream::out}, m_frame_err{cri::Stream::err};
   Demux m_demux;
   std::optional<Child> m_child;
@@ -171,8 +173,8 @@ void Forwarder::handle(Input& in, std::string_view data, std::string_view stamp)
     (in.kind == Kind::out ? m_frame_out : m_frame_err)
         .feed(data, stamp, in.kind == Kind::out ? m_recs_out : m_recs_err);
   }
-  if (!m_recs_out.empty()) m_out.append(m_recs_out);
-  if (!m_recs_err.empty()) m_err.append(m_recs_err);
+  if (!m_recs_out.empty()) m_writer.append(m_out, m_recs_out);
+  if (!m_recs_err.empty()) m_writer.append(m_err, m_recs_err);
 }
 
 size_t Forwarder::read_once(Input& in) {
@@ -207,8 +209,9 @@ int Forwarder::end(bool streams_ended, bool sync, int status) {
   m_recs_err.clear();
   m_frame_out.finish(stamp, streams_ended, m_recs_out);
   m_frame_err.finish(stamp, streams_ended, m_recs_err);
-  if (!m_recs_out.empty()) m_out.append(m_recs_out);
-  if (!m_recs_err.empty()) m_err.append(m_recs_err);
+  if (!m_recs_out.empty()) m_writer.append(m_out, m_recs_out);
+  if (!m_recs_err.empty()) m_writer.append(m_err, m_recs_err);
+  m_writer.flush();
   if (sync) {
     m_out.sync();
     m_err.sync();
@@ -243,6 +246,7 @@ int Forwarder::run() {
         }
         if (sig == SIGUSR1 && !m_paused) {
           m_paused = true;
+          m_writer.flush();
           m_out.sync();
           m_err.sync();
           log::info("paused: not reading until SIGUSR2");

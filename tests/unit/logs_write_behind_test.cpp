@@ -1,0 +1,101 @@
+// WriteBehind on real files: order across immediate and queued batches, rotation on the writer's
+// thread, and a write error carried back to the caller.
+#include "../../tools/cube-logs/log_file.hpp"
+#include "../../tools/cube-logs/write_behind.hpp"
+#include "error.hpp"
+#include "testing.hpp"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+
+#include <csignal>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace cube::logs {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Whole records, `size` bytes or a little more.
+std::string batch(char tag, size_t size, int& serial) {
+  std::string out;
+  while (out.size() < size) out += fmt::format("{} {}\n", tag, serial++);
+  return out;
+}
+
+// Everything a rotated log holds, oldest first.
+std::string rotated(const test::TempDir& dir, const std::string& name, uint64_t rotations) {
+  std::string all;
+  for (uint64_t k = rotations; k >= 1; --k) all += slurp(dir / fmt::format("{}.{}", name, k));
+  return all + slurp(dir / name);
+}
+
+TEST(LogsWriteBehind, KeepsOrderAcrossImmediateAndQueuedBatchesWhileRotating) {
+  test::TempDir dir;
+  Fd dfd(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Rotation rotation{256 << 10, 1000};
+  LogFile out(dfd.get(), dir.path(), "stdout", rotation), err(dfd.get(), dir.path(), "stderr", rotation);
+  std::string want_out, want_err;
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> size_log(4, 17);  // 16 B … 128 KiB
+  int serial = 0;
+  {
+    WriteBehind writer(64 << 10, 4 << 10);
+    for (int i = 0; i < 400; ++i) {
+      bool to_err = rng() % 3 == 0;
+      std::string records = batch(to_err ? 'e' : 'o', size_t{1} << size_log(rng), serial);
+      (to_err ? want_err : want_out) += records;
+      writer.append(to_err ? err : out, records);
+      ASSERT_TRUE(records.empty());
+    }
+    writer.flush();
+    EXPECT_EQ(rotated(dir, "stdout", out.rotations()), want_out);
+    EXPECT_EQ(rotated(dir, "stderr", err.rotations()), want_err);
+    std::string tail = batch('o', 1 << 20, serial);
+    want_out += tail;
+    writer.append(out, tail);
+  }  // the destructor writes what is queued
+  EXPECT_GT(out.rotations(), 10u);
+  EXPECT_EQ(rotated(dir, "stdout", out.rotations()), want_out);
+}
+
+// A write that fails on the writer's thread (EFBIG past RLIMIT_FSIZE) is thrown by the caller's
+// next flush() and append(). In a child process, so that the limit stays there.
+TEST(LogsWriteBehind, AWriteErrorReachesTheCaller) {
+  test::TempDir dir;
+  auto run = [&] {
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{1 << 20, 1 << 20};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    Fd dfd(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    LogFile out(dfd.get(), dir.path(), "stdout", {});
+    WriteBehind writer;
+    int serial = 0;
+    std::string records = batch('o', 2 << 20, serial);
+    writer.append(out, records);
+    int thrown = 0;
+    try {
+      writer.flush();
+    } catch (const Error& e) {
+      thrown += std::string(e.what()).find("cannot write") != std::string::npos;
+    }
+    records = batch('o', 16, serial);
+    try {
+      writer.append(out, records);
+    } catch (const Error&) {
+      ++thrown;
+    }
+    std::exit(thrown == 2 ? 0 : 1);
+  };
+  EXPECT_EXIT(run(), ::testing::ExitedWithCode(0), "");
+}
+
+}  // namespace
+}  // namespace cube::logs
