@@ -391,6 +391,26 @@ make_log() {
   for i in $(seq 1 30); do echo "line $i"; done | cmp - "$TMP/out"
 }
 
+@test "read: --follow notices a copytruncate it slept through, shorter or longer than before" {
+  # The follower is stopped while the file is truncated and written again, so it wakes to a file
+  # that only its remembered bytes can tell apart from an appended one.
+  mkdir -p "$ROOT/sb"
+  "$GEN" "$ROOT/sb/stdout" stdout 1 10 1800000000 10
+  cube-logs read sb --root "$ROOT" --follow --all >"$TMP/out" &
+  BG_PIDS=$!
+  wait_for lines_at_least "$TMP/out" 10
+  kill -STOP "$BG_PIDS"
+  "$GEN" "$ROOT/sb/stdout" stdout 11 12 1800000000 10 # shorter than what was read
+  kill -CONT "$BG_PIDS"
+  wait_for lines_at_least "$TMP/out" 12
+  kill -STOP "$BG_PIDS"
+  "$GEN" "$ROOT/sb/stdout" stdout 13 40 1800000000 10 # longer: past the old end, other bytes there
+  kill -CONT "$BG_PIDS"
+  wait_for lines_at_least "$TMP/out" 40
+  sleep 0.3
+  for i in $(seq 1 40); do echo "line $i"; done | cmp - "$TMP/out"
+}
+
 @test "read: --raw --tail/--head on plain files equal GNU tail/head byte for byte" {
   gen="$TMP/gen"
   mkdir -p "$gen"

@@ -43,9 +43,11 @@ class Follower {
   // Prints what is new; with `names_changed` (a create/rename/delete event, or the timer) also
   // looks for a rotation, which costs opens a plain append does not need.
   void catch_up(Tail& t, bool names_changed);
-  void read_to_end(Tail& t);
+  // Prints what was appended since the last read; false when the file was truncated (nothing
+  // printed then).
+  bool read_to_end(Tail& t);
+  void split_lines(Tail& t, std::string_view data);
   void end_of_file(Tail& t);
-  bool truncated(Tail& t);
   void next_file(Tail& t);
   void emit(Tail& t, std::string_view data, bool last, bool newline);
 
