@@ -2,9 +2,12 @@
 #include "../../tools/cube-logs/allowlist.hpp"
 #include "../../tools/cube-logs/chain.hpp"
 #include "../../tools/cube-logs/cri.hpp"
+#include "../../tools/cube-logs/printer.hpp"
 #include "../../tools/cube-logs/scan.hpp"
 #include "cube-logs-filter.hpp"
+#include "output.hpp"
 #include "seccomp.hpp"
+#include "testing.hpp"
 #include "timeutil.hpp"
 
 #include <gtest/gtest.h>
@@ -117,6 +120,44 @@ TEST(LogsScan, TimeBoundIsTheFirstRecordAtOrAfter) {
         break;
       }
     EXPECT_EQ(time_bound(c, 0, c.size(), q), want) << q;
+  }
+}
+
+// print_range prints most records a whole buffer at a time (Cursor::records); the record-by-record
+// path (Cursor::next, Decoder::feed) is the model it must equal, on every kind of line.
+TEST(LogsPrint, WholeBuffersPrintAsRecordByRecord) {
+  std::mt19937 rng(5);
+  int64_t t = 1'700'000'000'000'000'000;
+  auto printed = [](auto print) {
+    test::Redirect out(STDOUT_FILENO);
+    print();
+    output::flush();
+    return out.text();
+  };
+  for (int round = 0; round < 200; ++round) {
+    std::string all;
+    for (int i = 0, n = static_cast<int>(rng() % 60); i < n; ++i) {
+      size_t len = rng() % 8 == 0 ? 20000 + rng() % 30000 : rng() % 120;  // some longer than a buffer
+      std::string text(len, 'a' + static_cast<char>(rng() % 26));
+      t += 1000;
+      int kind = static_cast<int>(rng() % 5);  // not CRI; part of a line; a whole line
+      if (kind == 0)
+        all += text + "\n";
+      else
+        all += time::rfc3339_nano(t) + (kind == 1 ? " stderr P " : " stdout F ") + text + "\n";
+    }
+    if (rng() % 3 == 0) all += time::rfc3339_nano(t) + " stdout F no newline";
+    Chain c = chain_of({all});
+    for (Style style : {Style{false, false}, Style{false, true}, Style{true, false}}) {
+      std::string want = printed([&] {
+        Cursor cursor(c, 0, c.size());
+        Decoder decoder(style);
+        for (Piece piece; cursor.next(piece);) decoder.feed(piece);
+        decoder.finish();
+      });
+      EXPECT_EQ(printed([&] { print_range(c, 0, c.size(), style); }), want)
+          << "round " << round << " raw " << style.raw << " timestamps " << style.timestamps;
+    }
   }
 }
 

