@@ -63,6 +63,14 @@ TEST(LogsCri, EmptyTextAndForeignLines) {
   ASSERT_TRUE(cri::parse("2026-11-29T19:48:53Z stdout F ", r));
   EXPECT_EQ(r.text, "");
   ASSERT_TRUE(cri::parse("2026-11-29T19:48:53Z stdout F", r));
+  // A record that ends at its tag has empty text at the end of the line (where a printer finds the
+  // newline), not a null view: printing one used to crash.
+  std::string_view bare = "2026-11-29T19:48:53.5Z stdout F";
+  cri::Fields f;
+  ASSERT_TRUE(cri::split(bare, f));
+  EXPECT_EQ(f.text.data(), bare.data() + bare.size());
+  ASSERT_TRUE(cri::parse(bare, r));
+  EXPECT_EQ(r.text.data(), bare.data() + bare.size());
   for (const char* plain : {"", "hello world", "2026-11-29 stdout F x", "2026-11-29T19:48:53Z stdout X x",
                             "2026-11-29T19:48:53Z stdout Fx", "2026-11-29T19:48:53Z  F x"})
     EXPECT_FALSE(cri::parse(plain, r)) << plain;

@@ -140,9 +140,15 @@ TEST(LogsPrint, WholeBuffersPrintAsRecordByRecord) {
       size_t len = rng() % 8 == 0 ? 20000 + rng() % 30000 : rng() % 120;  // some longer than a buffer
       std::string text(len, 'a' + static_cast<char>(rng() % 26));
       t += 1000;
-      int kind = static_cast<int>(rng() % 5);  // not CRI; part of a line; a whole line
+      // Not CRI; part of a line; a line with a stamp of another writer (trailing zeros trimmed);
+      // one with no text, ending at its tag; and most often a whole line of ours.
+      int kind = static_cast<int>(rng() % 7);
       if (kind == 0)
         all += text + "\n";
+      else if (kind == 2)
+        all += "2024-01-01T00:00:00.5Z stderr F " + text + "\n";
+      else if (kind == 3)
+        all += "2024-01-01T00:00:00.5Z stdout F\n";
       else
         all += time::rfc3339_nano(t) + (kind == 1 ? " stderr P " : " stdout F ") + text + "\n";
     }

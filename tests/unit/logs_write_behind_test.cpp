@@ -6,9 +6,11 @@
 #include "testing.hpp"
 
 #include <fcntl.h>
+#include <seccomp.h>
 #include <sys/resource.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -67,7 +69,8 @@ TEST(LogsWriteBehind, KeepsOrderAcrossImmediateAndQueuedBatchesWhileRotating) {
 }
 
 // A write that fails on the writer's thread (EFBIG past RLIMIT_FSIZE) is thrown by the caller's
-// next flush() and append(). In a child process, so that the limit stays there.
+// next flush() and append(), and nothing after it is written. In a child process, so that the
+// limit stays there.
 TEST(LogsWriteBehind, AWriteErrorReachesTheCaller) {
   test::TempDir dir;
   auto run = [&] {
@@ -75,7 +78,7 @@ TEST(LogsWriteBehind, AWriteErrorReachesTheCaller) {
     rlimit limit{1 << 20, 1 << 20};
     ::setrlimit(RLIMIT_FSIZE, &limit);
     Fd dfd(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    LogFile out(dfd.get(), dir.path(), "stdout", {});
+    LogFile out(dfd.get(), dir.path(), "stdout", {}), err(dfd.get(), dir.path(), "stderr", {});
     WriteBehind writer;
     int serial = 0;
     std::string records = batch('o', 2 << 20, serial);
@@ -86,13 +89,41 @@ TEST(LogsWriteBehind, AWriteErrorReachesTheCaller) {
     } catch (const Error& e) {
       thrown += std::string(e.what()).find("cannot write") != std::string::npos;
     }
-    records = batch('o', 16, serial);
+    records = batch('e', 16, serial);  // to the other file, which has room
     try {
-      writer.append(out, records);
+      writer.append(err, records);
     } catch (const Error&) {
       ++thrown;
     }
-    std::exit(thrown == 2 ? 0 : 1);
+    std::_Exit(thrown == 2 && slurp(dir / "stderr").empty() ? 0 : 1);
+  };
+  EXPECT_EXIT(run(), ::testing::ExitedWithCode(0), "");
+}
+
+// When no thread can be started (clone refused, as a pids limit refuses it), every batch is written
+// on the caller's thread, in order. In a child process, which keeps the filter.
+TEST(LogsWriteBehind, WithoutAThreadEveryBatchIsWrittenAtOnce) {
+  test::TempDir dir;
+  auto run = [&] {
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    bool refused = ctx && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAGAIN), SCMP_SYS(clone3), 0) == 0 &&
+                   seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAGAIN), SCMP_SYS(clone), 0) == 0 && seccomp_load(ctx) == 0;
+    seccomp_release(ctx);
+    if (!refused) std::_Exit(3);
+    Fd dfd(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    LogFile out(dfd.get(), dir.path(), "stdout", {});
+    std::string want;
+    int serial = 0;
+    {
+      WriteBehind writer(64 << 10, 4 << 10);
+      for (size_t size : {100, 300000, 10, 200000, 5000}) {
+        std::string records = batch('o', size, serial);
+        want += records;
+        writer.append(out, records);
+      }
+      writer.flush();
+    }
+    std::_Exit(slurp(dir / "stdout") == want ? 0 : 1);  // _Exit: no sanitizer thread at exit
   };
   EXPECT_EXIT(run(), ::testing::ExitedWithCode(0), "");
 }

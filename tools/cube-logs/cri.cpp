@@ -2,6 +2,8 @@
 
 #include "timeutil.hpp"
 
+#include <algorithm>
+
 namespace cube::logs::cri {
 
 std::string_view stream_name(Stream s) { return s == Stream::out ? "stdout" : "stderr"; }
@@ -31,7 +33,9 @@ bool split_general(std::string_view line, Fields& out) {
   out.stamp = line.substr(0, sp1);
   out.stream = line.substr(sp1 + 1, sp2 - sp1 - 1);
   out.partial = tag == 'P';
-  out.text = sp2 + 3 <= line.size() ? line.substr(sp2 + 3) : std::string_view();
+  // A record with no text may end at its tag. The text then starts at the line's end, not at no
+  // address: a printer writes it with the newline that follows it in memory.
+  out.text = line.substr(std::min(sp2 + 3, line.size()));
   return true;
 }
 
@@ -61,7 +65,7 @@ bool parse(std::string_view line, Record& out) {
   if (!time::parse_rfc3339(line.substr(0, sp1), out.time_ns)) return false;
   out.stream = line.substr(sp1 + 1, sp2 - sp1 - 1);
   out.partial = line[sp2 + 1] == 'P';
-  out.text = has_text ? line.substr(sp2 + 3) : std::string_view();
+  out.text = line.substr(std::min(sp2 + 3, line.size()));
   return true;
 }
 

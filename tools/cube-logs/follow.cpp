@@ -121,7 +121,7 @@ void Follower::end_of_file(Tail& t) {
 }
 
 void Follower::next_file(Tail& t) {
-  read_to_end(t);
+  if (!read_to_end(t)) log::info("{} was truncated after it was rotated; the rest of it is skipped", t.path);
   end_of_file(t);
   std::vector<Segment> segments = open_segments(m_dir_fd, m_dir_path, t.name);  // newest first
   if (segments.empty()) return;

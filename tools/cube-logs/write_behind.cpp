@@ -1,5 +1,7 @@
 #include "write_behind.hpp"
 
+#include <system_error>
+
 namespace cube::logs {
 
 WriteBehind::~WriteBehind() {
@@ -18,9 +20,10 @@ void WriteBehind::rethrow_locked() {
 void WriteBehind::append(LogFile& file, std::string& records) {
   std::unique_lock lock(m_mutex);
   rethrow_locked();
-  if (m_queued == 0 && records.size() < m_write_now_below) {
-    // Nothing is queued or being written, so the writer does not touch the files now, and this
-    // batch follows everything before it.
+  // Written here when nothing is queued or being written (so the writer does not touch the files
+  // now, and this batch follows everything before it) and the batch is small or no writer thread
+  // can be had.
+  if (m_queued == 0 && (records.size() < m_write_now_below || !writer_locked())) {
     lock.unlock();
     file.append(records);
     records.clear();
@@ -35,9 +38,20 @@ void WriteBehind::append(LogFile& file, std::string& records) {
     records.swap(m_spare.back());
     m_spare.pop_back();
   }
-  if (!m_thread.joinable()) m_thread = std::thread([this] { run(); });
   lock.unlock();
   m_work.notify_one();
+}
+
+bool WriteBehind::writer_locked() {
+  if (m_thread.joinable()) return true;
+  if (m_no_thread) return false;
+  try {
+    m_thread = std::thread([this] { run(); });  // it waits for the lock the caller holds
+    return true;
+  } catch (const std::system_error&) {
+    m_no_thread = true;  // a pids limit, say; not tried again for every batch
+    return false;
+  }
 }
 
 void WriteBehind::flush() {

@@ -9,13 +9,14 @@
 // - A small batch while nothing is queued is written at once, on the caller's thread: a chatty
 //   container with a slow trickle pays no thread hand-off, and the thread is started only when
 //   the first large batch arrives.
-// - At most `max_queued` bytes wait in the queue (a larger single batch waits alone); append()
-//   blocks while the queue is full, so memory stays bounded whatever the input rate.
+// - At most `max_queued` bytes wait in the queue, or one larger batch alone; append() blocks while
+//   the queue is full, so memory stays bounded whatever the input rate.
+// - When no thread can be started (a pids limit), every batch is written on the caller's thread.
 // - flush() returns once everything appended is written. A write error on the thread is thrown
 //   by the next append() or flush(), and nothing queued after it is written.
 // - The destructor writes what is queued (unless a write failed) and joins the thread.
-// - The LogFiles are touched by one thread at a time: the writer while anything is queued, the
-//   caller only after flush() or while the queue is empty.
+// - One thread calls append() and flush() (the forwarder's loop). The LogFiles are touched by one
+//   thread at a time: the writer while anything is queued, the caller only while nothing is.
 #pragma once
 
 #include "log_file.hpp"
@@ -50,6 +51,8 @@ class WriteBehind {
     std::string records;
   };
   void run();
+  // True when the writer thread runs, started now if need be; false when the system refuses one.
+  bool writer_locked();
   void rethrow_locked();
 
   const size_t m_max_queued, m_write_now_below;
@@ -59,6 +62,7 @@ class WriteBehind {
   std::vector<std::string> m_spare;
   size_t m_queued = 0;  // bytes appended and not yet written, the one being written included
   bool m_stop = false;
+  bool m_no_thread = false;
   std::exception_ptr m_error;
   std::thread m_thread;
 };
