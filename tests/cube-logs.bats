@@ -370,12 +370,24 @@ make_log() {
   grep -q $'^Seccomp:\t0' "/proc/$pid/status"
 }
 
-@test "read: --follow survives copytruncate and an outside rename rotation, each line once" {
+# A CRI log of "line 1" … "line 10" in sb/stdout, and a follower of it printing to $TMP/out.
+follow_ten_lines() {
   mkdir -p "$ROOT/sb"
   "$GEN" "$ROOT/sb/stdout" stdout 1 10 1800000000 10
   cube-logs read sb --root "$ROOT" --follow --all >"$TMP/out" &
   BG_PIDS=$!
   wait_for lines_at_least "$TMP/out" 10
+}
+
+# The follower printed "line 1" … "line N", each once, and nothing more came.
+printed_each_once() {
+  wait_for lines_at_least "$TMP/out" "$1"
+  sleep 0.3
+  seq 1 "$1" | sed 's/^/line /' | cmp - "$TMP/out"
+}
+
+@test "read: --follow survives copytruncate and an outside rename rotation, each line once" {
+  follow_ten_lines
   # copytruncate, as logrotate does it
   cp "$ROOT/sb/stdout" "$ROOT/sb/stdout.1"
   : >"$ROOT/sb/stdout"
@@ -386,19 +398,13 @@ make_log() {
   mv "$ROOT/sb/stdout.1" "$ROOT/sb/stdout.2"
   mv "$ROOT/sb/stdout" "$ROOT/sb/stdout.1"
   "$GEN" "$ROOT/sb/stdout" stdout 21 30 1800000000 10
-  wait_for lines_at_least "$TMP/out" 30
-  sleep 0.3
-  for i in $(seq 1 30); do echo "line $i"; done | cmp - "$TMP/out"
+  printed_each_once 30
 }
 
 @test "read: --follow notices a copytruncate it slept through, shorter or longer than before" {
   # The follower is stopped while the file is truncated and written again, so it wakes to a file
   # that only its remembered bytes can tell apart from an appended one.
-  mkdir -p "$ROOT/sb"
-  "$GEN" "$ROOT/sb/stdout" stdout 1 10 1800000000 10
-  cube-logs read sb --root "$ROOT" --follow --all >"$TMP/out" &
-  BG_PIDS=$!
-  wait_for lines_at_least "$TMP/out" 10
+  follow_ten_lines
   kill -STOP "$BG_PIDS"
   "$GEN" "$ROOT/sb/stdout" stdout 11 12 1800000000 10 # shorter than what was read
   kill -CONT "$BG_PIDS"
@@ -406,9 +412,7 @@ make_log() {
   kill -STOP "$BG_PIDS"
   "$GEN" "$ROOT/sb/stdout" stdout 13 40 1800000000 10 # longer: past the old end, other bytes there
   kill -CONT "$BG_PIDS"
-  wait_for lines_at_least "$TMP/out" 40
-  sleep 0.3
-  for i in $(seq 1 40); do echo "line $i"; done | cmp - "$TMP/out"
+  printed_each_once 40
 }
 
 @test "read: --raw --tail/--head on plain files equal GNU tail/head byte for byte" {
