@@ -52,7 +52,7 @@ void Follower::add(const std::string& name, const Chain& chain) {
          false,
          Decoder(m_style)};
   if (!t.fd) throw sys_error(errno, "cannot duplicate a file descriptor");
-  // The bytes before our start, which every later read checks (read_to_end says why).
+  // The bytes before our start, which the next read checks (read_to_end says why).
   size_t want = static_cast<size_t>(std::min<uint64_t>(t.pos, k_before));
   t.before.resize(want);
   ssize_t n = ::pread(t.fd.get(), t.before.data(), want, static_cast<off_t>(t.pos - want));
