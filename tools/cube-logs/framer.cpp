@@ -11,20 +11,21 @@
 namespace cube::logs {
 
 void Framer::feed(std::string_view data, std::string_view stamp, std::string& out) {
-  // Every whole line of `data` gets the same head, so it is made once; newlines are found 64
-  // bytes at a time, since a log line is short and a memchr call per line costs more than its scan.
-  std::string head;
-  cri::append_head(head, stamp, m_stream, false);
+  // Every whole line of `data` gets the same head, so it is made once (in a buffer kept between
+  // reads: a chatty container gives a read per line); newlines are found 64 bytes at a time, since
+  // a log line is short and a memchr call per line costs more than its scan.
+  m_head.clear();
+  cri::append_head(m_head, stamp, m_stream, false);
   NewlinesForward newlines(data.data(), 0, data.size());
   size_t pos = 0;
   for (size_t nl; (nl = newlines.next()) < data.size(); pos = nl + 1) {
     std::string_view line = data.substr(pos, nl - pos);
     if (m_pending.empty() && line.size() <= cri::k_max_text) {
-      out.append(head).append(line).push_back('\n');
+      out.append(m_head).append(line).push_back('\n');
       continue;
     }
     hold(line, stamp, out);
-    out.append(head).append(m_pending).push_back('\n');
+    out.append(m_head).append(m_pending).push_back('\n');
     m_pending.clear();
   }
   hold(data.substr(pos), stamp, out);

@@ -31,6 +31,7 @@ class Framer {
 
   cri::Stream m_stream;
   std::string m_pending;
+  std::string m_head;  // the record head of the current read
 };
 
 // Splits the framed multiplex of the socket / vsock channel: each frame is one byte of stream
