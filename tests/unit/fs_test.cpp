@@ -131,7 +131,7 @@ INSTANTIATE_TEST_SUITE_P(Fs, Beneath, ::testing::Values(&fs::open_beneath, &fs::
 
 TEST(Fs, WalkRefusesEmptyPath) {
   test::TempDir tmp;
-  Fd base(::open(tmp.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Fd base = tmp.open();
   EXPECT_FALSE(fs::open_beneath_walk(base.get(), "", O_RDONLY));
   EXPECT_FALSE(fs::open_beneath(base.get(), "", O_RDONLY));
 }

@@ -5,7 +5,6 @@
 #include "error.hpp"
 #include "testing.hpp"
 
-#include <fcntl.h>
 #include <seccomp.h>
 #include <sys/resource.h>
 
@@ -41,7 +40,7 @@ std::string rotated(const test::TempDir& dir, const std::string& name, uint64_t 
 
 TEST(LogsWriteBehind, KeepsOrderAcrossImmediateAndQueuedBatchesWhileRotating) {
   test::TempDir dir;
-  Fd dfd(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Fd dfd = dir.open();
   Rotation rotation{256 << 10, 1000};
   LogFile out(dfd.get(), dir.path(), "stdout", rotation), err(dfd.get(), dir.path(), "stderr", rotation);
   std::string want_out, want_err;
@@ -77,7 +76,7 @@ TEST(LogsWriteBehind, AWriteErrorReachesTheCaller) {
     std::signal(SIGXFSZ, SIG_IGN);
     rlimit limit{1 << 20, 1 << 20};
     ::setrlimit(RLIMIT_FSIZE, &limit);
-    Fd dfd(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    Fd dfd = dir.open();
     LogFile out(dfd.get(), dir.path(), "stdout", {}), err(dfd.get(), dir.path(), "stderr", {});
     WriteBehind writer;
     int serial = 0;
@@ -110,7 +109,7 @@ TEST(LogsWriteBehind, WithoutAThreadEveryBatchIsWrittenAtOnce) {
                    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAGAIN), SCMP_SYS(clone), 0) == 0 && seccomp_load(ctx) == 0;
     seccomp_release(ctx);
     if (!refused) std::_Exit(3);
-    Fd dfd(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    Fd dfd = dir.open();
     LogFile out(dfd.get(), dir.path(), "stdout", {});
     std::string want;
     int serial = 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "error.hpp"
+#include "fd.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -37,6 +38,8 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   const std::string& path() const { return m_path; }
+  // The directory opened (O_DIRECTORY), for calls that work beneath a directory fd.
+  Fd open() const { return Fd(::open(m_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); }
   std::string operator/(std::string_view rel) const { return fmt::format("{}/{}", m_path, rel); }
 
  private:
