@@ -18,6 +18,7 @@ CXXFLAGS_BASE := -std=c++20 -O2 -g -Wall -Wextra -Werror -pipe -ffunction-sectio
 # would load libstdc++.so again), and link a shared library only where a tool uses it.
 LDFLAGS_BASE  := -Wl,--as-needed -Wl,--gc-sections
 ifeq ($(SAN),1)
+BUILD := build/san
 CXXFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS_BASE  += -fsanitize=address,undefined
 else
@@ -38,18 +39,14 @@ endif
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
-# --- dependencies: stop early, naming the Debian package ------------------------------------------
-need_header = $(if $(wildcard $(1)),,$(error missing $(1): run scripts/install-deps (Debian package $(2))))
-need_pc = $(if $(shell pkg-config --exists $(1) && echo y),,$(error missing $(1): run scripts/install-deps (Debian package $(2))))
-ifeq ($(filter fmt fmt-check clean,$(MAKECMDGOALS)),)
-$(call need_header,/usr/include/CLI/CLI.hpp,libcli11-dev)
-$(call need_header,/usr/include/nlohmann/json.hpp,nlohmann-json3-dev)
-$(call need_header,/usr/include/toml++/toml.h,libtomlplusplus-dev)
-$(call need_pc,fmt,libfmt-dev)
-$(call need_pc,sqlite3,libsqlite3-dev)
-$(call need_pc,libcrypto,libssl-dev)
-$(call need_pc,libseccomp,libseccomp-dev)
-endif
+# --- dependencies: a target, never a parse-time check ------------------------------------------------
+# `make demo` on a bare machine must reach scripts/install-deps before anything looks for a header,
+# so the check is a prerequisite of the build, run after the goals that install. DEPS_ROOT moves the
+# place it looks (the test of the bare-machine path points it at an empty directory).
+DEPS_ROOT    ?=
+INSTALL_DEPS ?= scripts/install-deps
+check-deps:
+	$(Q)scripts/check-deps "$(DEPS_ROOT)"
 
 # --- build flags: a change of flags (SAN=1) rebuilds everything --------------------------------------
 FLAGS_FILE := $(BUILD)/.flags
@@ -76,7 +73,7 @@ $(BUILD)/gen/stamp.cpp: FORCE
 $(BUILD)/obj/%.o: %.cpp $(FLAGS_FILE) | $(BUILD)/gen/migrations.cpp
 	$(call msg,CXX,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CXX) $(CXXFLAGS_BASE) $(CXXFLAGS_$(firstword $(subst /, ,$(patsubst tools/%,%,$<)))) $(CPPFLAGS_BASE) -MMD -MP -c $< -o $@
+	$(Q)$(CXX) $(CXXFLAGS_BASE) $(CXXFLAGS_$(firstword $(subst /, ,$(patsubst tools/%,%,$<)))) $(CPPFLAGS_BASE) $(CPPFLAGS_$(firstword $(subst /, ,$<))) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.cpp $(FLAGS_FILE)
 	$(call msg,CXX,$<)
@@ -144,17 +141,21 @@ completions/fish/%.fish: $(BUILD)/bin/%
 	@mkdir -p $(@D)
 	$(Q)$< completion fish > $@
 
-# --- unit tests -------------------------------------------------------------------------------------
-UNIT_SRC := $(wildcard tests/unit/*.cpp)
-UNIT_OBJ := $(UNIT_SRC:%.cpp=$(BUILD)/obj/%.o)
-UNIT_BIN := $(BUILD)/tests/unit-tests
-# Unit tests may test a tool's own modules: link every tool object except its main.
-TOOL_LIB_OBJ := $(filter-out %/main.o,$(foreach t,$(TOOLS),$($(t)_OBJ)))
+# --- unit tests: tests/unit/<part>/*.cpp → $(BUILD)/tests/unit-<part>, one binary per part -----------
+# A tool's tests link that tool's objects (all but main.o) and nothing of the other tools; they name
+# its headers as "cube-x/noun.hpp" (-Itools).
+UNIT_PARTS := $(notdir $(patsubst %/,%,$(wildcard tests/unit/*/)))
+UNIT_BINS  := $(UNIT_PARTS:%=$(BUILD)/tests/unit-%)
+CPPFLAGS_tests := -Itools -Itests/unit
 
-$(UNIT_BIN): $(UNIT_OBJ) $(TOOL_LIB_OBJ) $(LIBCUBE)
-	$(call msg,LD,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CXX) $(LDFLAGS_BASE) $(UNIT_OBJ) $(TOOL_LIB_OBJ) $(LIBCUBE) $(foreach t,$(TOOLS),$(LDLIBS_$(t))) $(LDLIBS_BASE) -lgtest -lgtest_main -pthread -o $@
+define unit_rules
+$(1)_UNIT_OBJ := $$(patsubst %.cpp,$(BUILD)/obj/%.o,$$(wildcard tests/unit/$(1)/*.cpp))
+$(BUILD)/tests/unit-$(1): $$($(1)_UNIT_OBJ) $$(filter-out %/main.o,$$($(1)_OBJ)) $(LIBCUBE)
+	$$(call msg,LD,$$@)
+	@mkdir -p $$(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $$^ $$(LDLIBS_$(1)) $(LDLIBS_BASE) -lgtest -lgtest_main -pthread -o $$@
+endef
+$(foreach p,$(UNIT_PARTS),$(eval $(call unit_rules,$(p))))
 
 # --- benchmark drivers: in-process measurements, built by `make bench` only -------------------------
 $(BUILD)/bench/sched-inproc: $(BUILD)/obj/tests/bench/sched_inproc.o $(filter-out %/main.o,$(cube-sched_OBJ)) $(LIBCUBE)
@@ -163,21 +164,24 @@ $(BUILD)/bench/sched-inproc: $(BUILD)/obj/tests/bench/sched_inproc.o $(filter-ou
 	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_BASE) -o $@
 
 # --- goals ------------------------------------------------------------------------------------------
-.PHONY: all check unit bats bench demo install fmt fmt-check clean completions release-manifest FORCE
+.PHONY: all check-deps check unit bats bench demo install fmt fmt-check clean completions release-manifest FORCE
 
 all: $(BINS) $(MAN_OUT)
 
+# Everything the build compiles waits for the dependency check (order-only: it makes nothing).
+$(LIBCUBE) $(BUILD)/gen/migrations.cpp $(BPF_SKEL) $(MAN_OUT): | check-deps
+
 completions: $(COMPLETIONS)
 
-check: all $(UNIT_BIN)
-	$(Q)scripts/run-tests $(UNIT_BIN) tests/*.bats
+check: all $(UNIT_BINS)
+	$(Q)CUBE_BUILD=$(abspath $(BUILD)) scripts/run-tests $(UNIT_BINS) -- tests/*.bats
 
 bench: all $(BUILD)/bench/sched-inproc
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
 
 # The demo from a fresh machine: dependencies first, then build, then the story.
 demo:
-	$(Q)scripts/install-deps
+	$(Q)$(INSTALL_DEPS)
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/cube-demo
 

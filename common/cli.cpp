@@ -43,7 +43,8 @@ log::Level level_of(const Globals& g) {
 
 }  // namespace
 
-Tool::Tool(std::string name, std::string description) : m_name(std::move(name)), m_app(std::move(description), m_name) {
+Tool::Tool(std::string name, std::string description)
+    : Context(std::move(name)), m_app(std::move(description), m_name) {
   m_app.set_help_flag("-h,--help", "Print this help and exit");
   m_app.option_defaults()->always_capture_default();
   m_app.footer(
@@ -154,11 +155,6 @@ void Tool::add_completion_verb() {
       });
 }
 
-const config::Config& Tool::config() {
-  if (!m_config) m_config = config::Config::load(m_globals.config);
-  return *m_config;
-}
-
 void Tool::dispatch() {
   if (m_globals.version) {
     output::write((m_format == output::Format::table ? version::line(m_name) : version::json(m_name)) + "\n");
@@ -220,13 +216,6 @@ int Tool::run(int argc, char** argv) {
     std::cerr << fmt::format("{}: error: internal error\n", m_name);
     return static_cast<int>(Exit::failed);
   }
-}
-
-void print_settings(const config::Settings& settings, output::Format format) {
-  output::Table t({{"key", "KEY"}, {"value", "VALUE"}, {"source", "SOURCE"}});
-  for (const auto& e : settings.entries())
-    t.add({fmt::format("{}.{}", settings.table(), e.key), e.value, std::string(config::source_name(e.source))});
-  output::print(t, format);
 }
 
 }  // namespace cube::cli

@@ -1,4 +1,5 @@
-// cube::cli — the one entry every tool runs through.
+// cube::cli::Tool — the one entry every tool runs through. Only a tool's main.cpp includes this
+// header (it brings in CLI11); handlers see the Context it derives from (context.hpp).
 //
 // Contract:
 // - Tool builds the CLI11 app with the global flags (--state, --config, -o/--output, -q, -v,
@@ -9,9 +10,7 @@
 // - Verbs are matched whole, never by prefix; global flags are accepted before or after the verb.
 #pragma once
 
-#include "config.hpp"
-#include "output.hpp"
-#include "state.hpp"
+#include "context.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -25,28 +24,17 @@
 
 namespace cube::cli {
 
-struct Globals {
-  std::string state;
-  std::string config;
-  std::string output = "table";
-  std::string log_format = "text";
-  bool quiet = false;
-  int verbose = 0;
-  bool version = false;
-};
-
 using Handler = std::function<void()>;
 // Adds a verb's own options (and sub-verbs) to it.
 using Options = std::function<void(CLI::App&)>;
 
-class Tool {
+class Tool : public Context {
  public:
   Tool(std::string name, std::string description);
   Tool(const Tool&) = delete;
   Tool& operator=(const Tool&) = delete;
 
   CLI::App& app() { return m_app; }
-  const std::string& name() const { return m_name; }
 
   // Adds a verb under `parent` (the app itself when null). A verb without a handler only groups
   // other verbs (`cube-sched node register`).
@@ -58,13 +46,6 @@ class Tool {
   CLI::App* lazy_verb(std::string name, std::string description, Handler handler, Options options,
                       CLI::App* parent = nullptr);
 
-  output::Format format() const { return m_format; }
-  const Globals& globals() const { return m_globals; }
-  std::string state_path() const { return state::path(m_globals.state); }
-  state::Db open_state(state::Access access) const { return state::Db::open(state_path(), access); }
-  // The config file, read on first use.
-  const config::Config& config();
-
   int run(int argc, char** argv);
 
  private:
@@ -72,18 +53,11 @@ class Tool {
   void add_lazy_options(int argc, char** argv);
   void dispatch();
 
-  std::string m_name;
   CLI::App m_app;
-  Globals m_globals;
-  output::Format m_format = output::Format::table;
   std::map<const CLI::App*, Handler> m_handlers;
   std::vector<std::pair<CLI::App*, Options>> m_lazy;  // verbs whose options are not added yet
-  std::optional<config::Config> m_config;
   std::string m_completion_shell;
 };
-
-// Prints a Settings list for a tool's `config` verb: key, value, source.
-void print_settings(const config::Settings& settings, output::Format format);
 
 // Completion scripts and the option list, generated from the app's own definition.
 std::string completion_bash(const CLI::App& app);

@@ -355,7 +355,7 @@ make_log() {
 }
 
 @test "read: the reader runs under seccomp once its files are open; --no-seccomp skips it" {
-  ! ldd "$CUBE_ROOT/build/bin/cube-logs" | grep -q libasan || skip "sanitizer build (make SAN=1) loads no filter"
+  ! ldd "$CUBE_BUILD/bin/cube-logs" | grep -q libasan || skip "sanitizer build (make SAN=1) loads no filter"
   make_log sb
   cube-logs read sb --root "$ROOT" --follow >/dev/null &
   pid=$!
@@ -461,7 +461,7 @@ for i in range(3000):
 }
 
 @test "memory stays bounded whatever the line length (64 MiB line through forward and read)" {
-  ! ldd "$CUBE_ROOT/build/bin/cube-logs" | grep -q libasan || skip "sanitizer build: RSS is the sanitizer's"
+  ! ldd "$CUBE_BUILD/bin/cube-logs" | grep -q libasan || skip "sanitizer build: RSS is the sanitizer's"
   require_command /usr/bin/time
   head -c $((64 << 20)) /dev/zero | tr '\0' 'x' >"$TMP/line"
   echo >>"$TMP/line"

@@ -5,7 +5,9 @@ bats_load_library bats-support
 bats_load_library bats-assert
 
 CUBE_ROOT="$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)"
-export PATH="$CUBE_ROOT/build/bin:$PATH"
+# The build under test: build/ by default, build/san for `make check SAN=1` (the Makefile says which).
+CUBE_BUILD="${CUBE_BUILD:-$CUBE_ROOT/build}"
+export PATH="$CUBE_BUILD/bin:$PATH"
 
 cube_setup() {
   TMP="$(mktemp -d "${BATS_TMPDIR:-/tmp}/cube-test.XXXXXX")"

@@ -13,4 +13,4 @@ $(LOGS_FILTER_GEN): $(BUILD)/obj/tools/cube-logs/gen/filter-gen.o $(BUILD)/obj/t
 $(BUILD)/gen/cube-logs-filter.hpp: $(LOGS_FILTER_GEN)
 	$(call msg,GEN,$@)
 	$(Q)$< > $@
-$(BUILD)/obj/tools/cube-logs/confine.o $(BUILD)/obj/tests/unit/logs_scan_test.o: $(BUILD)/gen/cube-logs-filter.hpp
+$(BUILD)/obj/tools/cube-logs/confine.o $(BUILD)/obj/tests/unit/cube-logs/scan_test.o: $(BUILD)/gen/cube-logs-filter.hpp

@@ -2,7 +2,7 @@
 // through common/output. main.cpp only wires flags to these.
 #pragma once
 
-#include "cli.hpp"
+#include "context.hpp"
 #include "policy.hpp"
 #include "request.hpp"
 
@@ -34,17 +34,17 @@ struct PlaceArgs {
 };
 
 // The [sched] settings, unknown keys warned about.
-Policy policy(cli::Tool& tool);
+Policy policy(cli::Context& tool);
 
-void node_register(cli::Tool& tool, const RegisterArgs& a);
-void node_list(cli::Tool& tool);
-void node_show(cli::Tool& tool, const std::string& id);
-void node_remove(cli::Tool& tool, const std::string& id, bool force);
-void node_cordon(cli::Tool& tool, const std::string& id, bool cordoned);
-void heartbeat(cli::Tool& tool, const HeartbeatArgs& a);
-void place(cli::Tool& tool, const PlaceArgs& a);
-void release(cli::Tool& tool, const std::string& sandbox);
-void alloc_list(cli::Tool& tool, const std::string& node);
-void show_config(cli::Tool& tool);
+void node_register(cli::Context& tool, const RegisterArgs& a);
+void node_list(cli::Context& tool);
+void node_show(cli::Context& tool, const std::string& id);
+void node_remove(cli::Context& tool, const std::string& id, bool force);
+void node_cordon(cli::Context& tool, const std::string& id, bool cordoned);
+void heartbeat(cli::Context& tool, const HeartbeatArgs& a);
+void place(cli::Context& tool, const PlaceArgs& a);
+void release(cli::Context& tool, const std::string& sandbox);
+void alloc_list(cli::Context& tool, const std::string& node);
+void show_config(cli::Context& tool);
 
 }  // namespace cube::sched::cmd

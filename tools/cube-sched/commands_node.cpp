@@ -99,14 +99,14 @@ void add_node_row(output::Table& t, const NodeRow& r, int64_t now, const Policy&
 
 }  // namespace
 
-Policy policy(cli::Tool& tool) {
+Policy policy(cli::Context& tool) {
   config::Settings s(tool.config(), "sched");
   Policy p = load_policy(s);
   s.finish();
   return p;
 }
 
-void node_register(cli::Tool& tool, const RegisterArgs& a) {
+void node_register(cli::Context& tool, const RegisterArgs& a) {
   ids::check(a.id, "node ID");
   Registration reg;
   reg.id = a.id;
@@ -138,7 +138,7 @@ void node_register(cli::Tool& tool, const RegisterArgs& a) {
   output::print_record(t, tool.format());
 }
 
-void node_list(cli::Tool& tool) {
+void node_list(cli::Context& tool) {
   Policy p = policy(tool);
   auto db = tool.open_state(state::Access::read);
   output::Table t = node_table();
@@ -147,7 +147,7 @@ void node_list(cli::Tool& tool) {
   output::print(t, tool.format());
 }
 
-void node_show(cli::Tool& tool, const std::string& id) {
+void node_show(cli::Context& tool, const std::string& id) {
   Policy p = policy(tool);
   auto db = tool.open_state(state::Access::read);
   NodeRow r = get_node(db, id);
@@ -190,20 +190,20 @@ void node_show(cli::Tool& tool, const std::string& id) {
   output::print_record(with_labels, tool.format());
 }
 
-void node_remove(cli::Tool& tool, const std::string& id, bool force) {
+void node_remove(cli::Context& tool, const std::string& id, bool force) {
   auto db = tool.open_state(state::Access::write);
   int64_t dropped = remove_node(db, id, force);
   if (dropped > 0) log::warn("node '{}' removed with its {} allocation(s)", id, dropped);
   log::info("node '{}' removed", id);
 }
 
-void node_cordon(cli::Tool& tool, const std::string& id, bool cordoned) {
+void node_cordon(cli::Context& tool, const std::string& id, bool cordoned) {
   auto db = tool.open_state(state::Access::write);
   set_cordoned(db, id, cordoned);
   log::info("node '{}' {}", id, cordoned ? "cordoned" : "uncordoned");
 }
 
-void heartbeat(cli::Tool& tool, const HeartbeatArgs& a) {
+void heartbeat(cli::Context& tool, const HeartbeatArgs& a) {
   ids::check(a.id, "node ID");
   HeartbeatInput in;
   in.ready = !a.not_ready;
@@ -227,14 +227,14 @@ void heartbeat(cli::Tool& tool, const HeartbeatArgs& a) {
   run_loop(*interval, report);
 }
 
-void release(cli::Tool& tool, const std::string& sandbox) {
+void release(cli::Context& tool, const std::string& sandbox) {
   ids::check(sandbox, "sandbox ID");
   auto db = tool.open_state(state::Access::write);
   Allocation a = sched::release(db, sandbox);
   log::info("released sandbox '{}' from node '{}'", a.sandbox, a.node);
 }
 
-void alloc_list(cli::Tool& tool, const std::string& node) {
+void alloc_list(cli::Context& tool, const std::string& node) {
   auto db = tool.open_state(state::Access::read);
   using output::Align;
   output::Table t({{"sandbox", "SANDBOX"},
@@ -247,7 +247,7 @@ void alloc_list(cli::Tool& tool, const std::string& node) {
   output::print(t, tool.format());
 }
 
-void show_config(cli::Tool& tool) {
+void show_config(cli::Context& tool) {
   config::Settings s(tool.config(), "sched");
   load_policy(s);
   s.finish();

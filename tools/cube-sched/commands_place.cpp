@@ -110,7 +110,7 @@ void print_decision(const Inventory& inv, const Request& req, const Decision& d,
   output::print_record(t, format);
 }
 
-void place_one(cli::Tool& tool, const PlaceArgs& a) {
+void place_one(cli::Context& tool, const PlaceArgs& a) {
   Policy p = policy(tool);
   Request req = build_request(a.request, p.selector_keys);
   auto db = tool.open_state(a.commit ? state::Access::write : state::Access::read);
@@ -145,7 +145,7 @@ bool read_line(std::istream& in, std::string& line, bool& too_long) {
 
 }  // namespace
 
-void place(cli::Tool& tool, const PlaceArgs& a) {
+void place(cli::Context& tool, const PlaceArgs& a) {
   if (!a.batch) return place_one(tool, a);
   Policy p = policy(tool);
   auto db = tool.open_state(a.commit ? state::Access::write : state::Access::read);

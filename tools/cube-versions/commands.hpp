@@ -2,7 +2,7 @@
 // module results into output; the modules never print.
 #pragma once
 
-#include "cli.hpp"
+#include "context.hpp"
 #include "manifest.hpp"
 #include "settings.hpp"
 
@@ -12,7 +12,7 @@ namespace cube::versions {
 
 class Commands {
  public:
-  explicit Commands(cli::Tool& tool) : m_tool(tool) {}
+  explicit Commands(cli::Context& tool) : m_tool(tool) {}
 
   void manifest();
   void collect();
@@ -33,7 +33,7 @@ class Commands {
  private:
   Settings settings();
 
-  cli::Tool& m_tool;
+  cli::Context& m_tool;
 };
 
 }  // namespace cube::versions

@@ -7,7 +7,7 @@ setup() {
   # collect lists the cube-* binaries beside it; give it a directory with cube-versions alone, so
   # the expected component lists do not change as other tools are built.
   mkdir -p "$TMP/bin"
-  cp "$CUBE_ROOT/build/bin/cube-versions" "$TMP/bin/"
+  cp "$CUBE_BUILD/bin/cube-versions" "$TMP/bin/"
   printf '[versions]\nbin_dir = "%s"\n' "$TMP/bin" >"$CUBE_CONFIG"
   BASE="$TMP/base"
   mkdir -p "$BASE/cube-image" "$BASE/cube-egress" "$BASE/cube-kernel-scf"
@@ -35,7 +35,7 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   [ "$(jq -r .built_by <<<"$output")" = manual ]
   [ "$(jq -r .guest_image.agent_version <<<"$output")" = 0.9.1 ]
   [ "$(jq -r .kernel.version <<<"$output")" = unknown ]
-  for bin in "$CUBE_ROOT"/build/bin/cube-*; do
+  for bin in "$CUBE_BUILD"/bin/cube-*; do
     t=$(basename "$bin")
     want="sha256:$(sha256sum "$bin" | cut -d' ' -f1)"
     [ "$(jq -r ".components[\"$t\"].digest_sha256" <<<"$output")" = "$want" ]

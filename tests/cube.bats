@@ -223,8 +223,9 @@ bare_word_status() { if [ "$1" = cube-logs ]; then echo 3; else echo 2; fi; }
   require_command clang
   [ -f /usr/include/bpf/bpf_helpers.h ] || skip "needs libbpf-dev"
   work="$TMP/bpfchain"
-  mkdir -p "$work/bpf"
+  mkdir -p "$work/bpf" "$work/scripts"
   cp "$CUBE_ROOT/Makefile" "$work/"
+  cp "$CUBE_ROOT/scripts/check-deps" "$work/scripts/"
   cat >"$work/bpf/probe.bpf.c" <<'C'
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

@@ -1,8 +1,8 @@
 // cube-rootfs byte streams: the ISA-L inflater against gzip(1)'s own output — whole streams, streams
 // handed over one byte at a time, concatenated members, zero padding, every kind of damage — and
 // the read-ahead thread: order, errors, and stopping mid-stream.
-#include "../../tools/cube-rootfs/inflater.hpp"
-#include "../../tools/cube-rootfs/read_ahead.hpp"
+#include "cube-rootfs/inflater.hpp"
+#include "cube-rootfs/read_ahead.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "testing.hpp"

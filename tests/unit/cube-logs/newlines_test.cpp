@@ -1,6 +1,6 @@
 // cube-logs: the 64-byte newline scanners against a byte-by-byte scan, on every length and offset
 // around the chunk edges and on random buffers.
-#include "../../tools/cube-logs/newlines.hpp"
+#include "cube-logs/newlines.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // cube-logs: the CRI record format, the line framer and the channel demultiplexer.
-#include "../../tools/cube-logs/cri.hpp"
-#include "../../tools/cube-logs/framer.hpp"
+#include "cube-logs/cri.hpp"
+#include "cube-logs/framer.hpp"
 #include "error.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "../../tools/cube-sched/selector.hpp"
+#include "cube-sched/selector.hpp"
 #include "error.hpp"
 
 #include <gtest/gtest.h>

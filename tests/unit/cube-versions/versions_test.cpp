@@ -1,8 +1,8 @@
 // cube-versions modules: report parsing and hashing, manifest parsing, declared versions.
-#include "../../tools/cube-versions/component.hpp"
-#include "../../tools/cube-versions/manifest.hpp"
-#include "../../tools/cube-versions/matrix.hpp"
-#include "../../tools/cube-versions/report.hpp"
+#include "cube-versions/component.hpp"
+#include "cube-versions/manifest.hpp"
+#include "cube-versions/matrix.hpp"
+#include "cube-versions/report.hpp"
 #include "error.hpp"
 #include "timeutil.hpp"
 

@@ -1,5 +1,5 @@
-#include "../../tools/cube-sched/heartbeat.hpp"
-#include "../../tools/cube-sched/metrics.hpp"
+#include "cube-sched/heartbeat.hpp"
+#include "cube-sched/metrics.hpp"
 
 #include <gtest/gtest.h>
 

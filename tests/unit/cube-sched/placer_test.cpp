@@ -1,8 +1,8 @@
 // Placement over an in-memory inventory: every operator and edge, filters in order, overcommit
 // arithmetic, the physical guards, scores and tie-breaks.
-#include "../../tools/cube-sched/inventory.hpp"
-#include "../../tools/cube-sched/placer.hpp"
-#include "../../tools/cube-sched/policy.hpp"
+#include "cube-sched/inventory.hpp"
+#include "cube-sched/placer.hpp"
+#include "cube-sched/policy.hpp"
 #include "config.hpp"
 #include "error.hpp"
 

@@ -1,4 +1,4 @@
-#include "../../tools/cube-sched/quantity.hpp"
+#include "cube-sched/quantity.hpp"
 #include "error.hpp"
 
 #include <gtest/gtest.h>

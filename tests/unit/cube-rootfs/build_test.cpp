@@ -1,6 +1,6 @@
 // cube-rootfs pure logic: the layer rules on the metadata tree, path checks, and the size model.
-#include "../../tools/cube-rootfs/layer_tree.hpp"
-#include "../../tools/cube-rootfs/sizing.hpp"
+#include "cube-rootfs/layer_tree.hpp"
+#include "cube-rootfs/sizing.hpp"
 #include "error.hpp"
 
 #include <gtest/gtest.h>
@@ -208,7 +208,7 @@ TEST(RootfsSizing, ExactLeavesTheHeadroom) {
 
 // The lock-down: a child that installed the policy is killed by SIGSYS when it opens a socket or
 // execs, and cannot create files outside its writable directory (Landlock, where the kernel has it).
-#include "../../tools/cube-rootfs/seccomp_policy.hpp"
+#include "cube-rootfs/seccomp_policy.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -279,8 +279,8 @@ TEST(RootfsLandlock, NoFilesOutsideTheWritableDirectory) {
 }
 
 // Request validation (spec §4.1, §3.10 item 4) and the spec fingerprint (§4.3).
-#include "../../tools/cube-rootfs/registry_pull.hpp"
-#include "../../tools/cube-rootfs/request.hpp"
+#include "cube-rootfs/registry_pull.hpp"
+#include "cube-rootfs/request.hpp"
 
 namespace {
 
