@@ -1,10 +1,12 @@
 # cube — the one build entry. `make`, `make check`, `make bench`, `make install`, `make demo`.
-# V=1 prints commands; SAN=1 builds with ASan + UBSan.
+# V=1 prints commands; SAN=1 builds with ASan + UBSan (in build/san); `make install` strips the
+# binaries, KEEP_DEBUG=1 also installs their debug info in $(DEBUGDIR)$(PREFIX)/bin, where gdb looks.
 
 TOOLS := cube-versions cube-sched cube-logs cube-rootfs
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+DEBUGDIR ?= /usr/lib/debug
 BUILD   := build
 CXX     ?= g++
 CLANG   ?= clang
@@ -174,7 +176,7 @@ $(LIBCUBE) $(BUILD)/gen/migrations.cpp $(BPF_SKEL) $(MAN_OUT): | check-deps
 completions: $(COMPLETIONS)
 
 check: all $(UNIT_BINS)
-	$(Q)CUBE_BUILD=$(abspath $(BUILD)) scripts/run-tests $(UNIT_BINS) -- tests/*.bats
+	$(Q)CUBE_BUILD=$(abspath $(BUILD)) CUBE_MAKE_SAN=$(SAN) scripts/run-tests $(UNIT_BINS) -- tests/*.bats
 
 bench: all $(BUILD)/bench/sched-inproc
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
@@ -183,7 +185,7 @@ bench: all $(BUILD)/bench/sched-inproc
 demo:
 	$(Q)$(INSTALL_DEPS)
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)scripts/cube-demo
+	$(Q)CUBE_BUILD=$(abspath $(BUILD)) scripts/cube-demo
 
 release-manifest: all
 	$(Q)$(BUILD)/bin/cube-versions manifest --bin-dir $(BUILD)/bin --out $(BUILD)/release-manifest.json
@@ -194,7 +196,13 @@ install: all
 	  $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d \
 	  $(DESTDIR)$(PREFIX)/lib/systemd/system
-	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	for b in $(BINS); do install -m 0755 $$b $(DESTDIR)$(PREFIX)/bin/ && strip --strip-debug $(DESTDIR)$(PREFIX)/bin/$${b##*/}; done
+ifeq ($(KEEP_DEBUG),1)
+	install -d $(DESTDIR)$(DEBUGDIR)$(PREFIX)/bin
+	for b in $(BINS); do t=$${b##*/}; d=$(DESTDIR)$(DEBUGDIR)$(PREFIX)/bin/$$t.debug; \
+	  objcopy --only-keep-debug $$b $$d && chmod 0644 $$d && \
+	  objcopy --add-gnu-debuglink=$$d $(DESTDIR)$(PREFIX)/bin/$$t; done
+endif
 	for m in $(MAN_OUT); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 	for t in $(TOOLS); do \
 	  install -m 0644 completions/bash/$$t $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t; \

@@ -4,6 +4,11 @@
 // These are the explicit instantiations libfmt itself compiles for char (fmt 9).
 #include <fmt/format-inl.h>
 
+// The list below is fmt 9's (src/format.cc of 9.x); another major version instantiates other
+// functions, and a mismatch would show up only as link errors or as missing symbols at run time.
+static_assert(FMT_VERSION >= 90000 && FMT_VERSION < 100000,
+              "common/fmt_impl.cpp instantiates fmt 9's compiled part: update its list for this fmt version");
+
 FMT_BEGIN_NAMESPACE
 namespace detail {
 

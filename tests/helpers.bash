@@ -9,6 +9,11 @@ CUBE_ROOT="$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)"
 CUBE_BUILD="${CUBE_BUILD:-$CUBE_ROOT/build}"
 export PATH="$CUBE_BUILD/bin:$PATH"
 
+# make in the repository, for the build under test (SAN=1 when `make check SAN=1` runs the tests).
+cube_make() {
+  make -C "$CUBE_ROOT" --no-print-directory ${CUBE_MAKE_SAN:+SAN=$CUBE_MAKE_SAN} "$@"
+}
+
 cube_setup() {
   TMP="$(mktemp -d "${BATS_TMPDIR:-/tmp}/cube-test.XXXXXX")"
   export CUBE_STATE="$TMP/state.db"

@@ -1,9 +1,9 @@
 // Placement over an in-memory inventory: every operator and edge, filters in order, overcommit
 // arithmetic, the physical guards, scores and tie-breaks.
-#include "cube-sched/inventory.hpp"
 #include "cube-sched/placer.hpp"
-#include "cube-sched/policy.hpp"
 #include "config.hpp"
+#include "cube-sched/inventory.hpp"
+#include "cube-sched/policy.hpp"
 #include "error.hpp"
 
 #include <gtest/gtest.h>
