@@ -1,8 +1,8 @@
 // cube::Error — the one exception type tool code throws.
 //
-// Contract: an Error carries the exit status the tool ends with (DESIGN.md "Exit status") and a
-// message in three parts: what went wrong, why, and an optional hint. `main` prints it once as
-// `cube-<tool>: error: <what> (<why>; <hint>)`. Modules throw; only the CLI layer catches.
+// Contract: an Error carries the exit status the tool ends with (doc/conventions.md "Exit status")
+// and a message in three parts: what went wrong, why, and an optional hint. `main` prints it once
+// as `cube-<tool>: error: <what> (<why>; <hint>)`. Modules throw; only the CLI layer catches.
 #pragma once
 
 #include <fmt/format.h>

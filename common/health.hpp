@@ -1,4 +1,5 @@
-// cube::health — the one rule for node health (spec §7.3), used by every tool that shows it.
+// cube::health — the one rule for node health, upstream's (doc/upstream.md), used by every tool
+// that shows it.
 //
 // A node is healthy iff it has sent a heartbeat, that heartbeat is at most `timeout` old, and the
 // node reported itself ready. Staleness is checked first, so a silent node reads HeartbeatExpired

@@ -1,9 +1,9 @@
 // cube::ids — identifiers that become file names, table keys and TAP names.
 //
-// Contract (DESIGN.md, spec §1.2): sandbox, node and template IDs are path-safe — 1 to 128 bytes
-// of [A-Za-z0-9_-], so `.`, `/`, `\`, spaces and NUL are all refused. Template IDs are generated,
-// `tpl-` + 24 lowercase hex; snapshot IDs `snap-` + 24 hex. Validation throws Error(usage, exit 2)
-// naming the kind of ID and the offending text.
+// Contract (doc/conventions.md "IDs"): sandbox, node and template IDs are path-safe — 1 to 128
+// bytes of [A-Za-z0-9_-], so `.`, `/`, `\`, spaces and NUL are all refused. Template IDs are
+// generated, `tpl-` + 24 lowercase hex; snapshot IDs `snap-` + 24 hex. Validation throws
+// Error(usage, exit 2) naming the kind of ID and the offending text.
 #pragma once
 
 #include <string>

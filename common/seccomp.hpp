@@ -1,11 +1,11 @@
 // cube::seccomp — confine a process to an allowlist of system calls once its set-up is done.
 //
-// Contract (DESIGN.md "Bad input and failure"): tools that parse untrusted bulk data build a Filter
-// from syscall names, then load() it after every file they need is open. Calls outside the list fail
-// with EPERM by default (not a kill), so a missed call shows up as an error message naming the
-// operation instead of a dead process; Denied::kill is for code that parses hostile data. Unknown names (a call this
-// architecture lacks) are skipped. Every tool that confines itself offers `--no-seccomp` for debugging; the flag simply
-// skips load().
+// Contract (doc/conventions.md "Untrusted input"): tools that parse untrusted bulk data build a
+// Filter from syscall names, then load() it after every file they need is open. Calls outside the
+// list fail with EPERM by default (not a kill), so a missed call shows up as an error message naming
+// the operation instead of a dead process; Denied::kill is for code that parses hostile data.
+// Unknown names (a call this architecture lacks) are skipped. Every tool that confines itself
+// offers `--no-seccomp` for debugging; the flag simply skips load().
 #pragma once
 
 #include <linux/filter.h>

@@ -23,8 +23,9 @@ bool parse_rfc3339(std::string_view text, int64_t& unix_ns);
 // "45s", "2m", "3h", "4d": the age of something, coarse, for tables and messages.
 std::string age(int64_t delta_ms);
 
-// A delay drawn uniformly from [t, 1.5 t) (spec §7.8), so that many nodes reporting on the same
-// interval drift apart instead of arriving in lockstep. t must be positive.
+// A delay drawn uniformly from [t, 1.5 t) (upstream's report jitter, doc/upstream.md), so that
+// many nodes reporting on the same interval drift apart instead of arriving in lockstep. t must be
+// positive.
 int64_t jittered_ms(int64_t interval_ms);
 // Sleeps, resuming after signals that do not end the process.
 void sleep_ms(int64_t ms);

@@ -1,4 +1,5 @@
-// cube::units — the one parser for durations and the one for sizes (DESIGN.md conventions).
+// cube::units — the one parser for durations and the one for sizes (doc/conventions.md "Durations,
+// sizes and times").
 //
 // Durations: an integer and a unit, `500ms`, `10s`, `5m`, `1h`, `2d`; a bare integer is refused so
 // nobody has to guess the unit. Sizes: an integer with an optional K, M, G, T suffix in powers of

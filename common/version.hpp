@@ -1,4 +1,5 @@
-// cube::version — the build stamp every binary carries (spec §1.3).
+// cube::version — the build stamp every binary carries, in upstream's format (doc/upstream.md,
+// "What we keep").
 //
 // The Makefile writes build/gen/stamp.cpp with the version (CUBE_RELEASE_VERSION, else
 // `git describe --tags --match 'v*'`, else 0.0.0-dev), the commit (CUBE_RELEASE_COMMIT, else

@@ -1,4 +1,5 @@
--- cube-versions: what each node reports of its components (spec §1.1 table 0004, §6.3).
+-- cube-versions: what each node reports of its components (upstream's migration 0004;
+-- cube-state(5)).
 -- No soft delete: components a node stops reporting are hard-deleted.
 CREATE TABLE node_component_version (
   id          INTEGER PRIMARY KEY,

@@ -1,4 +1,5 @@
--- cube-sched: the node registry, node labels and recorded allocations (spec §7).
+-- cube-sched: the node registry, node labels and recorded allocations (cube-sched(1),
+-- cube-state(5)).
 -- Other tools may read nodes.id, nodes.heartbeat_ms (Unix ms of the last heartbeat, 0 = never) and
 -- nodes.ready (the node's last reported readiness) to show health with common/health.hpp.
 CREATE TABLE nodes (

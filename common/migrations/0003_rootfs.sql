@@ -1,4 +1,5 @@
--- cube-rootfs: templates, rootfs artifacts, build jobs and template replicas (spec §1.1, §4).
+-- cube-rootfs: templates, rootfs artifacts, build jobs and template replicas (cube-rootfs(1),
+-- cube-state(5)).
 -- Artifacts are shared by templates with the same spec fingerprint (dedup); each is a directory
 -- <store>/<artifact_id>/ holding <artifact_id>.ext4, .files.jsonl and manifest.json.
 CREATE TABLE artifacts (
