@@ -26,7 +26,7 @@ LDFLAGS_BASE  += -fsanitize=address,undefined
 else
 LDFLAGS_BASE  += -static-libstdc++ -static-libgcc
 endif
-CPPFLAGS_BASE := -Icommon -I$(BUILD)/gen -I$(BUILD)/bpf
+CPPFLAGS_BASE := -Icommon -Ibpf -I$(BUILD)/gen -I$(BUILD)/bpf
 LDLIBS_BASE   := -lsqlite3 -lcrypto
 
 ifeq ($(V),1)
@@ -102,6 +102,10 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h)
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# tests/unit/bpf feeds the programs crafted packets (BPF_PROG_TEST_RUN) through their skeletons.
+LDLIBS_bpf := -lbpf
+$(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard tests/unit/bpf/*.cpp)): $(BPF_SKEL)
 
 # --- tools: tools/<tool>/*.cpp; tools/<tool>/build.mk may set LDLIBS_<tool> / CXXFLAGS_<tool> ------
 # and LDFLAGS_<tool> (dropped under SAN=1: the sanitizer runtimes cannot link statically).
