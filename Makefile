@@ -169,6 +169,14 @@ $(BUILD)/bench/sched-inproc: $(BUILD)/obj/tests/bench/sched_inproc.o $(filter-ou
 	@mkdir -p $(@D)
 	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_BASE) -o $@
 
+$(BUILD)/bench/datapath-testrun: $(BUILD)/obj/tests/bench/datapath_testrun.o $(BUILD)/obj/tests/unit/bpf/harness.o \
+    $(BUILD)/obj/tests/unit/bpf/packets.o
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $^ -lbpf -o $@
+$(BUILD)/obj/tests/bench/datapath_testrun.o: CPPFLAGS_BASE += -Itests/unit/bpf
+$(BUILD)/obj/tests/bench/datapath_testrun.o: $(BPF_SKEL)
+
 # --- goals ------------------------------------------------------------------------------------------
 .PHONY: all check-deps check unit bats bench demo install fmt fmt-check clean completions release-manifest FORCE
 
@@ -182,7 +190,7 @@ completions: $(COMPLETIONS)
 check: all $(UNIT_BINS)
 	$(Q)CUBE_BUILD=$(abspath $(BUILD)) CUBE_MAKE_SAN=$(SAN) scripts/run-tests $(UNIT_BINS) -- tests/*.bats
 
-bench: all $(BUILD)/bench/sched-inproc
+bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/datapath-testrun
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
 
 # The demo from a fresh machine: dependencies first, then build, then the story.

@@ -3,10 +3,7 @@
 //
 // The test binary moves itself into a network namespace of its own (needs root), where a veth pair
 // plays the uplink and another the TAP, so that ifindexes, routes and neighbours are real.
-#include "packets.hpp"
-
-#include "cubevs.h"
-#include "cubevs.skel.h"
+#include "harness.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -24,111 +21,31 @@
 namespace cube::test {
 namespace {
 
-const Mac k_gateway_mac{0x20, 0x90, 0x6f, 0xcf, 0xcf, 0xcf};
-const Mac k_guest_mac{0x20, 0x90, 0x6f, 0xfc, 0xfc, 0xfc};
-const Mac k_world_mac{0x02, 0, 0, 0, 0, 0x02};
-const uint32_t k_guest = ip("169.254.68.6"), k_gateway = ip("169.254.68.5");
-const uint32_t k_node_gw = ip("192.168.0.1"), k_sandbox = ip("192.168.0.2");
-const uint32_t k_node = ip("198.51.100.1"), k_world = ip("198.51.100.2"), k_far = ip("203.0.113.9");
-constexpr uint16_t k_guest_port = 8080, k_host_port = 20001;
-
 Mac mac_at(const Bytes& b, size_t at) {
   Mac m;
   std::copy_n(b.begin() + static_cast<long>(at), 6, m.begin());
   return m;
 }
 
-struct SkelDeleter {
-  void operator()(cubevs_bpf* s) const { cubevs_bpf__destroy(s); }
-};
-
-struct Verdict {
-  int verdict;
-  Bytes out;
-};
-
 class CubeVs : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (geteuid() != 0) return;
-    ASSERT_EQ(unshare(CLONE_NEWNET), 0) << "unshare(CLONE_NEWNET)";
-    ASSERT_EQ(std::system("ip link add up0 type veth peer name w0 && ip link add tap0 type veth peer name g0 && "
-                          "ip link set up0 up && ip link set w0 up && ip link set tap0 up && "
-                          "ip addr add 198.51.100.1/24 dev up0 && "
-                          "ip neigh add 198.51.100.2 lladdr 02:00:00:00:00:02 dev up0 nud permanent && "
-                          "sysctl -qw net.ipv4.conf.all.forwarding=1"),
-              0);
-    s_uplink = if_nametoindex("up0");
-    s_tap = if_nametoindex("tap0");
+    if (geteuid() == 0) s_namespace = DataPath::enter_namespace();
   }
 
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root (loads BPF programs, makes a network namespace)";
-    m_skel.reset(cubevs_bpf__open_and_load());
-    ASSERT_TRUE(m_skel) << "the programs did not load: " << strerror(errno);
-    cube_config cfg{};
-    cfg.guest_ip = k_guest;
-    cfg.gateway_ip = k_gateway;
-    cfg.node_gw_ip = k_node_gw;
-    cfg.node_ip = k_node;
-    cfg.uplink_ifindex = s_uplink;
-    std::copy(k_gateway_mac.begin(), k_gateway_mac.end(), cfg.gateway_mac);
-    std::copy(k_guest_mac.begin(), k_guest_mac.end(), cfg.guest_mac);
-    uint32_t zero = 0;
-    ASSERT_EQ(bpf_map__update_elem(m_skel->maps.cube_config, &zero, 4, &cfg, sizeof cfg, 0), 0);
-    tap_meta meta{};
-    meta.sandbox_ip = k_sandbox;
-    ASSERT_EQ(bpf_map__update_elem(m_skel->maps.tap_meta, &s_tap, 4, &meta, sizeof meta, 0), 0);
-    guest_port_key gk{s_tap, k_guest_port, 0};
-    uint32_t hp = k_host_port;
-    ASSERT_EQ(bpf_map__update_elem(m_skel->maps.guest_port, &gk, sizeof gk, &hp, 4, 0), 0);
-    port_target pt{s_tap, k_guest_port, 0};
-    ASSERT_EQ(bpf_map__update_elem(m_skel->maps.host_port, &hp, 4, &pt, sizeof pt, 0), 0);
+    ASSERT_EQ(s_namespace, "");
+    m_path = std::make_unique<DataPath>();
   }
 
-  Verdict run(bpf_program* prog, const Bytes& in, uint32_t ifindex) {
-    Bytes out(in.size() + 256);
-    __sk_buff ctx{};
-    ctx.ifindex = ifindex;
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = out.data(),
-                .data_size_in = static_cast<uint32_t>(in.size()), .data_size_out = static_cast<uint32_t>(out.size()),
-                .ctx_in = &ctx, .ctx_size_in = sizeof ctx);
-    int rc = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
-    EXPECT_EQ(rc, 0) << strerror(errno);
-    out.resize(opts.data_size_out);
-    return {static_cast<int>(opts.retval), out};
-  }
-  Verdict from_cube(const Bytes& in, uint32_t ifindex = s_tap) { return run(m_skel->progs.from_cube, in, ifindex); }
-  Verdict to_cube(const Bytes& in) { return run(m_skel->progs.to_cube, in, s_tap); }
-  Verdict from_world(const Bytes& in) { return run(m_skel->progs.from_world, in, s_uplink); }
+  Verdict from_cube(const Bytes& in) { return m_path->from_cube(in); }
+  Verdict to_cube(const Bytes& in) { return m_path->to_cube(in); }
+  Verdict from_world(const Bytes& in) { return m_path->from_world(in); }
+  tap_counters counters(uint32_t ifindex = DataPath::tap()) { return m_path->counters(ifindex); }
 
-  // A TAP's counters, summed over the CPUs.
-  tap_counters counters(uint32_t ifindex = s_tap) {
-    int cpus = libbpf_num_possible_cpus();
-    std::vector<tap_counters> per(static_cast<size_t>(cpus));
-    tap_counters sum{};
-    if (bpf_map__lookup_elem(m_skel->maps.tap_stats, &ifindex, 4, per.data(), per.size() * sizeof(tap_counters), 0) !=
-        0)
-      return sum;
-    for (const auto& c : per) {
-      sum.rewritten += c.rewritten, sum.fast_out += c.fast_out, sum.fast_in += c.fast_in;
-      sum.fast_to_kernel += c.fast_to_kernel, sum.syn_drop += c.syn_drop, sum.arp_reply += c.arp_reply;
-      sum.dropped += c.dropped;
-    }
-    return sum;
-  }
-
-  // A frame from the guest to `daddr`.
-  static Frame guest_frame(uint8_t proto, uint32_t daddr, uint16_t sport = 40000, uint16_t dport = 80) {
-    Frame f;
-    f.dst = k_gateway_mac, f.src = k_guest_mac, f.saddr = k_guest, f.daddr = daddr, f.proto = proto;
-    f.sport = sport, f.dport = dport;
-    f.payload = Bytes(100, 0xab);
-    return f;
-  }
-
-  std::unique_ptr<cubevs_bpf, SkelDeleter> m_skel;
-  static inline uint32_t s_uplink = 0, s_tap = 0;
+  std::unique_ptr<DataPath> m_path;
+  static inline std::string s_namespace;
 };
 
 // --- from_cube ----------------------------------------------------------------------------------
@@ -157,8 +74,8 @@ TEST_F(CubeVs, DropsArpForAnythingButTheGatewayAndNonIpv4) {
 }
 
 TEST_F(CubeVs, DropsFramesFromAnUnknownTap) {
-  EXPECT_EQ(from_cube(build(guest_frame(6, k_far)), s_uplink).verdict, TC_ACT_SHOT);
-  EXPECT_EQ(counters(s_uplink).rewritten, 0u);
+  EXPECT_EQ(m_path->from_cube_on(DataPath::uplink(), build(guest_frame(6, k_far))).verdict, TC_ACT_SHOT);
+  EXPECT_EQ(counters(DataPath::uplink()).rewritten, 0u);
 }
 
 TEST_F(CubeVs, RewritesTheGuestAddressWithValidChecksumsForTcpUdpIcmp) {
