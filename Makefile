@@ -163,6 +163,13 @@ $(BUILD)/tests/unit-$(1): $$($(1)_UNIT_OBJ) $$(filter-out %/main.o,$$($(1)_OBJ))
 endef
 $(foreach p,$(UNIT_PARTS),$(eval $(call unit_rules,$(p))))
 
+# --- test helpers: vmm-relay plays a VMM's network backend (tests/net/vmm_relay.cpp) --------------
+TEST_HELPERS := $(BUILD)/tests/vmm-relay
+$(BUILD)/tests/vmm-relay: $(BUILD)/obj/tests/net/vmm_relay.o
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $^ -o $@
+
 # --- benchmark drivers: in-process measurements, built by `make bench` only -------------------------
 $(BUILD)/bench/sched-inproc: $(BUILD)/obj/tests/bench/sched_inproc.o $(filter-out %/main.o,$(cube-sched_OBJ)) $(LIBCUBE)
 	$(call msg,LD,$@)
@@ -187,7 +194,7 @@ $(LIBCUBE) $(BUILD)/gen/migrations.cpp $(BPF_SKEL) $(MAN_OUT): | check-deps
 
 completions: $(COMPLETIONS)
 
-check: all $(UNIT_BINS)
+check: all $(UNIT_BINS) $(TEST_HELPERS)
 	$(Q)CUBE_BUILD=$(abspath $(BUILD)) CUBE_MAKE_SAN=$(SAN) scripts/run-tests $(UNIT_BINS) -- tests/*.bats
 
 bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/datapath-testrun
