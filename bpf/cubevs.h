@@ -64,6 +64,17 @@ struct tap_counters {
   __u64 dropped;        /* other drops: foreign ARP, non-IPv4, spoofed source, to the gateway */
 };
 
+/* Adds one CPU's counters to a sum (user space reads a per-CPU value as one copy per CPU). */
+static inline void tap_counters_add(struct tap_counters* sum, const struct tap_counters* c) {
+  sum->rewritten += c->rewritten;
+  sum->fast_out += c->fast_out;
+  sum->fast_in += c->fast_in;
+  sum->fast_to_kernel += c->fast_to_kernel;
+  sum->syn_drop += c->syn_drop;
+  sum->arp_reply += c->arp_reply;
+  sum->dropped += c->dropped;
+}
+
 /* Counters of packets that arrive on a TAP the maps do not know (keyed by ifindex 0 in tap_stats
  * would hide which TAP it was: they live in their own per-CPU array, slot 0). */
 struct unknown_counters {

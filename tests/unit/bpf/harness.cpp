@@ -80,11 +80,7 @@ tap_counters DataPath::counters(uint32_t ifindex) const {
   if (bpf_map__lookup_elem(m_skel->maps.tap_stats, &ifindex, sizeof ifindex, per.data(),
                            per.size() * sizeof(tap_counters), 0) != 0)
     return sum;
-  for (const auto& c : per) {
-    sum.rewritten += c.rewritten, sum.fast_out += c.fast_out, sum.fast_in += c.fast_in;
-    sum.fast_to_kernel += c.fast_to_kernel, sum.syn_drop += c.syn_drop, sum.arp_reply += c.arp_reply;
-    sum.dropped += c.dropped;
-  }
+  for (const tap_counters& c : per) tap_counters_add(&sum, &c);
   return sum;
 }
 
