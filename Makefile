@@ -26,7 +26,7 @@ LDFLAGS_BASE  += -fsanitize=address,undefined
 else
 LDFLAGS_BASE  += -static-libstdc++ -static-libgcc
 endif
-CPPFLAGS_BASE := -Icommon -I$(BUILD)/gen -I$(BUILD)/bpf
+CPPFLAGS_BASE := -Icommon -Ibpf -I$(BUILD)/gen -I$(BUILD)/bpf
 LDLIBS_BASE   := -lsqlite3 -lcrypto
 
 ifeq ($(V),1)
@@ -103,6 +103,10 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
+# tests/unit/bpf feeds the programs crafted packets (BPF_PROG_TEST_RUN) through their skeletons.
+LDLIBS_bpf := -lbpf
+$(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard tests/unit/bpf/*.cpp)): $(BPF_SKEL)
+
 # --- tools: tools/<tool>/*.cpp; tools/<tool>/build.mk may set LDLIBS_<tool> / CXXFLAGS_<tool> ------
 # and LDFLAGS_<tool> (dropped under SAN=1: the sanitizer runtimes cannot link statically).
 -include $(wildcard $(TOOLS:%=tools/%/build.mk))
@@ -159,11 +163,26 @@ $(BUILD)/tests/unit-$(1): $$($(1)_UNIT_OBJ) $$(filter-out %/main.o,$$($(1)_OBJ))
 endef
 $(foreach p,$(UNIT_PARTS),$(eval $(call unit_rules,$(p))))
 
+# --- test helpers: vmm-relay plays a VMM's network backend (tests/net/vmm_relay.cpp) --------------
+TEST_HELPERS := $(BUILD)/tests/vmm-relay
+$(BUILD)/tests/vmm-relay: $(BUILD)/obj/tests/net/vmm_relay.o
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $^ -o $@
+
 # --- benchmark drivers: in-process measurements, built by `make bench` only -------------------------
 $(BUILD)/bench/sched-inproc: $(BUILD)/obj/tests/bench/sched_inproc.o $(filter-out %/main.o,$(cube-sched_OBJ)) $(LIBCUBE)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_BASE) -o $@
+
+$(BUILD)/bench/datapath-testrun: $(BUILD)/obj/tests/bench/datapath_testrun.o $(BUILD)/obj/tests/unit/bpf/harness.o \
+    $(BUILD)/obj/tests/unit/bpf/packets.o
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $^ -lbpf -o $@
+$(BUILD)/obj/tests/bench/datapath_testrun.o: CPPFLAGS_BASE += -Itests/unit/bpf
+$(BUILD)/obj/tests/bench/datapath_testrun.o: $(BPF_SKEL)
 
 # --- goals ------------------------------------------------------------------------------------------
 .PHONY: all check-deps check unit bats bench demo install fmt fmt-check clean completions release-manifest FORCE
@@ -175,10 +194,10 @@ $(LIBCUBE) $(BUILD)/gen/migrations.cpp $(BPF_SKEL) $(MAN_OUT): | check-deps
 
 completions: $(COMPLETIONS)
 
-check: all $(UNIT_BINS)
+check: all $(UNIT_BINS) $(TEST_HELPERS)
 	$(Q)CUBE_BUILD=$(abspath $(BUILD)) CUBE_MAKE_SAN=$(SAN) scripts/run-tests $(UNIT_BINS) -- tests/*.bats
 
-bench: all $(BUILD)/bench/sched-inproc
+bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/datapath-testrun
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
 
 # The demo from a fresh machine: dependencies first, then build, then the story.
