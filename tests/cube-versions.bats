@@ -26,7 +26,7 @@ report() {
 
 rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1"; }
 
-@test "manifest: spec 6.1 shape, pretty with a trailing newline, digests of every built tool" {
+@test "manifest: the upstream shape, pretty with a trailing newline, digests of every built tool" {
   run cube-versions manifest --release-version 0.4.0 --guest-image-version 1.4.0 --agent-version 0.9.1
   assert_success
   jq -e . <<<"$output" >/dev/null
@@ -76,7 +76,7 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   [ "$(jq -r '.[]|select(.component=="kernel")|.version' <<<"$output")" = 6.6.30 ]
 }
 
-@test "collect: the vmlinux symlink picks the kernel identity (spec 6.2)" {
+@test "collect: the vmlinux symlink picks the kernel identity" {
   printf 'bm' >"$TMP/bm"
   printf 'pvm' >"$TMP/pvm"
   cube-versions manifest --kernel-version 6.6 --vmlinux "$TMP/bm" --pvm-version 6.6-pvm --vmlinux-pvm "$TMP/pvm" \
@@ -153,7 +153,7 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   [ ! -e "$CUBE_STATE" ] || [ "$(rows "")" -eq 0 ]
 }
 
-@test "matrix: spec 6.4 shape with skew, declared flags and sorted node lists" {
+@test "matrix: the JSON shape with skew, declared flags and sorted node lists" {
   report n2 1.4.0 >/dev/null
   report n1 1.4.0 >/dev/null
   report n3 1.3.9 >/dev/null

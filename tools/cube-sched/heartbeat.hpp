@@ -1,4 +1,4 @@
-// cube::sched heartbeat — a node's periodic report (spec §7.3, §7.8).
+// cube::sched heartbeat — a node's periodic report (doc/cube-sched.md, "Heartbeats").
 //
 // Contract: measure() fills what the caller did not give: CPU utilisation over a short sample of
 // /proc/stat (or since the previous report in a loop) and MemAvailable. run_loop() reports forever,

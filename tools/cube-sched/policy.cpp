@@ -31,7 +31,8 @@ int64_t Policy::mem_reserve_for(const std::string& instance_type, int64_t mem_qu
     reserve = *it->second.mem_reserve;
   else if (it != types.end() && it->second.mem_reserve_percent > 0)
     reserve = ceil_part(it->second.mem_reserve_percent);
-  // A reserve that would swallow the whole node leaves a tenth of it instead (spec §7.5).
+  // A reserve that would swallow the whole node leaves a tenth of it instead (doc/cube-sched.md,
+  // "Filters").
   if (reserve >= mem_quota) reserve = ceil_part(10);
   return reserve < 0 ? 0 : reserve;
 }
