@@ -45,6 +45,5 @@ struct SpaceInfo {
 SpaceInfo space(const std::string& path);
 
 bool exists(const std::string& path);
-bool is_symlink(const std::string& path);
 
 }  // namespace cube::fs

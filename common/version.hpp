@@ -8,7 +8,6 @@
 // from its file without running it.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,12 +25,5 @@ const Stamp& current();
 std::string line(std::string_view tool);
 // {"name":…,"version":…,"commit":…,"build_time":…}
 std::string json(std::string_view tool);
-
-// One pass over a file: its SHA-256 and the embedded stamp, if it has one.
-struct BinaryInfo {
-  std::string sha256;
-  std::optional<Stamp> stamp;
-};
-BinaryInfo inspect_binary(const std::string& path);
 
 }  // namespace cube::version

@@ -18,6 +18,20 @@ config() { printf '%s\n' "$@" >"$CUBE_CONFIG"; }
 
 placed() { cube-sched place "$@" -o json | jq -r .node; }
 
+heartbeat_ms() { cube-sched node show "$1" -o json | jq -r .heartbeat_ms; }
+# heartbeat_after NODE MS: the node's last heartbeat is later than MS.
+heartbeat_after() { [ "$(heartbeat_ms "$1")" -gt "$2" ]; }
+
+# wait_for SECONDS CMD...: a bounded poll, every 50 ms until CMD succeeds; past SECONDS the test fails.
+wait_for() {
+  local limit=$1 deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "gave up after ${limit}s waiting for: $*"
+    sleep 0.05
+  done
+}
+
 @test "register, list and show: canonical labels always exist and win" {
   run --separate-stderr cube-sched node register n1 --cpu 16 --mem 64G --zone z1 --instance-type c1 \
     --label rack=r7 --label topology.kubernetes.io/zone=evil --address 10.0.0.1 -o json
@@ -305,9 +319,15 @@ placed() { cube-sched place "$@" -o json | jq -r .node; }
 
 @test "heartbeat --loop waits at least one interval before the first report" {
   cube-sched node register n1 --cpu 1 --mem 1G >/dev/null
-  cube-sched heartbeat n1 --loop 30s --mem-free 1G &
+  mkfifo "$TMP/log"
+  cube-sched heartbeat n1 --loop 30s --mem-free 1G -vv 2>"$TMP/log" &
   pid=$!
-  sleep 1
+  # Ready when the loop says it waits (-vv). A report made before that wait would be in the state
+  # file by then, so no time has to pass and a slow machine cannot hide one.
+  run timeout 10 grep -m1 "next heartbeat in" "$TMP/log"
+  assert_success
+  wait_ms=$(grep -o '[0-9]* ms' <<<"$output" | cut -d' ' -f1)
+  [ "$wait_ms" -ge 30000 ] && [ "$wait_ms" -lt 45000 ] || fail "first wait $wait_ms ms, not in [30 s, 45 s)"
   run cube-sched node show n1 -o json
   kill "$pid"
   wait "$pid" || true
@@ -320,21 +340,12 @@ placed() { cube-sched place "$@" -o json | jq -r .node; }
   cube-sched node register n1 --cpu 1 --mem 1G >/dev/null
   cube-sched heartbeat n1 --loop 100ms --mem-free 1G &
   pid=$!
-  first=0
-  for _ in $(seq 50); do
-    first=$(cube-sched node show n1 -o json | jq -r .heartbeat_ms)
-    [ "$first" != 0 ] && break
-    sleep 0.1
-  done
-  second=$first
-  for _ in $(seq 50); do
-    second=$(cube-sched node show n1 -o json | jq -r .heartbeat_ms)
-    [ "$second" != "$first" ] && break
-    sleep 0.1
-  done
+  wait_for 10 heartbeat_after n1 0
+  first=$(heartbeat_ms n1)
+  wait_for 10 heartbeat_after n1 "$first"
+  second=$(heartbeat_ms n1)
   kill "$pid"
   wait "$pid" || true
-  [ "$first" != 0 ]
   [ "$second" -gt "$first" ]
 }
 

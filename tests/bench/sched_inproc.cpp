@@ -2,12 +2,12 @@
 // Placer::decide (selector compilation included) over the requests of a JSON Lines file, cycling
 // through them. Prints decisions/s and latency percentiles as one JSON object per round.
 // Usage: sched-inproc STATE CONFIG REQUESTS [DECISIONS] [ROUNDS]
-#include "../../tools/cube-sched/inventory.hpp"
-#include "../../tools/cube-sched/placer.hpp"
-#include "../../tools/cube-sched/policy.hpp"
-#include "../../tools/cube-sched/registry.hpp"
-#include "../../tools/cube-sched/request.hpp"
 #include "config.hpp"
+#include "cube-sched/inventory.hpp"
+#include "cube-sched/placer.hpp"
+#include "cube-sched/registry.hpp"
+#include "cube-sched/request.hpp"
+#include "cube-sched/settings.hpp"
 #include "error.hpp"
 #include "timeutil.hpp"
 
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   try {
     config::Config cfg = config::Config::load(argv[2]);
     config::Settings s(cfg, "sched");
-    Policy policy = load_policy(s);
+    Policy policy = load_settings(s).policy;
     state::Db db = state::Db::open(argv[1], state::Access::read);
     Inventory inv(load_nodes(db, true), policy, time::now_ms());
     std::vector<Request> reqs = read_requests(argv[3], policy);

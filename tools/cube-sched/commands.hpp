@@ -1,11 +1,13 @@
-// cube::sched commands — the command layer: runs a verb's module calls and prints the result
-// through common/output. main.cpp only wires flags to these.
+// cube::sched::cmd — one Args struct and one handler per verb. main.cpp fills the Args from the
+// command line (the flags as given, unparsed); a handler checks them, calls the modules and prints
+// their results through common/output. The modules never print.
 #pragma once
 
 #include "context.hpp"
-#include "policy.hpp"
 #include "request.hpp"
+#include "settings.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,7 +17,17 @@ namespace cube::sched::cmd {
 struct RegisterArgs {
   std::string id, cpu, mem, instance_type, zone, cluster_id, cpu_type, address;
   std::vector<std::string> labels;  // KEY=VALUE
-  int64_t max_sandboxes = 0;
+  int64_t max_sandboxes = 0;        // 0: [sched] max_sandboxes
+};
+
+// node show, node cordon and node uncordon: the node they name.
+struct NodeArgs {
+  std::string id;
+};
+
+struct RemoveArgs {
+  std::string id;
+  bool force = false;
 };
 
 struct HeartbeatArgs {
@@ -33,18 +45,27 @@ struct PlaceArgs {
   size_t random_top = 0;
 };
 
-// The [sched] settings, unknown keys warned about.
-Policy policy(cli::Context& tool);
+struct ReleaseArgs {
+  std::string sandbox;
+};
 
-void node_register(cli::Context& tool, const RegisterArgs& a);
-void node_list(cli::Context& tool);
-void node_show(cli::Context& tool, const std::string& id);
-void node_remove(cli::Context& tool, const std::string& id, bool force);
-void node_cordon(cli::Context& tool, const std::string& id, bool cordoned);
-void heartbeat(cli::Context& tool, const HeartbeatArgs& a);
-void place(cli::Context& tool, const PlaceArgs& a);
-void release(cli::Context& tool, const std::string& sandbox);
-void alloc_list(cli::Context& tool, const std::string& node);
-void show_config(cli::Context& tool);
+struct AllocListArgs {
+  std::string node;  // "": every node's
+};
+
+// The [sched] settings from ctx's config file, for the handlers of commands_*.cpp.
+Settings settings(cli::Context& ctx);
+
+void node_register(cli::Context& ctx, const RegisterArgs& a);
+void node_list(cli::Context& ctx);
+void node_show(cli::Context& ctx, const NodeArgs& a);
+void node_remove(cli::Context& ctx, const RemoveArgs& a);
+void node_cordon(cli::Context& ctx, const NodeArgs& a);
+void node_uncordon(cli::Context& ctx, const NodeArgs& a);
+void heartbeat(cli::Context& ctx, const HeartbeatArgs& a);
+void place(cli::Context& ctx, const PlaceArgs& a);
+void release(cli::Context& ctx, const ReleaseArgs& a);
+void alloc_list(cli::Context& ctx, const AllocListArgs& a);
+void config(cli::Context& ctx);
 
 }  // namespace cube::sched::cmd

@@ -1,4 +1,4 @@
-// The node registry verbs, heartbeat, allocations and config.
+// The verbs of cube-sched but place: the node registry, heartbeat, release, allocations, config.
 #include "commands.hpp"
 
 #include "error.hpp"
@@ -6,7 +6,6 @@
 #include "ids.hpp"
 #include "json_writer.hpp"
 #include "log.hpp"
-#include "policy.hpp"
 #include "quantity.hpp"
 #include "registry.hpp"
 #include "timeutil.hpp"
@@ -99,14 +98,12 @@ void add_node_row(output::Table& t, const NodeRow& r, int64_t now, const Policy&
 
 }  // namespace
 
-Policy policy(cli::Context& tool) {
-  config::Settings s(tool.config(), "sched");
-  Policy p = load_policy(s);
-  s.finish();
-  return p;
+Settings settings(cli::Context& ctx) {
+  config::Settings s(ctx.config(), "sched");
+  return load_settings(s);
 }
 
-void node_register(cli::Context& tool, const RegisterArgs& a) {
+void node_register(cli::Context& ctx, const RegisterArgs& a) {
   ids::check(a.id, "node ID");
   Registration reg;
   reg.id = a.id;
@@ -126,8 +123,8 @@ void node_register(cli::Context& tool, const RegisterArgs& a) {
   reg.address = a.address;
   reg.max_sandboxes = a.max_sandboxes;
   reg.labels = parse_labels(a.labels);
-  Policy p = policy(tool);
-  auto db = tool.open_state(state::Access::write);
+  Policy p = settings(ctx).policy;
+  auto db = ctx.open_state(state::Access::write);
   for (const auto& key : register_node(db, reg))
     log::warn(
         "label '{}' is canonical and comes from the node's own fields (--zone, --cluster-id, --cpu-type, "
@@ -135,29 +132,29 @@ void node_register(cli::Context& tool, const RegisterArgs& a) {
         key);
   output::Table t = node_table();
   add_node_row(t, get_node(db, a.id), time::now_ms(), p);
-  output::print_record(t, tool.format());
+  output::print_record(t, ctx.format());
 }
 
-void node_list(cli::Context& tool) {
-  Policy p = policy(tool);
-  auto db = tool.open_state(state::Access::read);
+void node_list(cli::Context& ctx) {
+  Policy p = settings(ctx).policy;
+  auto db = ctx.open_state(state::Access::read);
   output::Table t = node_table();
   int64_t now = time::now_ms();
   for (const auto& r : load_nodes(db, false)) add_node_row(t, r, now, p);
-  output::print(t, tool.format());
+  output::print(t, ctx.format());
 }
 
-void node_show(cli::Context& tool, const std::string& id) {
-  Policy p = policy(tool);
-  auto db = tool.open_state(state::Access::read);
-  NodeRow r = get_node(db, id);
+void node_show(cli::Context& ctx, const NodeArgs& a) {
+  Policy p = settings(ctx).policy;
+  auto db = ctx.open_state(state::Access::read);
+  NodeRow r = get_node(db, a.id);
   int64_t now = time::now_ms();
   Labels all = r.reg.labels;
   for (auto& l : canonical_labels(r.reg.zone, r.reg.cluster_id, r.reg.cpu_type, r.reg.mem_bytes, r.reg.cpu_m,
                                   r.reg.instance_type))
     all.push_back(std::move(l));
   std::sort(all.begin(), all.end());
-  if (tool.format() == output::Format::json || tool.format() == output::Format::jsonl) {
+  if (ctx.format() == output::Format::json || ctx.format() == output::Format::jsonl) {
     Health h = health_of(r, now, p);
     json::Writer w;
     w.begin_object();
@@ -187,23 +184,29 @@ void node_show(cli::Context& tool, const std::string& id) {
   auto row = t.rows().front();
   row.push_back(labels_text(all));
   with_labels.add(row);
-  output::print_record(with_labels, tool.format());
+  output::print_record(with_labels, ctx.format());
 }
 
-void node_remove(cli::Context& tool, const std::string& id, bool force) {
-  auto db = tool.open_state(state::Access::write);
-  int64_t dropped = remove_node(db, id, force);
-  if (dropped > 0) log::warn("node '{}' removed with its {} allocation(s)", id, dropped);
-  log::info("node '{}' removed", id);
+void node_remove(cli::Context& ctx, const RemoveArgs& a) {
+  auto db = ctx.open_state(state::Access::write);
+  int64_t dropped = remove_node(db, a.id, a.force);
+  if (dropped > 0) log::warn("node '{}' removed with its {} allocation(s)", a.id, dropped);
+  log::info("node '{}' removed", a.id);
 }
 
-void node_cordon(cli::Context& tool, const std::string& id, bool cordoned) {
-  auto db = tool.open_state(state::Access::write);
-  set_cordoned(db, id, cordoned);
-  log::info("node '{}' {}", id, cordoned ? "cordoned" : "uncordoned");
+void node_cordon(cli::Context& ctx, const NodeArgs& a) {
+  auto db = ctx.open_state(state::Access::write);
+  set_cordoned(db, a.id, true);
+  log::info("node '{}' cordoned", a.id);
 }
 
-void heartbeat(cli::Context& tool, const HeartbeatArgs& a) {
+void node_uncordon(cli::Context& ctx, const NodeArgs& a) {
+  auto db = ctx.open_state(state::Access::write);
+  set_cordoned(db, a.id, false);
+  log::info("node '{}' uncordoned", a.id);
+}
+
+void heartbeat(cli::Context& ctx, const HeartbeatArgs& a) {
   ids::check(a.id, "node ID");
   HeartbeatInput in;
   in.ready = !a.not_ready;
@@ -217,7 +220,7 @@ void heartbeat(cli::Context& tool, const HeartbeatArgs& a) {
   std::optional<CpuTimes> since;
   auto report = [&] {
     Heartbeat hb = measure(in, since);
-    auto db = tool.open_state(state::Access::write);
+    auto db = ctx.open_state(state::Access::write);
     record_heartbeat(db, a.id, hb);
     log::info("heartbeat {}: cpu {:.1f}%, mem free {}, {}", a.id, hb.cpu_util, units::format_size(hb.mem_free),
               hb.ready ? "ready" : "not ready");
@@ -227,31 +230,30 @@ void heartbeat(cli::Context& tool, const HeartbeatArgs& a) {
   run_loop(*interval, report);
 }
 
-void release(cli::Context& tool, const std::string& sandbox) {
-  ids::check(sandbox, "sandbox ID");
-  auto db = tool.open_state(state::Access::write);
-  Allocation a = sched::release(db, sandbox);
-  log::info("released sandbox '{}' from node '{}'", a.sandbox, a.node);
+void release(cli::Context& ctx, const ReleaseArgs& a) {
+  ids::check(a.sandbox, "sandbox ID");
+  auto db = ctx.open_state(state::Access::write);
+  Allocation freed = sched::release(db, a.sandbox);
+  log::info("released sandbox '{}' from node '{}'", freed.sandbox, freed.node);
 }
 
-void alloc_list(cli::Context& tool, const std::string& node) {
-  auto db = tool.open_state(state::Access::read);
+void alloc_list(cli::Context& ctx, const AllocListArgs& a) {
+  auto db = ctx.open_state(state::Access::read);
   using output::Align;
   output::Table t({{"sandbox", "SANDBOX"},
                    {"node", "NODE"},
                    {"cpu_m", "CPU(m)", Align::right},
                    {"mem_bytes", "MEM", Align::right},
                    {"created", "CREATED"}});
-  for (const auto& a : list_allocations(db, node))
-    t.add({a.sandbox, a.node, a.cpu_m, a.mem_bytes, time::rfc3339_ms(a.created_ms)});
-  output::print(t, tool.format());
+  for (const auto& row : list_allocations(db, a.node))
+    t.add({row.sandbox, row.node, row.cpu_m, row.mem_bytes, time::rfc3339_ms(row.created_ms)});
+  output::print(t, ctx.format());
 }
 
-void show_config(cli::Context& tool) {
-  config::Settings s(tool.config(), "sched");
-  load_policy(s);
-  s.finish();
-  cli::print_settings(s, tool.format());
+void config(cli::Context& ctx) {
+  config::Settings s(ctx.config(), "sched");
+  load_settings(s);
+  cli::print_settings(s, ctx.format());
 }
 
 }  // namespace cube::sched::cmd

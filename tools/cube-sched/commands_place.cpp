@@ -1,4 +1,4 @@
-// place (single, --explain, --batch).
+// The place verb: one request (with --explain), or a stream of them (--batch).
 #include "commands.hpp"
 
 #include "commit.hpp"
@@ -110,20 +110,20 @@ void print_decision(const Inventory& inv, const Request& req, const Decision& d,
   output::print_record(t, format);
 }
 
-void place_one(cli::Context& tool, const PlaceArgs& a) {
-  Policy p = policy(tool);
+void place_one(cli::Context& ctx, const PlaceArgs& a) {
+  Policy p = settings(ctx).policy;
   Request req = build_request(a.request, p.selector_keys);
-  auto db = tool.open_state(a.commit ? state::Access::write : state::Access::read);
+  auto db = ctx.open_state(a.commit ? state::Access::write : state::Access::read);
   Inventory inv = load_inventory(db, p);
   std::optional<Explanation> e;
   if (a.explain) e = Placer(inv).explain(req);  // before committing: the numbers the decision saw
   Decision d = run(db, inv, req, a);
   if (e) {
     e->decision = d;
-    print_explain(inv, req, *e, a.commit, tool.format());
+    print_explain(inv, req, *e, a.commit, ctx.format());
   }
   if (!d.node) nothing_fits(e ? e->rejections : Placer(inv).rejections(req), e.has_value());
-  if (!e) print_decision(inv, req, d, a.commit, tool.format());
+  if (!e) print_decision(inv, req, d, a.commit, ctx.format());
 }
 
 // Reads one line of at most k_max_request_line bytes; a longer line is consumed and reported.
@@ -145,10 +145,10 @@ bool read_line(std::istream& in, std::string& line, bool& too_long) {
 
 }  // namespace
 
-void place(cli::Context& tool, const PlaceArgs& a) {
-  if (!a.batch) return place_one(tool, a);
-  Policy p = policy(tool);
-  auto db = tool.open_state(a.commit ? state::Access::write : state::Access::read);
+void place(cli::Context& ctx, const PlaceArgs& a) {
+  if (!a.batch) return place_one(ctx, a);
+  Policy p = settings(ctx).policy;
+  auto db = ctx.open_state(a.commit ? state::Access::write : state::Access::read);
   Inventory inv = load_inventory(db, p);
   std::string line;
   bool too_long = false;

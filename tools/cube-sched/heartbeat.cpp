@@ -32,7 +32,10 @@ Heartbeat measure(const HeartbeatInput& in, std::optional<CpuTimes>& since) {
 
 void run_loop(int64_t interval_ms, const std::function<void()>& report) {
   for (;;) {
-    time::sleep_ms(time::jittered_ms(interval_ms));
+    int64_t wait_ms = time::jittered_ms(interval_ms);
+    // Also what tells a test that the loop is waiting, without a fixed sleep of its own.
+    log::debug("next heartbeat in {} ms", wait_ms);
+    time::sleep_ms(wait_ms);
     try {
       report();
     } catch (const Error& e) {

@@ -1,10 +1,10 @@
-// cube::sched heartbeat — a node's periodic report (spec §7.3, §7.8).
+// cube::sched heartbeat — a node's periodic report (doc/cube-sched.md, "Heartbeats").
 //
 // Contract: measure() fills what the caller did not give: CPU utilisation over a short sample of
 // /proc/stat (or since the previous report in a loop) and MemAvailable. run_loop() reports forever,
 // waiting before every report, the first included, a delay drawn uniformly from [t, 1.5t) so a
-// fleet started together does not report in lock step. A failed report is logged and the loop goes
-// on; a signal ends it.
+// fleet started together does not report in lock step; -vv logs each wait before it begins. A failed
+// report is logged and the loop goes on; a signal ends it.
 #pragma once
 
 #include "metrics.hpp"

@@ -1,4 +1,5 @@
-// cube::sched labels — the six canonical node labels (spec §7.2) and their selector aliases.
+// cube::sched labels — the six canonical node labels and their selector aliases (doc/cube-sched.md,
+// "Labels").
 //
 // Every node carries the six canonical labels, possibly empty, derived from its registration; they
 // win over a registered label of the same name. Selectors may name them by full key or by alias.

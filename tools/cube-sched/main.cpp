@@ -1,3 +1,4 @@
+// cube-sched: the whole command line. The handlers are in commands_*.cpp, the work in the modules.
 #include "cli.hpp"
 #include "commands.hpp"
 
@@ -6,8 +7,13 @@ using namespace cube::sched;
 
 namespace {
 
-void add_node_verbs(cli::Tool& tool, cmd::RegisterArgs& reg, std::string& id, bool& force) {
-  CLI::App* node = tool.verb("node", "The node registry: register, list, show, remove, cordon, uncordon");
+struct NodeVerbs {
+  cmd::RegisterArgs reg;
+  cmd::NodeArgs show, cordon, uncordon;
+  cmd::RemoveArgs remove;
+};
+
+void add_register_verb(cli::Tool& tool, CLI::App* node, cmd::RegisterArgs& reg) {
   CLI::App* r = tool.verb(
       "register", "Register a node, or update its registration", [&] { cmd::node_register(tool, reg); }, node);
   r->add_option("id", reg.id, "Node ID")->required();
@@ -21,23 +27,28 @@ void add_node_verbs(cli::Tool& tool, cmd::RegisterArgs& reg, std::string& id, bo
   r->add_option("--label", reg.labels, "Extra label KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
   r->add_option("--max-sandboxes", reg.max_sandboxes, "Sandbox limit (0: [sched] max_sandboxes)")->type_name("N");
   r->add_option("--address", reg.address, "The node's IP address")->type_name("IP");
+}
+
+void add_node_verbs(cli::Tool& tool, NodeVerbs& a) {
+  CLI::App* node = tool.verb("node", "The node registry: register, list, show, remove, cordon, uncordon");
+  add_register_verb(tool, node, a.reg);
   tool.verb(
       "list", "List nodes with health and capacity", [&] { cmd::node_list(tool); }, node);
   tool.verb(
-          "show", "Show one node with its labels", [&] { cmd::node_show(tool, id); }, node)
-      ->add_option("id", id, "Node ID")
+          "show", "Show one node with its labels", [&] { cmd::node_show(tool, a.show); }, node)
+      ->add_option("id", a.show.id, "Node ID")
       ->required();
   CLI::App* rm = tool.verb(
-      "remove", "Remove a node", [&] { cmd::node_remove(tool, id, force); }, node);
-  rm->add_option("id", id, "Node ID")->required();
-  rm->add_flag("--force", force, "Also drop the node's allocations");
+      "remove", "Remove a node", [&] { cmd::node_remove(tool, a.remove); }, node);
+  rm->add_option("id", a.remove.id, "Node ID")->required();
+  rm->add_flag("--force", a.remove.force, "Also drop the node's allocations");
   tool.verb(
-          "cordon", "Stop placing on a node", [&] { cmd::node_cordon(tool, id, true); }, node)
-      ->add_option("id", id, "Node ID")
+          "cordon", "Stop placing on a node", [&] { cmd::node_cordon(tool, a.cordon); }, node)
+      ->add_option("id", a.cordon.id, "Node ID")
       ->required();
   tool.verb(
-          "uncordon", "Place on a node again", [&] { cmd::node_cordon(tool, id, false); }, node)
-      ->add_option("id", id, "Node ID")
+          "uncordon", "Place on a node again", [&] { cmd::node_uncordon(tool, a.uncordon); }, node)
+      ->add_option("id", a.uncordon.id, "Node ID")
       ->required();
 }
 
@@ -77,23 +88,22 @@ void add_place_verb(cli::Tool& tool, cmd::PlaceArgs& p) {
 
 int main(int argc, char** argv) {
   cli::Tool tool("cube-sched", "Placement: node registry, heartbeats, overcommit, affinity, atomic allocation");
-  cmd::RegisterArgs reg;
-  cmd::HeartbeatArgs hb;
+  NodeVerbs node;
+  add_node_verbs(tool, node);
+  cmd::HeartbeatArgs heartbeat;
+  add_heartbeat_verb(tool, heartbeat);
   cmd::PlaceArgs place;
-  std::string id;
-  bool force = false;
-  add_node_verbs(tool, reg, id, force);
-  add_heartbeat_verb(tool, hb);
   add_place_verb(tool, place);
-  tool.verb("release", "Free a sandbox's allocation", [&] { cmd::release(tool, id); })
-      ->add_option("sandbox", id, "Sandbox ID")
+  cmd::ReleaseArgs release;
+  tool.verb("release", "Free a sandbox's allocation", [&] { cmd::release(tool, release); })
+      ->add_option("sandbox", release.sandbox, "Sandbox ID")
       ->required();
   CLI::App* alloc = tool.verb("alloc", "Recorded allocations");
-  std::string node_filter;
+  cmd::AllocListArgs alloc_list;
   tool.verb(
-          "list", "List allocations", [&] { cmd::alloc_list(tool, node_filter); }, alloc)
-      ->add_option("--node", node_filter, "Only this node's")
+          "list", "List allocations", [&] { cmd::alloc_list(tool, alloc_list); }, alloc)
+      ->add_option("--node", alloc_list.node, "Only this node's")
       ->type_name("ID");
-  tool.verb("config", "Print the effective [sched] settings and their sources", [&] { cmd::show_config(tool); });
+  tool.verb("config", "Print the effective [sched] settings and their sources", [&] { cmd::config(tool); });
   return tool.run(argc, argv);
 }

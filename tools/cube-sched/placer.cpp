@@ -98,7 +98,7 @@ Verdict Placer::check(const CompiledRequest& c, const Request& req, size_t i) co
   if (req.cpu_m > n.eff_cpu - n.alloc_cpu) return {Filter::cpu};
   if (n.cpu_util >= m_inv.policy().cpu_util_ceiling) return {Filter::cpu_util};
   if (req.mem > n.eff_mem - n.alloc_mem) return {Filter::mem};
-  // Physical guard: overcommit does not create real memory (spec §7.5).
+  // Physical guard: overcommit does not create real memory (doc/cube-sched.md, "Filters").
   if (req.mem >= n.mem_free - n.mem_reserve) return {Filter::mem_free};
   return {};
 }

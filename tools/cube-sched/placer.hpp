@@ -1,4 +1,5 @@
-// cube::sched::Placer — filters and scores over an Inventory (spec §7.4–7.6), in process.
+// cube::sched::Placer — filters and scores over an Inventory, in process (doc/cube-sched.md,
+// "Filters" and "Scores").
 //
 // Contract: a node fits when it passes, in this order: health, cordon, instance-type (when the
 // request names one), affinity (every required expression), sandboxes (count < maximum), cpu

@@ -1,19 +1,14 @@
-// cube::sched::Policy — the [sched] config table as the placement code uses it (spec §7.1, §7.5).
-//
-// Keys: cpu_ratio, mem_ratio (overcommit, defaults 3 and 2); instance_types.<T>.{cpu_ratio,
-// mem_ratio, mem_reserve, mem_reserve_percent} (a type's entry wins as a whole over the global
-// ratios); ignore_recorded_allocations; cpu_util_ceiling (percent, 80); mem_reserve ("10G");
-// heartbeat_timeout ("40s"); max_sandboxes (3000); selector_keys (extra allowed selector keys);
-// score ("least-allocated" or "most-allocated"); score_cpu_weight, score_mem_weight (1 and 1).
-// A ratio that is NaN, infinite or not positive falls back, per field, to its built-in default.
+// cube::sched::Policy — the placement rules the [sched] table sets (settings.cpp reads them), as
+// the placement code uses them: overcommit ratios and their per-instance-type overrides, the limits
+// of the physical guards, the heartbeat timeout, the sandbox limit and the score. The numbers and
+// why: doc/cube-sched.md, "Configuration" and "Filters".
 #pragma once
-
-#include "config.hpp"
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cube::sched {
@@ -49,7 +44,8 @@ struct Policy {
 
   // The ratios that apply to a node of `instance_type`, clamped.
   Ratios ratios_for(const std::string& instance_type) const;
-  // The physical memory reserve for a node of that type and memory quota (bytes), spec §7.5.
+  // The physical memory reserve for a node of that type and memory quota (bytes); a reserve that
+  // would swallow the whole node becomes a tenth of it.
   int64_t mem_reserve_for(const std::string& instance_type, int64_t mem_quota) const;
 };
 
@@ -57,9 +53,6 @@ struct Policy {
 double clamp_ratio(double ratio, double fallback);
 // floor(quota × ratio), NaN → 0, clamped to the int64 range.
 int64_t effective_quota(int64_t quota, double ratio);
-
-// Reads [sched] (recording each key's source in `settings`); throws Error(usage) on bad values.
-Policy load_policy(config::Settings& settings);
 
 std::string_view strategy_name(Strategy s);
 

@@ -1,4 +1,5 @@
-// cube::sched selector — the node-affinity selector (spec §7.7) as validated requirements.
+// cube::sched selector — the node-affinity selector as validated requirements (doc/cube-sched.md,
+// "Node-affinity selector").
 //
 // Contract: parse_selector() takes the raw `com.nodeaffinity.selector` text, a JSON array of
 // {key, operator, values}, and checks limits before parsing further: ≤ 4096 bytes, then ≤ 10

@@ -1,5 +1,6 @@
 #include "collect.hpp"
 
+#include "binary_stamp.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "version.hpp"
@@ -59,7 +60,7 @@ void add_binaries(const CollectInputs& in, std::map<std::string, Component>& out
     std::string name = e->d_name, path = in.bin_dir + "/" + name;
     if (!name.starts_with("cube-") || out.count(name) || !is_executable_file(path)) continue;
     try {
-      version::BinaryInfo info = version::inspect_binary(path);
+      BinaryInfo info = inspect_binary(path);
       if (!info.stamp) {
         notes.push_back(fmt::format("{} carries no cube version stamp", path));
         continue;

@@ -1,4 +1,5 @@
-// Node-side collection (spec §6.2): which components this node runs, at which versions.
+// Node-side collection: which components this node runs, at which versions (doc/cube-versions.md,
+// "Collection").
 //
 // Never fails: heartbeats must not block on a missing file. A source that is absent or unreadable
 // leaves its component out and adds a note (printed under -v).

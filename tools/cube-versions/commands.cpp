@@ -1,3 +1,4 @@
+// The verbs of cube-versions: flags in, module calls, results out through common/output.
 #include "commands.hpp"
 
 #include "collect.hpp"
@@ -14,7 +15,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-namespace cube::versions {
+namespace cube::versions::cmd {
 namespace {
 
 constexpr uint64_t k_max_report_bytes = 4 << 20;
@@ -50,58 +51,59 @@ Declared load_declared(const ManifestPath& path) {
   }
 }
 
-}  // namespace
-
-Settings Commands::settings() {
-  config::Settings s(m_tool.config(), "versions");
+Settings settings(cli::Context& ctx, const SettingFlags& flags) {
+  config::Settings s(ctx.config(), "versions");
   return load_settings(s, flags);
 }
 
-void Commands::manifest() {
-  if (manifest_inputs.bin_dir.empty()) manifest_inputs.bin_dir = executable_dir();
-  std::string text = render_manifest(build_manifest(manifest_inputs));
-  if (out == "-")
+}  // namespace
+
+void manifest(cli::Context&, const ManifestArgs& a) {
+  ManifestInputs in = a.inputs;
+  if (in.bin_dir.empty()) in.bin_dir = executable_dir();
+  std::string text = render_manifest(build_manifest(in));
+  if (a.out == "-")
     output::write(text);
   else
-    fs::atomic_write(out, text, 0644);
+    fs::atomic_write(a.out, text, 0644);
 }
 
-void Commands::collect() {
-  Settings s = settings();
+void collect(cli::Context& ctx, const CollectArgs& a) {
+  Settings s = settings(ctx, a.settings);
   ids::check(s.node, "node ID");
-  if (jitter) time::sleep_ms(time::jittered_ms(s.interval_ms));
-  Collected c = versions::collect({s.base, s.bin_dir, manifest_path(s.manifest, "", s.base), m_tool.name()});
+  if (a.jitter) time::sleep_ms(time::jittered_ms(s.interval_ms));
+  Collected c = versions::collect({s.base, s.bin_dir, manifest_path(s.manifest, "", s.base), ctx.name()});
   for (const auto& note : c.notes) log::info("{}", note);
-  if (!report) return output::print(component_rows(c.components), m_tool.format());
-  state::Db db = m_tool.open_state(state::Access::write);
-  print_ingest(versions::ingest(db, s.node, c.components, time::now_ms()), m_tool.format());
+  if (!a.report) return output::print(component_rows(c.components), ctx.format());
+  state::Db db = ctx.open_state(state::Access::write);
+  print_ingest(versions::ingest(db, s.node, c.components, time::now_ms()), ctx.format());
 }
 
-void Commands::ingest() {
-  ids::check(node, "node ID");
+void ingest(cli::Context& ctx, const IngestArgs& a) {
+  ids::check(a.node, "node ID");
   std::vector<Component> rows = parse_report(fs::read_fd(STDIN_FILENO, k_max_report_bytes, "the report on stdin"));
-  if (rows.empty()) log::warn("empty report for node {} ignored", node);
-  state::Db db = m_tool.open_state(state::Access::write);
-  print_ingest(versions::ingest(db, node, rows, time::now_ms()), m_tool.format());
+  if (rows.empty()) log::warn("empty report for node {} ignored", a.node);
+  state::Db db = ctx.open_state(state::Access::write);
+  print_ingest(versions::ingest(db, a.node, rows, time::now_ms()), ctx.format());
 }
 
-void Commands::matrix() {
-  Settings s = settings();
-  if (!node.empty()) ids::check(node, "node ID");
+void matrix(cli::Context& ctx, const MatrixArgs& a) {
+  Settings s = settings(ctx, a.settings);
+  if (!a.node.empty()) ids::check(a.node, "node ID");
   Declared declared = load_declared(manifest_path(s.manifest, "", s.base));
-  state::Db db = m_tool.open_state(state::Access::read);
-  Matrix m = load_matrix(db, declared, {component, node, time::now_ms(), s.heartbeat_timeout_ms});
-  switch (m_tool.format()) {
+  state::Db db = ctx.open_state(state::Access::read);
+  Matrix m = load_matrix(db, declared, {a.component, a.node, time::now_ms(), s.heartbeat_timeout_ms});
+  switch (ctx.format()) {
     case output::Format::json: matrix_json(m, version::current(), output::write); break;
     case output::Format::jsonl:
-    case output::Format::tsv: output::print(long_table(m), m_tool.format()); break;
+    case output::Format::tsv: output::print(long_table(m), ctx.format()); break;
     case output::Format::table:
       output::print(components_table(m), output::Format::table);
       output::write("\n");
       output::print(node_grid(m), output::Format::table);
       break;
   }
-  if (!check) return;
+  if (!a.check) return;
   std::vector<std::string> found = problems(m);
   if (found.empty()) return;
   output::flush();  // the matrix first, then what is wrong with it
@@ -110,10 +112,10 @@ void Commands::matrix() {
               fmt::format("{} problem{}", found.size(), found.size() == 1 ? "" : "s"));
 }
 
-void Commands::config() {
-  config::Settings s(m_tool.config(), "versions");
-  load_settings(s, flags);
-  cli::print_settings(s, m_tool.format());
+void config(cli::Context& ctx) {
+  config::Settings s(ctx.config(), "versions");
+  load_settings(s, {});
+  cli::print_settings(s, ctx.format());
 }
 
-}  // namespace cube::versions
+}  // namespace cube::versions::cmd

@@ -1,5 +1,6 @@
-// The command layer of cube-versions: one method per verb, holding the parsed flags. It turns
-// module results into output; the modules never print.
+// cube::versions::cmd — one Args struct and one handler per verb. main.cpp fills the Args from the
+// command line (the flags as given, unparsed); a handler checks them, calls the modules and prints
+// their results through common/output. The modules never print.
 #pragma once
 
 #include "context.hpp"
@@ -8,32 +9,34 @@
 
 #include <string>
 
-namespace cube::versions {
+namespace cube::versions::cmd {
 
-class Commands {
- public:
-  explicit Commands(cli::Context& tool) : m_tool(tool) {}
-
-  void manifest();
-  void collect();
-  void ingest();
-  void matrix();
-  void config();
-
-  // Flags, filled by CLI11.
-  ManifestInputs manifest_inputs;
+struct ManifestArgs {
+  ManifestInputs inputs;  // bin_dir "": this tool's own directory
   std::string out = "-";
-  SettingFlags flags;
-  bool report = false;
-  bool jitter = false;
-  std::string node;
-  std::string component;
-  bool check = false;
-
- private:
-  Settings settings();
-
-  cli::Context& m_tool;
 };
 
-}  // namespace cube::versions
+struct CollectArgs {
+  SettingFlags settings;  // --node, --base, --manifest, --bin-dir, --interval
+  bool report = false;
+  bool jitter = false;
+};
+
+struct IngestArgs {
+  std::string node;
+};
+
+struct MatrixArgs {
+  SettingFlags settings;  // --manifest, --base
+  std::string component;  // "": every component
+  std::string node;       // "": every node
+  bool check = false;
+};
+
+void manifest(cli::Context& ctx, const ManifestArgs& a);
+void collect(cli::Context& ctx, const CollectArgs& a);
+void ingest(cli::Context& ctx, const IngestArgs& a);
+void matrix(cli::Context& ctx, const MatrixArgs& a);
+void config(cli::Context& ctx);
+
+}  // namespace cube::versions::cmd

@@ -1,4 +1,5 @@
-// One component version as a node reports it (spec §6.2), and the checks every report passes.
+// One component version as a node reports it, and the checks every report passes
+// (doc/cube-versions.md, "Recording a report").
 #pragma once
 
 #include <string>
@@ -15,7 +16,7 @@ struct Component {
   std::string source;  // "binary", "manifest" or "file"
 };
 
-// Field limits of the node_component_version table (spec §1.1).
+// Field limits: upstream's column widths for node_component_version.
 inline constexpr size_t k_max_component = 64;
 inline constexpr size_t k_max_version = 128;
 inline constexpr size_t k_max_commit = 64;
@@ -30,7 +31,8 @@ std::string invalid_reason(const Component& c);
 // a tab or a newline never occurs inside one.
 std::string report_text(const std::vector<Component>& rows);
 
-// The order-independent hash of a report (spec §6.3): SHA-256 of its report_text.
+// The order-independent hash of a report: SHA-256 of its report_text (why not upstream's FNV:
+// doc/cube-versions.md, "Where it differs from upstream").
 std::string report_hash(const std::vector<Component>& rows);
 
 }  // namespace cube::versions

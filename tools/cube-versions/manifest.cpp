@@ -1,5 +1,6 @@
 #include "manifest.hpp"
 
+#include "binary_stamp.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "json_writer.hpp"
@@ -156,7 +157,7 @@ Manifest build_manifest(const ManifestInputs& in) {
   m.built_by = gha && std::string_view(gha) == "true" ? "github-actions" : "manual";
   m.git_commit = self.commit;
   for (const std::string& name : cube_binaries(in.bin_dir)) {
-    version::BinaryInfo info = version::inspect_binary(in.bin_dir + "/" + name);
+    BinaryInfo info = inspect_binary(in.bin_dir + "/" + name);
     version::Stamp s = info.stamp.value_or(version::Stamp{"unknown", "unknown", "unknown"});
     m.components[name] = {s.version, s.commit, s.build_time, "sha256:" + info.sha256};
   }

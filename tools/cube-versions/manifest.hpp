@@ -1,5 +1,5 @@
-// The release manifest (spec §6.1): what a release declares, read by collect and matrix and
-// written by `cube-versions manifest`.
+// The release manifest: what a release declares, read by collect and matrix and written by
+// `cube-versions manifest` (doc/cube-versions.md, "The release manifest").
 #pragma once
 
 #include <map>
@@ -64,7 +64,7 @@ struct ManifestInputs {
 };
 Manifest build_manifest(const ManifestInputs& in);
 
-// "tag@digest", the digest alone, the tag alone, or "" — `unknown` parts count as empty (§6.2).
+// "tag@digest", the digest alone, the tag alone, or "" — `unknown` parts count as empty.
 std::string kernel_identity(const std::string& tag, const std::string& digest);
 
 // The manifest path: flag, then $CUBE_RELEASE_MANIFEST, then the config value, then

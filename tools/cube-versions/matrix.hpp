@@ -1,5 +1,6 @@
-// The cluster version matrix (spec §6.4): per component the declared version(s) and every reported
-// version with its nodes; per node its components and whether each version is declared.
+// The cluster version matrix: per component the declared version(s) and every reported version
+// with its nodes; per node its components and whether each version is declared
+// (doc/cube-versions.md, "The matrix").
 #pragma once
 
 #include "manifest.hpp"

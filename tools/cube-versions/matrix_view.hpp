@@ -1,6 +1,6 @@
-// The matrix as people and programs see it: nested JSON (spec §6.4 shape), a component summary and
-// a node grid for the terminal, and a long form (one row per node and component) for JSON Lines
-// and TSV.
+// The matrix as people and programs see it: nested JSON (the shape cube-versions(1) documents
+// under OUTPUT), a component summary and a node grid for the terminal, and a long form (one row
+// per node and component) for JSON Lines and TSV.
 #pragma once
 
 #include "matrix.hpp"

@@ -76,7 +76,8 @@ IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector
     upsert.run();
   }
   result.upserted = static_cast<int>(rows.size());
-  // Whatever this report did not name is gone from the node: delete it (no soft delete, §6.3).
+  // Whatever this report did not name is gone from the node: delete it (no soft delete:
+  // doc/cube-versions.md, "Recording a report").
   db.exec("CREATE TEMP TABLE IF NOT EXISTS reported (component TEXT PRIMARY KEY); DELETE FROM temp.reported");
   auto keep = db.prepare("INSERT INTO temp.reported (component) VALUES (?1)");
   for (const Component& c : rows) {

@@ -1,6 +1,6 @@
-// Persisting a node's report (spec §6.3): one transaction per node that upserts on
-// (node, component), hard-deletes what the node no longer reports, and skips the write entirely
-// when the report's order-independent hash is unchanged.
+// Persisting a node's report: one transaction per node that upserts on (node, component),
+// hard-deletes what the node no longer reports, and skips the write entirely when the report's
+// order-independent hash is unchanged (doc/cube-versions.md, "Recording a report").
 #pragma once
 
 #include "component.hpp"

@@ -206,7 +206,7 @@ TEST(Fs, AtomicWriteReplacesASymlinkInsteadOfWritingThroughIt) {
   ASSERT_EQ(::symlink("target", (tmp / "link").c_str()), 0);
   fs::atomic_write(tmp / "link", "new", 0644);
   EXPECT_EQ(fs::read_file(tmp / "target", 100), "keep");
-  EXPECT_FALSE(fs::is_symlink(tmp / "link"));
+  EXPECT_FALSE(std::filesystem::is_symlink(std::filesystem::symlink_status(tmp / "link")));
   EXPECT_EQ(fs::read_file(tmp / "link", 100), "new");
 }
 
@@ -271,14 +271,12 @@ TEST(Fs, DirnameAndBasename) {
   EXPECT_EQ(fs::basename("/"), "/");
 }
 
-TEST(Fs, ExistsAndIsSymlink) {
+TEST(Fs, ExistsSeesADanglingSymlink) {
   test::TempDir tmp;
   test::write_text(tmp / "f", "");
   ASSERT_EQ(::symlink("missing", (tmp / "dangling").c_str()), 0);
   EXPECT_TRUE(fs::exists(tmp / "f"));
-  EXPECT_FALSE(fs::is_symlink(tmp / "f"));
   EXPECT_TRUE(fs::exists(tmp / "dangling"));  // the link itself exists
-  EXPECT_TRUE(fs::is_symlink(tmp / "dangling"));
   EXPECT_FALSE(fs::exists(tmp / "nothing"));
 }
 

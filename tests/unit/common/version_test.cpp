@@ -1,49 +1,12 @@
-// cube::version: the build stamp, and inspect_binary finding the embedded marker wherever it falls.
+// cube::version: the build stamp of this binary, as a line and as JSON.
 #include "version.hpp"
-#include "error.hpp"
-#include "sha256.hpp"
 #include "testing.hpp"
 #include "timeutil.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <random>
-
 using namespace cube;
-
-namespace {
-
-constexpr size_t k_block = 4 * 1024 * 1024;  // inspect_binary's read size
-// A marker for test files. Built at run time: a whole marker as a literal would sit in this test
-// binary and be found by the test that inspects the binary itself.
-std::string marker(std::string_view body) { return std::string(1, '@') + "(#)cube-stamp " + std::string(body); }
-
-const std::string k_marker =
-    marker("version=1.2.3 commit=0123456789abcdef0123456789abcdef01234567 build_time=2026-01-01T00:00:00Z\n");
-
-std::string filler(size_t n, unsigned seed) {
-  std::string out(n, '\0');
-  std::mt19937 rng(seed);
-  for (char& c : out) c = static_cast<char>('a' + rng() % 26);  // never '@', never a terminator
-  return out;
-}
-
-// Writes filler, then `marker` at byte `at`, then `tail` bytes of filler; returns the path.
-std::string binary_with(const test::TempDir& tmp, size_t at, const std::string& marker, size_t tail = 1000) {
-  std::string path = tmp / fmt::format("bin-{}", at);
-  test::write_text(path, filler(at, 1) + marker + filler(tail, 2));
-  return path;
-}
-
-void expect_stamp(const version::BinaryInfo& info, std::string_view version) {
-  ASSERT_TRUE(info.stamp.has_value());
-  EXPECT_EQ(info.stamp->version, version);
-  EXPECT_EQ(info.stamp->commit, "0123456789abcdef0123456789abcdef01234567");
-  EXPECT_EQ(info.stamp->build_time, "2026-01-01T00:00:00Z");
-}
-
-}  // namespace
 
 TEST(Version, CurrentStampAndLine) {
   const version::Stamp& s = version::current();
@@ -58,92 +21,4 @@ TEST(Version, CurrentStampAndLine) {
   EXPECT_EQ(j["version"], s.version);
   EXPECT_EQ(j["commit"], s.commit);
   EXPECT_EQ(j["build_time"], s.build_time);
-}
-
-TEST(Version, InspectFindsTheMarkerWhereverItFalls) {
-  test::TempDir tmp;
-  size_t m = k_marker.size();
-  for (size_t at :
-       {size_t{0}, size_t{100}, k_block - 5, k_block - 40, k_block - m, k_block - m + 1, k_block, 2 * k_block - 60}) {
-    SCOPED_TRACE(at);
-    std::string path = binary_with(tmp, at, k_marker);
-    version::BinaryInfo info = version::inspect_binary(path);
-    expect_stamp(info, "1.2.3");
-    EXPECT_EQ(info.sha256, sha256_file(path));
-    ::unlink(path.c_str());
-  }
-}
-
-TEST(Version, InspectFindsAMarkerAtTheVeryEnd) {
-  test::TempDir tmp;
-  std::string unterminated = k_marker.substr(0, k_marker.size() - 1);
-  expect_stamp(version::inspect_binary(binary_with(tmp, 100, unterminated, 0)), "1.2.3");
-  expect_stamp(version::inspect_binary(binary_with(tmp, k_block - 30, unterminated, 0)), "1.2.3");
-}
-
-TEST(Version, InspectFindsALongMarkerAcrossTheBoundary) {
-  test::TempDir tmp;
-  std::string version(420, 'v');
-  std::string long_marker = marker(
-      "version=" + version + " commit=0123456789abcdef0123456789abcdef01234567 build_time=2026-01-01T00:00:00Z\n");
-  for (size_t before_end : {size_t{20}, size_t{300}, long_marker.size() - 1}) {
-    SCOPED_TRACE(before_end);
-    expect_stamp(version::inspect_binary(binary_with(tmp, k_block - before_end, long_marker)), version);
-  }
-}
-
-TEST(Version, InspectSkipsDecoysBeforeTheMarker) {
-  test::TempDir tmp;
-  // A binary holds the prefix as a string literal too (version.o's own search key), followed by
-  // NUL: that and other non-stamps must not hide the real marker behind them.
-  std::string decoys = std::string("@(#)cube-stamp \0", 16) + "xx@(#)cube-stamp garbage\n" + filler(50, 3);
-  std::string path = tmp / "decoy";
-  test::write_text(path, filler(1000, 1) + decoys + k_marker + filler(1000, 2));
-  expect_stamp(version::inspect_binary(path), "1.2.3");
-}
-
-TEST(Version, InspectWithoutMarker) {
-  test::TempDir tmp;
-  std::string path = tmp / "plain";
-  test::write_text(path, filler(k_block + 333, 9));
-  version::BinaryInfo info = version::inspect_binary(path);
-  EXPECT_FALSE(info.stamp.has_value());
-  EXPECT_EQ(info.sha256, sha256_file(path));
-  test::write_text(tmp / "empty", "");
-  version::BinaryInfo empty = version::inspect_binary(tmp / "empty");
-  EXPECT_FALSE(empty.stamp.has_value());
-  EXPECT_EQ(empty.sha256, sha256_hex(""));
-}
-
-TEST(Version, InspectThisTestBinaryFindsItsOwnStamp) {
-  version::BinaryInfo info = version::inspect_binary("/proc/self/exe");
-  ASSERT_TRUE(info.stamp.has_value());
-  EXPECT_EQ(info.stamp->version, version::current().version);
-  EXPECT_EQ(info.stamp->commit, version::current().commit);
-  EXPECT_EQ(info.stamp->build_time, version::current().build_time);
-  EXPECT_EQ(info.sha256, sha256_file("/proc/self/exe"));
-}
-
-TEST(Version, InspectAStrippedBinaryFindsItsStamp) {
-  // Stripped, a tool has no debug-info copy of the marker: the one in .rodata must be found, even
-  // though the search literal sits in .rodata before it.
-  test::TempDir tmp;
-  std::string stripped = tmp / "stripped";
-  std::string self = std::filesystem::read_symlink("/proc/self/exe");  // in a shell, /proc/self is the shell
-  if (std::system(fmt::format("strip -o '{}' '{}' 2>/dev/null", stripped, self).c_str()) != 0)
-    GTEST_SKIP() << "strip (binutils) is not installed";
-  version::BinaryInfo info = version::inspect_binary(stripped);
-  ASSERT_TRUE(info.stamp.has_value());
-  EXPECT_EQ(info.stamp->version, version::current().version);
-  EXPECT_EQ(info.stamp->commit, version::current().commit);
-}
-
-TEST(Version, InspectMissingFileIsNotFound) {
-  try {
-    version::inspect_binary("/nonexistent/cube-x");
-    ADD_FAILURE();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), Exit::not_found);
-    EXPECT_NE(std::string(e.what()).find("/nonexistent/cube-x"), std::string::npos);
-  }
 }

@@ -1,7 +1,7 @@
 // Placement over an in-memory inventory: every operator and edge, filters in order, overcommit
 // arithmetic, the physical guards, scores and tie-breaks.
 #include "cube-sched/placer.hpp"
-#include "config.hpp"
+
 #include "cube-sched/inventory.hpp"
 #include "cube-sched/policy.hpp"
 #include "error.hpp"
@@ -340,63 +340,6 @@ TEST(SchedPolicy, EffectiveQuotaFloorsAndClamps) {
   EXPECT_EQ(effective_quota(3, 0.5), 1);
   EXPECT_EQ(effective_quota(std::numeric_limits<int64_t>::max(), 3), std::numeric_limits<int64_t>::max());
   EXPECT_EQ(effective_quota(10, std::numeric_limits<double>::quiet_NaN()), 0);
-}
-
-TEST(SchedPolicy, PerTypeOverridesWinAsAWhole) {
-  auto cfg = config::Config::parse(R"(
-[sched]
-cpu_ratio = 4.0
-mem_ratio = 5.0
-[sched.instance_types.big]
-cpu_ratio = 1.5
-[sched.instance_types.weird]
-cpu_ratio = nan
-mem_ratio = -3
-[sched.instance_types."dotted.type"]
-mem_ratio = 1
-mem_reserve = "4G"
-[sched.instance_types.pct]
-mem_reserve_percent = 5
-)",
-                                   "test.toml");
-  config::Settings s(cfg, "sched");
-  Policy p = load_policy(s);
-  EXPECT_EQ(p.ratios_for("").cpu, 4.0);
-  EXPECT_EQ(p.ratios_for("").mem, 5.0);
-  EXPECT_EQ(p.ratios_for("big").cpu, 1.5);
-  EXPECT_EQ(p.ratios_for("big").mem, k_default_mem_ratio) << "a missing field takes the default, not the global";
-  EXPECT_EQ(p.ratios_for("weird").cpu, k_default_cpu_ratio);
-  EXPECT_EQ(p.ratios_for("weird").mem, k_default_mem_ratio);
-  EXPECT_EQ(p.ratios_for("dotted.type").mem, 1.0);
-  EXPECT_EQ(p.ratios_for("pct").cpu, 4.0) << "a type without ratios keeps the global ones";
-  EXPECT_EQ(p.mem_reserve_for("dotted.type", 64 * k_gib), 4 * k_gib);
-  EXPECT_EQ(p.mem_reserve_for("pct", 100 * k_gib), 5 * k_gib);
-  EXPECT_EQ(p.mem_reserve_for("", 64 * k_gib), 10 * k_gib);
-  EXPECT_EQ(p.mem_reserve_for("", 8 * k_gib), static_cast<int64_t>(std::ceil(8 * k_gib * 0.1)))
-      << "a reserve at least the quota becomes 10%";
-}
-
-TEST(SchedPolicy, GlobalNanFallsBack) {
-  auto cfg = config::Config::parse("[sched]\ncpu_ratio = nan\nmem_ratio = inf\n", "t.toml");
-  config::Settings s(cfg, "sched");
-  Policy p = load_policy(s);
-  EXPECT_EQ(p.ratios.cpu, k_default_cpu_ratio);
-  EXPECT_EQ(p.ratios.mem, k_default_mem_ratio);
-}
-
-TEST(SchedPolicy, BadValuesAreUsageErrors) {
-  for (const char* text :
-       {"[sched]\nscore = \"random\"\n", "[sched]\ncpu_util_ceiling = 0\n", "[sched]\nheartbeat_timeout = \"0s\"\n",
-        "[sched.instance_types.x]\ncolour = 1\n", "[sched]\nmax_sandboxes = 0\n"}) {
-    auto cfg = config::Config::parse(text, "t.toml");
-    config::Settings s(cfg, "sched");
-    try {
-      load_policy(s);
-      ADD_FAILURE() << "accepted " << text;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), Exit::usage) << text;
-    }
-  }
 }
 
 TEST(SchedPlacer, FastPathAgreesWithTheOrderedFilters) {

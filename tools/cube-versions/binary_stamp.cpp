@@ -1,9 +1,8 @@
-// Reading a tool's stamp from its file, apart from version.cpp so that only the tools that inspect
-// binaries link SHA-256 (and libcrypto).
+#include "binary_stamp.hpp"
+
 #include "error.hpp"
 #include "fd.hpp"
 #include "sha256.hpp"
-#include "version.hpp"
 
 #include <fmt/format.h>
 
@@ -11,8 +10,7 @@
 #include <cstring>
 #include <vector>
 
-namespace cube::version {
-
+namespace cube::versions {
 namespace {
 
 constexpr std::string_view k_marker_prefix = "@(#)cube-stamp ";
@@ -22,8 +20,8 @@ constexpr size_t k_block = 4 * 1024 * 1024;
 constexpr size_t k_carry = k_marker_prefix.size() + k_max_marker;
 
 // Parses "version=V commit=C build_time=T" (the marker's body).
-std::optional<Stamp> parse_marker(std::string_view body) {
-  Stamp s;
+std::optional<version::Stamp> parse_marker(std::string_view body) {
+  version::Stamp s;
   for (std::string_view rest = body; !rest.empty();) {
     size_t sp = rest.find(' ');
     std::string_view word = rest.substr(0, sp);
@@ -47,7 +45,7 @@ enum class Scan { found, none, incomplete };
 // Looks at every occurrence of the prefix in `window`, not just the first: a binary also holds the
 // prefix as this file's search literal, and other text may follow it that is not a stamp. A marker
 // cut off by the end of the window is `incomplete` unless the file ends there (`at_eof`).
-Scan find_marker(std::string_view window, bool at_eof, std::optional<Stamp>& out) {
+Scan find_marker(std::string_view window, bool at_eof, std::optional<version::Stamp>& out) {
   for (size_t at = window.find(k_marker_prefix); at != std::string_view::npos;
        at = window.find(k_marker_prefix, at + 1)) {
     std::string_view body = window.substr(at + k_marker_prefix.size(), k_max_marker);
@@ -84,4 +82,4 @@ BinaryInfo inspect_binary(const std::string& path) {
   return info;
 }
 
-}  // namespace cube::version
+}  // namespace cube::versions
