@@ -1,7 +1,7 @@
 # cube — the one build entry. `make`, `make check`, `make bench`, `make install`, `make demo`.
 # V=1 prints commands; SAN=1 builds with ASan + UBSan.
 
-TOOLS := cube-versions cube-sched cube-logs cube-rootfs
+TOOLS := cube-versions cube-sched cube-logs cube-rootfs cube-tap
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -201,7 +201,7 @@ install: all
 	  install -m 0644 completions/zsh/_$$t $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$t; \
 	  install -m 0644 completions/fish/$$t.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$t.fish; \
 	done
-	install -m 0644 scripts/systemd/*.service scripts/systemd/*.timer $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -m 0644 scripts/systemd/*.service scripts/systemd/*.timer scripts/systemd/*.socket $(DESTDIR)$(PREFIX)/lib/systemd/system/
 
 FMT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' '*.h' '*.c' 2>/dev/null)
 fmt:
