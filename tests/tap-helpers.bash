@@ -50,11 +50,15 @@ wait_for() {
   return 1
 }
 
-# Starts `cube-tap serve` in the node namespace on $SOCK; extra args go before `serve`.
+# Starts `cube-tap serve` in the node namespace on $SOCK (extra args go before `serve`) and waits
+# for the line that says it listens.
 start_server() {
   SOCK="$TMP/tap.sock"
-  ip netns exec "$NS" cube-tap "$@" serve --socket "$SOCK" 2>"$TMP/serve.log" &
+  : >"$TMP/serve.log"
+  ip netns exec "$NS" cube-tap -v "$@" serve --socket "$SOCK" 2>>"$TMP/serve.log" &
   PIDS+=($!)
   SERVER=$!
-  wait_for "$SOCK"
+  local i
+  for i in $(seq 100); do grep -q 'serving TAP fds' "$TMP/serve.log" && return 0; sleep 0.05; done
+  return 1
 }

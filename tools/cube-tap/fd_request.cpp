@@ -21,7 +21,16 @@ std::optional<FdRequest> parse_request(std::string_view text) {
   return r;
 }
 
-bool request_complete(std::string_view text) { return nlohmann::json::accept(text); }
+Completeness request_completeness(std::string_view text) {
+  try {
+    auto parsed = nlohmann::json::parse(text);
+    (void)parsed;
+    return Completeness::complete;
+  } catch (const nlohmann::json::parse_error& e) {
+    // An error past the last byte is the end of input arriving early: more may come.
+    return e.byte > text.size() ? Completeness::partial : Completeness::invalid;
+  }
+}
 
 std::string render_request(const FdRequest& r) {
   json::Writer w;

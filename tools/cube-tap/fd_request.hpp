@@ -27,8 +27,10 @@ struct FdRequest {
 
 // nullopt when `text` is not a JSON object with a string sandboxId (and, if present, a string name).
 std::optional<FdRequest> parse_request(std::string_view text);
-// True once `text` holds one whole JSON value: the server answers then, without waiting for EOF.
-bool request_complete(std::string_view text);
+// Whether `text` holds one whole JSON value (answer it now), may still become one (wait for more),
+// or never can (answer 1001 now, without waiting for the rest or for the timeout).
+enum class Completeness { complete, partial, invalid };
+Completeness request_completeness(std::string_view text);
 std::string render_request(const FdRequest& r);
 
 struct FdReply {

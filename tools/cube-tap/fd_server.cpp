@@ -176,11 +176,9 @@ struct FdServer::Impl {
             render_error(k_parse_failed, fmt::format("Parse json failed: request larger than {} bytes", k_max_request)),
             -1);
     }
-    bool eof = false;
-    if (!request_complete(c.buffer)) {
+    if (request_completeness(c.buffer) == Completeness::partial) {
       char probe;
-      eof = ::recv(key, &probe, 1, MSG_PEEK) == 0;
-      if (!eof) return;  // wait for the rest
+      if (::recv(key, &probe, 1, MSG_PEEK) != 0) return;  // wait for the rest, unless it ended
     }
     int fd = -1;
     std::string reply = answer(c.buffer, fd);

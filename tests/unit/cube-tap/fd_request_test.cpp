@@ -25,8 +25,12 @@ TEST(TapFdRequest, Parse) {
 }
 
 TEST(TapFdRequest, Complete) {
-  EXPECT_FALSE(request_complete(R"({"sandboxId": "a")"));
-  EXPECT_TRUE(request_complete(R"({"sandboxId": "a"})"));
+  EXPECT_EQ(request_completeness(R"({"sandboxId": "a")"), Completeness::partial);
+  EXPECT_EQ(request_completeness(R"({"sandb)"), Completeness::partial);
+  EXPECT_EQ(request_completeness(""), Completeness::partial);
+  EXPECT_EQ(request_completeness(R"({"sandboxId": "a"})"), Completeness::complete);
+  EXPECT_EQ(request_completeness("not json}"), Completeness::invalid);
+  EXPECT_EQ(request_completeness("{} {"), Completeness::invalid);
   EXPECT_TRUE(parse_request(render_request({"sb\"1", "t"}))->sandbox_id == "sb\"1");
 }
 
