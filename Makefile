@@ -163,6 +163,11 @@ $(BUILD)/bench/sched-inproc: $(BUILD)/obj/tests/bench/sched_inproc.o $(filter-ou
 	@mkdir -p $(@D)
 	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_BASE) -o $@
 
+$(BUILD)/bench/tap-inproc: $(BUILD)/obj/tests/bench/tap_inproc.o $(filter-out %/main.o,$(cube-tap_OBJ)) $(LIBCUBE)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_cube-tap) $(LDLIBS_BASE) -o $@
+
 # --- goals ------------------------------------------------------------------------------------------
 .PHONY: all check-deps check unit bats bench demo install fmt fmt-check clean completions release-manifest FORCE
 
@@ -176,7 +181,7 @@ completions: $(COMPLETIONS)
 check: all $(UNIT_BINS)
 	$(Q)CUBE_BUILD=$(abspath $(BUILD)) scripts/run-tests $(UNIT_BINS) -- tests/*.bats
 
-bench: all $(BUILD)/bench/sched-inproc
+bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/tap-inproc
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
 
 # The demo from a fresh machine: dependencies first, then build, then the story.
