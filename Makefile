@@ -2,7 +2,7 @@
 # V=1 prints commands; SAN=1 builds with ASan + UBSan (in build/san); `make install` strips the
 # binaries, KEEP_DEBUG=1 also installs their debug info in $(DEBUGDIR)$(PREFIX)/bin, where gdb looks.
 
-TOOLS := cube-versions cube-sched cube-logs cube-rootfs
+TOOLS := cube-versions cube-sched cube-logs cube-rootfs cube-tap
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -183,6 +183,10 @@ $(BUILD)/bench/datapath-testrun: $(BUILD)/obj/tests/bench/datapath_testrun.o $(B
 	$(Q)$(CXX) $(LDFLAGS_BASE) $^ -lbpf -o $@
 $(BUILD)/obj/tests/bench/datapath_testrun.o: CPPFLAGS_BASE += -Itests/unit/bpf
 $(BUILD)/obj/tests/bench/datapath_testrun.o: $(BPF_SKEL)
+$(BUILD)/bench/tap-inproc: $(BUILD)/obj/tests/bench/tap_inproc.o $(filter-out %/main.o,$(cube-tap_OBJ)) $(LIBCUBE)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_cube-tap) $(LDLIBS_BASE) -o $@
 
 # --- goals ------------------------------------------------------------------------------------------
 .PHONY: all check-deps check unit bats bench demo install fmt fmt-check clean completions release-manifest FORCE
@@ -197,7 +201,7 @@ completions: $(COMPLETIONS)
 check: all $(UNIT_BINS) $(TEST_HELPERS)
 	$(Q)CUBE_BUILD=$(abspath $(BUILD)) CUBE_MAKE_SAN=$(SAN) scripts/run-tests $(UNIT_BINS) -- tests/*.bats
 
-bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/datapath-testrun
+bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/datapath-testrun $(BUILD)/bench/tap-inproc
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
 
 # The demo from a fresh machine: dependencies first, then build, then the story.
@@ -228,7 +232,7 @@ endif
 	  install -m 0644 completions/zsh/_$$t $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$t; \
 	  install -m 0644 completions/fish/$$t.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$t.fish; \
 	done
-	install -m 0644 scripts/systemd/*.service scripts/systemd/*.timer $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -m 0644 scripts/systemd/*.service scripts/systemd/*.timer scripts/systemd/*.socket $(DESTDIR)$(PREFIX)/lib/systemd/system/
 
 FMT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' '*.h' '*.c' 2>/dev/null)
 fmt:

@@ -1,0 +1,48 @@
+#include "nft.hpp"
+
+#include "error.hpp"
+
+#include <fmt/format.h>
+#include <nftables/libnftables.h>
+
+namespace cube::nft {
+
+void Context::Free::operator()(nft_ctx* c) const { nft_ctx_free(c); }
+
+Context::Context() : m_ctx(nft_ctx_new(NFT_CTX_DEFAULT)) {
+  if (!m_ctx) throw Error(Exit::failed, "creating an nftables context", "out of memory");
+  if (nft_ctx_buffer_output(m_ctx.get()) != 0 || nft_ctx_buffer_error(m_ctx.get()) != 0)
+    throw Error(Exit::failed, "creating an nftables context", "cannot buffer its output");
+}
+
+Context::~Context() = default;
+
+std::string Context::run(std::string_view commands, std::string_view doing) {
+  std::string text(commands);
+  int rc = nft_run_cmd_from_buffer(m_ctx.get(), text.c_str());
+  std::string out = nft_ctx_get_output_buffer(m_ctx.get());
+  std::string err = nft_ctx_get_error_buffer(m_ctx.get());
+  if (rc != 0) {
+    while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+    std::string hint =
+        err.find("Operation not permitted") != std::string::npos ? "run as root or with CAP_NET_ADMIN" : "";
+    throw Error(Exit::failed, std::string(doing), err.empty() ? "nftables refused it" : err, hint);
+  }
+  return out;
+}
+
+bool Context::table_exists(std::string_view family, std::string_view name) {
+  try {
+    run(fmt::format("list table {} {}", family, name), "listing a table");
+    return true;
+  } catch (const Error& e) {
+    if (e.why().find("No such file or directory") != std::string::npos) return false;
+    throw;
+  }
+}
+
+std::string delete_table_commands(std::string_view family, std::string_view name) {
+  return fmt::format("add table {0} {1}\ndelete table {0} {1}\n", family, name);
+}
+
+}  // namespace cube::nft

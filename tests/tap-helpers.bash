@@ -1,0 +1,64 @@
+# Shared by the cube-tap bats files: a private node namespace per test, joined to a private world
+# namespace by a veth (node side up0, 198.51.100.2/24; world side w0, 198.51.100.1/24, the
+# documentation range). Everything runs inside them; teardown removes both, and with them every
+# TAP, route, table and sysctl the test made, even when the test failed.
+load helpers
+
+tap_setup() {
+  require_root
+  require_command ip
+  cube_setup
+  NS="cube-t-$$-${BATS_TEST_NUMBER}"
+  WORLD="$NS-w"
+  PIDS=()
+  ip netns add "$NS"
+  ip netns add "$WORLD"
+  ip -n "$NS" link set lo up
+  ip -n "$NS" link add up0 type veth peer name w0
+  ip -n "$NS" link set w0 netns "$WORLD"
+  ip -n "$NS" addr add 198.51.100.2/24 dev up0
+  ip -n "$NS" link set up0 up
+  ip -n "$WORLD" addr add 198.51.100.1/24 dev w0
+  ip -n "$WORLD" link set w0 up
+  ip -n "$WORLD" link set lo up
+}
+
+tap_teardown() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null
+  [ -n "${WORLD:-}" ] && ip netns del "$WORLD" 2>/dev/null
+  cube_teardown
+}
+
+# cube-tap inside the node namespace.
+tapx() { ip netns exec "$NS" cube-tap "$@"; }
+# Any command inside the node namespace.
+inns() { ip netns exec "$NS" "$@"; }
+
+tap_node() { tapx setup --uplink up0 "$@" >/dev/null; }
+
+# The names of the kernel's cube TAPs in the node namespace, sorted.
+kernel_taps() { inns ip -j link show | jq -r '.[].ifname' | grep -E '^z[0-9a-f]{8}$' | sort || true; }
+state_taps() { tapx list -o json | jq -r '.[].tap' | sort; }
+
+# Waits up to 5 s for a path to exist.
+wait_for() {
+  local i
+  for i in $(seq 100); do [ -e "$1" ] && return 0; sleep 0.05; done
+  return 1
+}
+
+# Starts `cube-tap serve` in the node namespace on $SOCK (extra args go before `serve`) and waits
+# for the line that says it listens.
+start_server() {
+  SOCK="$TMP/tap.sock"
+  : >"$TMP/serve.log"
+  ip netns exec "$NS" cube-tap -v "$@" serve --socket "$SOCK" 2>>"$TMP/serve.log" &
+  PIDS+=($!)
+  SERVER=$!
+  local i
+  for i in $(seq 100); do grep -q 'serving TAP fds' "$TMP/serve.log" && return 0; sleep 0.05; done
+  return 1
+}
