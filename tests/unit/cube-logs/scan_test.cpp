@@ -1,10 +1,10 @@
 // cube-logs: tail/head/time search over a chain of real files against a naive scan of the same bytes.
+#include "cube-logs/scan.hpp"
+#include "cube-logs-filter.hpp"
 #include "cube-logs/allowlist.hpp"
 #include "cube-logs/chain.hpp"
 #include "cube-logs/cri.hpp"
 #include "cube-logs/printer.hpp"
-#include "cube-logs/scan.hpp"
-#include "cube-logs-filter.hpp"
 #include "output.hpp"
 #include "seccomp.hpp"
 #include "testing.hpp"

@@ -1,7 +1,7 @@
 // WriteBehind on real files: order across immediate and queued batches, rotation on the writer's
 // thread, and a write error carried back to the caller.
-#include "cube-logs/log_file.hpp"
 #include "cube-logs/write_behind.hpp"
+#include "cube-logs/log_file.hpp"
 #include "error.hpp"
 #include "testing.hpp"
 
