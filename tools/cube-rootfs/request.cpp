@@ -122,6 +122,8 @@ void normalise(TemplateRequest& r) {
   for (const auto& t : r.targets) ids::check(t.node, "node ID");
 }
 
+std::string new_template_id() { return "tpl-" + ids::random_hex24(); }
+
 Target parse_target(const std::string& spec) {
   size_t eq = spec.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())

@@ -59,6 +59,10 @@ inline std::string artifact_id_of(std::string_view fingerprint) {
   return "rfs-" + std::string(fingerprint.substr(0, 24));
 }
 
+// A new template ID, `tpl-` + 24 random lowercase hex digits: IDs are always generated, never taken
+// from the user.
+std::string new_template_id();
+
 // Parses NODE=DIR.
 Target parse_target(const std::string& spec);
 

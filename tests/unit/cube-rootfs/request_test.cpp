@@ -1,10 +1,12 @@
 // cube::rootfs::TemplateRequest: validation (doc/cube-rootfs.md, "Requests"), the spec fingerprint
-// (doc/cube-rootfs.md, "Fingerprints and dedup").
+// (doc/cube-rootfs.md, "Fingerprints and dedup") and generated template IDs.
 #include "cube-rootfs/request.hpp"
 #include "error.hpp"
+#include "ids.hpp"
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -96,4 +98,18 @@ TEST(RootfsRequest, FingerprintFollowsTheSpecFields) {
   b.dns = {"1.1.1.1"};  // network policy is the template's, not the artifact's
   EXPECT_EQ(spec_fingerprint(a, "sha256:1"), spec_fingerprint(b, "sha256:1"));
   EXPECT_EQ(artifact_id_of(spec_fingerprint(a, "sha256:1")).size(), 28u);
+}
+
+TEST(RootfsTemplateId, GeneratedIdsAreTplAnd24FreshHexDigits) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) {
+    std::string t = new_template_id();
+    ASSERT_EQ(t.size(), 28u) << t;
+    EXPECT_TRUE(t.starts_with("tpl-")) << t;
+    for (char c : t.substr(4)) EXPECT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) << t;
+    EXPECT_TRUE(cube::ids::is_path_safe(t));
+    EXPECT_EQ(cube::ids::check_template_ref(t), t);  // what the user gives back is accepted
+    seen.insert(t);
+  }
+  EXPECT_EQ(seen.size(), 200u);
 }
