@@ -55,9 +55,6 @@ std::string random_hex24() {
   return out.substr(0, 24);
 }
 
-std::string new_template_id() { return "tpl-" + random_hex24(); }
-std::string new_snapshot_id() { return "snap-" + random_hex24(); }
-
 std::string check_template_ref(std::string_view raw) {
   std::string_view id = trim(raw);
   bool prefixed = (id.starts_with("tpl-") && id.size() > 4) || (id.starts_with("snap-") && id.size() > 5);

@@ -1,9 +1,9 @@
 // cube::ids — identifiers that become file names, table keys and TAP names.
 //
-// Contract (doc/conventions.md "IDs"): sandbox, node and template IDs are path-safe — 1 to 128
-// bytes of [A-Za-z0-9_-], so `.`, `/`, `\`, spaces and NUL are all refused. Template IDs are
-// generated, `tpl-` + 24 lowercase hex; snapshot IDs `snap-` + 24 hex. Validation throws
-// Error(usage, exit 2) naming the kind of ID and the offending text.
+// Contract (doc/conventions.md "IDs"): sandbox, node and template IDs are path-safe — 1 to 128 bytes of [A-Za-z0-9_-], so
+// `.`, `/`, `\`, spaces and NUL are all refused. Validation throws Error(usage, exit 2) naming the
+// kind of ID and the offending text. (cube-rootfs generates template IDs: doc/cube-rootfs.md,
+// "Template IDs".)
 #pragma once
 
 #include <string>
@@ -17,8 +17,6 @@ bool is_path_safe(std::string_view id);
 // Throws Error(usage) unless is_path_safe; `kind` is "sandbox ID", "node ID", …
 void check(std::string_view id, std::string_view kind);
 
-std::string new_template_id();
-std::string new_snapshot_id();
 // 24 random lowercase hex digits (from /dev/urandom via std::random_device).
 std::string random_hex24();
 

@@ -20,6 +20,13 @@ wait_for() {
   return 1
 }
 lines_at_least() { [ "$(wc -l <"$1")" -ge "$2" ]; }
+# sleeping PID: the process's main thread is blocked (state S), so it has acted on every wake-up
+# it had: a read that a write was going to cause has happened.
+sleeping() { [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" = S ]; }
+# watching PID: a --follow reader has opened its files and set its inotify watch (in that order).
+watching() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'anon_inode:inotify'; }
+# stamp_ns STAMP: an RFC 3339 time (a CRI record's) in Unix nanoseconds.
+stamp_ns() { date -d "$1" +%s%N; }
 cri_re='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z (stdout|stderr) [PF] '
 
 # --- forwarder -------------------------------------------------------------------------------------
@@ -83,19 +90,22 @@ w(b"\n")                               # an empty line
 
 @test "forward: SIGUSR1 pauses reading, SIGUSR2 resumes, nothing lost" {
   mkfifo "$TMP/fifo"
-  cube-logs forward --bundle "$ROOT/sb" --stdout-fd 3 3<"$TMP/fifo" &
+  cube-logs -v forward --bundle "$ROOT/sb" --stdout-fd 3 3<"$TMP/fifo" 2>"$TMP/fwd.err" &
   fwd=$!
   BG_PIDS=$fwd
   exec 4>"$TMP/fifo"
   echo first >&4
   wait_for grep -q 'F first$' "$ROOT/sb/stdout"
   kill -USR1 "$fwd"
-  sleep 0.3  # let the pause land before writing
+  wait_for grep -q 'paused: not reading until SIGUSR2' "$TMP/fwd.err"
   echo second >&4
-  sleep 0.5
-  ! grep -q second "$ROOT/sb/stdout"
+  # A forwarder still reading would be woken by that write and read it before it sleeps again.
+  wait_for sleeping "$fwd"
+  resumed=$(date +%s%N)
   kill -USR2 "$fwd"
   wait_for grep -q 'F second$' "$ROOT/sb/stdout"
+  # A record is stamped when its bytes are read: "second" was read after the resume, not before.
+  [ "$(stamp_ns "$(grep 'F second$' "$ROOT/sb/stdout" | cut -d' ' -f1)")" -ge "$resumed" ]
   exec 4>&-
   wait "$fwd"
 }
@@ -151,13 +161,18 @@ w(b"\n")                               # an empty line
   wait_for test -e "$ROOT/sb/stdout"
   cube-logs read sb --root "$ROOT" --follow --all >"$TMP/out" 4>&- &  # not holding the pipe open
   BG_PIDS=$!
+  # The follower opens the files before the writing starts: this test is about following, and a
+  # first open that meets a rotation half done finds no current file.
+  wait_for watching "$BG_PIDS"
   seq 1 100000 >&4
   exec 4>&-
   wait "$fwd"
   [ -e "$ROOT/sb/stdout.10" ]
-  wait_for lines_at_least "$TMP/out" 100000
-  sleep 0.3  # anything printed twice would show up now
-  seq 1 100000 | cmp - "$TMP/out"
+  # A marker after the last line: once the follower prints it, anything it printed twice is in
+  # the output before it.
+  echo marker | cube-logs forward --bundle "$ROOT/sb" --stdout-fd 0 --max-size 64K --max-files 200
+  wait_for grep -qx marker "$TMP/out"
+  { seq 1 100000; echo marker; } | cmp - "$TMP/out"
 }
 
 @test "forward: bad usage exits 2 naming the problem; a missing command exits 3" {
@@ -362,11 +377,11 @@ make_log() {
   BG_PIDS=$pid
   wait_for grep -q $'^Seccomp:\t2' "/proc/$pid/status"
   kill "$pid"
-  cube-logs read sb --root "$ROOT" --follow --no-seccomp >/dev/null &
+  cube-logs read sb --root "$ROOT" --follow --no-seccomp >"$TMP/out" &
   pid=$!
   BG_PIDS=$pid
-  wait_for test -e "/proc/$pid/fd/3"
-  sleep 0.2
+  # The reader confines itself before it prints: once its lines are out, it would have.
+  wait_for lines_at_least "$TMP/out" 100
   grep -q $'^Seccomp:\t0' "/proc/$pid/status"
 }
 
@@ -379,11 +394,15 @@ follow_ten_lines() {
   wait_for lines_at_least "$TMP/out" 10
 }
 
-# The follower printed "line 1" … "line N", each once, and nothing more came.
+# The follower printed "line 1" … "line N", each once, and nothing more: a marker line N+1 appended
+# after them is printed next, so anything printed twice would be in the output before it.
 printed_each_once() {
+  local marker=$(($1 + 1))
   wait_for lines_at_least "$TMP/out" "$1"
-  sleep 0.3
-  seq 1 "$1" | sed 's/^/line /' | cmp - "$TMP/out"
+  "$GEN" "$TMP/marker" stdout "$marker" "$marker" 1800000000 10
+  cat "$TMP/marker" >>"$ROOT/sb/stdout"
+  wait_for grep -qx "line $marker" "$TMP/out"
+  seq 1 "$marker" | sed 's/^/line /' | cmp - "$TMP/out"
 }
 
 @test "read: --follow survives copytruncate and an outside rename rotation, each line once" {

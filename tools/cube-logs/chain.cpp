@@ -79,12 +79,20 @@ std::vector<Segment> open_segments(int dir_fd, const std::string& dir_path, cons
   std::vector<Segment> out;
   std::set<std::pair<uint64_t, uint64_t>> seen;
   // Rotation only moves a file to a higher number, and the names are tried upwards, so a file
-  // moving during the walk is met again (and skipped as seen), never missed.
+  // moving during the walk is met again (and skipped as seen), never missed. It moves them one at
+  // a time, the oldest first, so while it runs one rotated name is missing: a single missing name
+  // is stepped over, and only two in a row (or a missing `name`) end the walk.
+  bool missed = false;
   for (int k = 0; k <= k_max_rotated; ++k) {
     std::string file = k == 0 ? name : fmt::format("{}.{}", name, k);
     std::string path = dir_path + "/" + file;
     Fd fd = open_log_file(dir_fd, dir_path, file);
-    if (!fd && errno == ENOENT) break;
+    if (!fd && errno == ENOENT) {
+      if (k == 0 || missed) break;
+      missed = true;
+      continue;
+    }
+    missed = false;
     if (!fd)
       throw Error(Exit::failed, fmt::format("refusing to read {}", path), errno_text(errno),
                   errno == ELOOP || errno == EXDEV ? "log paths may not contain symbolic links or leave the root" : "");

@@ -6,7 +6,8 @@
 //   fs::open_beneath (no symlink anywhere, no `..`), O_NONBLOCK so a planted FIFO cannot block, and
 //   requires each to be a regular file with one link (a hard link could alias a file outside the log
 //   directory). A file that refuses any of this is an Error naming it; a missing `<name>` is
-//   Error(not_found). A rotated file seen twice (a rotation between two opens) is used once.
+//   Error(not_found). A rotated file seen twice (a rotation between two opens) is used once, and
+//   one missing rotated name between two present ones (a rotation moving the files up) is skipped.
 // - Sizes are taken once at open: the chain is a snapshot; --follow reads what comes after it.
 // - Offsets are global: segment k's bytes come after segments 0…k-1. A rotation always ends a file
 //   at a record boundary, so records never span segments.

@@ -1,7 +1,8 @@
 // cube::logs::Child — the command `cube-logs forward -- CMD…` runs, wired the way the guest agent
-// wires a container's init process (spec §5.1): stdout and stderr are pipes of 1 MiB whose write
-// ends are non-blocking (a full pipe drops output instead of stalling the container), and our
-// copies of the write ends are closed after the fork so EOF arrives when the command exits.
+// wires a container's init process (doc/cube-logs.md, "Forwarding"): stdout and stderr are pipes
+// of 1 MiB whose write ends are non-blocking (a full pipe drops output instead of stalling the
+// container), and our copies of the write ends are closed after the fork so EOF arrives when the
+// command exits.
 #pragma once
 
 #include "fd.hpp"

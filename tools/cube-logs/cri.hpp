@@ -1,4 +1,5 @@
-// cube::logs::cri — the CRI log line format (DESIGN.md "Where we deliberately differ"):
+// cube::logs::cri — the CRI log line format (doc/cube-logs.md, "Where it deliberately differs,
+// and why"):
 //
 //   <RFC3339Nano UTC> <stdout|stderr> <P|F> <text>\n
 //

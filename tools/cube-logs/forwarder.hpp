@@ -1,5 +1,5 @@
 // cube::logs::forward — the forwarder: a container's stdout and stderr in, `<bundle>/stdout` and
-// `<bundle>/stderr` in the CRI format out (spec §5.1, issue 4).
+// `<bundle>/stderr` in the CRI format out (doc/cube-logs.md, "Forwarding").
 //
 // Contract:
 // - Exactly one input: inherited fds (stdout_fd and/or stderr_fd), a Unix stream socket or a vsock

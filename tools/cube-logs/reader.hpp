@@ -1,4 +1,5 @@
-// cube::logs::read — the reader: `cube-logs read SANDBOX` (spec §5.2, issue 4).
+// cube::logs::read — the reader: `cube-logs read SANDBOX`, also `cube-logs SANDBOX`
+// (doc/cube-logs.md, "Reading").
 //
 // Contract:
 // - Finds `<root>/<id>/<stream>` (and its rotated files). Root: --root, else [logs] root /

@@ -1,4 +1,5 @@
-// cube::rootfs CA bake (spec §3.8): makes a template trust the egress proxy's CA.
+// cube::rootfs CA bake (doc/cube-rootfs.md, "CA bake"): makes a template trust the egress
+// proxy's CA.
 //
 // Contract: load_ca reads a PEM file (at most 1 MiB, at least one CERTIFICATE block) and gives its
 // SHA-256, which joins the spec fingerprint. bake_ca edits the metadata tree before sizing: each

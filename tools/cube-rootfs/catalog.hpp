@@ -12,7 +12,7 @@
 
 namespace cube::rootfs {
 
-// Job phases in order (spec §4.5); a redo resumes at one of them.
+// Job phases in order (doc/cube-rootfs.md, "Jobs and phases"); a redo resumes at one of them.
 enum class Phase { pulling, unpacking, building_ext4, distributing, ready };
 std::string_view phase_name(Phase p);
 Phase parse_phase(std::string_view name);

@@ -1,4 +1,5 @@
-// cube::rootfs cleanup (spec §4.7): template deletion and artifact garbage collection.
+// cube::rootfs cleanup (doc/cube-rootfs.md, "Cleanup"): template deletion and artifact garbage
+// collection.
 //
 // Contract:
 // - delete_template removes the template with its jobs and replica rows; a template whose job is

@@ -14,7 +14,7 @@
 
 #include <algorithm>
 
-namespace cube::rootfs {
+namespace cube::rootfs::cmd {
 namespace {
 
 SizeRequest parse_size_flags(const ImageFlags& f) {
@@ -70,21 +70,6 @@ std::function<void(std::string_view, int)> progress_bar() {
   };
 }
 
-void add_image_flags(CLI::App* app, ImageFlags& f) {
-  app->add_option("--size", f.size, "model (upstream's rule), exact (smallest that fits), or a size such as 2G")
-      ->type_name("MODE|SIZE");
-  app->add_option("--headroom", f.headroom, "Free space to leave with --size exact, e.g. 64M")->type_name("SIZE");
-  app->add_option("--add-file", f.add_files, "Put a host file into the image: SRC:DEST[:MODE] (repeatable)")
-      ->type_name("SPEC");
-  app->add_flag("--dedup-hardlink", f.dedup_hardlink, "Store identical files (bytes and metadata) once, hardlinked");
-  app->add_option("--max-entries", f.max_entries, "Refuse images with more archive entries than this")->type_name("N");
-  app->add_option("--work-dir", f.work_dir,
-                  "convert: where stdin is spooled (default: next to the output); build: where the image is "
-                  "written first when the store is on NFS/CIFS/FUSE (default /var/tmp/cube-rootfs-work)")
-      ->type_name("DIR");
-  app->add_flag("--no-seccomp", f.no_seccomp, "Do not lock the process down while parsing (debugging)");
-}
-
 BuildOptions build_options(const ImageFlags& f) {
   BuildOptions o;
   o.size = parse_size_flags(f);
@@ -95,7 +80,7 @@ BuildOptions build_options(const ImageFlags& f) {
   return o;
 }
 
-void run_convert(cli::Tool& tool, const ConvertArgs& a) {
+void convert(cli::Context& ctx, const ConvertArgs& a) {
   BuildOptions o = build_options(a.image_flags);
   o.output = a.out;
   o.files_jsonl = a.files;
@@ -122,10 +107,10 @@ void run_convert(cli::Tool& tool, const ConvertArgs& a) {
   output::Cell sha = r.image_sha256.empty() ? output::Cell() : output::Cell(r.image_sha256);
   t.add({a.out, std::string(source_type_name(src.type)), r.source_digest, static_cast<int64_t>(src.layers.size()),
          r.entries, r.stats.inodes, r.stats.data_bytes, r.image_bytes, r.allocated_bytes, r.deduplicated, sha});
-  output::print_record(t, tool.format());
+  output::print_record(t, ctx.format());
 }
 
-void run_inspect(cli::Tool& tool, const InspectArgs& a) {
+void inspect(cli::Context& ctx, const InspectArgs& a) {
   auto entries = list_image(a.file, a.content);
   output::Table t({{"path", "Path"},
                    {"type", "Type"},
@@ -147,7 +132,7 @@ void run_inspect(cli::Tool& tool, const InspectArgs& a) {
     t.add({e.path, e.type, fmt::format("{:04o}", e.mode), e.uid, e.gid, e.size, e.nlink, e.ino,
            fmt::format("{}.{:09}", e.mtime_sec, e.mtime_nsec), e.target, rdev, xattrs, e.sha256});
   }
-  output::print(t, tool.format());
+  output::print(t, ctx.format());
 }
 
-}  // namespace cube::rootfs
+}  // namespace cube::rootfs::cmd

@@ -1,5 +1,5 @@
 // cube::rootfs::list_image — reads an ext4 image with libext2fs (no mount) and describes every
-// name in it, for `cube-rootfs ls` and the tests that compare an image with `umoci unpack`.
+// name in it, for `cube-rootfs inspect` and the tests that compare an image with `umoci unpack`.
 //
 // Contract: one record per name except the root and /lost+found, sorted by path: type, mode,
 // uid, gid, size, sha256 of a regular file's content, symlink target, device numbers, link count,

@@ -5,7 +5,6 @@
 #include "distribution.hpp"
 #include "error.hpp"
 #include "fs.hpp"
-#include "ids.hpp"
 #include "image_source.hpp"
 #include "json_writer.hpp"
 #include "log.hpp"
@@ -325,7 +324,7 @@ ArtifactPaths artifact_paths(const std::string& store, const std::string& id) {
 
 JobRow build_template(state::Db& db, TemplateRequest req, const ProgressFn& bar) {
   Catalog cat(db);
-  req.template_id = ids::new_template_id();
+  req.template_id = new_template_id();
   cat.create_template(req.template_id, req.image, req.instance_type, req.network_type, to_json(req));
   JobRow job = cat.start_job(req.template_id, "CREATE", Phase::pulling);
   JobRunner runner(db, job, req, bar);

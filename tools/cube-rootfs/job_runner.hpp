@@ -1,7 +1,7 @@
-// cube::rootfs::JobRunner — one template job through its phases (spec §4.5), recorded in the
-// state file as it goes: PULLING 5 % (prepare the source, fingerprint), UNPACKING 20 % and
-// BUILDING_EXT4 40–70 % (the artifact, or reuse of a READY one with the same fingerprint),
-// DISTRIBUTING 70–85 % (4 workers, a replica row per node), READY 100 %.
+// cube::rootfs::JobRunner — one template job through its phases (doc/cube-rootfs.md, "Jobs and
+// phases"), recorded in the state file as it goes: PULLING 5 % (prepare the source, fingerprint),
+// UNPACKING 20 % and BUILDING_EXT4 40–70 % (the artifact, or reuse of a READY one with the same
+// fingerprint), DISTRIBUTING 70–85 % (4 workers, a replica row per node), READY 100 %.
 //
 // Contract:
 // - run(from) starts at phase `from`; every phase before it is already done and is not redone.

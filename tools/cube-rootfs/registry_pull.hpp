@@ -3,8 +3,9 @@
 //
 // Contract:
 // - pull_image() runs `skopeo copy` without a shell. Every value reaches skopeo as one argument of
-//   the form --option=VALUE or docker://REF, so none can be read as another option (spec §4.2);
-//   the caller has checked REF (request.cpp) and made the certificate directory absolute.
+//   the form --option=VALUE or docker://REF, so none can be read as another option
+//   (doc/cube-rootfs.md, "Pulling from a registry"); the caller has checked REF (request.cpp) and
+//   made the certificate directory absolute.
 // - Credentials (a USER:PASSWORD file) go to skopeo in an auth file written 0600 at
 //   `auth_tmp`, which is removed whether the pull succeeds or fails.
 // - A failed pull throws Error(failed) naming the reference, with skopeo's own reason and a hint

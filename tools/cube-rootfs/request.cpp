@@ -110,7 +110,8 @@ void normalise(TemplateRequest& r) {
   }
   for (const auto& d : r.deny_out)
     if (!is_cidr(d)) bad(fmt::format("--deny-out \"{:.80}\" is not a CIDR", d));
-  // Spec §3.10 item 4: a domain allow list is only meaningful when everything else is denied.
+  // A domain allow list is only meaningful when everything else is denied (doc/cube-rootfs.md,
+  // "Requests").
   if (has_domain && !r.no_internet && std::find(r.deny_out.begin(), r.deny_out.end(), "0.0.0.0/0") == r.deny_out.end())
     bad("when specifying allowed domains in --allow-out, you must disable public outbound traffic",
         "add --no-internet or --deny-out 0.0.0.0/0");
@@ -121,6 +122,8 @@ void normalise(TemplateRequest& r) {
   if (r.safety_margin < 1.0) r.safety_margin = 1.5;  // upstream ignores values below 1
   for (const auto& t : r.targets) ids::check(t.node, "node ID");
 }
+
+std::string new_template_id() { return "tpl-" + ids::random_hex24(); }
 
 Target parse_target(const std::string& spec) {
   size_t eq = spec.find('=');

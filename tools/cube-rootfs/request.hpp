@@ -1,5 +1,6 @@
-// cube::rootfs::TemplateRequest — what `cube-rootfs build` was asked, validated (spec §4.1),
-// stored in full (registry password never) and hashed into the spec fingerprint (spec §4.3).
+// cube::rootfs::TemplateRequest — what `cube-rootfs build` was asked, validated
+// (doc/cube-rootfs.md, "Requests"), stored in full (registry password never) and hashed into the
+// spec fingerprint (doc/cube-rootfs.md, "Fingerprints and dedup").
 #pragma once
 
 #include "image_builder.hpp"
@@ -52,12 +53,17 @@ void normalise(TemplateRequest& r);
 std::string to_json(const TemplateRequest& r);
 TemplateRequest request_from_json(std::string_view json);
 
-// Spec §4.3: hex SHA-256 of {source_image_digest, writable_layer_size, exposed_ports?,
-// instance_type, network_type, container_overrides?, cube_egress_ca_fingerprint?} in that order.
+// Hex SHA-256 of {source_image_digest, writable_layer_size, exposed_ports?, instance_type,
+// network_type, container_overrides?, cube_egress_ca_fingerprint?} in that order
+// (doc/cube-rootfs.md, "Fingerprints and dedup").
 std::string spec_fingerprint(const TemplateRequest& r, std::string_view source_digest);
 inline std::string artifact_id_of(std::string_view fingerprint) {
   return "rfs-" + std::string(fingerprint.substr(0, 24));
 }
+
+// A new template ID, `tpl-` + 24 random lowercase hex digits: IDs are always generated, never taken
+// from the user.
+std::string new_template_id();
 
 // Parses NODE=DIR.
 Target parse_target(const std::string& spec);

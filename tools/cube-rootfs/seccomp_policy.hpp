@@ -1,5 +1,5 @@
 // cube::rootfs lock-down of the build child, installed once set-up is done and before any archive
-// byte is parsed (DESIGN.md "Bad input and failure").
+// byte is parsed (doc/cube-rootfs.md, "Hostile images").
 //
 // Contract:
 // - Landlock (when the kernel has it): files may be opened for reading only under `readable`

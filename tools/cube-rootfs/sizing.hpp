@@ -1,4 +1,4 @@
-// cube::rootfs sizing (spec §4.4): how large the image file is and how many inodes it gets.
+// cube::rootfs sizing (doc/cube-rootfs.md, "Sizing"): how large the image file is and how many inodes it gets.
 //
 // Contract:
 // - model: upstream's rule — data + fixed MiB + data × pct / 100 + 1 KiB per non-directory name,

@@ -1,0 +1,37 @@
+#include "settings.hpp"
+
+#include "log.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace cube::rootfs {
+
+Settings load_settings(config::Settings& s, const SettingFlags& f) {
+  Settings out;
+  out.store = s.text("store", k_default_store, f.store && !f.store->empty() ? f.store : std::nullopt);
+  s.finish();
+  if (out.store.empty() || out.store[0] != '/') {
+    char buf[4096];
+    if (::getcwd(buf, sizeof buf)) out.store = std::string(buf) + "/" + out.store;
+  }
+  return out;
+}
+
+double safety_margin(std::optional<double> flag) {
+  if (flag) {
+    if (*flag >= 1.0) return *flag;
+    log::warn("ignoring --safety-margin {}: values below 1 are ignored", *flag);
+  }
+  if (const char* env = std::getenv("CUBE_DISK_SPACE_SAFETY_MARGIN"); env && *env) {
+    char* end = nullptr;
+    double v = std::strtod(env, &end);
+    if (*end == '\0' && v >= 1.0) return v;
+    log::warn("ignoring CUBE_DISK_SPACE_SAFETY_MARGIN={:?}: a number of at least 1 is expected", env);
+  }
+  return 1.5;
+}
+
+}  // namespace cube::rootfs

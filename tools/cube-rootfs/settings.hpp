@@ -1,0 +1,30 @@
+// cube::rootfs settings — the [rootfs] table (its one key: `store`), flag, then config, then
+// built-in default; and the disk pre-check margin, which comes from a flag or the environment.
+#pragma once
+
+#include "config.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cube::rootfs {
+
+inline constexpr std::string_view k_default_store = "/var/lib/cube/rootfs";
+
+// The flags that fall back to the config; set only when given (an empty --store counts as not).
+struct SettingFlags {
+  std::optional<std::string> store;
+};
+
+struct Settings {
+  std::string store;  // made absolute: a redo may run from another directory
+};
+
+Settings load_settings(config::Settings& s, const SettingFlags& flags);
+
+// --safety-margin, else $CUBE_DISK_SPACE_SAFETY_MARGIN, else 1.5. A value below 1 (or not a
+// number) is ignored with a warning, as upstream ignores it.
+double safety_margin(std::optional<double> flag);
+
+}  // namespace cube::rootfs
