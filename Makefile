@@ -2,7 +2,7 @@
 # V=1 prints commands; SAN=1 builds with ASan + UBSan (in build/san); `make install` strips the
 # binaries, KEEP_DEBUG=1 also installs their debug info in $(DEBUGDIR)$(PREFIX)/bin, where gdb looks.
 
-TOOLS := cube-versions cube-sched cube-logs cube-rootfs
+TOOLS := cube-versions cube-sched cube-logs cube-rootfs cube-egress-rules
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
