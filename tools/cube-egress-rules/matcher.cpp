@@ -162,18 +162,40 @@ bool CompiledRule::matches(const Request& r) const {
   return false;
 }
 
+void PathIndex::add(const CompiledRule& r, uint32_t index) {
+  switch (r.path_kind) {
+    case CompiledRule::PathKind::any: m_any.push_back(index); return;
+    case CompiledRule::PathKind::exact: m_exact[r.path].push_back(index); return;
+    case CompiledRule::PathKind::prefix: break;
+  }
+  auto it = std::lower_bound(m_prefix.begin(), m_prefix.end(), r.path.size(),
+                             [](const auto& e, size_t length) { return e.first < length; });
+  if (it == m_prefix.end() || it->first != r.path.size()) it = m_prefix.insert(it, {r.path.size(), Map{}});
+  it->second[r.path].push_back(index);
+}
+
 Matcher::Matcher(const std::vector<Rule>& rules) {
+  m_buckets.clear();
   m_rules.reserve(rules.size());
+  std::unordered_map<std::string, uint32_t> sni_buckets, host_buckets;
+  std::vector<uint32_t> bucket_of(rules.size());
   for (uint32_t i = 0; i < rules.size(); ++i) {
     m_rules.push_back(compile_rule(rules[i]));
     const CompiledRule& c = m_rules.back();
-    if (c.sni)
-      m_by_sni.add(*c.sni, i);
-    else if (c.host)
-      m_by_host.add(*c.host, i);
-    else
-      m_unindexed.push_back(i);
+    if (!c.sni && !c.host) continue;
+    auto& buckets = c.sni ? sni_buckets : host_buckets;
+    const NamePattern& p = c.sni ? *c.sni : *c.host;
+    auto [it, added] = buckets.try_emplace(p.text(), static_cast<uint32_t>(m_buckets.size()));
+    if (added) {
+      m_buckets.emplace_back();
+      (c.sni ? m_by_sni : m_by_host).add(p, it->second);
+    }
+    bucket_of[i] = it->second;
   }
+  auto unindexed = static_cast<uint32_t>(m_buckets.size());
+  m_buckets.emplace_back();
+  for (uint32_t i = 0; i < rules.size(); ++i)
+    m_buckets[m_rules[i].sni || m_rules[i].host ? bucket_of[i] : unindexed].add(m_rules[i], i);
   m_by_sni.finish();
   m_by_host.finish();
 }
@@ -189,9 +211,12 @@ std::optional<uint32_t> Matcher::first_match(const Request& r) const {
       }
     }
   };
-  if (r.sni) m_by_sni.for_each_match(*r.sni, scan);
-  if (r.host) m_by_host.for_each_match(*r.host, scan);
-  scan(m_unindexed);
+  auto buckets = [&](std::span<const uint32_t> ids) {
+    for (uint32_t b : ids) m_buckets[b].for_each_candidates(r.path, scan);
+  };
+  if (r.sni) m_by_sni.for_each_match(*r.sni, buckets);
+  if (r.host) m_by_host.for_each_match(*r.host, buckets);
+  m_buckets.back().for_each_candidates(r.path, scan);
   if (best == UINT32_MAX) return std::nullopt;
   return best;
 }

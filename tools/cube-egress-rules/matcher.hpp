@@ -8,10 +8,12 @@
 // - CidrSet finds the most specific of its CIDRs that contains an address: one binary search per
 //   prefix length in use.
 // - Matcher indexes each rule once: by its SNI pattern when it has one, else by its Host pattern,
-//   else in a short list of rules that name neither. A decision looks up the request's SNI and
-//   Host, then checks the candidates of each list in rule order, stopping at the first whole match
-//   and never looking past the best index found so far. Rules that share one name are checked one
-//   by one, like the rules that name none.
+//   else with the rules that name neither; within each, by its path (exact, prefix, or none). A
+//   decision looks up the request's SNI and Host in the tries and its path in each bucket met,
+//   then checks the candidate lists in rule order, stopping at the first whole match and never
+//   looking past the best index found so far. Only rules sharing a name and a path (differing by
+//   method or scheme) are checked one by one. The upstream limits (1024 names, 8192 addresses)
+//   make a large policy many rules per name, hence the path index.
 // - Match semantics (doc/cube-egress-rules.md): all present fields must pass; sni and host compare
 //   case-insensitively, exactly or as "*.x" wildcards, and a request without the value does not
 //   match; method equals one of the upper-cased entries; path is exact or, with a trailing '*', a
@@ -24,6 +26,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -121,6 +124,38 @@ struct CompiledRule {
 // One rule compiled (sni and host already checked by compile()).
 CompiledRule compile_rule(const Rule& r);
 
+// The rules of one SNI or Host pattern (or of those naming neither), indexed by their path: rules
+// without a path, exact paths in a hash map, prefixes in one hash map per prefix length in use.
+class PathIndex {
+ public:
+  void add(const CompiledRule& r, uint32_t index);
+  // Calls f(std::span<const uint32_t>) with each list of rules whose path can match `path`.
+  template <typename F>
+  void for_each_candidates(const std::optional<std::string>& path, F&& f) const;
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Map = std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>>;
+  std::vector<uint32_t> m_any;
+  Map m_exact;
+  std::vector<std::pair<size_t, Map>> m_prefix;  // by prefix length, ascending
+};
+
+template <typename F>
+void PathIndex::for_each_candidates(const std::optional<std::string>& path, F&& f) const {
+  if (!m_any.empty()) f(std::span<const uint32_t>(m_any));
+  if (!path) return;
+  std::string_view p = *path;
+  if (auto it = m_exact.find(p); it != m_exact.end()) f(std::span<const uint32_t>(it->second));
+  for (const auto& [length, map] : m_prefix) {
+    if (length > p.size()) break;
+    if (auto it = map.find(p.substr(0, length)); it != map.end()) f(std::span<const uint32_t>(it->second));
+  }
+}
+
 class Matcher {
  public:
   Matcher() = default;
@@ -132,8 +167,10 @@ class Matcher {
 
  private:
   std::vector<CompiledRule> m_rules;
+  // One per distinct SNI pattern, one per distinct Host pattern of rules without an SNI, and the
+  // last for rules naming neither. The tries' values are indexes into it.
+  std::vector<PathIndex> m_buckets{PathIndex{}};
   NameTrie m_by_sni, m_by_host;
-  std::vector<uint32_t> m_unindexed;
 };
 
 }  // namespace cube::egress
