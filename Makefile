@@ -164,6 +164,10 @@ $(BUILD)/bench/sched-inproc: $(BUILD)/obj/tests/bench/sched_inproc.o $(filter-ou
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_BASE) -o $@
+$(BUILD)/bench/egress-match-inproc: $(BUILD)/obj/tests/bench/egress_match.o $(filter-out %/main.o,$(cube-egress-rules_OBJ)) $(LIBCUBE)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_BASE) -o $@
 
 # --- goals ------------------------------------------------------------------------------------------
 .PHONY: all check-deps check unit bats bench demo install fmt fmt-check clean completions release-manifest FORCE
@@ -178,7 +182,7 @@ completions: $(COMPLETIONS)
 check: all $(UNIT_BINS)
 	$(Q)CUBE_BUILD=$(abspath $(BUILD)) CUBE_MAKE_SAN=$(SAN) scripts/run-tests $(UNIT_BINS) -- tests/*.bats
 
-bench: all $(BUILD)/bench/sched-inproc
+bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/egress-match-inproc
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
 
 # The demo from a fresh machine: dependencies first, then build, then the story.
