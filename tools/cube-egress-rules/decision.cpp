@@ -15,7 +15,7 @@ Decision l3l4(const CompiledPolicy& c, const Request& r) {
   Decision d;
   d.reason = Reason::not_l7_target;
   for (const auto* name : {&r.sni, &r.host}) {
-    if (!*name) continue;
+    if (!*name || (name == &r.host && r.host == r.sni)) continue;
     if (auto i = c.allow_domain_trie.first(**name)) {
       d.allow = true;
       d.by = By::allow_domain;
@@ -80,7 +80,7 @@ std::string_view reason_name(Reason r) {
 
 bool is_l7_request(const CompiledPolicy& c, const Request& r) {
   if (r.sni && c.l7_name_trie.matches(*r.sni)) return true;
-  if (r.host && c.l7_name_trie.matches(*r.host)) return true;
+  if (r.host && r.host != r.sni && c.l7_name_trie.matches(*r.host)) return true;  // usually SNI == Host
   if (c.l7_address_set.empty()) return false;
   return address_is_l7(c, r.host) || (r.dst && c.l7_address_set.find(*r.dst));
 }
