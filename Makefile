@@ -2,7 +2,7 @@
 # V=1 prints commands; SAN=1 builds with ASan + UBSan (in build/san); `make install` strips the
 # binaries, KEEP_DEBUG=1 also installs their debug info in $(DEBUGDIR)$(PREFIX)/bin, where gdb looks.
 
-TOOLS := cube-versions cube-sched cube-logs cube-rootfs cube-tap
+TOOLS := cube-versions cube-sched cube-logs cube-rootfs cube-tap cube-egress-rules
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -175,6 +175,10 @@ $(BUILD)/bench/sched-inproc: $(BUILD)/obj/tests/bench/sched_inproc.o $(filter-ou
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_BASE) -o $@
+$(BUILD)/bench/egress-match-inproc: $(BUILD)/obj/tests/bench/egress_match.o $(filter-out %/main.o,$(cube-egress-rules_OBJ)) $(LIBCUBE)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_BASE) -o $@
 
 $(BUILD)/bench/datapath-testrun: $(BUILD)/obj/tests/bench/datapath_testrun.o $(BUILD)/obj/tests/unit/bpf/harness.o \
     $(BUILD)/obj/tests/unit/bpf/packets.o
@@ -201,7 +205,8 @@ completions: $(COMPLETIONS)
 check: all $(UNIT_BINS) $(TEST_HELPERS)
 	$(Q)CUBE_BUILD=$(abspath $(BUILD)) CUBE_MAKE_SAN=$(SAN) scripts/run-tests $(UNIT_BINS) -- tests/*.bats
 
-bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/datapath-testrun $(BUILD)/bench/tap-inproc
+bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/datapath-testrun $(BUILD)/bench/tap-inproc \
+    $(BUILD)/bench/egress-match-inproc
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
 
 # The demo from a fresh machine: dependencies first, then build, then the story.

@@ -1,0 +1,58 @@
+// cube::egress commands — the command layer: runs a verb's module calls and prints the result
+// through common/output. main.cpp only wires flags to these.
+#pragma once
+
+#include "compiled.hpp"
+#include "context.hpp"
+#include "settings.hpp"
+
+#include <string>
+
+namespace cube::egress::cmd {
+
+struct SetArgs {
+  std::string sandbox;
+  std::string file;  // "-" for stdin
+};
+
+struct PatchArgs {
+  std::string sandbox;
+  std::string rule;  // a file with one rule, "-" for stdin
+};
+
+struct ValidateArgs {
+  std::string file;
+};
+
+struct ExportArgs {
+  bool with_secrets = false;
+};
+
+struct ImportArgs {
+  std::string file = "-";
+};
+
+struct CheckArgs {
+  std::string sandbox;
+  std::string file = "-";
+};
+
+void set(cli::Context& tool, const SetArgs& a);
+void patch(cli::Context& tool, const PatchArgs& a);
+void show(cli::Context& tool, const std::string& sandbox);
+void remove(cli::Context& tool, const std::string& sandbox);
+void list(cli::Context& tool);
+void validate(cli::Context& tool, const ValidateArgs& a);
+void export_all(cli::Context& tool, const ExportArgs& a);
+void import_all(cli::Context& tool, const ImportArgs& a);
+void check(cli::Context& tool, const CheckArgs& a);
+void config(cli::Context& tool);
+
+// Shared by the handlers: the [egress] settings; a file's or stdin's text within the size limit;
+// the compile options and the warnings of a compile printed on stderr.
+Settings settings(cli::Context& tool);
+std::string read_input(const std::string& file, uint64_t max_bytes, std::string_view what);
+CompileOptions compile_options(const Settings& s);
+void warn(const CompiledPolicy& c);
+
+}  // namespace cube::egress::cmd

@@ -1,0 +1,64 @@
+// cube-egress-rules: the command line. The work lives in policy, targets, compiled, matcher,
+// decision, secrets and store.
+#include "cli.hpp"
+#include "commands.hpp"
+
+using namespace cube;
+using namespace cube::egress;
+
+namespace {
+
+CLI::App* sandbox_verb(cli::Tool& tool, const char* name, const char* help, std::string& sandbox,
+                       std::function<void()> handler) {
+  CLI::App* v = tool.verb(name, help, std::move(handler));
+  v->add_option("sandbox", sandbox, "Sandbox ID")->required()->type_name("SANDBOX");
+  return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::Tool tool("cube-egress-rules",
+                 "Egress policy of sandboxes: rules, validation, storage and evaluation (first match wins)");
+  cmd::SetArgs set;
+  sandbox_verb(tool, "set", "Store a sandbox's policy, replacing any it had", set.sandbox, [&] { cmd::set(tool, set); })
+      ->add_option("--file", set.file, "The policy JSON ('-' for stdin)")
+      ->required()
+      ->type_name("POLICY");
+
+  cmd::PatchArgs patch;
+  sandbox_verb(tool, "patch", "Add a rule to a sandbox's policy, or replace the rule of that name", patch.sandbox,
+               [&] { cmd::patch(tool, patch); })
+      ->add_option("--rule", patch.rule, "One rule's JSON ('-' for stdin)")
+      ->required()
+      ->type_name("RULE");
+
+  std::string sandbox;
+  sandbox_verb(tool, "show", "Show a sandbox's policy, secrets redacted", sandbox, [&] { cmd::show(tool, sandbox); });
+  sandbox_verb(tool, "delete", "Delete a sandbox's policy (the default applies again)", sandbox,
+               [&] { cmd::remove(tool, sandbox); });
+  tool.verb("list", "List the sandboxes that have a policy", [&] { cmd::list(tool); });
+
+  cmd::ValidateArgs validate;
+  tool.verb("validate", "Check a policy without storing it", [&] { cmd::validate(tool, validate); })
+      ->add_option("--file", validate.file, "The policy JSON ('-' for stdin)")
+      ->required()
+      ->type_name("POLICY");
+
+  cmd::ExportArgs exp;
+  tool.verb("export", "Write every policy as JSON Lines, secrets redacted", [&] { cmd::export_all(tool, exp); })
+      ->add_flag("--with-secrets", exp.with_secrets, "Include the secrets (for import on another node)");
+  cmd::ImportArgs imp;
+  tool.verb("import", "Store the policies of an export, all or none", [&] { cmd::import_all(tool, imp); })
+      ->add_option("--file", imp.file, "The JSON Lines ('-' for stdin, the default)")
+      ->type_name("FILE");
+
+  cmd::CheckArgs check;
+  sandbox_verb(tool, "check", "Decide requests (JSON Lines in) as the proxy would, one decision a line", check.sandbox,
+               [&] { cmd::check(tool, check); })
+      ->add_option("--file", check.file, "The requests ('-' for stdin, the default)")
+      ->type_name("FILE");
+
+  tool.verb("config", "Print the effective [egress] settings and their sources", [&] { cmd::config(tool); });
+  return tool.run(argc, argv);
+}

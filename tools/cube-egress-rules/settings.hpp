@@ -1,0 +1,19 @@
+// [egress] settings: config, then default (no flag overrides them yet).
+#pragma once
+
+#include "config.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cube::egress {
+
+struct Settings {
+  uint64_t max_policy_size = 0;          // max_policy_size: one policy's JSON, and one import line
+  std::vector<std::string> dns_servers;  // dns_servers: resolvers of sandboxes whose policy names none
+};
+
+Settings load_settings(config::Settings& s);
+
+}  // namespace cube::egress
