@@ -1,9 +1,9 @@
 // cube::ids — identifiers that become file names, table keys and TAP names.
 //
-// Contract (doc/conventions.md "IDs"): sandbox, node and template IDs are path-safe — 1 to 128 bytes of [A-Za-z0-9_-], so
-// `.`, `/`, `\`, spaces and NUL are all refused. Validation throws Error(usage, exit 2) naming the
-// kind of ID and the offending text. (cube-rootfs generates template IDs: doc/cube-rootfs.md,
-// "Template IDs".)
+// Contract (doc/conventions.md "IDs"): sandbox, node and template IDs are path-safe — 1 to 128
+// bytes of [A-Za-z0-9_-], so `.`, `/`, `\`, spaces and NUL are all refused. Validation throws
+// Error(usage, exit 2) naming the kind of ID and the offending text. (cube-rootfs generates template
+// IDs: doc/cube-rootfs.md, "Template IDs".)
 #pragma once
 
 #include <string>

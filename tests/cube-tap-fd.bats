@@ -133,7 +133,7 @@ teardown() { tap_teardown; }
   assert_output --partial 'nofd'
   kill "$SERVER"
   wait "$SERVER" || true
-  printf '[tap]\nallowed_gids = ["65534"]\n' >"$CUBE_CONFIG"
+  tap_config 'allowed_gids = ["65534"]'
   start_server
   chmod 0666 "$SOCK"
   run inns setpriv --reuid=65534 --regid=65534 --clear-groups "$FRAME" ask "$SOCK" '{"sandboxId": "sb1"}'

@@ -172,7 +172,7 @@ teardown() { tap_teardown; }
   run --separate-stderr tapx show ghost
   assert_failure 3
   # pool_max bounds what release keeps.
-  printf '[tap]\npool_max = 0\n' >"$CUBE_CONFIG"
+  tap_config 'pool_max = 0'
   tapx ensure sb3 >/dev/null
   [ "$(tapx release sb3 -o json | jq -r .outcome)" = destroyed ]
 }
@@ -198,7 +198,7 @@ teardown() { tap_teardown; }
 
 @test "64 processes ensuring and releasing at once leak no TAP, address or port" {
   tap_node
-  printf '[tap]\npool_max = 16\n' >"$CUBE_CONFIG"
+  tap_config 'pool_max = 16'
   pids=()
   for i in $(seq 64); do
     (

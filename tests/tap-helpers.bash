@@ -21,6 +21,19 @@ tap_setup() {
   ip -n "$WORLD" addr add 198.51.100.1/24 dev w0
   ip -n "$WORLD" link set w0 up
   ip -n "$WORLD" link set lo up
+  # The data path's pins: a BPF file system of the test's own (pins are per mount, and every
+  # `ip netns exec` remounts /sys), named in the config.
+  BPF_DIR="$TMP/bpf"
+  mkdir -p "$BPF_DIR"
+  mount -t bpf bpf "$BPF_DIR"
+  tap_config
+}
+
+# Writes the test's config: [tap] with the test's pin directory, then each KEY = VALUE given.
+tap_config() {
+  printf '[tap]\nbpf_pin_dir = "%s"\n' "$BPF_DIR" >"$CUBE_CONFIG"
+  local kv
+  for kv in "$@"; do printf '%s\n' "$kv" >>"$CUBE_CONFIG"; done
 }
 
 tap_teardown() {
@@ -29,6 +42,7 @@ tap_teardown() {
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   [ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null
   [ -n "${WORLD:-}" ] && ip netns del "$WORLD" 2>/dev/null
+  [ -n "${BPF_DIR:-}" ] && umount "$BPF_DIR" 2>/dev/null
   cube_teardown
 }
 

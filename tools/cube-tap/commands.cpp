@@ -58,7 +58,8 @@ Settings settings(cli::Context& ctx, const SettingFlags& flags) {
 void setup(cli::Context& ctx, const SetupArgs& a) {
   Settings s = settings(ctx, a.flags);
   state::Db db = ctx.open_state(state::Access::write);
-  SetupResult r = tap::setup(db, s);
+  std::unique_ptr<Datapath> datapath = make_datapath(s);
+  SetupResult r = tap::setup(db, *datapath, s);
   output::Table t({{"uplink", "Uplink"},
                    {"uplink_address", "Uplink address"},
                    {"cidr", "CIDR"},

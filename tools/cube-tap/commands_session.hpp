@@ -15,7 +15,7 @@ struct Session {
   Settings settings;
   state::Db db;
   netlink::Socket nl;
-  std::unique_ptr<Datapath> datapath = make_datapath();
+  std::unique_ptr<Datapath> datapath = make_datapath(settings);
   Env env{db, nl, *datapath, settings};
   explicit Session(cli::Context& ctx, const SettingFlags& flags = {})
       : settings(cmd::settings(ctx, flags)), db(ctx.open_state(state::Access::write)) {}

@@ -195,13 +195,9 @@ void Pins::drop_tap(int ifindex) const {
   auto key = static_cast<uint32_t>(ifindex);
   remove(m_tap_meta, &key, "tap_meta");
   remove(m_tap_stats, &key, "tap_stats");
+  for (uint16_t port : host_ports_of(ifindex)) drop_host_port(port);
   for (const guest_port_key& k : keys_of<guest_port_key>(m_guest_port))
     if (k.ifindex == key) remove(m_guest_port, &k, "guest_port");
-  for (uint32_t port : keys_of<uint32_t>(m_host_port)) {
-    port_target t{};
-    if (bpf_map_lookup_elem(m_host_port.get(), &port, &t) == 0 && t.ifindex == key)
-      remove(m_host_port, &port, "host_port");
-  }
 }
 
 void Pins::put_port(int ifindex, uint16_t guest_port, uint16_t host_port) const {
@@ -243,10 +239,28 @@ std::vector<int> Pins::taps() const {
   return out;
 }
 
-std::vector<uint16_t> Pins::host_ports() const {
+std::vector<uint16_t> Pins::host_ports_of(int ifindex) const {
   std::vector<uint16_t> out;
-  for (uint32_t k : keys_of<uint32_t>(m_host_port)) out.push_back(static_cast<uint16_t>(k));
+  for (uint32_t port : keys_of<uint32_t>(m_host_port)) {
+    port_target t{};
+    if (bpf_map_lookup_elem(m_host_port.get(), &port, &t) == 0 && t.ifindex == static_cast<__u32>(ifindex))
+      out.push_back(static_cast<uint16_t>(port));
+  }
   return out;
+}
+
+void Pins::drop_host_port(uint16_t host_port) const {
+  uint32_t port = host_port;
+  port_target t{};
+  if (bpf_map_lookup_elem(m_host_port.get(), &port, &t) != 0) return;
+  drop_port(static_cast<int>(t.ifindex), t.port, host_port);
+}
+
+std::vector<int> Pins::uplinks() const {
+  cube_config c{};
+  uint32_t zero = 0;
+  if (bpf_map_lookup_elem(m_config.get(), &zero, &c) != 0 || c.uplink_ifindex == 0) return {};
+  return {static_cast<int>(c.uplink_ifindex)};
 }
 
 tap_counters Pins::counters(int ifindex) const {

@@ -65,9 +65,11 @@ class Pins {
   // Removes our filter from the uplink, leaving its clsact qdisc and anyone else's filters.
   void detach_uplink(int ifindex) const;
 
-  // The TAP ifindexes the maps hold, and the host ports.
+  // The TAP ifindexes the maps hold; the host ports leading to one TAP; the uplink configured.
   std::vector<int> taps() const;
-  std::vector<uint16_t> host_ports() const;
+  std::vector<uint16_t> host_ports_of(int ifindex) const;
+  void drop_host_port(uint16_t host_port) const;  // and the guest port it led to
+  std::vector<int> uplinks() const;
   tap_counters counters(int ifindex) const;  // summed over the CPUs
   uint64_t unknown_tap_packets() const;
   std::vector<MapFill> fill() const;

@@ -4,8 +4,9 @@
 // ensure calls attach() once a TAP's kernel objects exist and before the sandbox is recorded as
 // in use; release calls detach() before the TAP is pooled or destroyed; reconcile calls
 // reconcile() with every TAP the state file holds. Each call must be idempotent: a crash between
-// any two steps is finished by running the same step again. Until the programs exist this is the
-// kernel stack alone, and every call does nothing.
+// any two steps is finished by running the same step again. setup() (cube-tap setup, and reconcile
+// after a reboot emptied the BPF file system) loads and pins the programs and attaches the uplink's;
+// doc/datapath.md says what the programs do.
 #pragma once
 
 #include "ipv4.hpp"
@@ -30,20 +31,31 @@ struct SandboxTap {
   std::vector<PortMapping> ports;
 };
 
+// What the programs must know of the node (addresses in host byte order).
+struct NodeNet {
+  std::string uplink;
+  int uplink_ifindex = 0;
+  uint32_t uplink_address = 0;
+  uint32_t gateway = 0;  // the node's gateway address on lo (CIDR index 1)
+};
+
 class Datapath {
  public:
   virtual ~Datapath() = default;
+  // Loads (or replaces) the programs, writes the node's settings, attaches to the uplink.
+  virtual void setup(const NodeNet& node) = 0;
   // The programs on the TAP and the sandbox's map entries (address ↔ ifindex, port mappings).
   virtual void attach(const SandboxTap& tap) = 0;
   // Removes the sandbox's map entries (and its ports); the TAP keeps its program for reuse.
   virtual void detach(const SandboxTap& tap) = 0;
   // Makes maps and attachments match `in_use`, removing entries for anything else.
   virtual void reconcile(const std::vector<SandboxTap>& in_use) = 0;
-  // Removes everything (teardown).
+  // Detaches from the uplink and unpins everything (teardown).
   virtual void remove_all() = 0;
 };
 
-// The data path this build has.
-std::unique_ptr<Datapath> make_datapath();
+struct Settings;
+// The eBPF data path, pinned under settings.bpf_pin_dir.
+std::unique_ptr<Datapath> make_datapath(const Settings& settings);
 
 }  // namespace cube::tap

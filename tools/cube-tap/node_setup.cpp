@@ -28,12 +28,12 @@ netlink::Link uplink_link(netlink::Socket& nl, const std::string& name) {
   return *link;
 }
 
-std::string uplink_address(netlink::Socket& nl, const netlink::Link& link) {
+ipv4::Prefix uplink_address(netlink::Socket& nl, const netlink::Link& link) {
   auto addrs = nl.ipv4_addresses(link.ifindex);
   if (addrs.size() != 1)
     throw Error(Exit::usage, fmt::format("uplink {} has {} IPv4 addresses", link.name, addrs.size()),
                 "it needs exactly one: outbound traffic is masqueraded to it");
-  return ipv4::format(addrs[0]);
+  return addrs[0];
 }
 
 // Keeps the ephemeral range off the mapped ports; remembers what was there for teardown.
@@ -117,12 +117,13 @@ std::string masquerade_ruleset(const Cidr& cidr, std::string_view uplink) {
       k_nft_table, cidr.text(), uplink);
 }
 
-SetupResult setup(state::Db& db, const Settings& s) {
+SetupResult setup(state::Db& db, Datapath& datapath, const Settings& s) {
   Cidr cidr = parse_cidr(s.cidr, "--cidr");
   netlink::Socket nl;
   netlink::Link up = uplink_link(nl, s.uplink);
   SetupResult out;
-  out.uplink_address = uplink_address(nl, up);
+  ipv4::Prefix uplink_ip = uplink_address(nl, up);
+  out.uplink_address = ipv4::format(uplink_ip);
   if (s.mtu > up.mtu)
     throw Error(Exit::usage, fmt::format("--mtu {} is larger than uplink {}'s MTU {}", s.mtu, up.name, up.mtu));
 
@@ -142,10 +143,16 @@ SetupResult setup(state::Db& db, const Settings& s) {
   gateway_on_lo(nl, cidr, before);
   nft::Context nft;
   nft.run(masquerade_ruleset(cidr, up.name), "installing the masquerade in table inet cube_tap");
+  datapath.setup({up.name, up.ifindex, uplink_ip.address, cidr.gateway()});
   save_node(db, row);
   txn.commit();
   out.node = row;
   return out;
+}
+
+NodeNet node_net(netlink::Socket& nl, const NodeRow& node) {
+  netlink::Link up = uplink_link(nl, node.uplink);
+  return {up.name, up.ifindex, uplink_address(nl, up).address, node.cidr.gateway()};
 }
 
 TeardownResult teardown(state::Db& db, Datapath& datapath, bool force) {

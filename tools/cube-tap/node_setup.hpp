@@ -5,6 +5,7 @@
 #pragma once
 
 #include "datapath.hpp"
+#include "netlink.hpp"
 #include "settings.hpp"
 #include "state.hpp"
 #include "store.hpp"
@@ -36,7 +37,10 @@ struct SetupResult {
   std::string uplink_address;
   std::string port_range;  // the ephemeral range now in force
 };
-SetupResult setup(state::Db& db, const Settings& settings);
+SetupResult setup(state::Db& db, Datapath& datapath, const Settings& settings);
+
+// What the data path must know of the recorded node, read from the kernel now.
+NodeNet node_net(netlink::Socket& nl, const NodeRow& node);
 
 struct TeardownResult {
   size_t taps_destroyed = 0;

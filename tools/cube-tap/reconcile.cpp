@@ -197,6 +197,8 @@ std::vector<PlanItem> reconcile(Env& env, bool dry_run) {
     out.push_back(p.item);
   }
   if (!dry_run) {
+    // After a reboot the BPF file system is empty: load the programs again before filling maps.
+    env.datapath.setup(node_net(env.nl, node));
     std::vector<SandboxTap> in_use;
     for (const auto& row : taps_in(env.db, TapState::in_use))
       in_use.push_back(sandbox_tap(row, ports_of(env.db, row.name)));

@@ -56,6 +56,9 @@ Settings load_settings(config::Settings& s, const SettingFlags& f) {
   out.gateway_mac = mac(s, "gateway_mac", "20:90:6f:cf:cf:cf");
   out.pool_max = s.integer("pool_max", 256);
   out.socket = s.text("socket", k_default_socket, f.socket);
+  out.bpf_pin_dir = s.text("bpf_pin_dir", k_default_bpf_pin_dir);
+  if (out.bpf_pin_dir.empty() || out.bpf_pin_dir[0] != '/')
+    throw Error(Exit::usage, "invalid [tap] bpf_pin_dir", "expected an absolute path");
   out.allowed_uids = ids(s, "allowed_uids", {"0"});
   out.allowed_gids = ids(s, "allowed_gids", {});
   out.request_timeout_ms = s.duration_ms("request_timeout", "1s");

@@ -13,6 +13,7 @@ namespace cube::tap {
 
 inline constexpr const char* k_default_cidr = "192.168.0.0/18";
 inline constexpr const char* k_default_socket = "/run/cube/tap.sock";
+inline constexpr const char* k_default_bpf_pin_dir = "/sys/fs/bpf/cube";
 
 // Flags that fall back to config; set only when given.
 struct SettingFlags {
@@ -35,6 +36,7 @@ struct Settings {
   ipv4::Mac gateway_mac{};  // each TAP's own MAC, the one the guest's gateway ARP resolves to
   int64_t pool_max = 0;     // pooled TAPs kept on release; more are destroyed
   std::string socket;
+  std::string bpf_pin_dir;  // where the data path's programs and maps are pinned
   std::vector<uint32_t> allowed_uids, allowed_gids;
   int64_t request_timeout_ms = 0;  // serve: a client slower than this is dropped
   int64_t fd_timeout_ms = 0;       // get-fd: how long to wait for the server
