@@ -80,7 +80,7 @@ start_paused() {
   [ "$(q 'SELECT COUNT(*) FROM artifacts')" = 2 ]
 }
 
-@test "build: request validation (spec 4.1, 3.10)" {
+@test "build: request validation (doc/cube-rootfs.md, \"Requests\")" {
   run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --expose 1 --expose 2 --expose 3 --expose 4
   assert_failure 2
   [[ "$stderr" == *"4 ports exposed"* ]]

@@ -13,6 +13,7 @@ cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
   ip netns del "$ns" 2>/dev/null || true
   ip netns del "$ns-w" 2>/dev/null || true
+  umount "$DEMO_DIR/bpf" 2>/dev/null || true
 }
 trap cleanup EXIT
 # node CMD…: show a command, then run it inside the demo's node namespace.
@@ -20,6 +21,13 @@ node() {
   printf '\033[2m$ %s\033[0m\n' "$*" >&2 # stderr: some outputs are piped to jq
   ip netns exec "$ns" "$@"
 }
+
+# The data path's pins need a BPF file system that outlives each command; `ip netns exec` remounts
+# /sys, so the demo mounts one of its own and names it in the config (a node mounts /sys/fs/bpf).
+mkdir -p "$DEMO_DIR/bpf"
+mount -t bpf bpf "$DEMO_DIR/bpf"
+export CUBE_CONFIG="$DEMO_DIR/tap.toml"
+printf '[tap]\nbpf_pin_dir = "%s"\n' "$DEMO_DIR/bpf" >"$CUBE_CONFIG"
 
 say "cube-tap: a private node namespace with an uplink up0 (a veth to a 'world' namespace)"
 ip netns add "$ns"
