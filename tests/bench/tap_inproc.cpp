@@ -35,12 +35,12 @@ void report(const char* what, std::vector<int64_t> ns) {
 }
 
 struct World {
-  config::Config cfg = config::Config::parse("", "none");
+  config::Config cfg = config::Config::load("");  // $CUBE_CONFIG: the bench's pin directory
   config::Settings raw{cfg, "tap"};
   Settings settings = load_settings(raw, {});
   state::Db db = state::Db::open(state::path(""), state::Access::write);
   netlink::Socket nl;
-  std::unique_ptr<Datapath> dp = make_datapath();
+  std::unique_ptr<Datapath> dp = make_datapath(settings);
   Env env{db, nl, *dp, settings};
 };
 
