@@ -29,6 +29,8 @@ class Ebpf final : public Datapath {
     pins().attach_uplink(node.uplink_ifindex);
   }
 
+  void prepare(int ifindex) override { pins().attach_tap(ifindex); }
+
   void attach(const SandboxTap& tap) override {
     const cubevs::Pins& p = pins();
     // Map entries first: the programs drop a TAP's packets until they know it.

@@ -29,7 +29,7 @@ netlink::Socket& FdProvider::nl() {
 }
 
 Handout FdProvider::get(const std::string& sandbox, std::string_view name) {
-  auto row = tap_by_sandbox(m_db, sandbox);
+  auto row = m_lookup.by_sandbox(sandbox);
   if (!row || row->state != TapState::in_use)
     throw Error(Exit::not_found, fmt::format("sandbox \"{}\" not found", sandbox));
   if (!name.empty() && name != row->name)
@@ -43,6 +43,7 @@ Handout FdProvider::get(const std::string& sandbox, std::string_view name) {
   if (held.fd && held.sandbox == sandbox && alive(held.fd.get(), row->name))
     return {held.fd.get(), held.ifindex, Tier::fast};
   held.fd.reset();
+  m_closer.flush();  // the TAP attaches to a new fd only once the old one is closed
   if (Fd fd = reopen(row->name)) {
     held = {std::move(fd), sandbox, row->ifindex ? row->ifindex : held.ifindex};
     return {held.fd.get(), held.ifindex, Tier::hot};
@@ -85,14 +86,24 @@ void FdProvider::sweep() {
     auto row = rows.find(it->first);
     Held& h = it->second;
     if (row == rows.end() || (h.fd && !alive(h.fd.get(), it->first))) {
+      m_closer.close(std::move(h.fd));
       it = m_held.erase(it);  // the TAP is gone
       continue;
     }
     // Released, or serving another sandbox now: close the fd (and drop any frame queued for the
     // last sandbox), but remember the TAP so that its next sandbox gets the hot path.
-    if (row->second != h.sandbox) h.fd.reset();
+    if (row->second != h.sandbox) m_closer.close(std::move(h.fd));
     ++it;
   }
+}
+
+bool FdProvider::state_changed() {
+  m_data_version.step();
+  int64_t v = m_data_version.integer(0);
+  m_data_version.reset();
+  bool changed = m_seen_version >= 0 && v != m_seen_version;
+  m_seen_version = v;
+  return changed;
 }
 
 }  // namespace cube::tap

@@ -12,10 +12,12 @@
 // The server keeps each fd it opened, so the next request for the same sandbox is fast.
 #pragma once
 
+#include "closer.hpp"
 #include "fd.hpp"
 #include "netlink.hpp"
 #include "settings.hpp"
 #include "state.hpp"
+#include "store.hpp"
 
 #include <map>
 #include <memory>
@@ -35,13 +37,18 @@ struct Handout {
 
 class FdProvider {
  public:
-  FdProvider(state::Db& db, const Settings& settings) : m_db(db), m_settings(settings) {}
+  FdProvider(state::Db& db, const Settings& settings)
+      : m_db(db), m_settings(settings), m_lookup(db), m_data_version(db.prepare("PRAGMA data_version")) {}
 
   // Throws Error: not_found for an unknown sandbox, usage for a TAP name that is not its TAP,
   // conflict when another process holds the TAP.
   Handout get(const std::string& sandbox, std::string_view name);
-  // Closes fds of TAPs that are gone or no longer serve the sandbox they were opened for.
+  // Closes fds of TAPs that are gone or no longer serve the sandbox they were opened for — on the
+  // closer's thread, so that the TAP's next sandbox finds it closed and takes the hot path.
   void sweep();
+  // True when another process changed the state file since the last call (the server sweeps then,
+  // so a released TAP's fd is closed long before its next sandbox asks for it).
+  bool state_changed();
   size_t held() const { return m_held.size(); }
 
  private:
@@ -55,6 +62,10 @@ class FdProvider {
 
   state::Db& m_db;
   const Settings& m_settings;
+  TapLookup m_lookup;
+  state::Statement m_data_version;
+  int64_t m_seen_version = -1;
+  Closer m_closer;
   std::unique_ptr<netlink::Socket> m_nl;  // opened on the first recovery
   std::map<std::string, Held, std::less<>> m_held;
 };

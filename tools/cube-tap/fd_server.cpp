@@ -24,7 +24,8 @@
 namespace cube::tap {
 namespace {
 
-constexpr int64_t k_sweep_ms = 5000;
+constexpr int64_t k_sweep_ms = 5000;  // at the latest
+constexpr int64_t k_watch_ms = 50;    // how often the state file is checked for changes
 constexpr int k_backlog = 256;
 
 struct Client {
@@ -135,6 +136,7 @@ struct FdServer::Impl {
       if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) continue;
       int key = fd.get();
       clients[key] = Client{std::move(fd), {}, time::now_ms() + settings.request_timeout_ms};
+      readable(key);  // a client writes right after connecting: its request is usually here already
     }
   }
 
@@ -175,6 +177,7 @@ struct FdServer::Impl {
             key,
             render_error(k_parse_failed, fmt::format("Parse json failed: request larger than {} bytes", k_max_request)),
             -1);
+      if (request_completeness(c.buffer) == Completeness::complete) break;
     }
     if (request_completeness(c.buffer) == Completeness::partial) {
       char probe;
@@ -225,9 +228,11 @@ FdServer::~FdServer() = default;
 ServeStats FdServer::run(const std::function<void()>& ready) {
   if (ready) ready();
   int64_t next_sweep = time::now_ms() + k_sweep_ms;
+  int64_t next_watch = time::now_ms() + k_watch_ms;
+  m->provider.state_changed();  // the baseline
   epoll_event events[64];
   for (;;) {
-    int n = ::epoll_wait(m->epoll.get(), events, 64, m->wait_ms(next_sweep));
+    int n = ::epoll_wait(m->epoll.get(), events, 64, m->wait_ms(std::min(next_sweep, next_watch)));
     if (n < 0 && errno != EINTR) throw sys_error(errno, "waiting for clients");
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
@@ -238,6 +243,10 @@ ServeStats FdServer::run(const std::function<void()>& ready) {
         m->readable(fd);
     }
     m->expire();
+    if (int64_t now = time::now_ms(); now >= next_watch) {
+      next_watch = now + k_watch_ms;
+      if (m->provider.state_changed()) next_sweep = now;
+    }
     if (time::now_ms() >= next_sweep) {
       m->provider.sweep();
       next_sweep = time::now_ms() + k_sweep_ms;

@@ -99,15 +99,20 @@ Claim claim_for_ensure(Env& env, const std::string& sandbox, const std::vector<P
   return c;
 }
 
-// The kernel side: a pooled TAP is already whole (one lookup proves it is still there); anything
-// else is built in full, which also repairs what a crashed process left half done.
-int build_kernel(Env& env, const NodeRow& node, const TapRow& tap, Origin origin) {
+// The kernel side, programs and map entries included: a pooled TAP is already whole (one lookup
+// proves it is still there); anything else is built in full, which also repairs what a crashed
+// process left half done. Sets tap.ifindex.
+void build_kernel(Env& env, const NodeRow& node, TapRow& tap, Origin origin, const std::vector<PortRow>& ports) {
+  auto attach = [&](int ifindex) {
+    tap.ifindex = ifindex;
+    env.datapath.attach(sandbox_tap(tap, ports));
+  };
   TapSpec spec = spec_of(tap, node, env.settings);
   if (origin == Origin::pooled) {
     auto link = env.nl.link(tap.name);
-    if (link && link->kind == "tun" && (link->flags & IFF_UP)) return link->ifindex;
+    if (link && link->kind == "tun" && (link->flags & IFF_UP)) return attach(link->ifindex);
   }
-  return build(env.nl, spec).ifindex;
+  build(env.nl, spec, attach);
 }
 
 void undo_ensure(Env& env, const TapRow& tap, Origin origin) {
@@ -182,9 +187,8 @@ Ensured ensure(Env& env, const std::string& sandbox, const std::vector<PortReque
   if (c.step == Step::done) return {c.tap, ports_of(env.db, c.tap.name), Origin::existing};
   std::vector<PortRow> mapped;
   try {
-    c.tap.ifindex = build_kernel(env, c.node, c.tap, c.origin);
     mapped = ports_of(env.db, c.tap.name);
-    env.datapath.attach(sandbox_tap(c.tap, mapped));
+    build_kernel(env, c.node, c.tap, c.origin, mapped);
   } catch (...) {
     undo_ensure(env, c.tap, c.origin);
     throw;

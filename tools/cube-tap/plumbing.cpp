@@ -34,11 +34,12 @@ uint32_t batch_group() {
 
 }  // namespace
 
-Built build(netlink::Socket& nl, const TapSpec& spec) {
+Built build(netlink::Socket& nl, const TapSpec& spec, const BeforeUp& before_up) {
   Built out;
   out.fd = create_persistent(spec.name);
   auto link = nl.link(spec.name);
   if (!link) throw Error(Exit::failed, fmt::format("TAP {} vanished while it was being set up", spec.name));
+  if (before_up) before_up(link->ifindex);
   configure(nl, spec, *link);
   out.ifindex = link->ifindex;
   return out;

@@ -8,6 +8,7 @@
 #include "netlink.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,13 @@ struct Built {
   Fd fd;  // still attached to the TAP; close it to let the TAP rest in the kernel
 };
 
+// Runs on a TAP that exists but is not yet up, with its ifindex.
+using BeforeUp = std::function<void(int ifindex)>;
+
 // Creates the TAP when it is missing (or adopts it) and sets everything; the full restore.
-Built build(netlink::Socket& nl, const TapSpec& spec);
+// `before_up` runs once the device exists and before the link goes up: a clsact qdisc added to a
+// link that is up costs the kernel an RCU grace period (milliseconds), one added before is free.
+Built build(netlink::Socket& nl, const TapSpec& spec, const BeforeUp& before_up = {});
 
 // The netlink half of build, for a TAP that exists (and may be held by a VMM): MAC, MTU, IPv6 off,
 // link up, route, neighbour.

@@ -56,7 +56,8 @@ size_t pool_warm(Env& env, int64_t target, const std::function<void(size_t, size
   std::vector<TapRow> built;
   try {
     for (auto& row : rows) {
-      row.ifindex = build(env.nl, spec_of(row, node, env.settings)).ifindex;
+      auto prepare = [&](int ifindex) { env.datapath.prepare(ifindex); };
+      row.ifindex = build(env.nl, spec_of(row, node, env.settings), prepare).ifindex;
       built.push_back(row);
       if (progress) progress(built.size(), rows.size());
     }

@@ -126,6 +126,18 @@ std::optional<TapRow> tap_by_sandbox(state::Db& db, std::string_view sandbox) {
   return first(read_taps(std::move(st)));
 }
 
+TapLookup::TapLookup(state::Db& db)
+    : m_st(db.prepare(fmt::format("SELECT {} FROM taps WHERE sandbox_id = ?", k_tap_columns))) {}
+
+std::optional<TapRow> TapLookup::by_sandbox(std::string_view sandbox) {
+  m_st.reset();  // in case a row that failed to parse left it mid-step
+  m_st.bind(1, sandbox);
+  std::optional<TapRow> row;
+  if (m_st.step()) row = read_tap(m_st);
+  m_st.reset();  // ends the read: a statement left mid-step would pin the WAL snapshot
+  return row;
+}
+
 std::optional<TapRow> tap_by_name(state::Db& db, std::string_view name) {
   auto st = db.prepare(fmt::format("SELECT {} FROM taps WHERE name = ?", k_tap_columns));
   st.bind(1, name);

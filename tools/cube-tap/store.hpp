@@ -55,6 +55,16 @@ void delete_node(state::Db& db);
 void save_cursors(state::Db& db, uint32_t ipam_cursor, uint32_t port_cursor);
 
 std::optional<TapRow> tap_by_sandbox(state::Db& db, std::string_view sandbox);
+// The same lookup with its statement prepared once, for a long-running caller (serve) that asks
+// for every request.
+class TapLookup {
+ public:
+  explicit TapLookup(state::Db& db);
+  std::optional<TapRow> by_sandbox(std::string_view sandbox);
+
+ private:
+  state::Statement m_st;
+};
 std::optional<TapRow> tap_by_name(state::Db& db, std::string_view name);
 std::vector<TapRow> all_taps(state::Db& db);
 std::vector<TapRow> taps_in(state::Db& db, TapState state);
