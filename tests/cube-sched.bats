@@ -78,12 +78,77 @@ wait_for() {
   [ "$(jq -r '.[0].healthy' <<<"$output")" = true ]
   [ "$(jq -r '.[0].mem_free_bytes > 0' <<<"$output")" = true ]
   [ "$(jq -r '.[0].cpu_util >= 0 and .[0].cpu_util <= 100' <<<"$output")" = true ]
+  # The disk figure is the state file's file system, as df counts it.
+  want=$(df --output=pcent "$(dirname "$CUBE_STATE")" | tail -1 | tr -dc 0-9)
+  got=$(jq -r '.[0].disk_used' <<<"$output")
+  awk -v w="$want" -v g="$got" 'BEGIN {exit !(g >= w - 2 && g <= w + 2)}' || fail "disk_used $got, df says $want%"
   run --separate-stderr cube-sched heartbeat ghost
   assert_failure 3
   run --separate-stderr cube-sched heartbeat n1 --cpu-util 101
   assert_failure 2
   run --separate-stderr cube-sched heartbeat n1 --ready --not-ready
   assert_failure 2
+  run --separate-stderr cube-sched heartbeat n1 --disk-used 100.5
+  assert_failure 2
+  config '[sched]' 'disk_path = "/nonexistent/store"'
+  run --separate-stderr cube-sched heartbeat n1
+  assert_failure 2
+  [[ "$stderr" == *"/nonexistent/store"* ]]
+}
+
+@test "disk filter: a node at or above disk_usage_max_percent is skipped, with its own reason" {
+  node n1 4 4G
+  node n2 4 4G
+  cube-sched heartbeat n1 --cpu-util 10 --mem-free 1T --disk-used 80
+  [ "$(placed --cpu 1 --mem 1G)" = n2 ]
+  run cube-sched place --cpu 1 --mem 1G --explain -o json
+  [ "$(jq -r '.nodes[] | select(.node == "n1") | .filter' <<<"$output")" = disk ]
+  [[ "$(jq -r '.nodes[] | select(.node == "n1") | .reason' <<<"$output")" == *"disk usage 80.0% ≥ ceiling 80%"* ]]
+  cube-sched heartbeat n2 --cpu-util 10 --mem-free 1T --disk-used 99
+  run --separate-stderr cube-sched place --cpu 1 --mem 1G
+  assert_failure 4
+  [[ "$stderr" == *"2 nodes: disk"* ]]
+  config '[sched]' 'disk_usage_max_percent = 99.5'
+  [ "$(placed --cpu 1 --mem 1G)" = n1 ]
+}
+
+@test "create-rate: sandboxes still being created hold a slot until started or the window passes" {
+  node n1 64 64G
+  config '[sched]' 'create_limit = 2'
+  cube-sched place --cpu 1 --mem 1M --sandbox a --commit >/dev/null
+  cube-sched place --cpu 1 --mem 1M --sandbox b --commit >/dev/null
+  run --separate-stderr cube-sched place --cpu 1 --mem 1M --sandbox c --commit
+  assert_failure 4
+  [[ "$stderr" == *"1 node: create-rate"* ]]
+  run cube-sched node list -o json
+  [ "$(jq -r '.[0].creating' <<<"$output")" = 2 ]
+  cube-sched started a
+  cube-sched started a  # idempotent: the first start time stays
+  [ "$(cube-sched alloc list -o json | jq -r '[.[] | select(.started != null)] | length')" = 1 ]
+  cube-sched place --cpu 1 --mem 1M --sandbox c --commit >/dev/null
+  run --separate-stderr cube-sched started ghost
+  assert_failure 3
+  # Past create_window an allocation never marked started stops counting.
+  config '[sched]' 'create_limit = 2' 'create_window = "1ms"'
+  sleep 0.01
+  cube-sched place --cpu 1 --mem 1M --sandbox d --commit >/dev/null
+  # 40 placers at once never put more than the limit in creation on one node.
+  config '[sched]' 'create_limit = 5' 'create_window = "1h"'
+  cube-sched node register n2 --cpu 64 --mem 64G >/dev/null
+  cube-sched heartbeat n2 --cpu-util 10 --mem-free 1T
+  cube-sched node cordon n1
+  for i in $(seq 40); do cube-sched place --cpu 1 --mem 1M --sandbox "p$i" --commit >/dev/null 2>&1 & done
+  wait
+  [ "$(cube-sched alloc list --node n2 -o json | jq length)" = 5 ]
+}
+
+@test "an unknown instance type fits nowhere, and --explain says no node has it" {
+  node n1 4 4G --instance-type small
+  run --separate-stderr cube-sched place --cpu 1 --mem 1G --instance-type gpu
+  assert_failure 4
+  [[ "$stderr" == *'1 node: instance-type (no node has "gpu")'* ]]
+  run cube-sched place --cpu 1 --mem 1G --instance-type gpu --explain
+  [[ "$output" == *"no node has that instance type"* ]]
 }
 
 @test "health: not ready, stale heartbeat and the configured timeout" {
@@ -161,6 +226,9 @@ wait_for() {
   [[ "$stderr" == *'selector[0]: node selector key "rack" is not allowed'* ]]
   run --separate-stderr cube-sched place --cpu 1 --mem 1M --selector '[{"key":"zone","operator":"Gt","values":["1","2"]}]'
   assert_failure 2
+  run --separate-stderr cube-sched place --cpu 1 --mem 1M --selector '[{"key":"zone","operator":"Lt","values":["5"]}]'
+  assert_failure 2
+  [[ "$stderr" == *'selector[0]: Lt on "topology.kubernetes.io/zone", which is not a quantity'* ]]
   run --separate-stderr cube-sched place --cpu 1 --mem 1M --selector 'not json'
   assert_failure 2
   run --separate-stderr cube-sched place --cpu 1 --mem 1M --selector '[]' --annotation com.nodeaffinity.selector='[]'

@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
     config::Settings s(cfg, "sched");
     Policy policy = load_settings(s).policy;
     state::Db db = state::Db::open(argv[1], state::Access::read);
-    Inventory inv(load_nodes(db, true), policy, time::now_ms());
+    int64_t now = time::now_ms();
+    Inventory inv(load_nodes(db, true, policy.creating_after(now)), policy, now);
     std::vector<Request> reqs = read_requests(argv[3], policy);
     size_t decisions = argc > 4 ? std::stoul(argv[4]) : 20000;
     int rounds = argc > 5 ? std::stoi(argv[5]) : 3;

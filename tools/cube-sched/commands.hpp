@@ -34,6 +34,7 @@ struct HeartbeatArgs {
   std::string id;
   std::optional<double> cpu_util;
   std::optional<std::string> mem_free;
+  std::optional<double> disk_used;
   bool ready = false;  // the default anyway; the flag exists for scripts that say it
   bool not_ready = false;
   std::optional<std::string> loop;
@@ -45,6 +46,7 @@ struct PlaceArgs {
   size_t random_top = 0;
 };
 
+// release and started: the sandbox they name.
 struct ReleaseArgs {
   std::string sandbox;
 };
@@ -65,6 +67,7 @@ void node_uncordon(cli::Context& ctx, const NodeArgs& a);
 void heartbeat(cli::Context& ctx, const HeartbeatArgs& a);
 void place(cli::Context& ctx, const PlaceArgs& a);
 void release(cli::Context& ctx, const ReleaseArgs& a);
+void started(cli::Context& ctx, const ReleaseArgs& a);
 void alloc_list(cli::Context& ctx, const AllocListArgs& a);
 void config(cli::Context& ctx);
 

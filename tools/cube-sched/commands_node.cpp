@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include "error.hpp"
+#include "fs.hpp"
 #include "heartbeat.hpp"
 #include "ids.hpp"
 #include "json_writer.hpp"
@@ -80,6 +81,8 @@ output::Table node_table() {
                         {"sandboxes", "SANDBOXES", Align::right},
                         {"cpu_util", "CPU%", Align::right},
                         {"mem_free_bytes", "MEM FREE", Align::right},
+                        {"disk_used", "DISK%", Align::right},
+                        {"creating", "CREATING", Align::right},
                         {"heartbeat_ms", "HEARTBEAT MS", Align::right},
                         {"address", "ADDRESS"}});
 }
@@ -88,11 +91,25 @@ void add_node_row(output::Table& t, const NodeRow& r, int64_t now, const Policy&
   Health h = health_of(r, now, p);
   Ratios ratios = p.ratios_for(r.reg.instance_type);
   using output::Style;
-  t.add({r.reg.id, output::Cell(h.status.healthy, h.status.healthy ? Style::good : Style::bad),
-         std::string(health::reason_name(h.status.reason)), h.age,
-         output::Cell(r.cordoned, r.cordoned ? Style::warn : Style::plain), r.reg.instance_type, r.reg.zone,
-         r.reg.cpu_m, effective_quota(r.reg.cpu_m, ratios.cpu), r.alloc_cpu_m, r.reg.mem_bytes,
-         effective_quota(r.reg.mem_bytes, ratios.mem), r.alloc_mem, r.sandboxes, r.cpu_util, r.mem_free, r.heartbeat_ms,
+  t.add({r.reg.id,
+         output::Cell(h.status.healthy, h.status.healthy ? Style::good : Style::bad),
+         std::string(health::reason_name(h.status.reason)),
+         h.age,
+         output::Cell(r.cordoned, r.cordoned ? Style::warn : Style::plain),
+         r.reg.instance_type,
+         r.reg.zone,
+         r.reg.cpu_m,
+         effective_quota(r.reg.cpu_m, ratios.cpu),
+         r.alloc_cpu_m,
+         r.reg.mem_bytes,
+         effective_quota(r.reg.mem_bytes, ratios.mem),
+         r.alloc_mem,
+         r.sandboxes,
+         r.cpu_util,
+         r.mem_free,
+         r.disk_used,
+         r.creating,
+         r.heartbeat_ms,
          r.reg.address});
 }
 
@@ -131,7 +148,8 @@ void node_register(cli::Context& ctx, const RegisterArgs& a) {
         "--mem, --cpu, --instance-type); the given value is ignored",
         key);
   output::Table t = node_table();
-  add_node_row(t, get_node(db, a.id), time::now_ms(), p);
+  int64_t now = time::now_ms();
+  add_node_row(t, get_node(db, a.id, p.creating_after(now)), now, p);
   output::print_record(t, ctx.format());
 }
 
@@ -140,15 +158,15 @@ void node_list(cli::Context& ctx) {
   auto db = ctx.open_state(state::Access::read);
   output::Table t = node_table();
   int64_t now = time::now_ms();
-  for (const auto& r : load_nodes(db, false)) add_node_row(t, r, now, p);
+  for (const auto& r : load_nodes(db, false, p.creating_after(now))) add_node_row(t, r, now, p);
   output::print(t, ctx.format());
 }
 
 void node_show(cli::Context& ctx, const NodeArgs& a) {
   Policy p = settings(ctx).policy;
   auto db = ctx.open_state(state::Access::read);
-  NodeRow r = get_node(db, a.id);
   int64_t now = time::now_ms();
+  NodeRow r = get_node(db, a.id, p.creating_after(now));
   Labels all = r.reg.labels;
   for (auto& l : canonical_labels(r.reg.zone, r.reg.cluster_id, r.reg.cpu_type, r.reg.mem_bytes, r.reg.cpu_m,
                                   r.reg.instance_type))
@@ -168,6 +186,8 @@ void node_show(cli::Context& ctx, const NodeArgs& a) {
     w.field("cpu_allocated_m", r.alloc_cpu_m);
     w.field("mem_allocated_bytes", r.alloc_mem);
     w.field("sandboxes", r.sandboxes);
+    w.field("creating", r.creating);
+    w.field("disk_used", r.disk_used);
     w.key("labels");
     w.begin_object();
     for (const auto& [k, v] : all) w.field(k, v);
@@ -214,6 +234,12 @@ void heartbeat(cli::Context& ctx, const HeartbeatArgs& a) {
     throw Error(Exit::usage, fmt::format("invalid --cpu-util {}", *a.cpu_util), "expected a percentage, 0 to 100");
   in.cpu_util = a.cpu_util;
   if (a.mem_free) in.mem_free = static_cast<int64_t>(units::parse_size(*a.mem_free, "--mem-free"));
+  if (a.disk_used && !(*a.disk_used >= 0 && *a.disk_used <= 100))
+    throw Error(Exit::usage, fmt::format("invalid --disk-used {}", *a.disk_used), "expected a percentage, 0 to 100");
+  in.disk_used = a.disk_used;
+  in.disk_path = settings(ctx).disk_path;
+  if (!in.disk_used && !in.disk_path.empty()) disk_used_percent(in.disk_path);  // a wrong path fails now
+  if (in.disk_path.empty()) in.disk_path = fs::dirname(ctx.state_path());
   std::optional<int64_t> interval;
   if (a.loop) interval = units::parse_duration_ms(*a.loop, "--loop");
   if (interval && *interval <= 0) throw Error(Exit::usage, "invalid --loop 0", "expected a positive interval");
@@ -222,8 +248,8 @@ void heartbeat(cli::Context& ctx, const HeartbeatArgs& a) {
     Heartbeat hb = measure(in, since);
     auto db = ctx.open_state(state::Access::write);
     record_heartbeat(db, a.id, hb);
-    log::info("heartbeat {}: cpu {:.1f}%, mem free {}, {}", a.id, hb.cpu_util, units::format_size(hb.mem_free),
-              hb.ready ? "ready" : "not ready");
+    log::info("heartbeat {}: cpu {:.1f}%, mem free {}, disk {:.1f}%, {}", a.id, hb.cpu_util,
+              units::format_size(hb.mem_free), hb.disk_used, hb.ready ? "ready" : "not ready");
   };
   if (!interval) return report();
   since = read_cpu_times();  // the first report's CPU figure covers the first wait
@@ -237,6 +263,13 @@ void release(cli::Context& ctx, const ReleaseArgs& a) {
   log::info("released sandbox '{}' from node '{}'", freed.sandbox, freed.node);
 }
 
+void started(cli::Context& ctx, const ReleaseArgs& a) {
+  ids::check(a.sandbox, "sandbox ID");
+  auto db = ctx.open_state(state::Access::write);
+  Allocation s = mark_started(db, a.sandbox, time::now_ms());
+  log::info("sandbox '{}' on node '{}' started {}", s.sandbox, s.node, time::rfc3339_ms(s.started_ms));
+}
+
 void alloc_list(cli::Context& ctx, const AllocListArgs& a) {
   auto db = ctx.open_state(state::Access::read);
   using output::Align;
@@ -244,9 +277,11 @@ void alloc_list(cli::Context& ctx, const AllocListArgs& a) {
                    {"node", "NODE"},
                    {"cpu_m", "CPU(m)", Align::right},
                    {"mem_bytes", "MEM", Align::right},
-                   {"created", "CREATED"}});
+                   {"created", "CREATED"},
+                   {"started", "STARTED"}});
   for (const auto& row : list_allocations(db, a.node))
-    t.add({row.sandbox, row.node, row.cpu_m, row.mem_bytes, time::rfc3339_ms(row.created_ms)});
+    t.add({row.sandbox, row.node, row.cpu_m, row.mem_bytes, time::rfc3339_ms(row.created_ms),
+           row.started_ms ? output::Cell(time::rfc3339_ms(row.started_ms)) : output::Cell()});
   output::print(t, ctx.format());
 }
 

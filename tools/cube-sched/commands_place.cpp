@@ -18,7 +18,10 @@ namespace {
 // are seen; within that window decisions use the inventory in memory.
 constexpr int64_t k_inventory_max_age_ms = 1000;
 
-Inventory load_inventory(state::Db& db, const Policy& p) { return Inventory(load_nodes(db, true), p, time::now_ms()); }
+Inventory load_inventory(state::Db& db, const Policy& p) {
+  int64_t now = time::now_ms();
+  return Inventory(load_nodes(db, true, p.creating_after(now)), p, now);
+}
 
 Decision run(state::Db& db, Inventory& inv, const Request& req, const PlaceArgs& a) {
   if (a.commit && req.sandbox.empty())

@@ -23,7 +23,7 @@ Decision place_and_commit(state::Db& db, Inventory& inv, const Request& req, siz
     if (!d.node) return d;
     size_t i = *d.node;
     int64_t now = time::now_ms();
-    inv.refresh(i, read_node(db, inv.id(i)), now);
+    inv.refresh(i, read_node(db, inv.id(i), inv.policy().creating_after(now)), now);
     Placer fresh(inv);
     if (fresh.check(fresh.compile(req), req, i).filter != Filter::none) continue;  // lost a race: decide again
     d.score = fresh.score(req, i);

@@ -26,6 +26,7 @@ Heartbeat measure(const HeartbeatInput& in, std::optional<CpuTimes>& since) {
     since = now;
   }
   hb.mem_free = in.mem_free ? *in.mem_free : read_mem_available();
+  hb.disk_used = in.disk_used ? *in.disk_used : disk_used_percent(in.disk_path);
   hb.at_ms = time::now_ms();
   return hb;
 }

@@ -1,7 +1,8 @@
 // cube::sched heartbeat — a node's periodic report (doc/cube-sched.md, "Heartbeats").
 //
 // Contract: measure() fills what the caller did not give: CPU utilisation over a short sample of
-// /proc/stat (or since the previous report in a loop) and MemAvailable. run_loop() reports forever,
+// /proc/stat (or since the previous report in a loop), MemAvailable and the disk usage of the
+// store's file system. run_loop() reports forever,
 // waiting before every report, the first included, a delay drawn uniformly from [t, 1.5t) so a
 // fleet started together does not report in lock step; -vv logs each wait before it begins. A failed
 // report is logged and the loop goes on; a signal ends it.
@@ -13,12 +14,15 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 
 namespace cube::sched {
 
 struct HeartbeatInput {
   std::optional<double> cpu_util;
   std::optional<int64_t> mem_free;
+  std::optional<double> disk_used;
+  std::string disk_path;  // measured there when disk_used is not given
   bool ready = true;
 };
 

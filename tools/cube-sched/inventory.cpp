@@ -47,7 +47,8 @@ HotNode Inventory::hot_of(const NodeState& n) const {
   h.eff_cpu = n.eff_cpu;
   h.eff_mem = n.eff_mem;
   h.eligible = n.health == health::Reason::none && !n.cordoned && n.sandboxes < n.max_sandboxes &&
-               n.cpu_util < m_policy.cpu_util_ceiling;
+               n.creating < m_policy.create_limit && n.cpu_util < m_policy.cpu_util_ceiling &&
+               n.disk_used < m_policy.disk_ceiling;
   return h;
 }
 
@@ -70,6 +71,8 @@ NodeState Inventory::state_of(const NodeRow& row, int64_t now_ms) const {
   n.cpu_util = row.cpu_util;
   n.mem_free = row.mem_free;
   n.mem_reserve = m_policy.mem_reserve_for(reg.instance_type, reg.mem_bytes);
+  n.disk_used = row.disk_used;
+  n.creating = row.creating;
   n.heartbeat_ms = row.heartbeat_ms;
   n.health = health::evaluate(row.heartbeat_ms, row.ready, now_ms, m_policy.heartbeat_timeout_ms).reason;
   n.cordoned = row.cordoned;
@@ -111,6 +114,7 @@ void Inventory::add_allocation(size_t i, int64_t cpu_m, int64_t mem_bytes) {
     n.alloc_mem += mem_bytes;
   }
   ++n.sandboxes;
+  ++n.creating;
   m_hot[i] = hot_of(n);
 }
 

@@ -31,6 +31,8 @@ struct NodeState {
   int64_t sandboxes = 0, max_sandboxes = 0;
   double cpu_util = 0;
   int64_t mem_free = 0, mem_reserve = 0;
+  double disk_used = 0;
+  int64_t creating = 0;
   int64_t heartbeat_ms = 0;
   health::Reason health = health::Reason::heartbeat_expired;
   bool cordoned = false;
@@ -44,7 +46,8 @@ struct HotNode {
   int64_t free_mem = 0;
   int64_t mem_room = 0;  // real free memory − reserve
   int64_t eff_cpu = 0, eff_mem = 0;
-  bool eligible = false;  // healthy, not cordoned, below its sandbox limit, below the CPU ceiling
+  bool eligible = false;  // healthy, not cordoned, below its sandbox and create limits, below the
+                          // CPU and disk ceilings
 };
 
 // One selectable label key: per node the ID of its value (0 = the node lacks the label).

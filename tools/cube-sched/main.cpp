@@ -53,11 +53,14 @@ void add_node_verbs(cli::Tool& tool, NodeVerbs& a) {
 }
 
 void add_heartbeat_verb(cli::Tool& tool, cmd::HeartbeatArgs& hb) {
-  CLI::App* h = tool.verb("heartbeat", "Report a node's health, CPU utilisation and free memory",
+  CLI::App* h = tool.verb("heartbeat", "Report a node's health, CPU utilisation, free memory and disk usage",
                           [&] { cmd::heartbeat(tool, hb); });
   h->add_option("id", hb.id, "Node ID")->required();
   h->add_option("--cpu-util", hb.cpu_util, "CPU utilisation in percent (default: measured)")->type_name("PCT");
   h->add_option("--mem-free", hb.mem_free, "Free memory (default: MemAvailable)")->type_name("SIZE");
+  h->add_option("--disk-used", hb.disk_used,
+                "Disk usage of the store in percent (default: measured at [sched] disk_path)")
+      ->type_name("PCT");
   CLI::Option* ready = h->add_flag("--ready", hb.ready, "Report ready (the default)");
   h->add_flag("--not-ready", hb.not_ready, "Report not ready")->excludes(ready);
   h->add_option("--loop", hb.loop, "Report forever, every INTERVAL plus up to 50% jitter")->type_name("INTERVAL");
@@ -97,6 +100,11 @@ int main(int argc, char** argv) {
   cmd::ReleaseArgs release;
   tool.verb("release", "Free a sandbox's allocation", [&] { cmd::release(tool, release); })
       ->add_option("sandbox", release.sandbox, "Sandbox ID")
+      ->required();
+  cmd::ReleaseArgs started;
+  tool.verb("started", "Mark a placed sandbox as started: it no longer counts toward create_limit",
+            [&] { cmd::started(tool, started); })
+      ->add_option("sandbox", started.sandbox, "Sandbox ID")
       ->required();
   CLI::App* alloc = tool.verb("alloc", "Recorded allocations");
   cmd::AllocListArgs alloc_list;

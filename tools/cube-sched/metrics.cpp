@@ -1,5 +1,8 @@
 #include "metrics.hpp"
 
+#include <fmt/format.h>
+#include <sys/statvfs.h>
+
 #include "error.hpp"
 #include "fs.hpp"
 
@@ -40,6 +43,16 @@ int64_t read_mem_available() {
     if (key == "MemAvailable:") return kib * 1024;
   }
   throw Error(Exit::failed, "reading /proc/meminfo", "no MemAvailable line (kernel older than 3.14?)");
+}
+
+double disk_used_percent(const std::string& path) {
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0)
+    throw sys_error(errno, fmt::format("measuring the disk usage of {}", path),
+                    errno == ENOENT ? Exit::usage : Exit::failed);
+  double used = static_cast<double>(st.f_blocks - st.f_bfree);
+  double room = used + static_cast<double>(st.f_bavail);
+  return room > 0 ? 100.0 * used / room : 0;
 }
 
 }  // namespace cube::sched

@@ -55,6 +55,8 @@ std::string_view filter_name(Filter f) {
     case Filter::cpu_util: return "cpu-util";
     case Filter::mem: return "mem";
     case Filter::mem_free: return "mem-free";
+    case Filter::create_rate: return "create-rate";
+    case Filter::disk: return "disk";
   }
   return "";
 }
@@ -95,11 +97,13 @@ Verdict Placer::check(const CompiledRequest& c, const Request& req, size_t i) co
   for (const auto& r : c.affinity)
     if (!matches(r)) return {Filter::affinity, r.source};
   if (n.sandboxes >= n.max_sandboxes) return {Filter::sandboxes};
+  if (n.creating >= m_inv.policy().create_limit) return {Filter::create_rate};
   if (req.cpu_m > n.eff_cpu - n.alloc_cpu) return {Filter::cpu};
   if (n.cpu_util >= m_inv.policy().cpu_util_ceiling) return {Filter::cpu_util};
   if (req.mem > n.eff_mem - n.alloc_mem) return {Filter::mem};
   // Physical guard: overcommit does not create real memory (doc/cube-sched.md, "Filters").
   if (req.mem >= n.mem_free - n.mem_reserve) return {Filter::mem_free};
+  if (n.disk_used >= m_inv.policy().disk_ceiling) return {Filter::disk};
   return {};
 }
 
@@ -199,6 +203,11 @@ Decision Placer::decide(const Request& req, size_t random_top) const {
   return {pick, score(req, pick)};
 }
 
+bool Placer::has_type(const std::string& type) const {
+  const LabelColumn* col = m_inv.column(k_label_instance_type);
+  return col && col->ids.count(type) > 0;
+}
+
 std::string Placer::summary(const Request& req, const Verdict& v, size_t i) const {
   const NodeState& n = m_inv.node(i);
   switch (v.filter) {
@@ -208,6 +217,9 @@ std::string Placer::summary(const Request& req, const Verdict& v, size_t i) cons
       if (n.heartbeat_ms <= 0) return "unhealthy (no heartbeat yet)";
       return fmt::format("unhealthy (heartbeat {} ago)", time::age(m_inv.loaded_ms() - n.heartbeat_ms));
     case Filter::affinity: return fmt::format("affinity ({})", req.requirements[v.requirement].origin);
+    case Filter::instance_type:
+      if (!has_type(req.instance_type)) return fmt::format("instance-type (no node has \"{}\")", req.instance_type);
+      return "instance-type";
     default: return std::string(filter_name(v.filter));
   }
 }
@@ -238,6 +250,9 @@ NodeReport Placer::report(const Request& req, const Verdict& v, size_t i) const 
     case Filter::instance_type: {
       const std::string* t = m_inv.label(*m_inv.column(k_label_instance_type), i);
       r.reason = fmt::format("instance type \"{}\" is not \"{}\"", t ? *t : "", req.instance_type);
+      // Upstream would place on any healthy node here; say why we do not (doc/cube-sched.md).
+      if (!has_type(req.instance_type))
+        r.reason += "; no node has that instance type, and an unknown type matches no node";
       break;
     }
     case Filter::affinity: {
@@ -278,6 +293,17 @@ NodeReport Placer::report(const Request& req, const Verdict& v, size_t i) const 
       r.reason = fmt::format("real free memory {} ≤ requested {} + reserve {}", bytes(n.mem_free), bytes(req.mem),
                              bytes(n.mem_reserve));
       r.numbers = {{"real_free_mem", n.mem_free}, {"requested_mem", req.mem}, {"reserve_mem", n.mem_reserve}};
+      break;
+    case Filter::create_rate:
+      r.reason = fmt::format(
+          "{} sandboxes still being created, the limit is {} (an allocation counts until "
+          "cube-sched started or {} after placing)",
+          n.creating, p.create_limit, time::age(p.create_window_ms));
+      r.numbers = {{"creating", n.creating}, {"create_limit", p.create_limit}};
+      break;
+    case Filter::disk:
+      r.reason = fmt::format("disk usage {:.1f}% ≥ ceiling {}%", n.disk_used, p.disk_ceiling);
+      r.numbers = {{"disk_used", n.disk_used}, {"ceiling", p.disk_ceiling}};
       break;
   }
   return r;

@@ -2,9 +2,10 @@
 // "Filters" and "Scores").
 //
 // Contract: a node fits when it passes, in this order: health, cordon, instance-type (when the
-// request names one), affinity (every required expression), sandboxes (count < maximum), cpu
-// (request ≤ effective quota − allocated), cpu-util (utilisation < ceiling), mem (as cpu),
-// mem-free (real free > request + reserve). Survivors are scored by the policy's strategy; the
+// request names one), affinity (every required expression), sandboxes (count < maximum),
+// create-rate (sandboxes still being created < create_limit), cpu (request ≤ effective quota −
+// allocated), cpu-util (utilisation < ceiling), mem (as cpu), mem-free (real free > request +
+// reserve), disk (store usage < disk_usage_max_percent). Survivors are scored by the policy's strategy; the
 // highest score wins and ties go to the lowest node ID, unless random_top > 0, which picks uniformly
 // among the best random_top. Requests are compiled once against the inventory: matching a node is
 // a few array lookups, no string work.
@@ -30,7 +31,20 @@ struct Request {
   std::string sandbox;  // required to commit
 };
 
-enum class Filter : uint8_t { none, health, cordon, instance_type, affinity, sandboxes, cpu, cpu_util, mem, mem_free };
+enum class Filter : uint8_t {
+  none,
+  health,
+  cordon,
+  instance_type,
+  affinity,
+  sandboxes,
+  create_rate,
+  cpu,
+  cpu_util,
+  mem,
+  mem_free,
+  disk
+};
 std::string_view filter_name(Filter f);
 
 // A requirement resolved against the inventory: accept[value ID of the node's label].
@@ -97,6 +111,7 @@ class Placer {
   CompiledRequirement compile_one(const Requirement& r, size_t source) const;
   NodeReport report(const Request& req, const Verdict& v, size_t i) const;
   std::string summary(const Request& req, const Verdict& v, size_t i) const;
+  bool has_type(const std::string& type) const;  // some node is of this instance type
 
   const Inventory& m_inv;
 };

@@ -37,6 +37,9 @@ struct Policy {
   int64_t mem_reserve = int64_t{10} << 30;
   int64_t heartbeat_timeout_ms = 40'000;
   int64_t max_sandboxes = 3000;
+  double disk_ceiling = 80;           // disk_usage_max_percent
+  int64_t create_limit = 50;          // sandboxes in creation per node
+  int64_t create_window_ms = 30'000;  // an allocation not marked started stops counting after this
   std::vector<std::string> selector_keys;
   Strategy strategy = Strategy::least_allocated;
   double cpu_weight = 1;
@@ -47,6 +50,8 @@ struct Policy {
   // The physical memory reserve for a node of that type and memory quota (bytes); a reserve that
   // would swallow the whole node becomes a tenth of it.
   int64_t mem_reserve_for(const std::string& instance_type, int64_t mem_quota) const;
+  // Allocations placed after this (Unix ms) and not marked started are in creation.
+  int64_t creating_after(int64_t now_ms) const { return now_ms - create_window_ms; }
 };
 
 // A NaN, infinite or non-positive ratio becomes `fallback`.

@@ -12,10 +12,19 @@ namespace {
 constexpr std::string_view k_node_select = R"(
   SELECT n.id, n.address, n.instance_type, n.zone, n.cluster_id, n.cpu_type, n.cpu_m, n.mem_bytes,
          n.max_sandboxes, n.cordoned, n.heartbeat_ms, n.ready, n.cpu_util, n.mem_free_bytes, n.registered_ms,
-         COALESCE(a.cpu, 0), COALESCE(a.mem, 0), COALESCE(a.c, 0)
+         COALESCE(a.cpu, 0), COALESCE(a.mem, 0), COALESCE(a.c, 0), n.disk_used_percent, COALESCE(a.creating, 0)
   FROM nodes n LEFT JOIN
-       (SELECT node_id, SUM(cpu_m) AS cpu, SUM(mem_bytes) AS mem, COUNT(*) AS c FROM allocations GROUP BY node_id) a
+       (SELECT node_id, SUM(cpu_m) AS cpu, SUM(mem_bytes) AS mem, COUNT(*) AS c,
+               SUM(started_ms = 0 AND created_ms > ?1) AS creating
+        FROM allocations GROUP BY node_id) a
        ON a.node_id = n.id)";
+
+constexpr std::string_view k_alloc_select =
+    "SELECT sandbox_id, node_id, cpu_m, mem_bytes, created_ms, started_ms FROM allocations";
+
+Allocation allocation_of(const state::Statement& s) {
+  return {std::string(s.text(0)), std::string(s.text(1)), s.integer(2), s.integer(3), s.integer(4), s.integer(5)};
+}
 
 NodeRow row_of(const state::Statement& s) {
   NodeRow r;
@@ -37,6 +46,8 @@ NodeRow row_of(const state::Statement& s) {
   r.alloc_cpu_m = s.integer(15);
   r.alloc_mem = s.integer(16);
   r.sandboxes = s.integer(17);
+  r.disk_used = s.real(18);
+  r.creating = s.integer(19);
   return r;
 }
 
@@ -101,16 +112,19 @@ void set_cordoned(state::Db& db, const std::string& id, bool cordoned) {
 
 void record_heartbeat(state::Db& db, const std::string& id, const Heartbeat& hb) {
   state::Transaction tx(db);
-  db.prepare("UPDATE nodes SET heartbeat_ms = ?, ready = ?, cpu_util = ?, mem_free_bytes = ? WHERE id = ?")
-      .bind_all(hb.at_ms, hb.ready ? 1 : 0, hb.cpu_util, hb.mem_free, id)
+  db.prepare(
+        "UPDATE nodes SET heartbeat_ms = ?, ready = ?, cpu_util = ?, mem_free_bytes = ?, disk_used_percent = ? "
+        "WHERE id = ?")
+      .bind_all(hb.at_ms, hb.ready ? 1 : 0, hb.cpu_util, hb.mem_free, hb.disk_used, id)
       .run();
   if (db.changes() == 0) no_node(id);
   tx.commit();
 }
 
-std::vector<NodeRow> load_nodes(state::Db& db, bool with_labels) {
+std::vector<NodeRow> load_nodes(state::Db& db, bool with_labels, int64_t creating_after) {
   std::vector<NodeRow> rows;
   auto s = db.prepare(std::string(k_node_select) + " ORDER BY n.id");
+  s.bind(1, creating_after);
   while (s.step()) rows.push_back(row_of(s));
   if (!with_labels) return rows;
   std::unordered_map<std::string_view, size_t> index;
@@ -123,15 +137,15 @@ std::vector<NodeRow> load_nodes(state::Db& db, bool with_labels) {
   return rows;
 }
 
-std::optional<NodeRow> read_node(state::Db& db, const std::string& id) {
-  auto s = db.prepare(std::string(k_node_select) + " WHERE n.id = ?");
-  s.bind_all(id);
+std::optional<NodeRow> read_node(state::Db& db, const std::string& id, int64_t creating_after) {
+  auto s = db.prepare(std::string(k_node_select) + " WHERE n.id = ?2");
+  s.bind_all(creating_after, id);
   if (!s.step()) return std::nullopt;
   return row_of(s);
 }
 
-NodeRow get_node(state::Db& db, const std::string& id) {
-  auto row = read_node(db, id);
+NodeRow get_node(state::Db& db, const std::string& id, int64_t creating_after) {
+  auto row = read_node(db, id, creating_after);
   if (!row) no_node(id);
   auto l = db.prepare("SELECT key, value FROM node_labels WHERE node_id = ? ORDER BY key");
   l.bind_all(id);
@@ -140,13 +154,10 @@ NodeRow get_node(state::Db& db, const std::string& id) {
 }
 
 std::vector<Allocation> list_allocations(state::Db& db, const std::string& node_filter) {
-  auto s = db.prepare(
-      "SELECT sandbox_id, node_id, cpu_m, mem_bytes, created_ms FROM allocations "
-      "WHERE ?1 = '' OR node_id = ?1 ORDER BY created_ms, sandbox_id");
+  auto s = db.prepare(std::string(k_alloc_select) + " WHERE ?1 = '' OR node_id = ?1 ORDER BY created_ms, sandbox_id");
   s.bind_all(node_filter);
   std::vector<Allocation> out;
-  while (s.step())
-    out.push_back({std::string(s.text(0)), std::string(s.text(1)), s.integer(2), s.integer(3), s.integer(4)});
+  while (s.step()) out.push_back(allocation_of(s));
   return out;
 }
 
@@ -163,16 +174,35 @@ void insert_allocation(state::Db& db, const Allocation& a) {
       .run();
 }
 
-Allocation release(state::Db& db, const std::string& sandbox) {
-  state::Transaction tx(db);
-  auto s = db.prepare("SELECT sandbox_id, node_id, cpu_m, mem_bytes, created_ms FROM allocations WHERE sandbox_id = ?");
+namespace {
+
+// Inside the caller's transaction.
+Allocation require_allocation(state::Db& db, const std::string& sandbox) {
+  auto s = db.prepare(std::string(k_alloc_select) + " WHERE sandbox_id = ?");
   s.bind_all(sandbox);
   if (!s.step())
     throw Error(Exit::not_found, fmt::format("sandbox '{}' has no allocation", sandbox), "",
                 "see 'cube-sched alloc list'");
-  Allocation a{std::string(s.text(0)), std::string(s.text(1)), s.integer(2), s.integer(3), s.integer(4)};
-  s.reset();
+  return allocation_of(s);
+}
+
+}  // namespace
+
+Allocation release(state::Db& db, const std::string& sandbox) {
+  state::Transaction tx(db);
+  Allocation a = require_allocation(db, sandbox);
   db.prepare("DELETE FROM allocations WHERE sandbox_id = ?").bind_all(sandbox).run();
+  tx.commit();
+  return a;
+}
+
+Allocation mark_started(state::Db& db, const std::string& sandbox, int64_t now_ms) {
+  state::Transaction tx(db);
+  Allocation a = require_allocation(db, sandbox);
+  if (a.started_ms == 0) {
+    db.prepare("UPDATE allocations SET started_ms = ? WHERE sandbox_id = ?").bind_all(now_ms, sandbox).run();
+    a.started_ms = now_ms;
+  }
   tx.commit();
   return a;
 }

@@ -34,6 +34,7 @@ struct Heartbeat {
   bool ready = true;
   double cpu_util = 0;  // percent
   int64_t mem_free = 0;
+  double disk_used = 0;  // percent of the node's store file system
 };
 
 // A node as stored, with its allocation totals.
@@ -44,10 +45,12 @@ struct NodeRow {
   bool ready = false;
   double cpu_util = 0;
   int64_t mem_free = 0;
+  double disk_used = 0;
   int64_t registered_ms = 0;
   int64_t alloc_cpu_m = 0;
   int64_t alloc_mem = 0;
   int64_t sandboxes = 0;
+  int64_t creating = 0;  // allocations not marked started, placed after the load's creating_after
 };
 
 struct Allocation {
@@ -56,6 +59,7 @@ struct Allocation {
   int64_t cpu_m = 0;
   int64_t mem_bytes = 0;
   int64_t created_ms = 0;
+  int64_t started_ms = 0;  // 0: still being created
 };
 
 // Upserts the node; returns the canonical-key labels that were given and dropped.
@@ -65,12 +69,14 @@ int64_t remove_node(state::Db& db, const std::string& id, bool force);
 void set_cordoned(state::Db& db, const std::string& id, bool cordoned);
 void record_heartbeat(state::Db& db, const std::string& id, const Heartbeat& hb);
 
-// All nodes in ID order (byte order), with labels (`with_labels`) and allocation totals.
-std::vector<NodeRow> load_nodes(state::Db& db, bool with_labels);
+// All nodes in ID order (byte order), with labels (`with_labels`) and allocation totals. An
+// allocation counts as creating while it is not marked started and was placed after
+// `creating_after` (Unix ms): past the create window it no longer holds a create slot.
+std::vector<NodeRow> load_nodes(state::Db& db, bool with_labels, int64_t creating_after);
 // One node without labels; nullopt when it does not exist. Used inside placement transactions.
-std::optional<NodeRow> read_node(state::Db& db, const std::string& id);
+std::optional<NodeRow> read_node(state::Db& db, const std::string& id, int64_t creating_after);
 // One node with labels, or Error(not_found).
-NodeRow get_node(state::Db& db, const std::string& id);
+NodeRow get_node(state::Db& db, const std::string& id, int64_t creating_after);
 
 std::vector<Allocation> list_allocations(state::Db& db, const std::string& node_filter);
 // The node a sandbox is allocated on, if any.
@@ -78,5 +84,8 @@ std::optional<std::string> allocation_node(state::Db& db, const std::string& san
 // Inserts inside the caller's transaction. The sandbox primary key refuses a second record.
 void insert_allocation(state::Db& db, const Allocation& a);
 Allocation release(state::Db& db, const std::string& sandbox);
+// Marks the sandbox started (its create slot is free); the first mark stays. Error(not_found)
+// without an allocation.
+Allocation mark_started(state::Db& db, const std::string& sandbox, int64_t now_ms);
 
 }  // namespace cube::sched

@@ -121,6 +121,9 @@ std::vector<Requirement> parse_selector(std::string_view text, const std::vector
     r.key = checked_key(item, i, extra_keys);
     r.op = checked_op(item, i);
     r.values = checked_values(item, i, r.op);
+    if ((r.op == Op::gt || r.op == Op::lt) && r.key != k_label_memory_size && r.key != k_label_cpu_cores)
+      bad(i, fmt::format("{} on \"{}\", which is not a quantity", op_name(r.op), r.key),
+          fmt::format("Gt and Lt compare quantities: use them on {} or {}", k_label_memory_size, k_label_cpu_cores));
     r.origin = fmt::format("selector[{}]", i);
     out.push_back(std::move(r));
   }

@@ -72,6 +72,12 @@ Policy load_policy(config::Settings& s) {
   if (p.heartbeat_timeout_ms <= 0) bad(s, "heartbeat_timeout", "expected a positive duration");
   p.max_sandboxes = s.integer("max_sandboxes", 3000);
   if (p.max_sandboxes < 1) bad(s, "max_sandboxes", "expected at least 1");
+  p.disk_ceiling = s.number("disk_usage_max_percent", 80);
+  if (!(p.disk_ceiling > 0 && p.disk_ceiling <= 100)) bad(s, "disk_usage_max_percent", "expected 1 to 100 (percent)");
+  p.create_limit = s.integer("create_limit", 50);
+  if (p.create_limit < 1) bad(s, "create_limit", "expected at least 1");
+  p.create_window_ms = s.duration_ms("create_window", "30s");
+  if (p.create_window_ms <= 0) bad(s, "create_window", "expected a positive duration");
   p.selector_keys = s.list("selector_keys");
   p.strategy = parse_strategy(s);
   p.cpu_weight = weight(s, "score_cpu_weight");
@@ -82,7 +88,7 @@ Policy load_policy(config::Settings& s) {
 }  // namespace
 
 Settings load_settings(config::Settings& s, const SettingFlags&) {
-  Settings out{load_policy(s)};
+  Settings out{load_policy(s), s.text("disk_path", "")};
   s.finish();
   return out;
 }

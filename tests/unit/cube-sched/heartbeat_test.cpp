@@ -1,6 +1,8 @@
 #include "cube-sched/heartbeat.hpp"
 #include "cube-sched/metrics.hpp"
 
+#include "error.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace cube::sched;
@@ -16,10 +18,34 @@ TEST(SchedHeartbeat, CpuUtilisationBetweenSamples) {
 
 TEST(SchedHeartbeat, MeasureKeepsGivenValues) {
   std::optional<CpuTimes> since;
-  Heartbeat hb = measure({12.5, 4096, false}, since);
+  Heartbeat hb = measure(
+      {.cpu_util = 12.5, .mem_free = 4096, .disk_used = 91.5, .disk_path = "/nonexistent", .ready = false}, since);
   EXPECT_EQ(hb.cpu_util, 12.5);
   EXPECT_EQ(hb.mem_free, 4096);
+  EXPECT_EQ(hb.disk_used, 91.5) << "given, so /nonexistent was never measured";
   EXPECT_FALSE(hb.ready);
   EXPECT_GT(hb.at_ms, 0);
   EXPECT_FALSE(since) << "nothing was sampled";
+}
+
+TEST(SchedHeartbeat, DiskUsageAsDfCountsIt) {
+  double used = disk_used_percent("/");
+  EXPECT_GE(used, 0.0);
+  EXPECT_LE(used, 100.0);
+  Heartbeat hb = [] {
+    std::optional<CpuTimes> since;
+    HeartbeatInput in;
+    in.cpu_util = 1;
+    in.mem_free = 1;
+    in.disk_path = "/";
+    return measure(in, since);
+  }();
+  EXPECT_NEAR(hb.disk_used, used, 5.0);
+  try {
+    disk_used_percent("/nonexistent/store");
+    FAIL() << "no error for a missing path";
+  } catch (const cube::Error& e) {
+    EXPECT_EQ(e.code(), cube::Exit::usage);
+    EXPECT_NE(e.message().find("/nonexistent/store"), std::string::npos) << e.message();
+  }
 }

@@ -374,3 +374,49 @@ TEST(SchedPlacer, FastPathAgreesWithTheOrderedFilters) {
     EXPECT_EQ(placer.decide(req).node.has_value(), first.has_value());
   }
 }
+
+TEST(SchedPlacer, DiskCeiling) {
+  NodeRow n = node("a");
+  n.disk_used = 79.9;
+  EXPECT_EQ(verdict(n, request()), Filter::none);
+  n.disk_used = 80;
+  EXPECT_EQ(verdict(n, request()), Filter::disk) << "at the ceiling is full";
+  Policy p;
+  p.disk_ceiling = 95;
+  EXPECT_EQ(verdict(n, request(), p), Filter::none);
+}
+
+TEST(SchedPlacer, CreateRateCountsSandboxesStillBeingCreated) {
+  NodeRow n = node("a");
+  Policy p;
+  p.create_limit = 2;
+  n.creating = 1;
+  EXPECT_EQ(verdict(n, request(), p), Filter::none);
+  n.creating = 2;
+  EXPECT_EQ(verdict(n, request(), p), Filter::create_rate);
+  // A placement in this inventory takes a create slot at once, so a batch cannot overrun the limit.
+  n.creating = 1;
+  Inventory inv({n}, p, k_now);
+  inv.add_allocation(0, 1000, k_gib);
+  Placer placer(inv);
+  Request req = request();
+  EXPECT_EQ(placer.check(placer.compile(req), req, 0).filter, Filter::create_rate);
+  EXPECT_FALSE(placer.decide(req).node);
+}
+
+TEST(SchedPlacer, AnUnknownInstanceTypeIsNamedInTheExplanation) {
+  auto rows = labelled();
+  rows[0].reg.instance_type = "small";
+  Inventory inv(rows, Policy{}, k_now);
+  Placer placer(inv);
+  Request req = request();
+  req.instance_type = "gpu";
+  Explanation e = placer.explain(req);
+  ASSERT_EQ(e.rejections.size(), 1u);
+  EXPECT_EQ(e.rejections[0].first, "instance-type (no node has \"gpu\")");
+  EXPECT_NE(e.nodes[0].reason.find("no node has that instance type"), std::string::npos) << e.nodes[0].reason;
+  req.instance_type = "small";
+  e = placer.explain(req);
+  EXPECT_TRUE(e.decision.node);
+  EXPECT_EQ(e.rejections[0].first, "instance-type");
+}

@@ -77,6 +77,15 @@ TEST(SchedSelector, ValueCountLimits) {
   EXPECT_NE(usage_error("[" + req("cpu-cores", "Lt", "[]") + "]").find("exactly one"), std::string::npos);
 }
 
+TEST(SchedSelector, GtAndLtOnlyOnQuantityKeys) {
+  std::string e = usage_error("[" + req("zone", "Gt", R"(["1"])") + "]");
+  EXPECT_NE(e.find("selector[0]: Gt on \"topology.kubernetes.io/zone\", which is not a quantity"), std::string::npos)
+      << e;
+  EXPECT_NE(usage_error("[" + req("rack", "Lt", R"(["1"])") + "]", {"rack"}).find("not a quantity"), std::string::npos);
+  EXPECT_EQ(parse_selector("[" + req("memory-size", "Lt", R"(["64Gi"])") + "]", {}).size(), 1u);
+  EXPECT_EQ(parse_selector("[" + req("kubernetes.io/cpu-cores", "Gt", R"(["8"])") + "]", {}).size(), 1u);
+}
+
 TEST(SchedSelector, KeysAndOperators) {
   EXPECT_NE(usage_error("[" + req("rack", "In", R"(["a"])") + "]").find("\"rack\" is not allowed"), std::string::npos);
   EXPECT_EQ(parse_selector("[" + req("rack", "In", R"(["a"])") + "]", {"rack"})[0].key, "rack");
