@@ -215,8 +215,10 @@ demo:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)CUBE_BUILD=$(abspath $(BUILD)) scripts/cube-demo
 
+# The tools alone: a node's kernel comes with its image (VMLINUX=path to include one).
 release-manifest: all
-	$(Q)$(BUILD)/bin/cube-versions manifest --bin-dir $(BUILD)/bin --out $(BUILD)/release-manifest.json
+	$(Q)$(BUILD)/bin/cube-versions manifest --bin-dir $(BUILD)/bin $(if $(VMLINUX),--vmlinux $(VMLINUX),--no-kernel) \
+	  --out $(BUILD)/release-manifest.json
 	@echo "  wrote $(BUILD)/release-manifest.json"
 
 install: all

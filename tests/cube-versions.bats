@@ -13,8 +13,10 @@ setup() {
   mkdir -p "$BASE/cube-image" "$BASE/cube-egress" "$BASE/cube-kernel-scf"
   echo "1.4.0" >"$BASE/cube-image/version"
   echo "2.0.1" >"$BASE/cube-egress/version"
+  printf 'kernel' >"$TMP/vmlinux"
+  KERNEL="6.6.30@sha256:$(sha256sum "$TMP/vmlinux" | cut -d' ' -f1)"
   cube-versions manifest --release-version 0.4.0 --guest-image-version 1.4.0 --kernel-version 6.6.30 \
-    --out "$BASE/release-manifest.json"
+    --vmlinux "$TMP/vmlinux" --out "$BASE/release-manifest.json"
 }
 teardown() { cube_teardown; }
 
@@ -27,7 +29,7 @@ report() {
 rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1"; }
 
 @test "manifest: the upstream shape, pretty with a trailing newline, digests of every built tool" {
-  run cube-versions manifest --release-version 0.4.0 --guest-image-version 1.4.0 --agent-version 0.9.1
+  run cube-versions manifest --release-version 0.4.0 --guest-image-version 1.4.0 --agent-version 0.9.1 --vmlinux "$TMP/vmlinux"
   assert_success
   jq -e . <<<"$output" >/dev/null
   [ "$(jq -r '[keys[]]|join(",")' <<<"$output")" = "built_at,built_by,components,git_commit,guest_image,kernel,release_version" ]
@@ -41,7 +43,7 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
     [ "$(jq -r ".components[\"$t\"].digest_sha256" <<<"$output")" = "$want" ]
     [ "$(jq -r ".components[\"$t\"].version" <<<"$output")" = "$("$t" --version -o json | jq -r .version)" ]
   done
-  cube-versions manifest --out "$TMP/m.json"
+  cube-versions manifest --vmlinux "$TMP/vmlinux" --out "$TMP/m.json"
   [ "$(tail -c1 "$TMP/m.json" | od -An -c | tr -d ' ')" = '\n' ]
   grep -q '^  "release_version": ' "$TMP/m.json"
 }
@@ -55,16 +57,42 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   [ "$(jq -r .kernel.vmlinux_digest_sha256 <<<"$output")" = "sha256:$(sha256sum "$TMP/vmlinux" | cut -d' ' -f1)" ]
   [ "$(jq -r '.kernel|has("pvm_version")' <<<"$output")" = false ]
   printf 'pvm' >"$TMP/pvm"
-  run cube-versions manifest --vmlinux-pvm "$TMP/pvm" --pvm-version 6.6-pvm
+  run cube-versions manifest --vmlinux "$TMP/vmlinux" --vmlinux-pvm "$TMP/pvm" --pvm-version 6.6-pvm
   [ "$(jq -r .kernel.pvm_version <<<"$output")" = 6.6-pvm ]
-  GITHUB_ACTIONS=true run cube-versions manifest
+  GITHUB_ACTIONS=true run cube-versions manifest --no-kernel
   [ "$(jq -r .built_by <<<"$output")" = github-actions ]
 }
 
 @test "manifest: a missing binary directory is bad input" {
-  run --separate-stderr cube-versions manifest --bin-dir "$TMP/nope"
+  run --separate-stderr cube-versions manifest --bin-dir "$TMP/nope" --no-kernel
   assert_failure 2
   [[ "$stderr" == "cube-versions: error: cannot read binary directory $TMP/nope"* ]]
+}
+
+@test "manifest: the kernel image is mandatory unless declared absent; versions are one line" {
+  run --separate-stderr cube-versions manifest --kernel-version 6.6
+  assert_failure 2
+  [[ "$stderr" == *"the kernel image is mandatory"*"--no-kernel"* ]]
+  run cube-versions manifest --no-kernel
+  assert_success
+  [ "$(jq -r '.kernel.version + " " + .kernel.vmlinux_digest_sha256' <<<"$output")" = "none none" ]
+  cube-versions manifest --no-kernel --out "$BASE/release-manifest.json"
+  run cube-versions collect --base "$BASE" -o json
+  [ "$(jq -r 'map(.component)|index("kernel")' <<<"$output")" = null ]  # nothing to report, declared
+  run --separate-stderr cube-versions manifest --no-kernel --vmlinux "$TMP/vmlinux"
+  assert_failure 2
+  for flag in --release-version --guest-image-version --agent-version --kernel-version --base-image; do
+    run --separate-stderr cube-versions manifest --vmlinux "$TMP/vmlinux" "$flag" $'1.0\nforged\tline'
+    assert_failure 2
+    [[ "$stderr" == *"$flag contains a control character"* ]]
+  done
+  printf '1.0\0evil\n' >"$TMP/gv"
+  run --separate-stderr cube-versions manifest --vmlinux "$TMP/vmlinux" --guest-image-version-file "$TMP/gv"
+  assert_failure 2
+  [[ "$stderr" == *"invalid guest image version"* ]]
+  rm -f "$TMP/out.json"
+  run cube-versions manifest --vmlinux "$TMP/vmlinux" --release-version $'x\ny' --out "$TMP/out.json"
+  [ ! -e "$TMP/out.json" ]
 }
 
 @test "collect: the node's components with their sources" {
@@ -73,7 +101,7 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   [ "$(jq -r 'map(.component)|join(",")' <<<"$output")" = "cube-agent,cube-egress,cube-versions,guest-image,kernel" ]
   [ "$(jq -r '.[]|select(.component=="guest-image")|.source+" "+.version' <<<"$output")" = "file 1.4.0" ]
   [ "$(jq -r '.[]|select(.component=="cube-versions")|.source' <<<"$output")" = binary ]
-  [ "$(jq -r '.[]|select(.component=="kernel")|.version' <<<"$output")" = 6.6.30 ]
+  [ "$(jq -r '.[]|select(.component=="kernel")|.version' <<<"$output")" = "$KERNEL" ]
 }
 
 @test "collect: the vmlinux symlink picks the kernel identity" {

@@ -28,6 +28,7 @@ complete -c cube-versions -n '__fish_seen_subcommand_from manifest' -l kernel-ve
 complete -c cube-versions -n '__fish_seen_subcommand_from manifest' -l vmlinux -r -F -d 'Kernel image to digest'
 complete -c cube-versions -n '__fish_seen_subcommand_from manifest' -l pvm-version -x -d 'PVM kernel tag'
 complete -c cube-versions -n '__fish_seen_subcommand_from manifest' -l vmlinux-pvm -r -F -d 'PVM kernel image to digest'
+complete -c cube-versions -n '__fish_seen_subcommand_from manifest' -l no-kernel -d 'Declare a release without a kernel (else --vmlinux is required)'
 complete -c cube-versions -n '__fish_seen_subcommand_from collect' -l help -s h -d 'Print this help and exit'
 complete -c cube-versions -n '__fish_seen_subcommand_from collect' -l node -x -d 'Node ID (default: config, else the short host name)'
 complete -c cube-versions -n '__fish_seen_subcommand_from collect' -l base -r -F -d 'Install base (default /usr/local/services/cubetoolbox)'

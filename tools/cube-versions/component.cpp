@@ -7,16 +7,12 @@
 #include <algorithm>
 
 namespace cube::versions {
-namespace {
-
-std::string check_field(std::string_view name, std::string_view value, size_t limit) {
+std::string field_problem(std::string_view name, std::string_view value, size_t limit) {
   if (value.size() > limit) return fmt::format("{} is {} bytes, the limit is {}", name, value.size(), limit);
   for (unsigned char c : value)
     if (c < 0x20 || c == 0x7f) return fmt::format("{} contains a control character", name);
   return {};
 }
-
-}  // namespace
 
 std::string invalid_reason(const Component& c) {
   if (c.component.empty()) return "component is empty";
@@ -24,7 +20,7 @@ std::string invalid_reason(const Component& c) {
                                     std::tuple{"version", std::string_view(c.version), k_max_version},
                                     std::tuple{"commit", std::string_view(c.commit), k_max_commit},
                                     std::tuple{"build_time", std::string_view(c.build_time), k_max_build_time}}) {
-    if (std::string why = check_field(name, value, limit); !why.empty()) return why;
+    if (std::string why = field_problem(name, value, limit); !why.empty()) return why;
   }
   if (c.source != "binary" && c.source != "manifest" && c.source != "file" && !c.source.empty())
     return fmt::format("source '{}' is not binary, manifest or file", c.source);

@@ -25,6 +25,9 @@ inline constexpr size_t k_max_components_per_node = 1024;
 
 // Empty when the row is valid; otherwise what is wrong with which field.
 std::string invalid_reason(const Component& c);
+// Empty when `value` fits `limit` bytes and holds no control character (newline and NUL included);
+// otherwise what is wrong, naming `name`.
+std::string field_problem(std::string_view name, std::string_view value, size_t limit);
 
 // A report as text: one `component<TAB>version<TAB>commit<TAB>build_time<TAB>source` line per row,
 // sorted, so the same set in any order gives the same text. Valid fields hold no control bytes, so

@@ -32,6 +32,7 @@ void add_manifest_verb(cli::Tool& tool, cmd::ManifestArgs& a) {
   v->add_option("--vmlinux", in.vmlinux, "Kernel image to digest")->type_name("FILE");
   v->add_option("--pvm-version", in.pvm_version, "PVM kernel tag");
   v->add_option("--vmlinux-pvm", in.vmlinux_pvm, "PVM kernel image to digest")->type_name("FILE");
+  v->add_flag("--no-kernel", in.no_kernel, "Declare a release without a kernel (else --vmlinux is required)");
 }
 
 void add_collect_verb(cli::Tool& tool, cmd::CollectArgs& a) {

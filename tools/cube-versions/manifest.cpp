@@ -1,6 +1,7 @@
 #include "manifest.hpp"
 
 #include "binary_stamp.hpp"
+#include "component.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "json_writer.hpp"
@@ -148,7 +149,29 @@ std::string render_manifest(const Manifest& m) {
   return w.take() + "\n";
 }
 
+namespace {
+
+void check_inputs(const ManifestInputs& in) {
+  if (in.no_kernel &&
+      !(in.vmlinux.empty() && in.kernel_version.empty() && in.vmlinux_pvm.empty() && in.pvm_version.empty()))
+    throw Error(Exit::usage, "--no-kernel declares a release without a kernel",
+                "it cannot take --vmlinux, --kernel-version, --vmlinux-pvm or --pvm-version");
+  if (!in.no_kernel && in.vmlinux.empty())
+    throw Error(Exit::usage, "the kernel image is mandatory in a release manifest", "",
+                "give --vmlinux FILE, or --no-kernel for a release that ships none");
+  for (auto [flag, value] : {std::pair{"--release-version", &in.release_version},
+                             {"--guest-image-version", &in.guest_image_version},
+                             {"--base-image", &in.base_image},
+                             {"--agent-version", &in.agent_version},
+                             {"--kernel-version", &in.kernel_version},
+                             {"--pvm-version", &in.pvm_version}})
+    if (std::string why = field_problem(flag, *value, k_max_version); !why.empty()) throw Error(Exit::usage, why);
+}
+
+}  // namespace
+
 Manifest build_manifest(const ManifestInputs& in) {
+  check_inputs(in);
   const version::Stamp& self = version::current();
   Manifest m;
   m.release_version = in.release_version.empty() ? self.version : in.release_version;
@@ -162,13 +185,17 @@ Manifest build_manifest(const ManifestInputs& in) {
     m.components[name] = {s.version, s.commit, s.build_time, "sha256:" + info.sha256};
   }
   std::string guest = in.guest_image_version;
-  if (guest.empty() && !in.guest_image_version_file.empty()) guest = first_line_trimmed(in.guest_image_version_file);
+  if (guest.empty() && !in.guest_image_version_file.empty()) {
+    guest = first_line_trimmed(in.guest_image_version_file);
+    if (std::string why = field_problem(in.guest_image_version_file, guest, k_max_version); !why.empty())
+      throw Error(Exit::usage, "invalid guest image version: " + why);
+  }
   m.guest_image.version = guest.empty() ? "unknown" : guest;
   m.guest_image.digest_sha256 = digest_of(in.guest_image);
   if (!in.base_image.empty()) m.guest_image.base_image = in.base_image;
   m.guest_image.agent_version = in.agent_version.empty() ? m.release_version : in.agent_version;
-  m.kernel.version = in.kernel_version.empty() ? "unknown" : in.kernel_version;
-  m.kernel.vmlinux_digest_sha256 = digest_of(in.vmlinux);
+  m.kernel.version = in.no_kernel ? "none" : in.kernel_version.empty() ? "unknown" : in.kernel_version;
+  m.kernel.vmlinux_digest_sha256 = in.no_kernel ? "none" : digest_of(in.vmlinux);
   if (!in.vmlinux_pvm.empty()) {
     m.kernel.pvm_version = in.pvm_version.empty() ? "unknown" : in.pvm_version;
     m.kernel.vmlinux_pvm_digest_sha256 = digest_of(in.vmlinux_pvm);
@@ -177,7 +204,8 @@ Manifest build_manifest(const ManifestInputs& in) {
 }
 
 std::string kernel_identity(const std::string& tag, const std::string& digest) {
-  std::string t = tag == "unknown" ? "" : tag, d = digest == "unknown" ? "" : digest;
+  auto known = [](const std::string& s) { return s == "unknown" || s == "none" ? std::string() : s; };
+  std::string t = known(tag), d = known(digest);
   if (!t.empty() && !d.empty()) return t + "@" + d;
   return t.empty() ? d : t;
 }

@@ -61,10 +61,13 @@ struct ManifestInputs {
   std::string vmlinux;  // file to digest
   std::string pvm_version;
   std::string vmlinux_pvm;
+  bool no_kernel = false;  // a release without a kernel, declared: its fields read "none"
 };
+// Error(usage) when the kernel image is missing and not declared absent, or when a version holds a
+// control character (a newline would break every line-based reader of the matrix).
 Manifest build_manifest(const ManifestInputs& in);
 
-// "tag@digest", the digest alone, the tag alone, or "" — `unknown` parts count as empty.
+// "tag@digest", the digest alone, the tag alone, or "" — `unknown` and `none` parts count as empty.
 std::string kernel_identity(const std::string& tag, const std::string& digest);
 
 // The manifest path: flag, then $CUBE_RELEASE_MANIFEST, then the config value, then
