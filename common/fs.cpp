@@ -1,5 +1,7 @@
 #include "fs.hpp"
 
+#include <climits>
+
 #include "error.hpp"
 
 #include <fmt/format.h>
@@ -42,6 +44,11 @@ std::string dirname(std::string_view path) {
   if (slash == std::string_view::npos) return ".";
   if (slash == 0) return "/";
   return std::string(path.substr(0, slash));
+}
+
+std::string current_dir() {
+  char buf[PATH_MAX];
+  return ::getcwd(buf, sizeof buf) ? std::string(buf) : std::string();
 }
 
 std::string basename(std::string_view path) {

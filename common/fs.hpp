@@ -10,6 +10,8 @@
 namespace cube::fs {
 
 std::string dirname(std::string_view path);
+// The working directory's path, or "" when it cannot be named (deleted, or longer than PATH_MAX).
+std::string current_dir();
 std::string basename(std::string_view path);
 
 // mkdir -p with `mode` for the directories it creates; existing ones are left as they are.

@@ -367,6 +367,35 @@ make_log() {
   assert_output "inside the namespace"
   run --separate-stderr cube-logs read sb --root "$TMP/nsroot" --mount-ns "$TMP/not-a-namespace"
   assert_failure 3
+  # pid:N, from the flag or from the node's config, with no flag at all.
+  run cube-logs read sb --root "$TMP/nsroot" --mount-ns "pid:$holder"
+  assert_output "inside the namespace"
+  printf '[logs]\nmount_ns = "pid:%s"\n' "$holder" >"$CUBE_CONFIG"
+  run cube-logs read sb --root "$TMP/nsroot"
+  assert_output "inside the namespace"
+  # The working directory survives setns, so a relative --root means the same path there.
+  run bash -c "cd '$TMP' && cube-logs read sb --root nsroot"
+  assert_output "inside the namespace"
+  # unit:NAME asks systemd for the unit's main PID (a stand-in systemctl here: no systemd in CI).
+  mkdir -p "$TMP/fakebin"
+  printf '#!/bin/sh\n[ "$*" = "show --property=MainPID --value cubelet.service" ] || exit 1\necho %s\n' "$holder" \
+    >"$TMP/fakebin/systemctl"
+  printf '#!/bin/sh\necho 0\n' >"$TMP/fakebin/systemctl-stopped"
+  chmod +x "$TMP/fakebin"/*
+  PATH="$TMP/fakebin:$PATH" run cube-logs read sb --root "$TMP/nsroot" --mount-ns unit:cubelet.service
+  assert_output "inside the namespace"
+  mv "$TMP/fakebin/systemctl-stopped" "$TMP/fakebin/systemctl"
+  PATH="$TMP/fakebin:$PATH" run --separate-stderr cube-logs read sb --root "$TMP/nsroot" --mount-ns unit:cubelet.service
+  assert_failure 3
+  [[ "$stderr" == *"unit cubelet.service has no running main process"* ]]
+  for bad in pid:0 pid:12x pid: "unit:-rf" "unit:a b" relative/path; do
+    run --separate-stderr cube-logs read sb --root "$TMP/nsroot" --mount-ns "$bad"
+    assert_failure 2
+  done
+  printf '[logs]\nmount_ns = "pid:nope"\n' >"$CUBE_CONFIG"
+  run --separate-stderr cube-logs read sb --root "$TMP/nsroot"
+  assert_failure 2
+  [[ "$stderr" == *'[logs] mount_ns: "nope" is not a process ID'* ]]
 }
 
 @test "read: the reader runs under seccomp once its files are open; --no-seccomp skips it" {

@@ -34,6 +34,6 @@ complete -c cube-logs -n '__fish_seen_subcommand_from read' -l timestamps -d 'Pr
 complete -c cube-logs -n '__fish_seen_subcommand_from read' -l raw -d 'Print the stored CRI lines as they are'
 complete -c cube-logs -n '__fish_seen_subcommand_from read' -l template -d 'Read a template build'\''s log (/data/log/template/ID/)'
 complete -c cube-logs -n '__fish_seen_subcommand_from read' -l root -r -F -d 'Directory holding the per-sandbox log directories'
-complete -c cube-logs -n '__fish_seen_subcommand_from read' -l mount-ns -r -F -d 'Enter this mount namespace first (e.g. /proc/PID/ns/mnt)'
+complete -c cube-logs -n '__fish_seen_subcommand_from read' -l mount-ns -x -d 'Enter this mount namespace first: /proc/PID/ns/mnt, pid:N or unit:NAME (default: [logs] mount_ns)'
 complete -c cube-logs -n '__fish_seen_subcommand_from read' -l no-seccomp -d 'Do not confine the reader (debugging)'
 complete -c cube-logs -n '__fish_seen_subcommand_from config' -l help -s h -d 'Print this help and exit'

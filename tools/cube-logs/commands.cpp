@@ -1,5 +1,7 @@
 #include "commands.hpp"
 
+#include "mount_ns.hpp"
+
 #include "forwarder.hpp"
 #include "reader.hpp"
 #include "timeutil.hpp"
@@ -29,7 +31,9 @@ int forward(cli::Context& ctx, const ForwardArgs& a) {
 }
 
 void read(cli::Context& ctx, const ReadArgs& a) {
-  Settings s = settings(ctx);
+  SettingFlags flags;
+  flags.mount_ns = a.mount_ns;
+  Settings s = settings(ctx, flags);
   ReadOptions o;
   o.id = a.id;
   o.template_mode = a.template_mode;
@@ -47,7 +51,7 @@ void read(cli::Context& ctx, const ReadArgs& a) {
   o.style.timestamps = a.timestamps;
   o.style.raw = a.raw;
   o.seccomp = !a.no_seccomp;
-  o.mount_ns = a.mount_ns;
+  o.mount_ns = resolve_mount_ns(s.mount_ns, s.mount_ns_origin);
   logs::read(o);
 }
 

@@ -35,7 +35,7 @@ struct ReadArgs {
   bool raw = false;
   bool template_mode = false;
   std::string root;
-  std::string mount_ns;
+  std::optional<std::string> mount_ns;  // falls back to [logs] mount_ns
   bool no_seccomp = false;
 };
 

@@ -68,7 +68,9 @@ void read_options(CLI::App& v, cmd::ReadArgs& a) {
   v.add_flag("--raw", a.raw, "Print the stored CRI lines as they are");
   v.add_flag("--template", a.template_mode, "Read a template build's log (/data/log/template/ID/)");
   v.add_option("--root", a.root, "Directory holding the per-sandbox log directories")->type_name("DIR");
-  v.add_option("--mount-ns", a.mount_ns, "Enter this mount namespace first (e.g. /proc/PID/ns/mnt)")->type_name("PATH");
+  v.add_option("--mount-ns", a.mount_ns,
+               "Enter this mount namespace first: /proc/PID/ns/mnt, pid:N or unit:NAME (default: [logs] mount_ns)")
+      ->type_name("NS");
   v.add_flag_callback(
       "--no-seccomp", [&a] { a.no_seccomp = true; }, "Do not confine the reader (debugging)");
 }

@@ -6,6 +6,7 @@
 #include "follow.hpp"
 #include "fs.hpp"
 #include "ids.hpp"
+#include "mount_ns.hpp"
 #include "scan.hpp"
 #include "timeutil.hpp"
 #include "units.hpp"
@@ -22,17 +23,6 @@
 
 namespace cube::logs {
 namespace {
-
-void enter_mount_ns(const std::string& path) {
-  Fd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!ns)
-    throw sys_error(errno, fmt::format("cannot open mount namespace {}", path),
-                    errno == ENOENT ? Exit::not_found : Exit::failed);
-  if (::setns(ns.get(), CLONE_NEWNS) != 0)
-    throw Error(Exit::failed, fmt::format("cannot enter mount namespace {}", path), errno_text(errno),
-                errno == EPERM ? "entering a mount namespace needs CAP_SYS_ADMIN (run as root)"
-                               : "the path must be a mount namespace, like /proc/PID/ns/mnt");
-}
 
 struct Place {
   Fd root, dir;

@@ -4,7 +4,8 @@
 // Contract:
 // - Finds `<root>/<id>/<stream>` (and its rotated files). Root: --root, else [logs] root /
 //   template_root in the config, else the upstream defaults below. The ID is path-safe (exit 2).
-// - With a mount namespace path, enters it (setns) before opening anything.
+// - With a mount namespace file (mount_ns.hpp resolves the flag and config), enters it before
+//   opening anything, keeping the working directory's path.
 // - Opens everything, then (unless no_seccomp) loads the seccomp allowlist, then selects and prints.
 // - Selection: --since/--until bound the records by time (binary search); then --tail N (the last
 //   N lines of the window), --head N (the first N) or --all. Nothing set: the last 100 lines, or
@@ -36,7 +37,7 @@ struct ReadOptions {
   bool follow = false;
   Style style;
   bool seccomp = true;
-  std::string mount_ns;
+  std::string mount_ns;  // a namespace file, already resolved
 };
 
 // "--since"/"--until" values: RFC 3339, or a duration back from now ("10m"). Throws Error(usage).

@@ -10,6 +10,8 @@ Settings load_settings(config::Settings& s, const SettingFlags& f) {
   out.template_root = s.text("template_root", k_template_root);
   out.max_size = s.size("max_size", "0", f.max_size);
   out.max_files = static_cast<int>(s.integer("max_files", 5, f.max_files));
+  out.mount_ns = s.text("mount_ns", "", f.mount_ns);
+  out.mount_ns_origin = f.mount_ns ? "--mount-ns" : "[logs] mount_ns";
   s.finish();
   return out;
 }

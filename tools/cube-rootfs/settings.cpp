@@ -1,5 +1,7 @@
 #include "settings.hpp"
 
+#include "fs.hpp"
+
 #include "log.hpp"
 
 #include <fmt/format.h>
@@ -14,8 +16,7 @@ Settings load_settings(config::Settings& s, const SettingFlags& f) {
   out.store = s.text("store", k_default_store, f.store && !f.store->empty() ? f.store : std::nullopt);
   s.finish();
   if (out.store.empty() || out.store[0] != '/') {
-    char buf[4096];
-    if (::getcwd(buf, sizeof buf)) out.store = std::string(buf) + "/" + out.store;
+    if (std::string cwd = fs::current_dir(); !cwd.empty()) out.store = cwd + "/" + out.store;
   }
   return out;
 }
