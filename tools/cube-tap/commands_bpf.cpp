@@ -22,7 +22,7 @@ using output::Align;
 using output::Cell;
 using output::Style;
 
-// A map this full is about to refuse sandboxes or ports: [tap] sizes it.
+// A map this full is about to refuse sandboxes or ports.
 constexpr double k_fill_warn = 0.9;
 
 output::Table status_table() {
