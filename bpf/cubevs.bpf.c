@@ -212,8 +212,9 @@ static __always_inline int fast_out(struct __sk_buff* skb, const struct cube_con
   fib.l4_protocol = IPPROTO_TCP;
   fib.sport = bpf_htons(hport);
   fib.dport = tcp->dest;
-  /* A GSO packet is cut to gso_size segments later: its total length says nothing of the MTU. */
-  fib.tot_len = skb->gso_size ? 0 : bpf_ntohs(v->ip.tot_len);
+  /* A GSO packet is cut into gso_size segments later: the MTU must take one segment with its
+   * headers, not the whole packet. */
+  fib.tot_len = skb->gso_size ? v->l4_off - IP_OFF + tcp->doff * 4 + skb->gso_size : bpf_ntohs(v->ip.tot_len);
   fib.ipv4_src = cfg->node_ip;
   fib.ipv4_dst = v->ip.daddr;
   fib.ifindex = cfg->uplink_ifindex;

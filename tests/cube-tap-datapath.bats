@@ -69,12 +69,8 @@ s.serve_forever()' "$2" "$3" >"$TMP/http-$1-$3" 2>&1 3>&- &
 # A pinned map's entries as JSON (bpftool prints maps with BTF as JSON; -j would print raw bytes).
 dump() { bpftool map dump pinned "$BPF_DIR/v1/$1"; }
 
-# One counter of a TAP, summed over the CPUs, from the pinned map.
-counter() {
-  local ifindex
-  ifindex=$(inns cat "/sys/class/net/$1/ifindex")
-  dump tap_stats | jq --argjson k "$ifindex" "[.[] | select(.key == \$k) | .values[].value.$2] | add // 0"
-}
+# One counter of a TAP, summed over the CPUs, as `cube-tap bpf stats` reports it.
+counter() { tapx bpf stats -o json | jq --arg t "$1" ".[] | select(.tap == \$t) | .$2"; }
 
 @test "the guest pings its gateway and reaches a world server through the kernel path, as the node" {
   start_guest sb1
@@ -185,4 +181,84 @@ s.settimeout(3); s.sendto(b"ping-%s" % sys.argv[1].encode(), ("198.51.100.1", 53
   ifindex=$(inns cat "/sys/class/net/$tap/ifindex")
   [ "$(dump tap_meta | jq --argjson k "$ifindex" '[.[] | select(.key == $k)] | length')" = 1 ]
   [ "$(dump host_port | jq '[.[] | select(.key == 20001)] | length')" = 1 ]
+}
+
+@test "a fast-path packet over the uplink's MTU takes the kernel path, whose ICMP error lowers the guest's path MTU" {
+  start_guest sb1 --port 8080:20001
+  # The uplink carries less than the guest's 1500, while the world's MSS still says 1460: every full
+  # segment of the guest's reply is too big for the fast path's route.
+  inns ip link set up0 mtu 1280
+  head -c 2000000 /dev/urandom >"$TMP/blob"
+  ip netns exec "$GUEST" python3 -m http.server 8080 --bind 169.254.68.6 -d "$TMP" >"$TMP/g8080" 2>&1 3>&- &
+  PIDS+=($!)
+  for i in $(seq 100); do ip netns exec "$GUEST" ss -ltn | grep -q :8080 && break; sleep 0.05; done
+  run ip netns exec "$WORLD" curl -sS -m 20 -o "$TMP/up" http://198.51.100.2:20001/blob
+  assert_success
+  [ "$(sha256sum <"$TMP/up")" = "$(sha256sum <"$TMP/blob")" ]
+  tap=$(tapx show sb1 -o json | jq -r .tap)
+  [ "$(counter "$tap" fast_to_kernel)" -ge 1 ]
+  [ "$(counter "$tap" fast_out)" -ge 10 ]  # once the guest learnt the path MTU, the fast path again
+  # The kernel's "fragmentation needed" reached the guest's socket (to_cube fixed the quote).
+  run ip netns exec "$GUEST" ip route get 198.51.100.1
+  assert_output --partial "mtu 1280"
+}
+
+@test "bpf status: programs with ids and tags, every attach point, pinned maps with their fill" {
+  tapx ensure sb1 --port 8080:20001 >/dev/null
+  tapx ensure sb2 >/dev/null
+  tapx bpf status -o json >"$TMP/status"
+  jq -e --arg d "$BPF_DIR/v1" '.[] | select(.kind == "layout") | .name == "v1" and .state == "installed" and .path == $d' "$TMP/status"
+  [ "$(jq '[.[] | select(.kind == "program" and .id > 0 and (.tag | test("^[0-9a-f]{16}$")))] | length' "$TMP/status")" = 3 ]
+  want=$(bpftool prog show pinned "$BPF_DIR/v1/prog_from_cube" -j | jq .id)
+  [ "$(jq '.[] | select(.kind == "program" and .name == "from_cube") | .id' "$TMP/status")" = "$want" ]
+  jq -e '.[] | select(.kind == "attach" and .interface == "up0") | .name == "from_world" and .hook == "ingress" and .state == "attached"' "$TMP/status"
+  tap=$(tapx show sb1 -o json | jq -r .tap)
+  [ "$(jq --arg t "$tap" '[.[] | select(.kind == "attach" and .interface == $t and .sandbox == "sb1" and .state == "attached") | "\(.hook):\(.name)"] | sort | join(",")' -r "$TMP/status")" = "egress:to_cube,ingress:from_cube" ]
+  [ "$(jq '.[] | select(.kind == "map" and .name == "tap_meta") | [.entries, .max_entries] | join("/")' -r "$TMP/status")" = "2/8192" ]
+  [ "$(jq '.[] | select(.kind == "map" and .name == "host_port") | [.entries, .max_entries] | join("/")' -r "$TMP/status")" = "1/65536" ]
+  [ "$(jq '[.[] | select(.kind == "map")] | length' "$TMP/status")" = 6 ]
+  # A filter removed behind cube-tap's back shows as missing; the table form is for people.
+  inns tc filter del dev "$tap" egress
+  run tapx bpf status -o json
+  jq -e --arg t "$tap" '.[] | select(.kind == "attach" and .interface == $t and .hook == "egress") | .state == "missing" and .id == null' <<<"$output"
+  run tapx bpf status
+  assert_success
+  assert_line --partial KIND
+  tapx release sb1 >/dev/null
+  tapx release sb2 >/dev/null
+  tapx teardown >/dev/null
+  run tapx bpf status -o json
+  assert_success
+  jq -e 'length == 1 and .[0].kind == "layout" and .[0].state == "not_installed"' <<<"$output"
+}
+
+@test "bpf stats: one row per TAP, a sandbox's alone, and packets from a TAP the maps forgot" {
+  start_guest sb1
+  tapx ensure sb2 >/dev/null
+  ip netns exec "$GUEST" ping -c 1 -W 2 169.254.68.5 >/dev/null
+  tapx bpf stats -o json >"$TMP/stats"
+  [ "$(jq '[.[] | select(.tap != null)] | length' "$TMP/stats")" = 2 ]
+  jq -e '.[] | select(.sandbox == "sb1") | .arp_reply >= 1 and .rewritten >= 2 and .syn_drop == 0' "$TMP/stats"
+  jq -e '.[] | select(.tap == null) | .unknown_tap == 0 and .ifindex == null' "$TMP/stats"
+  run tapx bpf stats sb2 -o json
+  jq -e 'length == 1 and .[0].sandbox == "sb2" and .[0].rewritten == 0' <<<"$output"
+  run tapx bpf stats nosuch
+  assert_failure 3
+  # The maps lose sb1 (as a crash between steps could): its packets are dropped and counted.
+  tap=$(tapx show sb1 -o json | jq -r .tap)
+  ifindex=$(inns cat "/sys/class/net/$tap/ifindex")
+  bpftool map delete pinned "$BPF_DIR/v1/tap_meta" key $(printf '%d %d %d %d' $((ifindex & 255)) $((ifindex >> 8 & 255)) 0 0)
+  run ip netns exec "$GUEST" ping -c 1 -W 1 169.254.68.5
+  assert_failure
+  [ "$(tapx bpf stats -o json | jq '.[] | select(.tap == null) | .unknown_tap')" -ge 1 ]
+  tapx reconcile >/dev/null
+  run ip netns exec "$GUEST" ping -c 1 -W 2 169.254.68.5
+  assert_success
+}
+
+@test "bpf stats where the data path is not installed says how to install it" {
+  printf '[tap]\nbpf_pin_dir = "%s"\n' "$BPF_DIR/elsewhere" >"$CUBE_CONFIG"
+  run tapx bpf stats
+  assert_failure 1
+  assert_output --partial "run cube-tap setup"
 }

@@ -75,4 +75,7 @@ void serve(cli::Context& ctx, const ServeArgs& a);
 void get_fd(cli::Context& ctx, const GetFdArgs& a);
 void reconcile(cli::Context& ctx, const ReconcileArgs& a);
 
+void bpf_status(cli::Context& ctx);
+void bpf_stats(cli::Context& ctx, const SandboxArgs& a);
+
 }  // namespace cube::tap::cmd

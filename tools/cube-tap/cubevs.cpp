@@ -282,16 +282,43 @@ uint64_t Pins::unknown_tap_packets() const {
 }
 
 std::vector<MapFill> Pins::fill() const {
-  auto one = [](const Fd& fd, const char* name, uint32_t entries) {
+  auto one = [&](const Fd& fd, const char* name, size_t entries) {
     bpf_map_info info{};
     uint32_t len = sizeof info;
-    bpf_obj_get_info_by_fd(fd.get(), &info, &len);
-    return MapFill{name, entries, info.max_entries};
+    if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0) throw sys_error(errno, fmt::format("reading map {}", name));
+    return MapFill{name, info.id, static_cast<uint32_t>(entries), info.max_entries, m_dir + "/" + name};
   };
-  return {one(m_tap_meta, "tap_meta", static_cast<uint32_t>(keys_of<uint32_t>(m_tap_meta).size())),
-          one(m_guest_port, "guest_port", static_cast<uint32_t>(keys_of<guest_port_key>(m_guest_port).size())),
-          one(m_host_port, "host_port", static_cast<uint32_t>(keys_of<uint32_t>(m_host_port).size())),
-          one(m_tap_stats, "tap_stats", static_cast<uint32_t>(keys_of<uint32_t>(m_tap_stats).size()))};
+  // Array maps have every slot from the start: their fill is their size.
+  return {one(m_config, "cube_config", keys_of<uint32_t>(m_config).size()),
+          one(m_tap_meta, "tap_meta", keys_of<uint32_t>(m_tap_meta).size()),
+          one(m_guest_port, "guest_port", keys_of<guest_port_key>(m_guest_port).size()),
+          one(m_host_port, "host_port", keys_of<uint32_t>(m_host_port).size()),
+          one(m_tap_stats, "tap_stats", keys_of<uint32_t>(m_tap_stats).size()),
+          one(m_unknown, "unknown_stats", keys_of<uint32_t>(m_unknown).size())};
+}
+
+std::vector<ProgramInfo> Pins::programs() const {
+  std::vector<ProgramInfo> out;
+  for (size_t i = 0; i < 3; ++i) {
+    bpf_prog_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(m_progs[i].get(), &info, &len) != 0)
+      throw sys_error(errno, fmt::format("reading program {}", k_programs[i]));
+    std::string tag;
+    for (uint8_t b : info.tag) tag += fmt::format("{:02x}", b);
+    out.push_back({k_programs[i], info.id, tag, m_dir + "/prog_" + k_programs[i]});
+  }
+  return out;
+}
+
+uint32_t attached_program(int ifindex, Hook hook) {
+  quiet_libbpf();
+  LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifindex,
+              .attach_point = hook == Hook::ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+  LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
+  // Every failure means the same to the caller: nothing of ours is there.
+  if (bpf_tc_query(&h, &opts) != 0) return 0;
+  return opts.prog_id;
 }
 
 }  // namespace cube::tap::cubevs

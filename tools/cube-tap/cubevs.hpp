@@ -45,8 +45,22 @@ void uninstall(const std::string& pin_root);
 
 struct MapFill {
   std::string name;
-  uint32_t entries = 0, max_entries = 0;
+  uint32_t id = 0, entries = 0, max_entries = 0;
+  std::string pin;
 };
+
+struct ProgramInfo {
+  std::string name;
+  uint32_t id = 0;
+  std::string tag;  // the kernel's hash of the program's instructions, hex
+  std::string pin;
+};
+
+enum class Hook { ingress, egress };
+
+// The id of the program attached at our tc slot (handle 1, priority 1) of `ifindex`, 0 when none
+// (no filter, no clsact qdisc, or no such device).
+uint32_t attached_program(int ifindex, Hook hook);
 
 class Pins {
  public:
@@ -72,7 +86,8 @@ class Pins {
   std::vector<int> uplinks() const;
   tap_counters counters(int ifindex) const;  // summed over the CPUs
   uint64_t unknown_tap_packets() const;
-  std::vector<MapFill> fill() const;
+  std::vector<MapFill> fill() const;  // every map, in the order of bpf/cubevs.h
+  std::vector<ProgramInfo> programs() const;
   int program_fd(Program p) const;
 
  private:

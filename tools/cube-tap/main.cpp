@@ -70,6 +70,15 @@ void add_fd_verbs(cli::Tool& tool, cmd::ServeArgs& serve, cmd::GetFdArgs& get, c
       ->add_flag("--dry-run", rec.dry_run, "Print the plan only");
 }
 
+void add_bpf_verbs(cli::Tool& tool, cmd::SandboxArgs& one) {
+  CLI::App* b = tool.verb("bpf", "The eBPF data path: status, stats");
+  tool.verb(
+      "status", "Programs, attach points and pinned maps with their fill", [&] { cmd::bpf_status(tool); }, b);
+  tool.verb(
+          "stats", "Per-TAP data-path counters, summed over the CPUs", [&] { cmd::bpf_stats(tool, one); }, b)
+      ->add_option("sandbox", one.sandbox, "Only this sandbox's");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -94,6 +103,7 @@ int main(int argc, char** argv) {
   add_sandbox_verbs(tool, ensure, release, one);
   add_pool_verbs(tool, pool);
   add_fd_verbs(tool, serve, get, rec);
+  add_bpf_verbs(tool, one);
   tool.verb("config", "Print the effective [tap] settings and where each came from", [&] { cmd::config(tool); });
   return tool.run(argc, argv);
 }
