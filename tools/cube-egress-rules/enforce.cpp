@@ -162,7 +162,7 @@ std::set<uint32_t> every_address(state::Db& db, const KernelTable& k) {
 }  // namespace
 
 std::vector<Applied> apply_sandbox(EnforceEnv& env, const std::string& sandbox) {
-  KernelTable k = read_kernel_table(env.nft);
+  KernelTable k = read_kernel_table(env.nft, Detail::names);
   std::set<uint32_t> addresses;
   if (auto a = address_of(env.db, sandbox)) addresses.insert(*a);
   for (uint32_t a : kernel_addresses(k))
@@ -171,13 +171,13 @@ std::vector<Applied> apply_sandbox(EnforceEnv& env, const std::string& sandbox) 
 }
 
 std::vector<Applied> apply_all(EnforceEnv& env) {
-  KernelTable k = read_kernel_table(env.nft);
+  KernelTable k = read_kernel_table(env.nft, Detail::names);
   return run(env, k, every_address(env.db, k), true, "applying every sandbox's egress policy");
 }
 
 std::vector<Drift> reconcile(EnforceEnv& env, bool dry_run) {
   ruleset::Base b = base(env);
-  KernelTable k = read_kernel_table(env.nft);
+  KernelTable k = read_kernel_table(env.nft, Detail::elements);
   std::vector<Drift> out;
   if (!k.exists) out.push_back({"table inet cube_egress", std::nullopt, "", "missing"});
   diff_base(k, b, out);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <nftables/libnftables.h>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace cube::egress {
@@ -70,9 +71,11 @@ std::optional<ruleset::Owner> KernelTable::owner(uint32_t address) const {
   return ruleset::parse_comment(*it->second.comment);
 }
 
-std::map<std::string, KernelChain> parse_chains(std::string_view text) {
-  std::map<std::string, KernelChain> out;
+Terse parse_terse(std::string_view text) {
+  Terse out;
   KernelChain* current = nullptr;
+  bool ours = false;  // inside "table inet cube_egress {" (a listing may hold other tables)
+  int depth = 0;
   while (!text.empty()) {
     size_t nl = text.find('\n');
     std::string_view line = trim(text.substr(0, nl));
@@ -80,24 +83,57 @@ std::map<std::string, KernelChain> parse_chains(std::string_view text) {
     if (line.empty()) continue;
     if (line == "}") {
       current = nullptr;
+      if (--depth <= 0) ours = false;
+    } else if (line.starts_with("table ") && line.ends_with(" {")) {
+      ours = line == fmt::format("table inet {} {{", ruleset::k_table);
+      depth = 1;
+    } else if (!ours) {
+      if (line.ends_with(" {")) ++depth;
     } else if (current && line.starts_with("comment \"") && line.ends_with("\"") && current->lines.empty()) {
       current->comment = std::string(line.substr(9, line.size() - 10));
     } else if (current) {
       current->lines.emplace_back(line);
-    } else if (line.starts_with("chain ") && line.ends_with(" {")) {
-      current = &out[std::string(trim(line.substr(6, line.size() - 8)))];
-    }  // a set's or map's lines (outside any chain) are no rules
+    } else if (line.ends_with(" {")) {
+      ++depth;
+      std::string_view head = line.substr(0, line.size() - 2);
+      if (head.starts_with("chain "))
+        current = &out.chains[std::string(trim(head.substr(6)))];
+      else if (head.starts_with("set "))
+        out.sets.emplace_back(trim(head.substr(4)));
+      else if (head.starts_with("map "))
+        out.maps.emplace_back(trim(head.substr(4)));
+    }  // a set's or map's other lines are no rules
   }
   return out;
 }
 
-KernelTable read_kernel_table(nft::Context& nft) {
+KernelTable read_kernel_table(nft::Context& nft, Detail detail) {
   KernelTable t;
-  if (!nft.table_exists("inet", ruleset::k_table)) return t;
+  constexpr std::string_view doing = "reading table inet cube_egress";
+  // Listing the table reads every element of every set: the names alone come from the cheaper lists.
+  std::string tables = nft.list("list tables inet", 0, doing);
+  if (tables.find(fmt::format("table inet {}\n", ruleset::k_table)) == std::string::npos) return t;
   t.exists = true;
-  std::string list = fmt::format("list table inet {}", ruleset::k_table);
-  read_objects(nft.list(list, NFT_CTX_OUTPUT_JSON, "reading table inet cube_egress"), t);
-  t.chains = parse_chains(nft.list(list, NFT_CTX_OUTPUT_TERSE, "reading table inet cube_egress"));
+  std::string text = detail == Detail::elements
+                         ? nft.list(fmt::format("list table inet {}", ruleset::k_table), NFT_CTX_OUTPUT_TERSE, doing)
+                         : nft.list("list chains inet", NFT_CTX_OUTPUT_TERSE, doing) +
+                               nft.list("list sets inet", NFT_CTX_OUTPUT_TERSE, doing) +
+                               nft.list("list maps inet", NFT_CTX_OUTPUT_TERSE, doing);
+  Terse terse = parse_terse(text);
+  t.chains = std::move(terse.chains);
+  for (auto& name : terse.sets) t.sets[std::move(name)];
+  if (detail == Detail::elements) {
+    read_objects(nft.list(fmt::format("list table inet {}", ruleset::k_table), NFT_CTX_OUTPUT_JSON, doing), t);
+    return t;
+  }
+  for (auto [kind, name] : {std::pair{"map", "sandboxes"}, {"set", "l7_sources"}, {"set", "dns_sources"}}) {
+    bool present = std::string_view(kind) == "map"
+                       ? std::find(terse.maps.begin(), terse.maps.end(), name) != terse.maps.end()
+                       : t.sets.count(name) > 0;
+    if (present)
+      read_objects(
+          nft.list(fmt::format("list {} inet {} {}", kind, ruleset::k_table, name), NFT_CTX_OUTPUT_JSON, doing), t);
+  }
   return t;
 }
 

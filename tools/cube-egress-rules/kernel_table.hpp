@@ -2,9 +2,12 @@
 // libnftables (JSON for set and map elements, terse text for the chains: nft 1.0.6's JSON has no
 // chain comments).
 //
-// Contract: read() lists the table twice in the calling thread's network namespace; a table that is
+// Contract: read_kernel_table() works in the calling thread's network namespace; a table that is
 // missing reads as exists = false. Set elements come back as merged intervals, so they compare
 // with ruleset::intervals() whatever form nft printed them in (address, prefix or range).
+// Detail::names reads every chain and set name but the elements of the map and of l7_sources and
+// dns_sources only — what binding one sandbox needs, at a cost that does not grow with the other
+// sandboxes' policies; Detail::elements reads every set's elements (reconcile).
 #pragma once
 
 #include "nft.hpp"
@@ -32,8 +35,15 @@ struct KernelTable {
   std::optional<ruleset::Owner> owner(uint32_t address) const;
 };
 
-KernelTable read_kernel_table(nft::Context& nft);
-// The chains of a terse `list table` text (exposed for tests).
-std::map<std::string, KernelChain> parse_chains(std::string_view text);
+enum class Detail { names, elements };
+KernelTable read_kernel_table(nft::Context& nft, Detail detail);
+
+// The chains and the set names of a terse `list table` text (exposed for tests).
+struct Terse {
+  std::map<std::string, KernelChain> chains;
+  std::vector<std::string> sets;
+  std::vector<std::string> maps;
+};
+Terse parse_terse(std::string_view text);
 
 }  // namespace cube::egress
