@@ -394,3 +394,19 @@ NFT
   assert_success  # the shared chains: every sandbox address has the default policy
   [ "$(map_elements)" = "[]" ]
 }
+
+@test "a transaction the kernel refuses changes nothing, not even the parts it could have done" {
+  tapx ensure sb1 >/dev/null
+  tapx ensure sb2 >/dev/null
+  policy sb1 '{"allowOut": ["203.0.113.7"]}'
+  echo '{"allowOut": ["203.0.113.8"]}' | egr set sb1 --file - >/dev/null
+  echo '{"allowInternetAccess": false}' | egr set sb2 --file - >/dev/null
+  # sb2's deny set exists with another definition: nftables refuses the whole batch.
+  ip netns exec "$NS" nft add set inet cube_egress a_c0a80003_deny '{ type ipv4_addr; }'
+  before=$(ip netns exec "$NS" nft list table inet cube_egress)
+  run egr apply --all
+  assert_failure 1
+  assert_output --partial "applying every sandbox's egress policy"
+  [ "$(ip netns exec "$NS" nft list table inet cube_egress)" = "$before" ]
+  echo "$before" | grep -q 'comment "sandbox=sb1 revision=1 '
+}
