@@ -395,7 +395,7 @@ NFT
   [ "$(map_elements)" = "[]" ]
 }
 
-@test "a transaction the kernel refuses changes nothing, not even the parts it could have done" {
+@test "a transaction the kernel refuses changes nothing; reconcile repairs a set redefined by hand" {
   tapx ensure sb1 >/dev/null
   tapx ensure sb2 >/dev/null
   policy sb1 '{"allowOut": ["203.0.113.7"]}'
@@ -407,6 +407,14 @@ NFT
   run egr apply --all
   assert_failure 1
   assert_output --partial "applying every sandbox's egress policy"
+  assert_output --partial "run cube-egress-rules reconcile"
   [ "$(ip netns exec "$NS" nft list table inet cube_egress)" = "$before" ]
   echo "$before" | grep -q 'comment "sandbox=sb1 revision=1 '
+  # reconcile makes the set again, with its definition, and applies the rest.
+  run egr reconcile -o json
+  assert_success
+  echo "$output" | jq -e 'any(.[]; .object == "set a_c0a80003_deny" and .problem == "defined as ipv4_addr")'
+  run egr reconcile -o json
+  assert_output "[]"
+  ip netns exec "$NS" nft -t list chain inet cube_egress a_c0a80002 | grep -q 'comment "sandbox=sb1 revision=2 '
 }

@@ -77,17 +77,27 @@ std::set<uint32_t> kernel_addresses(const KernelTable& k) {
 
 ruleset::Base base(EnforceEnv& env) { return {require_node_net(env.db), env.ports}; }
 
+// The address's sets that are there with another definition than ours (known with Detail::elements).
+std::vector<std::string> redefined(const KernelTable& k, uint32_t a) {
+  std::vector<std::string> out;
+  for (const auto& [name, want] : ruleset::address_set_definitions(a))
+    if (auto it = k.set_definitions.find(name); it != k.set_definitions.end() && it->second != want)
+      out.push_back(name);
+  return out;
+}
+
 std::string render(const KernelTable& k, const Plan& p, std::vector<Applied>& rows) {
   Applied row;
   row.address = p.address;
   row.sandbox = p.sandbox;
   if (!p.policy) {
     rows.push_back(row);
-    return kernel_has(k, p.address) ? ruleset::unbind_commands(p.address) : std::string();
+    return kernel_has(k, p.address) ? ruleset::unbind_commands(p.address, redefined(k, p.address)) : std::string();
   }
   auto before = k.owner(p.address);
+  auto redefine = redefined(k, p.address);
   bool keep = before && before->sandbox == p.policy->owner.sandbox && before->names == p.policy->owner.names &&
-              k.sets.count(set_name(p.address, "_learned"));
+              k.sets.count(set_name(p.address, "_learned")) && redefine.empty();
   row.revision = p.policy->owner.revision;
   row.allow = p.policy->allow.size();
   row.deny = p.policy->deny.size();
@@ -95,7 +105,7 @@ std::string render(const KernelTable& k, const Plan& p, std::vector<Applied>& ro
   row.dns_learning = p.policy->dns_learning;
   row.learned = keep ? "kept" : "emptied";
   rows.push_back(row);
-  return ruleset::bind_commands(*p.policy, !keep);
+  return ruleset::bind_commands(*p.policy, !keep, redefine);
 }
 
 std::vector<Applied> run(EnforceEnv& env, const KernelTable& k, const std::set<uint32_t>& addresses, bool all,
@@ -105,7 +115,13 @@ std::vector<Applied> run(EnforceEnv& env, const KernelTable& k, const std::set<u
   if (all) commands += ruleset::flush_shared_commands();
   std::vector<Applied> rows;
   for (uint32_t a : addresses) commands += render(k, plan_for(env, a, owner), rows);
-  env.nft.run(commands, doing);
+  try {
+    env.nft.run(commands, doing);
+  } catch (const Error& e) {
+    if (!e.hint().empty()) throw;
+    throw Error(e.code(), e.what(), e.why(),
+                "nothing was changed; if the table was changed by hand, run cube-egress-rules reconcile");
+  }
   return rows;
 }
 
@@ -128,6 +144,7 @@ void diff_address(const KernelTable& k, const Plan& p, std::vector<Drift>& out) 
   else if (c->second.lines != ruleset::address_lines(a))
     add("chain " + chain, "rules differ");
   if (k.owner(a) != p.policy->owner) add("chain " + chain, "its comment names another owner or revision");
+  for (const auto& name : redefined(k, a)) add("set " + name, "defined as " + k.set_definitions.at(name));
   for (auto [suffix, want] : {std::pair{"_allow", &p.policy->allow}, {"_deny", &p.policy->deny}}) {
     auto s = k.sets.find(set_name(a, suffix));
     if (s == k.sets.end())

@@ -50,10 +50,15 @@ void read_objects(std::string_view json_text, KernelTable& t) {
     if (item.contains("map")) read_map(item["map"], t);
     if (!item.contains("set")) continue;
     const Json& s = item["set"];
+    auto name = s["name"].get<std::string>();
+    std::string definition = s.value("type", Json("")).is_string() ? s.value("type", "") : "?";
+    if (s.contains("flags"))
+      for (const auto& f : s["flags"]) definition += " " + (f.is_string() ? f.get<std::string>() : "?");
     std::vector<Interval> elements;
-    if (s.contains("elem"))
+    if (s.contains("elem") && s.value("type", Json("")) == "ipv4_addr")  // a set made by hand may hold anything
       for (const auto& e : s["elem"]) elements.push_back(element(e));
-    t.sets[s["name"].get<std::string>()] = ruleset::merge(std::move(elements));
+    t.sets[name] = ruleset::merge(std::move(elements));
+    t.set_definitions[name] = std::move(definition);
   }
 }
 

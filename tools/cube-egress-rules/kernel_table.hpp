@@ -28,6 +28,7 @@ struct KernelChain {
 struct KernelTable {
   bool exists = false;
   std::map<std::string, std::vector<ruleset::Interval>> sets;  // by name, maps excluded
+  std::map<std::string, std::string> set_definitions;          // Detail::elements: "ipv4_addr interval"
   std::map<uint32_t, std::string> sandboxes;                   // map element → its goto/jump target
   std::map<std::string, KernelChain> chains;
 

@@ -53,6 +53,23 @@ std::vector<std::string> refused(std::string_view set) {
           fmt::format("ip daddr @{} drop", set)};
 }
 
+constexpr std::pair<const char*, const char*> k_address_sets[] = {
+    {"_allow", "interval"}, {"_deny", "interval"}, {"_learned", "timeout"}};
+
+bool listed(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Out of the map, emptied and deleted, whether it was there or not; then the sets named in redefine.
+std::string remove_chain(uint32_t address, const std::vector<std::string>& redefine) {
+  std::string a = chain_name(address);
+  std::string out = fmt::format("add chain inet {0} {1}\n", k_table, a);
+  out += remove_element("sandboxes", fmt::format("{} : goto {}", ipv4_text(address), a));
+  out += fmt::format("flush chain inet {0} {1}\ndelete chain inet {0} {1}\n", k_table, a);
+  for (const auto& name : redefine) out += fmt::format("delete set inet {} {}\n", k_table, name);
+  return out;
+}
+
 }  // namespace
 
 std::vector<Interval> merge(std::vector<Interval> in) {
@@ -199,14 +216,18 @@ std::string base_commands(const Base& b) {
   return out;
 }
 
-std::string bind_commands(const AddressPolicy& p, bool flush_learned) {
+std::map<std::string, std::string> address_set_definitions(uint32_t address) {
+  std::map<std::string, std::string> out;
+  for (auto [suffix, flags] : k_address_sets) out[chain_name(address) + suffix] = fmt::format("ipv4_addr {}", flags);
+  return out;
+}
+
+std::string bind_commands(const AddressPolicy& p, bool flush_learned, const std::vector<std::string>& redefine) {
   std::string a = chain_name(p.address), addr = ipv4_text(p.address);
   // The chain's comment is fixed when it is made, so the chain is made again: out of the map, emptied,
   // deleted and re-added in this same transaction, which nobody sees half-done.
-  std::string out = fmt::format("add chain inet {0} {1}\n", k_table, a);
-  out += remove_element("sandboxes", fmt::format("{} : goto {}", addr, a));
-  out += fmt::format("flush chain inet {0} {1}\ndelete chain inet {0} {1}\n", k_table, a);
-  for (auto [suffix, flags] : {std::pair{"_allow", "interval"}, {"_deny", "interval"}, {"_learned", "timeout"}})
+  std::string out = remove_chain(p.address, redefine);
+  for (auto [suffix, flags] : k_address_sets)
     out += fmt::format("add set inet {} {}{} {}\n", k_table, a, suffix, set_definition(flags));
   out += fmt::format("flush set inet {0} {1}_allow\nflush set inet {0} {1}_deny\n", k_table, a);
   if (flush_learned) out += fmt::format("flush set inet {} {}_learned\n", k_table, a);
@@ -220,14 +241,13 @@ std::string bind_commands(const AddressPolicy& p, bool flush_learned) {
   return out;
 }
 
-std::string unbind_commands(uint32_t address) {
+std::string unbind_commands(uint32_t address, const std::vector<std::string>& redefine) {
   std::string a = chain_name(address), addr = ipv4_text(address);
-  std::string out = fmt::format("add chain inet {0} {1}\n", k_table, a);
-  out += remove_element("sandboxes", fmt::format("{} : goto {}", addr, a));
-  out += fmt::format("flush chain inet {0} {1}\ndelete chain inet {0} {1}\n", k_table, a);
-  for (auto [suffix, flags] : {std::pair{"_allow", "interval"}, {"_deny", "interval"}, {"_learned", "timeout"}})
-    out += fmt::format("add set inet {0} {1}{2} {3}\ndelete set inet {0} {1}{2}\n", k_table, a, suffix,
-                       set_definition(flags));
+  std::string out = remove_chain(address, redefine);
+  for (auto [suffix, flags] : k_address_sets)
+    if (!listed(redefine, a + suffix))
+      out += fmt::format("add set inet {0} {1}{2} {3}\ndelete set inet {0} {1}{2}\n", k_table, a, suffix,
+                         set_definition(flags));
   for (auto set : {"l7_sources", "dns_sources"}) out += remove_element(set, addr);
   return out;
 }

@@ -12,7 +12,9 @@
 //   and a_<k>_learned (timeout; the DNS relay adds to it), chain a_<k> whose comment names its owner.
 //   bind_commands replaces all of it in place; a_<k>_learned is emptied only when asked (the owner or
 //   the names it learns for changed). unbind_commands removes it all, and the address falls back to
-//   default_out. Neither fails when the objects are missing or already there.
+//   default_out. Neither fails when the objects are missing or already there, as long as a set that
+//   is there has its definition; `redefine` names sets that are there with another one (changed by
+//   hand), which are deleted first and made again.
 // - The verdict order of a_<k> is the order `check` decides in (decision.hpp): allow, then learned,
 //   then deny (TCP refused with a reset, the rest dropped), then accept.
 // - *_lines() are the chains as `nft -t list table` prints them, for comparing with the kernel.
@@ -78,8 +80,10 @@ std::string chain_name(uint32_t address);  // a_c0a80002
 std::optional<uint32_t> chain_address(std::string_view name);
 
 std::string base_commands(const Base& b);
-std::string bind_commands(const AddressPolicy& p, bool flush_learned);
-std::string unbind_commands(uint32_t address);
+std::string bind_commands(const AddressPolicy& p, bool flush_learned, const std::vector<std::string>& redefine = {});
+std::string unbind_commands(uint32_t address, const std::vector<std::string>& redefine = {});
+// What each of an address's own sets is made as, by set name (as kernel_table reads definitions).
+std::map<std::string, std::string> address_set_definitions(uint32_t address);
 // Empties l7_sources, dns_sources and sandboxes, before a render of every address.
 std::string flush_shared_commands();
 std::string teardown_commands();

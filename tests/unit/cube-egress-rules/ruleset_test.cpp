@@ -113,3 +113,17 @@ TEST(EgressRuleset, EveryAddressChainDecidesInCheckOrder) {
   EXPECT_EQ(lines[1], "ip daddr @a_c0a80002_learned accept");
   EXPECT_EQ(lines[4], "accept");
 }
+
+TEST(EgressRuleset, ASetRedefinedByHandIsDeletedBeforeItIsMadeAgain) {
+  auto p = ruleset::address_policy(ip("192.168.0.2"), "sb1", 1, compiled(R"({"allowOut": ["203.0.113.7"]})"));
+  std::string bind = ruleset::bind_commands(p, false, {"a_c0a80002_deny"});
+  size_t del = bind.find("delete set inet cube_egress a_c0a80002_deny\n");
+  ASSERT_NE(del, std::string::npos);
+  EXPECT_LT(bind.find("delete chain inet cube_egress a_c0a80002\n"), del);  // no rule refers to it any more
+  EXPECT_LT(del, bind.find("add set inet cube_egress a_c0a80002_deny { type ipv4_addr; flags interval; }"));
+  std::string unbind = ruleset::unbind_commands(ip("192.168.0.2"), {"a_c0a80002_deny"});
+  EXPECT_EQ(unbind.find("add set inet cube_egress a_c0a80002_deny"), std::string::npos);  // it would fail
+  EXPECT_NE(unbind.find("delete set inet cube_egress a_c0a80002_deny\n"), std::string::npos);
+  EXPECT_NE(unbind.find("add set inet cube_egress a_c0a80002_allow"), std::string::npos);
+  EXPECT_EQ(ruleset::address_set_definitions(ip("192.168.0.2")).at("a_c0a80002_learned"), "ipv4_addr timeout");
+}
