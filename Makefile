@@ -178,7 +178,7 @@ $(BUILD)/bench/sched-inproc: $(BUILD)/obj/tests/bench/sched_inproc.o $(filter-ou
 $(BUILD)/bench/egress-match-inproc: $(BUILD)/obj/tests/bench/egress_match.o $(filter-out %/main.o,$(cube-egress-rules_OBJ)) $(LIBCUBE)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_BASE) -o $@
+	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_cube-egress-rules) $(LDLIBS_BASE) -o $@
 
 $(BUILD)/bench/datapath-testrun: $(BUILD)/obj/tests/bench/datapath_testrun.o $(BUILD)/obj/tests/unit/bpf/harness.o \
     $(BUILD)/obj/tests/unit/bpf/packets.o

@@ -31,6 +31,17 @@ std::string Context::run(std::string_view commands, std::string_view doing) {
   return out;
 }
 
+std::string Context::list(std::string_view command, unsigned output_flags, std::string_view doing) {
+  unsigned before = nft_ctx_output_get_flags(m_ctx.get());
+  nft_ctx_output_set_flags(m_ctx.get(), before | output_flags);
+  struct Restore {
+    nft_ctx* ctx;
+    unsigned flags;
+    ~Restore() { nft_ctx_output_set_flags(ctx, flags); }
+  } restore{m_ctx.get(), before};
+  return run(command, doing);
+}
+
 bool Context::table_exists(std::string_view family, std::string_view name) {
   try {
     run(fmt::format("list table {} {}", family, name), "listing a table");

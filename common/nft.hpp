@@ -24,6 +24,9 @@ class Context {
 
   // Runs the commands as one transaction; returns what nft printed (for list commands).
   std::string run(std::string_view commands, std::string_view doing);
+  // Runs one list command with libnftables' output flags (NFT_CTX_OUTPUT_JSON, _TERSE, …) for this
+  // call only, and returns what it printed.
+  std::string list(std::string_view command, unsigned output_flags, std::string_view doing);
   // True when `family name` exists (a list that fails for any other reason throws).
   bool table_exists(std::string_view family, std::string_view name);
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # cube-egress-rules: a sandbox's egress policy stored with its secret kept apart, shown redacted,
-# patched, and asked "why was this request refused?" with check.
+# patched, and asked "why was this request refused?" with check; then enforced in nftables inside a
+# private network namespace made for the demo (the host's firewall is never touched): apply,
+# the default policy, drift fixed by reconcile, an address released, teardown.
 set -euo pipefail
 # shown CMD…: like run, for commands whose stdout is not the point.
 shown() {
@@ -59,3 +61,56 @@ say "(first match wins: github-other, before it, still decides; the new rule goe
 say "export writes every policy as JSON Lines, secrets redacted unless --with-secrets"
 printf '\033[2m$ cube-egress-rules export | jq -c ...\033[0m\n'
 cube-egress-rules export | jq -c '{sandbox, revision, secret: .policy.rules[0].action.inject[0].secret}'
+
+if [ "$(id -u)" -ne 0 ]; then
+  say "cube-egress-rules apply: skipped (it writes nftables in a private network namespace, which needs root)"
+  exit 0
+fi
+ns="cube-demo-egress-$$"
+cleanup() {
+  ip netns del "$ns" 2>/dev/null || true
+  umount "$DEMO_DIR/egress-bpf" 2>/dev/null || true
+}
+trap cleanup EXIT
+node() {
+  printf '\033[2m$ %s\033[0m\n' "$*" >&2
+  ip netns exec "$ns" "$@"
+}
+mkdir -p "$DEMO_DIR/egress-bpf"
+mount -t bpf bpf "$DEMO_DIR/egress-bpf"
+export CUBE_CONFIG="$DEMO_DIR/egress.toml"
+printf '[tap]\nbpf_pin_dir = "%s"\n' "$DEMO_DIR/egress-bpf" >"$CUBE_CONFIG"
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" link add up0 type veth peer name w0
+ip -n "$ns" addr add 198.51.100.2/24 dev up0
+ip -n "$ns" link set up0 up
+
+say "Enforcement, in a private node namespace: sb-1 gets its TAP from cube-tap, and apply installs its policy"
+node cube-tap setup --uplink up0 >/dev/null
+node cube-tap ensure sb-1 -o json | jq -c '{sandbox, tap, address}'
+node cube-egress-rules apply sb-1
+say "One transaction made its sets and its chain, which decides as check does: allow, learned, deny, accept"
+node nft list chain inet cube_egress a_c0a80002
+node nft list set inet cube_egress a_c0a80002_allow
+
+say "sb-2 has no policy: its address gets the default (internet allowed, private ranges denied), no element"
+node cube-tap ensure sb-2 -o json | jq -c '{sandbox, address}'
+node cube-egress-rules apply --all
+node nft list map inet cube_egress sandboxes
+
+say "Drift: someone empties sb-1's allow set by hand; reconcile finds it and puts it back"
+node nft flush set inet cube_egress a_c0a80002_allow
+node cube-egress-rules reconcile --dry-run
+node cube-egress-rules reconcile
+node cube-egress-rules reconcile -o json
+
+say "sb-1 is released: its address falls back to the default, so the pooled TAP carries none of its rules"
+node cube-tap release sb-1 >/dev/null
+node cube-egress-rules apply sb-1
+node nft list map inet cube_egress sandboxes
+
+say "teardown removes the whole table inet cube_egress, and nothing else"
+node cube-egress-rules teardown
+node nft list tables
+node cube-tap teardown --force >/dev/null

@@ -6,6 +6,7 @@
 #include "context.hpp"
 #include "settings.hpp"
 
+#include <optional>
 #include <string>
 
 namespace cube::egress::cmd {
@@ -37,6 +38,15 @@ struct CheckArgs {
   std::string file = "-";
 };
 
+struct ApplyArgs {
+  std::optional<std::string> sandbox;
+  bool all = false;
+};
+
+struct ReconcileArgs {
+  bool dry_run = false;
+};
+
 void set(cli::Context& tool, const SetArgs& a);
 void patch(cli::Context& tool, const PatchArgs& a);
 void show(cli::Context& tool, const std::string& sandbox);
@@ -47,6 +57,10 @@ void export_all(cli::Context& tool, const ExportArgs& a);
 void import_all(cli::Context& tool, const ImportArgs& a);
 void check(cli::Context& tool, const CheckArgs& a);
 void config(cli::Context& tool);
+// commands_apply.cpp: the kernel side.
+void apply(cli::Context& tool, const ApplyArgs& a);
+void reconcile(cli::Context& tool, const ReconcileArgs& a);
+void teardown(cli::Context& tool);
 
 // Shared by the handlers: the [egress] settings; a file's or stdin's text within the size limit;
 // the compile options and the warnings of a compile printed on stderr.

@@ -1,5 +1,5 @@
 // cube-egress-rules: the command line. The work lives in policy, targets, compiled, matcher,
-// decision, secrets and store.
+// decision, secrets and store; the kernel side in bindings, ruleset, kernel_table and enforce.
 #include "cli.hpp"
 #include "commands.hpp"
 
@@ -58,6 +58,17 @@ int main(int argc, char** argv) {
                [&] { cmd::check(tool, check); })
       ->add_option("--file", check.file, "The requests ('-' for stdin, the default)")
       ->type_name("FILE");
+
+  cmd::ApplyArgs apply;
+  CLI::App* ap = tool.verb("apply", "Install policies in the kernel's nftables (a SANDBOX's, or --all)",
+                           [&] { cmd::apply(tool, apply); });
+  ap->add_option("sandbox", apply.sandbox, "Sandbox ID")->type_name("SANDBOX");
+  ap->add_flag("--all", apply.all, "Every address the state file or the kernel knows");
+  cmd::ReconcileArgs rec;
+  tool.verb("reconcile", "Find and fix where the kernel's ruleset and the state file differ",
+            [&] { cmd::reconcile(tool, rec); })
+      ->add_flag("--dry-run", rec.dry_run, "List the differences only");
+  tool.verb("teardown", "Remove the whole nftables table inet cube_egress", [&] { cmd::teardown(tool); });
 
   tool.verb("config", "Print the effective [egress] settings and their sources", [&] { cmd::config(tool); });
   return tool.run(argc, argv);
