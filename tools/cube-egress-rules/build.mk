@@ -1,3 +1,3 @@
-# cube-egress-rules: only libcube's own libraries so far (SQLite, OpenSSL's libcrypto for SHA-256).
-# The nftables enforcement will add -lnftables and libnl-route here.
-LDLIBS_cube-egress-rules :=
+# cube-egress-rules: libcube's own libraries (SQLite, OpenSSL's libcrypto for SHA-256), and for
+# redirect and dns-relay libnftables and libnl-route (common/nft.cpp, common/netlink.cpp).
+LDLIBS_cube-egress-rules := -lnl-route-3 -lnl-3 -lnftables

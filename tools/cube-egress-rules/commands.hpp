@@ -47,6 +47,10 @@ void export_all(cli::Context& tool, const ExportArgs& a);
 void import_all(cli::Context& tool, const ImportArgs& a);
 void check(cli::Context& tool, const CheckArgs& a);
 void config(cli::Context& tool);
+void redirect_up(cli::Context& tool);
+void redirect_down(cli::Context& tool);
+void redirect_status(cli::Context& tool);
+void dns_relay(cli::Context& tool);
 
 // Shared by the handlers: the [egress] settings; a file's or stdin's text within the size limit;
 // the compile options and the warnings of a compile printed on stderr.

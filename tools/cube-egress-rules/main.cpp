@@ -59,6 +59,16 @@ int main(int argc, char** argv) {
       ->add_option("--file", check.file, "The requests ('-' for stdin, the default)")
       ->type_name("FILE");
 
+  CLI::App* redirect = tool.verb("redirect", "The TPROXY rules that send sandboxes' HTTP(S) and DNS to the node");
+  tool.verb(
+      "up", "Install the TPROXY rules and their policy routing", [&] { cmd::redirect_up(tool); }, redirect);
+  tool.verb(
+      "down", "Remove what up installed", [&] { cmd::redirect_down(tool); }, redirect);
+  tool.verb(
+      "status", "Show what is installed", [&] { cmd::redirect_status(tool); }, redirect);
+  tool.verb("dns-relay", "Forward the redirected DNS of sandboxes and learn their allowed names' addresses",
+            [&] { cmd::dns_relay(tool); });
+
   tool.verb("config", "Print the effective [egress] settings and their sources", [&] { cmd::config(tool); });
   return tool.run(argc, argv);
 }
