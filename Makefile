@@ -174,7 +174,7 @@ $(BUILD)/tests/vmm-relay: $(BUILD)/obj/tests/net/vmm_relay.o
 # tests/fuzz/build.mk lists the sources each target links, compiled again by clang (never libcube.a,
 # whose objects are g++'s and under SAN=1 carry g++'s sanitizer). Built only where the libFuzzer
 # runtime is installed (Debian: libclang-rt-14-dev); tests/fuzz.bats skips the run otherwise.
-include tests/fuzz/build.mk
+-include tests/fuzz/build.mk
 FUZZ_TARGETS   := $(basename $(notdir $(wildcard tests/fuzz/*.cpp)))
 FUZZ_BINS      := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 FUZZ_FLAGS     := -std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -Icommon -Itools
