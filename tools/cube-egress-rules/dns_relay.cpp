@@ -36,7 +36,7 @@ struct UdpQuery {
 struct TcpConn {
   Fd client, upstream;
   uint32_t sandbox = 0;
-  bool connected = false, client_eof = false, upstream_eof = false, shut = false;
+  bool connected = false, client_eof = false, upstream_eof = false, shut = false, upstream_watched = true;
   std::string to_upstream, to_client, answers;
   int64_t last_ms = 0;
 };
@@ -198,7 +198,14 @@ struct DnsRelay::Impl {
       if (!c.to_upstream.empty()) upstream_ev |= EPOLLOUT;
     }
     watch(c.client.get(), client_ev, EPOLL_CTL_MOD);
-    watch(c.upstream.get(), upstream_ev, EPOLL_CTL_MOD);
+    // A resolver that has closed keeps reporting EPOLLHUP whatever the mask: stop watching it while
+    // its last bytes wait for the guest.
+    if (!c.upstream_eof) {
+      watch(c.upstream.get(), upstream_ev, EPOLL_CTL_MOD);
+    } else if (c.upstream_watched) {
+      ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, c.upstream.get(), nullptr);
+      c.upstream_watched = false;
+    }
   }
 
   void close_conn(const std::shared_ptr<TcpConn>& c) {
@@ -299,7 +306,12 @@ struct DnsRelay::Impl {
           signals.take();
           return stats;
         }
-        dispatch(events[i].data.fd, events[i].events, now);
+        // One socket's trouble (an epoll_ctl refused for want of memory) must not end the relay.
+        try {
+          dispatch(events[i].data.fd, events[i].events, now);
+        } catch (const Error& e) {
+          log::warn("{}", e.message());
+        }
       }
       expire(now);
       try {
