@@ -158,11 +158,18 @@ EOF
   assert_output --partial "tproxy_table"
 }
 
-@test "redirect without cube-tap setup is not found" {
+@test "redirect up without cube-tap setup is not found; down after cube-tap teardown still cleans up" {
+  egress redirect up >/dev/null
   tapx teardown >/dev/null
   run egress redirect up
   assert_failure 3
   assert_output --partial "cube-tap setup"
+  run egress redirect down
+  assert_success
+  [ -z "$(inns ip rule show fwmark 0x63756265)" ]
+  [ -z "$(inns ip route show table 100)" ]
+  run inns nft list chain inet cube_egress tproxy_redirect
+  assert_failure
 }
 
 @test "a sandbox's port-443 connection reaches a transparent listener with its original destination" {

@@ -10,10 +10,15 @@
 namespace cube::egress::cmd {
 namespace {
 
-redirect::Config redirect_config(cli::Context& tool) {
+// up and the relay need the gateway; down and status work after cube-tap teardown too, since the
+// rule and the route do not depend on it.
+enum class Gateway { required, if_recorded };
+
+redirect::Config redirect_config(cli::Context& tool, Gateway need) {
   Settings s = settings(tool);
   auto db = tool.open_state(state::Access::read);
-  return redirect::config(s, redirect::node_gateway(db));
+  uint32_t gw = need == Gateway::required ? redirect::node_gateway(db) : redirect::recorded_gateway(db).value_or(0);
+  return redirect::config(s, gw);
 }
 
 void print_status(cli::Context& tool, const std::vector<redirect::Item>& items) {
@@ -26,22 +31,24 @@ void print_status(cli::Context& tool, const std::vector<redirect::Item>& items) 
 }  // namespace
 
 void redirect_up(cli::Context& tool) {
-  redirect::Config c = redirect_config(tool);
+  redirect::Config c = redirect_config(tool, Gateway::required);
   redirect::up(c);
   print_status(tool, redirect::status(c));
 }
 
 void redirect_down(cli::Context& tool) {
-  redirect::Config c = redirect_config(tool);
+  redirect::Config c = redirect_config(tool, Gateway::if_recorded);
   redirect::down(c);
   print_status(tool, redirect::status(c));
 }
 
-void redirect_status(cli::Context& tool) { print_status(tool, redirect::status(redirect_config(tool))); }
+void redirect_status(cli::Context& tool) {
+  print_status(tool, redirect::status(redirect_config(tool, Gateway::if_recorded)));
+}
 
 void dns_relay(cli::Context& tool) {
   Settings s = settings(tool);
-  redirect::Config c = redirect_config(tool);
+  redirect::Config c = redirect_config(tool, Gateway::required);
   RelayOptions o{c.gateway, c.dns_port, tool.state_path(), compile_options(s)};
   DnsRelay relay(o);
   RelayStats st = relay.run([&] { log::info("relaying DNS on {}:{}", ipv4::format(c.gateway), c.dns_port); });

@@ -54,12 +54,18 @@ std::string listing() {
 
 }  // namespace
 
-uint32_t node_gateway(state::Db& db) {
+std::optional<uint32_t> recorded_gateway(state::Db& db) {
   auto q = db.prepare("SELECT gateway FROM tap_node WHERE id = 1");
-  if (!q.step())
-    throw Error(Exit::not_found, "this node's sandbox network is not set up", "", "run cube-tap setup --uplink IF");
+  if (!q.step()) return std::nullopt;
   auto gw = ipv4::parse_address(q.text(0));
   if (!gw) throw Error(Exit::failed, fmt::format("tap_node.gateway '{}' is not an address", q.text(0)));
+  return *gw;
+}
+
+uint32_t node_gateway(state::Db& db) {
+  auto gw = recorded_gateway(db);
+  if (!gw)
+    throw Error(Exit::not_found, "this node's sandbox network is not set up", "", "run cube-tap setup --uplink IF");
   return *gw;
 }
 

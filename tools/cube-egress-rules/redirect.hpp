@@ -19,6 +19,7 @@
 #include "state.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,9 @@ struct Config {
   uint32_t mark = 0, table = 0;
 };
 
-// The gateway address cube-tap setup recorded (tap_node.gateway), or Error(not_found).
+// The gateway address cube-tap setup recorded (tap_node.gateway), or nullopt before setup.
+std::optional<uint32_t> recorded_gateway(state::Db& db);
+// The same, or Error(not_found) telling the operator to run cube-tap setup.
 uint32_t node_gateway(state::Db& db);
 Config config(const Settings& s, uint32_t gateway);
 
