@@ -170,6 +170,29 @@ $(BUILD)/tests/vmm-relay: $(BUILD)/obj/tests/net/vmm_relay.o
 	@mkdir -p $(@D)
 	$(Q)$(CXX) $(LDFLAGS_BASE) $^ -o $@
 
+# --- fuzz targets: tests/fuzz/<target>.cpp with clang's libFuzzer, ASan and UBSan ------------------------
+# tests/fuzz/build.mk lists the sources each target links, compiled again by clang (never libcube.a,
+# whose objects are g++'s and under SAN=1 carry g++'s sanitizer). Built only where the libFuzzer
+# runtime is installed (Debian: libclang-rt-14-dev); tests/fuzz.bats skips the run otherwise.
+-include tests/fuzz/build.mk
+FUZZ_TARGETS   := $(basename $(notdir $(wildcard tests/fuzz/*.cpp)))
+FUZZ_BINS      := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+FUZZ_FLAGS     := -std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -Icommon -Itools
+FUZZ_RUNS      ?= 200000
+HAVE_LIBFUZZER := $(wildcard $(shell $(CLANG) -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer-*.a)
+
+$(BUILD)/fuzz/obj/%.o: %.cpp
+	$(call msg,FUZZ-CXX,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG)++ $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+define fuzz_rules
+$(BUILD)/fuzz/$(1): $(BUILD)/fuzz/obj/tests/fuzz/$(1).o $$(patsubst %.cpp,$(BUILD)/fuzz/obj/%.o,$$(FUZZ_SRC_$(1)))
+	$$(call msg,FUZZ-LD,$$@)
+	$(Q)$(CLANG)++ $(FUZZ_FLAGS) -fsanitize=fuzzer $$^ $$(FUZZ_LIBS_$(1)) -o $$@
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rules,$(t))))
+
 # --- benchmark drivers: in-process measurements, built by `make bench` only -------------------------
 $(BUILD)/bench/sched-inproc: $(BUILD)/obj/tests/bench/sched_inproc.o $(filter-out %/main.o,$(cube-sched_OBJ)) $(LIBCUBE)
 	$(call msg,LD,$@)
@@ -203,7 +226,7 @@ $(BUILD)/bench/tap-inproc: $(BUILD)/obj/tests/bench/tap_inproc.o $(filter-out %/
 	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_cube-tap) $(LDLIBS_BASE) -o $@
 
 # --- goals ------------------------------------------------------------------------------------------
-.PHONY: all check-deps check unit bats bench demo install fmt fmt-check clean completions release-manifest FORCE
+.PHONY: all check-deps check unit bats bench demo install fmt fmt-check clean completions release-manifest fuzz FORCE
 
 all: $(BINS) $(MAN_OUT)
 
@@ -212,12 +235,17 @@ $(LIBCUBE) $(BUILD)/gen/migrations.cpp $(BPF_SKEL) $(MAN_OUT): | check-deps
 
 completions: $(COMPLETIONS)
 
-check: all $(UNIT_BINS) $(TEST_HELPERS)
+check: all $(UNIT_BINS) $(TEST_HELPERS) $(if $(HAVE_LIBFUZZER),$(FUZZ_BINS))
 	$(Q)CUBE_BUILD=$(abspath $(BUILD)) CUBE_MAKE_SAN=$(SAN) scripts/run-tests $(UNIT_BINS) -- tests/*.bats
 
 bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/datapath-testrun $(BUILD)/bench/tap-inproc \
     $(BUILD)/bench/egress-match-inproc $(BUILD)/bench/datapath-flood $(BUILD)/bench/datapath-drain
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
+
+# Each fuzz target over its corpus for FUZZ_RUNS inputs; what it finds new goes to $(BUILD)/fuzz/new-<target>.
+fuzz: $(FUZZ_BINS)
+	$(Q)for t in $(FUZZ_TARGETS); do mkdir -p $(BUILD)/fuzz/new-$$t && echo "== fuzz $$t" && \
+	  $(BUILD)/fuzz/$$t -runs=$(FUZZ_RUNS) -max_len=4096 $(BUILD)/fuzz/new-$$t tests/fuzz/corpus/$$t || exit 1; done
 
 # The demo from a fresh machine: dependencies first, then build, then the story (the data-path
 # chapter's guest is reached through vmm-relay, a test helper).
@@ -261,4 +289,4 @@ fmt-check:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)

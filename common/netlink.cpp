@@ -3,6 +3,7 @@
 #include "error.hpp"
 
 #include <fmt/format.h>
+#include <linux/fib_rules.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -13,6 +14,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
+#include <netlink/route/rule.h>
 
 #include <cstring>
 
@@ -26,6 +28,7 @@ struct Deleter {
 using LinkPtr = std::unique_ptr<rtnl_link, Deleter<rtnl_link, rtnl_link_put>>;
 using AddrPtr = std::unique_ptr<rtnl_addr, Deleter<rtnl_addr, rtnl_addr_put>>;
 using RoutePtr = std::unique_ptr<rtnl_route, Deleter<rtnl_route, rtnl_route_put>>;
+using RulePtr = std::unique_ptr<rtnl_rule, Deleter<rtnl_rule, rtnl_rule_put>>;
 using NeighPtr = std::unique_ptr<rtnl_neigh, Deleter<rtnl_neigh, rtnl_neigh_put>>;
 using NlAddrPtr = std::unique_ptr<nl_addr, Deleter<nl_addr, nl_addr_put>>;
 using CachePtr = std::unique_ptr<nl_cache, Deleter<nl_cache, nl_cache_free>>;
@@ -239,6 +242,96 @@ std::optional<ipv4::Mac> Socket::neighbour(int ifindex, uint32_t address) {
   ipv4::Mac mac;
   std::memcpy(mac.data(), nl_addr_get_binary_addr(ll), 6);
   return mac;
+}
+
+namespace {
+
+RulePtr mark_rule(const MarkRule& r) {
+  RulePtr rule(rtnl_rule_alloc());
+  if (!rule) throw Error(Exit::failed, "rtnl_rule_alloc failed", "out of memory");
+  rtnl_rule_set_family(rule.get(), AF_INET);
+  rtnl_rule_set_prio(rule.get(), r.priority);
+  rtnl_rule_set_mark(rule.get(), r.mark);
+  rtnl_rule_set_mask(rule.get(), r.mask);
+  rtnl_rule_set_table(rule.get(), r.table);
+  rtnl_rule_set_action(rule.get(), FR_ACT_TO_TBL);
+  return rule;
+}
+
+std::string rule_text(const MarkRule& r) {
+  return fmt::format("rule {}: fwmark {:#x}/{:#x} lookup {}", r.priority, r.mark, r.mask, r.table);
+}
+
+RoutePtr local_default(uint32_t table, int ifindex) {
+  RoutePtr r(rtnl_route_alloc());
+  NlAddrPtr any = v4(0, 0);
+  rtnl_route_set_family(r.get(), AF_INET);
+  rtnl_route_set_dst(r.get(), any.get());
+  rtnl_route_set_table(r.get(), table);
+  rtnl_route_set_type(r.get(), RTN_LOCAL);
+  rtnl_route_set_scope(r.get(), RT_SCOPE_HOST);
+  rtnl_route_set_protocol(r.get(), RTPROT_STATIC);
+  rtnl_nexthop* nh = rtnl_route_nh_alloc();  // owned by the route once added
+  rtnl_route_nh_set_ifindex(nh, ifindex);
+  rtnl_route_add_nexthop(r.get(), nh);
+  return r;
+}
+
+}  // namespace
+
+void Socket::add_mark_rule(const MarkRule& r) {
+  // Without NLM_F_EXCL the kernel would add a second, identical rule.
+  int err = rtnl_rule_add(m_sock.get(), mark_rule(r).get(), NLM_F_EXCL);
+  if (err < 0 && err != -NLE_EXIST) raise(err, "adding " + rule_text(r));
+}
+
+bool Socket::delete_mark_rule(const MarkRule& r) {
+  if (!has_mark_rule(r)) return false;
+  int err = rtnl_rule_delete(m_sock.get(), mark_rule(r).get(), 0);
+  if (err == -NLE_OBJ_NOTFOUND) return false;
+  if (err < 0) raise(err, "deleting " + rule_text(r));
+  return true;
+}
+
+bool Socket::has_mark_rule(const MarkRule& r) {
+  nl_cache* raw = nullptr;
+  if (int err = rtnl_rule_alloc_cache(m_sock.get(), AF_INET, &raw); err < 0) raise(err, "listing rules");
+  CachePtr cache(raw);
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* x = reinterpret_cast<rtnl_rule*>(o);
+    if (rtnl_rule_get_prio(x) == r.priority && rtnl_rule_get_mark(x) == r.mark && rtnl_rule_get_mask(x) == r.mask &&
+        rtnl_rule_get_table(x) == r.table && rtnl_rule_get_action(x) == FR_ACT_TO_TBL)
+      return true;
+  }
+  return false;
+}
+
+void Socket::replace_local_default(uint32_t table, int ifindex) {
+  if (int err = rtnl_route_add(m_sock.get(), local_default(table, ifindex).get(), NLM_F_REPLACE); err < 0)
+    raise(err, fmt::format("adding route local 0.0.0.0/0 table {}", table));
+}
+
+bool Socket::delete_local_default(uint32_t table, int ifindex) {
+  if (!has_local_default(table, ifindex)) return false;
+  int err = rtnl_route_delete(m_sock.get(), local_default(table, ifindex).get(), 0);
+  if (err == -NLE_OBJ_NOTFOUND) return false;
+  if (err < 0) raise(err, fmt::format("deleting route local 0.0.0.0/0 table {}", table));
+  return true;
+}
+
+bool Socket::has_local_default(uint32_t table, int ifindex) {
+  nl_cache* raw = nullptr;
+  if (int err = rtnl_route_alloc_cache(m_sock.get(), AF_INET, 0, &raw); err < 0) raise(err, "listing routes");
+  CachePtr cache(raw);
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* r = reinterpret_cast<rtnl_route*>(o);
+    nl_addr* d = rtnl_route_get_dst(r);
+    if (rtnl_route_get_table(r) != table || rtnl_route_get_type(r) != RTN_LOCAL || !d || nl_addr_get_prefixlen(d) != 0)
+      continue;
+    if (rtnl_route_get_nnexthops(r) >= 1 && rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0)) == ifindex)
+      return true;
+  }
+  return false;
 }
 
 }  // namespace cube::netlink

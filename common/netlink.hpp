@@ -32,6 +32,14 @@ struct Link {
   ipv4::Mac mac{};
 };
 
+// An IPv4 policy-routing rule "priority PRIORITY fwmark MARK/MASK lookup TABLE".
+struct MarkRule {
+  uint32_t priority = 0;
+  uint32_t mark = 0, mask = 0xFFFFFFFF;
+  uint32_t table = 0;
+  bool operator==(const MarkRule&) const = default;
+};
+
 struct LinkChange {
   std::optional<bool> up;
   std::optional<unsigned> mtu;
@@ -68,6 +76,16 @@ class Socket {
   // A permanent neighbour entry `address` → `mac` on `ifindex`, replacing any other.
   void replace_neighbour(int ifindex, uint32_t address, const ipv4::Mac& mac);
   std::optional<ipv4::Mac> neighbour(int ifindex, uint32_t address);
+
+  // Policy routing (TPROXY): a rule exactly like `r` (one already there is fine; no duplicate is
+  // made), its removal (false when it was not there), and whether it is there.
+  void add_mark_rule(const MarkRule& r);
+  bool delete_mark_rule(const MarkRule& r);
+  bool has_mark_rule(const MarkRule& r);
+  // "local 0.0.0.0/0 dev IFINDEX table TABLE": every address is local to what that table routes.
+  void replace_local_default(uint32_t table, int ifindex);
+  bool delete_local_default(uint32_t table, int ifindex);
+  bool has_local_default(uint32_t table, int ifindex);
 
  private:
   struct Free {

@@ -1,2 +1,3 @@
-# cube-egress-rules: SQLite and OpenSSL's libcrypto (libcube's), and libnftables for the kernel side.
-LDLIBS_cube-egress-rules := -lnftables
+# cube-egress-rules: libcube's own libraries (SQLite, OpenSSL's libcrypto for SHA-256), and for
+# redirect and dns-relay libnftables and libnl-route (common/nft.cpp, common/netlink.cpp).
+LDLIBS_cube-egress-rules := -lnl-route-3 -lnl-3 -lnftables

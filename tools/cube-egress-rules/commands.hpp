@@ -62,6 +62,12 @@ void apply(cli::Context& tool, const ApplyArgs& a);
 void reconcile(cli::Context& tool, const ReconcileArgs& a);
 void teardown(cli::Context& tool);
 
+// commands_redirect.cpp: TPROXY redirection and the DNS relay.
+void redirect_up(cli::Context& tool);
+void redirect_down(cli::Context& tool);
+void redirect_status(cli::Context& tool);
+void dns_relay(cli::Context& tool);
+
 // Shared by the handlers: the [egress] settings; a file's or stdin's text within the size limit;
 // the compile options and the warnings of a compile printed on stderr.
 Settings settings(cli::Context& tool);

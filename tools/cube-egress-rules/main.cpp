@@ -69,6 +69,15 @@ int main(int argc, char** argv) {
             [&] { cmd::reconcile(tool, rec); })
       ->add_flag("--dry-run", rec.dry_run, "List the differences only");
   tool.verb("teardown", "Remove the whole nftables table inet cube_egress", [&] { cmd::teardown(tool); });
+  CLI::App* redirect = tool.verb("redirect", "The TPROXY rules that send sandboxes' HTTP(S) and DNS to the node");
+  tool.verb(
+      "up", "Install the TPROXY rules and their policy routing", [&] { cmd::redirect_up(tool); }, redirect);
+  tool.verb(
+      "down", "Remove what up installed", [&] { cmd::redirect_down(tool); }, redirect);
+  tool.verb(
+      "status", "Show what is installed", [&] { cmd::redirect_status(tool); }, redirect);
+  tool.verb("dns-relay", "Forward the redirected DNS of sandboxes and learn their allowed names' addresses",
+            [&] { cmd::dns_relay(tool); });
 
   tool.verb("config", "Print the effective [egress] settings and their sources", [&] { cmd::config(tool); });
   return tool.run(argc, argv);

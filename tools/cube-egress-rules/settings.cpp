@@ -7,10 +7,10 @@
 namespace cube::egress {
 namespace {
 
-uint16_t port(config::Settings& s, const char* key, int64_t fallback) {
+int64_t in_range(config::Settings& s, const char* key, int64_t fallback, int64_t lo, int64_t hi) {
   int64_t v = s.integer(key, fallback);
-  if (v < 1 || v > 65535) throw Error(Exit::usage, fmt::format("[egress] {}: {} is no port", key, v), "", "1 to 65535");
-  return static_cast<uint16_t>(v);
+  if (v < lo || v > hi) throw Error(Exit::usage, fmt::format("[egress] {} = {} is out of range {}-{}", key, v, lo, hi));
+  return v;
 }
 
 }  // namespace
@@ -19,9 +19,13 @@ Settings load_settings(config::Settings& s) {
   Settings out;
   out.max_policy_size = s.size("max_policy_size", "16M");
   out.dns_servers = s.list("dns_servers");
-  out.proxy_http_port = port(s, "proxy_http_port", 8080);
-  out.proxy_tls_port = port(s, "proxy_tls_port", 8443);
-  out.dns_relay_port = port(s, "dns_relay_port", 8053);
+  out.proxy_http_port = static_cast<uint16_t>(in_range(s, "proxy_http_port", 8080, 1, 65535));
+  out.proxy_tls_port = static_cast<uint16_t>(in_range(s, "proxy_tls_port", 8443, 1, 65535));
+  out.dns_relay_port = static_cast<uint16_t>(in_range(s, "dns_relay_port", 8053, 1, 65535));
+  // "cube" in ASCII: a whole-word mark, unlikely to meet another user's bits.
+  out.tproxy_mark = static_cast<uint32_t>(in_range(s, "tproxy_mark", 0x63756265, 1, 0xFFFFFFFF));
+  // Upstream's table number; 253-255 are the kernel's default, main and local tables.
+  out.tproxy_table = static_cast<uint32_t>(in_range(s, "tproxy_table", 100, 1, 252));
   s.finish();
   return out;
 }

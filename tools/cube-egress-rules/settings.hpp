@@ -12,9 +12,13 @@ namespace cube::egress {
 struct Settings {
   uint64_t max_policy_size = 0;          // max_policy_size: one policy's JSON, and one import line
   std::vector<std::string> dns_servers;  // dns_servers: resolvers of sandboxes whose policy names none
-  uint16_t proxy_http_port = 8080;       // proxy_http_port: the proxy's HTTP listener on the gateway
-  uint16_t proxy_tls_port = 8443;        // proxy_tls_port: the proxy's TLS listener on the gateway
-  uint16_t dns_relay_port = 8053;        // dns_relay_port: the DNS relay's port on the gateway
+  // TPROXY (redirect, dns-relay): the listeners on the gateway address, the mark the redirected
+  // packets carry and the routing table that mark selects.
+  uint16_t proxy_http_port = 8080;  // proxy_http_port
+  uint16_t proxy_tls_port = 8443;   // proxy_tls_port
+  uint16_t dns_relay_port = 8053;   // dns_relay_port
+  uint32_t tproxy_mark = 0;         // tproxy_mark
+  uint32_t tproxy_table = 0;        // tproxy_table
 };
 
 Settings load_settings(config::Settings& s);

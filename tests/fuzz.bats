@@ -1,0 +1,42 @@
+#!/usr/bin/env bats
+# The libFuzzer targets (tests/fuzz/*.cpp, built by `make check` with clang, ASan and UBSan) run
+# over their committed corpora for a bounded number of inputs: a crash, a leak, undefined behaviour
+# or a hang fails the test. `make fuzz FUZZ_RUNS=N` runs them longer.
+
+load helpers
+
+setup() {
+  cube_setup
+}
+
+teardown() {
+  cube_teardown
+}
+
+run_target() {
+  local bin="$CUBE_BUILD/fuzz/$1"
+  [ -x "$bin" ] || skip "needs clang's libFuzzer runtime (Debian package libclang-rt-14-dev)"
+  mkdir -p "$TMP/new"
+  run "$bin" -runs="$2" -max_len=4096 -timeout=10 -max_total_time=60 "$TMP/new" "$CUBE_ROOT/tests/fuzz/corpus/$1"
+  [ "$status" -eq 0 ] || { echo "$output" | tail -40; false; }
+}
+
+@test "fuzz: the DNS message parser" {
+  run_target dns_message 50000
+}
+
+@test "fuzz: the policy JSON parser and compiler" {
+  run_target egress_policy 5000
+}
+
+@test "fuzz: the target parsers (allowOut, denyOut, sni, host)" {
+  run_target egress_target 20000
+}
+
+@test "every fuzz target has a corpus and a line in tests/fuzz/build.mk" {
+  for src in "$CUBE_ROOT"/tests/fuzz/*.cpp; do
+    t=$(basename "$src" .cpp)
+    [ -n "$(ls "$CUBE_ROOT/tests/fuzz/corpus/$t")" ] || { echo "no corpus for $t"; false; }
+    grep -q "^FUZZ_SRC_$t " "$CUBE_ROOT/tests/fuzz/build.mk" || { echo "no sources for $t"; false; }
+  done
+}

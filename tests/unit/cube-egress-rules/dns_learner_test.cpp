@@ -1,0 +1,97 @@
+#include "cube-egress-rules/dns_learner.hpp"
+#include "cube-egress-rules/relay_policy.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace cube::egress;
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+void u16(Bytes& b, uint16_t v) {
+  b.push_back(v >> 8);
+  b.push_back(v & 0xFF);
+}
+void name(Bytes& b, std::string_view n) {
+  size_t start = 0;
+  while (start < n.size()) {
+    size_t dot = n.find('.', start);
+    if (dot == std::string_view::npos) dot = n.size();
+    b.push_back(static_cast<uint8_t>(dot - start));
+    b.insert(b.end(), n.begin() + start, n.begin() + dot);
+    start = dot + 1;
+  }
+  b.push_back(0);
+}
+// A response for `qname` with A records (address, ttl) all named qname.
+Bytes answer(std::string_view qname, std::vector<std::pair<uint32_t, uint32_t>> records, uint16_t flags = 0x8180) {
+  Bytes b;
+  for (uint16_t v : {uint16_t{7}, flags, uint16_t{1}, static_cast<uint16_t>(records.size()), uint16_t{0}, uint16_t{0}})
+    u16(b, v);
+  name(b, qname);
+  u16(b, 1);
+  u16(b, 1);
+  for (auto [addr, ttl] : records) {
+    name(b, qname);
+    u16(b, 1);
+    u16(b, 1);
+    u16(b, ttl >> 16);
+    u16(b, ttl & 0xFFFF);
+    u16(b, 4);
+    u16(b, addr >> 16);
+    u16(b, addr & 0xFFFF);
+  }
+  return b;
+}
+
+CompiledPolicy policy(std::vector<std::string> allow_out, bool internet = false) {
+  Policy p;
+  p.allow_internet_access = internet;
+  p.allow_out = std::move(allow_out);
+  p.dns_servers = {"198.51.100.1"};
+  return compile(p);
+}
+
+}  // namespace
+
+TEST(EgressDnsLearner, LearnsTheARecordsOfAllowedNamesOnly) {
+  CompiledPolicy c = policy({"*.example.com", "exact.org"});
+  EXPECT_EQ(learnable_addresses(c, answer("api.example.com", {{0x01020304, 30}})),
+            (std::vector<dns::Address>{{0x01020304, 30}}));
+  EXPECT_EQ(learnable_addresses(c, answer("EXACT.org", {{0x01020305, 30}})).size(), 1u);
+  EXPECT_TRUE(learnable_addresses(c, answer("example.com", {{0x01020304, 30}})).empty());  // wildcard: not the apex
+  EXPECT_TRUE(learnable_addresses(c, answer("sub.exact.org", {{0x01020304, 30}})).empty());
+  EXPECT_TRUE(learnable_addresses(c, answer("evil.net", {{0x01020304, 30}})).empty());
+}
+
+TEST(EgressDnsLearner, ZeroTtlsErrorsAndDuplicatesAddNothing) {
+  CompiledPolicy c = policy({"*.example.com"});
+  EXPECT_TRUE(learnable_addresses(c, answer("a.example.com", {{1, 0}})).empty());
+  EXPECT_TRUE(learnable_addresses(c, answer("a.example.com", {{1, 30}}, 0x8183)).empty());  // NXDOMAIN
+  EXPECT_TRUE(learnable_addresses(c, answer("a.example.com", {{1, 30}}, 0x0100)).empty());  // a query
+  auto dup = learnable_addresses(c, answer("a.example.com", {{1, 30}, {1, 60}, {2, 999999}}));
+  EXPECT_EQ(dup, (std::vector<dns::Address>{{1, 30}, {2, k_max_ttl_s}}));
+}
+
+TEST(EgressDnsLearner, APolicyWithoutDomainsLearnsNothing) {
+  CompiledPolicy c = policy({"203.0.113.0/24"}, true);
+  EXPECT_TRUE(learnable_addresses(c, answer("api.example.com", {{1, 30}})).empty());
+}
+
+TEST(EgressDnsLearner, CommandsReplaceEachElementWithItsTtl) {
+  std::string t = learn_commands(0xC0A80002, {{0xCB00710A, 2}});
+  EXPECT_EQ(t,
+            "add element inet cube_egress a_c0a80002_learned { 203.0.113.10 timeout 1s }\n"
+            "delete element inet cube_egress a_c0a80002_learned { 203.0.113.10 }\n"
+            "add element inet cube_egress a_c0a80002_learned { 203.0.113.10 timeout 2s }\n");
+}
+
+TEST(EgressRelayPolicy, AResolverIsAllowedAsTheSandboxsOwnRuleSays) {
+  CompiledPolicy closed = policy({"*.example.com"});
+  EXPECT_TRUE(resolver_allowed(closed, 0xC6336401));   // 198.51.100.1, its dnsServer
+  EXPECT_FALSE(resolver_allowed(closed, 0xC6336403));  // internet disabled
+  CompiledPolicy open = compile(Policy{});
+  EXPECT_TRUE(resolver_allowed(open, 0x08080808));
+  EXPECT_FALSE(resolver_allowed(open, 0x0A000001));  // a private range
+}

@@ -1,0 +1,50 @@
+#include "dns_learner.hpp"
+
+#include "ipv4.hpp"
+#include "relay_policy.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace cube::egress {
+
+std::vector<dns::Address> learnable_addresses(const CompiledPolicy& c, std::span<const uint8_t> response) {
+  if (!c.dns_learning || c.allow_domain_trie.empty()) return {};
+  auto m = dns::parse(response);
+  if (!m || !m->header.response() || m->header.rcode() != 0 || m->questions.size() != 1) return {};
+  const dns::Question& q = m->questions[0];
+  if (q.klass != dns::k_class_in || !learnable(c, q.name)) return {};
+  std::vector<dns::Address> out;
+  for (dns::Address a : dns::a_records(*m, q.name)) {
+    if (a.ttl == 0) continue;
+    a.ttl = std::min(a.ttl, k_max_ttl_s);
+    if (std::find_if(out.begin(), out.end(), [&](const auto& b) { return b.address == a.address; }) != out.end())
+      continue;
+    out.push_back(a);
+    if (out.size() == k_max_learned) break;
+  }
+  return out;
+}
+
+std::string learn_commands(uint32_t sandbox, const std::vector<dns::Address>& addresses) {
+  std::string set = fmt::format("inet cube_egress a_{:08x}_learned", sandbox);
+  std::string out;
+  for (const auto& a : addresses) {
+    // add (a no-op when present), delete, add: the element ends up there with this TTL either way.
+    std::string addr = ipv4::format(a.address);
+    out += fmt::format("add element {0} {{ {1} timeout 1s }}\ndelete element {0} {{ {1} }}\n", set, addr);
+    out += fmt::format("add element {} {{ {} timeout {}s }}\n", set, addr, a.ttl);
+  }
+  return out;
+}
+
+size_t Learner::learn(uint32_t sandbox, const CompiledPolicy& c, std::span<const uint8_t> response) {
+  auto addresses = learnable_addresses(c, response);
+  if (addresses.empty()) return 0;
+  m_nft.run(learn_commands(sandbox, addresses),
+            fmt::format("adding learned addresses to a_{:08x}_learned in table inet cube_egress", sandbox));
+  return addresses.size();
+}
+
+}  // namespace cube::egress
