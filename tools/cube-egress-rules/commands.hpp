@@ -48,6 +48,23 @@ void import_all(cli::Context& tool, const ImportArgs& a);
 void check(cli::Context& tool, const CheckArgs& a);
 void config(cli::Context& tool);
 
+// The cluster CA (commands_ca.cpp).
+struct CaInitArgs {
+  int days = 3650;
+};
+struct CaExportArgs {
+  bool with_key = false;
+};
+struct CaImportArgs {
+  std::string file = "-";
+  bool replace = false;
+};
+void ca_init(cli::Context& tool, const CaInitArgs& a);
+void ca_export(cli::Context& tool, const CaExportArgs& a);
+void ca_import(cli::Context& tool, const CaImportArgs& a);
+void ca_show(cli::Context& tool);
+void ca_path(cli::Context& tool);
+
 // Shared by the handlers: the [egress] settings; a file's or stdin's text within the size limit;
 // the compile options and the warnings of a compile printed on stderr.
 Settings settings(cli::Context& tool);

@@ -15,6 +15,32 @@ CLI::App* sandbox_verb(cli::Tool& tool, const char* name, const char* help, std:
   return v;
 }
 
+struct CaArgs {
+  cmd::CaInitArgs init;
+  cmd::CaExportArgs exp;
+  cmd::CaImportArgs imp;
+};
+
+void add_ca_verbs(cli::Tool& tool, CaArgs& a) {
+  CLI::App* ca = tool.verb("ca", "The cluster CA the proxy signs with: init, export, import, show, path");
+  tool.verb(
+          "init", "Create the cluster CA (EC P-256) in the config directory", [&] { cmd::ca_init(tool, a.init); }, ca)
+      ->add_option("--days", a.init.days, "Validity in days (default 3650)")
+      ->check(CLI::Range(1, 36500))
+      ->type_name("N");
+  tool.verb(
+          "export", "Write the CA cert (PEM) to stdout", [&] { cmd::ca_export(tool, a.exp); }, ca)
+      ->add_flag("--with-key", a.exp.with_key, "Also the private key: only to a pipe or a 0600 file");
+  auto* imp = tool.verb(
+      "import", "Install a CA cert and key (PEM) from an export --with-key", [&] { cmd::ca_import(tool, a.imp); }, ca);
+  imp->add_option("--file", a.imp.file, "The PEM ('-' for stdin, the default)")->type_name("FILE");
+  imp->add_flag("--replace", a.imp.replace, "Replace a different CA already installed");
+  tool.verb(
+      "show", "Show the CA's subject, SHA-256 fingerprint and expiry", [&] { cmd::ca_show(tool); }, ca);
+  tool.verb(
+      "path", "Print the CA cert's path", [&] { cmd::ca_path(tool); }, ca);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -58,6 +84,9 @@ int main(int argc, char** argv) {
                [&] { cmd::check(tool, check); })
       ->add_option("--file", check.file, "The requests ('-' for stdin, the default)")
       ->type_name("FILE");
+
+  CaArgs ca;
+  add_ca_verbs(tool, ca);
 
   tool.verb("config", "Print the effective [egress] settings and their sources", [&] { cmd::config(tool); });
   return tool.run(argc, argv);
