@@ -1,3 +1,4 @@
-# cube-egress-rules: only libcube's own libraries so far (SQLite, OpenSSL's libcrypto for SHA-256).
+# cube-egress-rules: libcube's own libraries (SQLite, OpenSSL's libcrypto) and OpenSSL's libssl, for
+# the proxy's TLS (tests build ClientHellos with it too).
 # The nftables enforcement will add -lnftables and libnl-route here.
-LDLIBS_cube-egress-rules :=
+LDLIBS_cube-egress-rules := -lssl
