@@ -2,3 +2,5 @@
 # the proxy's TLS (tests build ClientHellos with it too).
 # The nftables enforcement will add -lnftables and libnl-route here.
 LDLIBS_cube-egress-rules := -lssl
+# g++ 12 mistakes Boost.Asio's coroutine frame allocator for a mismatched new/delete (GCC bug 109224).
+CXXFLAGS_cube-egress-rules := -Wno-mismatched-new-delete

@@ -6,6 +6,7 @@
 #include "context.hpp"
 #include "settings.hpp"
 
+#include <optional>
 #include <string>
 
 namespace cube::egress::cmd {
@@ -64,6 +65,14 @@ void ca_export(cli::Context& tool, const CaExportArgs& a);
 void ca_import(cli::Context& tool, const CaImportArgs& a);
 void ca_show(cli::Context& tool);
 void ca_path(cli::Context& tool);
+
+// The transparent proxy (commands_serve.cpp).
+struct ServeArgs {
+  std::string listen;                    // else tap_node.gateway
+  std::optional<std::string> audit_log;  // else [egress] audit_log
+  int threads = 0;                       // 0: one per core
+};
+void serve(cli::Context& tool, const ServeArgs& a);
 
 // Shared by the handlers: the [egress] settings; a file's or stdin's text within the size limit;
 // the compile options and the warnings of a compile printed on stderr.

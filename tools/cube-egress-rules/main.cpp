@@ -88,6 +88,15 @@ int main(int argc, char** argv) {
   CaArgs ca;
   add_ca_verbs(tool, ca);
 
+  cmd::ServeArgs serve;
+  auto* sv =
+      tool.verb("serve", "Run the transparent L7 egress proxy on the TPROXY ports", [&] { cmd::serve(tool, serve); });
+  sv->add_option("--listen", serve.listen, "Address to listen on (default: the node's gateway)")->type_name("ADDR");
+  sv->add_option("--audit-log", serve.audit_log, "The audit log (default: [egress] audit_log)")->type_name("FILE");
+  sv->add_option("--threads", serve.threads, "Threads of the event loop (default: one per core)")
+      ->check(CLI::Range(1, 1024))
+      ->type_name("N");
+
   tool.verb("config", "Print the effective [egress] settings and their sources", [&] { cmd::config(tool); });
   return tool.run(argc, argv);
 }
