@@ -9,6 +9,9 @@ setup_file() {
 
 setup() {
   cube_setup
+  # These tests are about the image, not the cluster CA: build without it and without its warning
+  # (the CA bake has its own tests in cube-rootfs-templates.bats).
+  printf '[rootfs]\ncluster_ca = "none"\n' >"$CUBE_CONFIG"
   require_root
   require_command umoci
   require_command sqlite3
@@ -277,6 +280,60 @@ start_paused() {
   [ "$(jq -r .artifact_id <<<"$output")" != "$art2" ]
   run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --add-ca "$TMP/ca.key"
   assert_failure 2
+}
+
+@test "build bakes the cluster CA by default when the node has one, warns when not; --no-ca, --with-ca" {
+  require_command openssl
+  : >"$CUBE_CONFIG"  # the default: cluster_ca = auto
+  # No CA installed: the build goes on without one and says so.
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" -o json
+  assert_success
+  [ "$(jq -r '.ca_fingerprint // ""' <<<"$output")" = "" ]
+  [[ "$stderr" == *"warning: no cluster CA at $TMP/ca/cube-root-ca.crt"* ]]
+  plain=$(jq -r .artifact_id <<<"$output")
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --with-ca
+  assert_failure 3
+  [[ "$stderr" == *"--with-ca: no cluster CA"* ]]
+  # With the cluster CA (beside the config file), the template trusts it and the build says so.
+  cube-egress-rules ca init --days 30 -q >/dev/null
+  cert="$TMP/ca/cube-root-ca.crt"
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" -o json
+  assert_success
+  [ "$(jq -r .ca_fingerprint <<<"$output")" = "$(sha256sum "$cert" | cut -d' ' -f1)" ]
+  [[ "$stderr" == *"info: baking the cluster CA $cert"* ]]
+  art=$(jq -r .artifact_id <<<"$output")
+  [ "$art" != "$plain" ]
+  diff <(debugfs -R "cat /etc/ssl/certs/ca-certificates.crt" "$STORE/$art/$art.ext4" 2>/dev/null) "$cert"
+  [ "$(cube-egress-rules ca show -o json | jq -r .pem_sha256)" = "$(jq -r .ca_fingerprint <<<"$output")" ]
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --with-ca -o json
+  assert_success
+  [ "$(jq -r .artifact_id <<<"$output")" = "$art" ]
+  # --no-ca opts out quietly: the same artifact as without a CA.
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --no-ca -o json
+  assert_success
+  [ "$(jq -r .artifact_id <<<"$output")" = "$plain" ]
+  [ -z "$stderr" ]
+  # --add-ca names another CA, which replaces the cluster's.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/other.key" \
+    -out "$TMP/other.pem" -subj /CN=other -days 2 2>/dev/null
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --add-ca "$TMP/other.pem" -o json
+  [ "$(jq -r .ca_fingerprint <<<"$output")" = "$(sha256sum "$TMP/other.pem" | cut -d' ' -f1)" ]
+  for bad in "--no-ca --with-ca" "--no-ca --add-ca $TMP/other.pem" "--with-ca --add-ca $TMP/other.pem"; do
+    # shellcheck disable=SC2086
+    run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" $bad
+    assert_failure 2
+  done
+  # The config says the same as the flags, for a whole node.
+  rm -r "$TMP/ca"
+  printf '[rootfs]\ncluster_ca = "required"\n' >"$CUBE_CONFIG"
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE"
+  assert_failure 3
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --no-ca -o json
+  assert_success
+  printf '[rootfs]\ncluster_ca = "sometimes"\n' >"$CUBE_CONFIG"
+  run --separate-stderr cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE"
+  assert_failure 2
+  [[ "$stderr" == *"cluster_ca"*"auto, required or none"* ]]
 }
 
 @test "build: a store on FUSE gets the image written in --work-dir, then moved in" {

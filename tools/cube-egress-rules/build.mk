@@ -1,3 +1,6 @@
-# cube-egress-rules: libcube's own libraries (SQLite, OpenSSL's libcrypto for SHA-256), and for
-# redirect and dns-relay libnftables and libnl-route (common/nft.cpp, common/netlink.cpp).
-LDLIBS_cube-egress-rules := -lnl-route-3 -lnl-3 -lnftables
+# cube-egress-rules: libcube's own libraries (SQLite, OpenSSL's libcrypto), OpenSSL's libssl for the
+# proxy's TLS, and libnftables and libnl-route for apply, redirect and dns-relay (common/nft.cpp,
+# common/netlink.cpp).
+LDLIBS_cube-egress-rules := -lssl -lnl-route-3 -lnl-3 -lnftables
+# g++ 12 mistakes Boost.Asio's coroutine frame allocator for a mismatched new/delete (GCC bug 109224).
+CXXFLAGS_cube-egress-rules := -Wno-mismatched-new-delete

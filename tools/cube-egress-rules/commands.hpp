@@ -68,6 +68,31 @@ void redirect_down(cli::Context& tool);
 void redirect_status(cli::Context& tool);
 void dns_relay(cli::Context& tool);
 
+// The cluster CA (commands_ca.cpp).
+struct CaInitArgs {
+  int days = 3650;
+};
+struct CaExportArgs {
+  bool with_key = false;
+};
+struct CaImportArgs {
+  std::string file = "-";
+  bool replace = false;
+};
+void ca_init(cli::Context& tool, const CaInitArgs& a);
+void ca_export(cli::Context& tool, const CaExportArgs& a);
+void ca_import(cli::Context& tool, const CaImportArgs& a);
+void ca_show(cli::Context& tool);
+void ca_path(cli::Context& tool);
+
+// The transparent proxy (commands_serve.cpp).
+struct ServeArgs {
+  std::string listen;                    // else tap_node.gateway
+  std::optional<std::string> audit_log;  // else [egress] audit_log
+  int threads = 0;                       // 0: one per core
+};
+void serve(cli::Context& tool, const ServeArgs& a);
+
 // Shared by the handlers: the [egress] settings; a file's or stdin's text within the size limit;
 // the compile options and the warnings of a compile printed on stderr.
 Settings settings(cli::Context& tool);

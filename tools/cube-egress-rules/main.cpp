@@ -15,6 +15,32 @@ CLI::App* sandbox_verb(cli::Tool& tool, const char* name, const char* help, std:
   return v;
 }
 
+struct CaArgs {
+  cmd::CaInitArgs init;
+  cmd::CaExportArgs exp;
+  cmd::CaImportArgs imp;
+};
+
+void add_ca_verbs(cli::Tool& tool, CaArgs& a) {
+  CLI::App* ca = tool.verb("ca", "The cluster CA the proxy signs with: init, export, import, show, path");
+  tool.verb(
+          "init", "Create the cluster CA (EC P-256) in the config directory", [&] { cmd::ca_init(tool, a.init); }, ca)
+      ->add_option("--days", a.init.days, "Validity in days (default 3650)")
+      ->check(CLI::Range(1, 36500))
+      ->type_name("N");
+  tool.verb(
+          "export", "Write the CA cert (PEM) to stdout", [&] { cmd::ca_export(tool, a.exp); }, ca)
+      ->add_flag("--with-key", a.exp.with_key, "Also the private key: only to a pipe or a 0600 file");
+  auto* imp = tool.verb(
+      "import", "Install a CA cert and key (PEM) from an export --with-key", [&] { cmd::ca_import(tool, a.imp); }, ca);
+  imp->add_option("--file", a.imp.file, "The PEM ('-' for stdin, the default)")->type_name("FILE");
+  imp->add_flag("--replace", a.imp.replace, "Replace a different CA already installed");
+  tool.verb(
+      "show", "Show the CA's subject, SHA-256 fingerprint and expiry", [&] { cmd::ca_show(tool); }, ca);
+  tool.verb(
+      "path", "Print the CA cert's path", [&] { cmd::ca_path(tool); }, ca);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -78,6 +104,18 @@ int main(int argc, char** argv) {
       "status", "Show what is installed", [&] { cmd::redirect_status(tool); }, redirect);
   tool.verb("dns-relay", "Forward the redirected DNS of sandboxes and learn their allowed names' addresses",
             [&] { cmd::dns_relay(tool); });
+
+  CaArgs ca;
+  add_ca_verbs(tool, ca);
+
+  cmd::ServeArgs serve;
+  auto* sv =
+      tool.verb("serve", "Run the transparent L7 egress proxy on the TPROXY ports", [&] { cmd::serve(tool, serve); });
+  sv->add_option("--listen", serve.listen, "Address to listen on (default: the node's gateway)")->type_name("ADDR");
+  sv->add_option("--audit-log", serve.audit_log, "The audit log (default: [egress] audit_log)")->type_name("FILE");
+  sv->add_option("--threads", serve.threads, "Threads of the event loop (default: one per core)")
+      ->check(CLI::Range(1, 1024))
+      ->type_name("N");
 
   tool.verb("config", "Print the effective [egress] settings and their sources", [&] { cmd::config(tool); });
   return tool.run(argc, argv);

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 namespace cube::egress {
 namespace {
 
@@ -26,6 +28,7 @@ Settings load_settings(config::Settings& s) {
   out.tproxy_mark = static_cast<uint32_t>(in_range(s, "tproxy_mark", 0x63756265, 1, 0xFFFFFFFF));
   // Upstream's table number; 253-255 are the kernel's default, main and local tables.
   out.tproxy_table = static_cast<uint32_t>(in_range(s, "tproxy_table", 100, 1, 252));
+  out.audit_log = s.text("audit_log", "/var/log/cube/egress-audit.jsonl");
   s.finish();
   return out;
 }

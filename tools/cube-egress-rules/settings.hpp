@@ -19,6 +19,7 @@ struct Settings {
   uint16_t dns_relay_port = 8053;   // dns_relay_port
   uint32_t tproxy_mark = 0;         // tproxy_mark
   uint32_t tproxy_table = 0;        // tproxy_table
+  std::string audit_log;            // audit_log: the proxy's JSON Lines audit file
 };
 
 Settings load_settings(config::Settings& s);

@@ -28,7 +28,7 @@ CaCert load_ca(const std::string& path) {
   ca.pem = fs::read_file(path, 1 << 20);
   if (ca.pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos ||
       ca.pem.find("-----END CERTIFICATE-----") == std::string::npos)
-    throw Error(Exit::usage, fmt::format("--add-ca {}: no PEM CERTIFICATE block", path));
+    throw Error(Exit::usage, fmt::format("CA {}: no PEM CERTIFICATE block", path));
   if (ca.pem.back() != '\n') ca.pem += '\n';
   ca.fingerprint = sha256_hex(ca.pem);
   return ca;

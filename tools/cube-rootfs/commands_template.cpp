@@ -2,6 +2,7 @@
 
 #include "ca_bake.hpp"
 #include "cleanup.hpp"
+#include "cluster_ca.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "ids.hpp"
@@ -141,13 +142,43 @@ void set_pull(TemplateRequest& r, const BuildArgs& a) {
   }
 }
 
+// The CA the template trusts: --add-ca's file, else the node's cluster CA as [rootfs] cluster_ca
+// (or --with-ca / --no-ca) says. Templates run on every node, so they trust the cluster's CA by
+// default, and a build says which CA it baked or that it baked none.
+void set_ca(cli::Context& ctx, const BuildArgs& a, ClusterCa mode, TemplateRequest& r) {
+  if (!a.add_ca.empty()) {
+    r.ca_path = resolved(a.add_ca);
+    r.ca_fingerprint = load_ca(r.ca_path).fingerprint;
+    return;
+  }
+  if (mode == ClusterCa::none) return;
+  std::string cert = cluster_ca::paths(ctx.config()).cert;
+  if (!fs::exists(cert)) {
+    if (mode == ClusterCa::required)
+      throw Error(Exit::not_found, fmt::format("--with-ca: no cluster CA at {}", cert), "",
+                  "create it with `cube-egress-rules ca init` or import it with `cube-egress-rules ca import`");
+    log::warn(
+        "no cluster CA at {}: the template will not trust the egress proxy (cube-egress-rules ca init or "
+        "ca import installs it; --no-ca builds without it quietly)",
+        cert);
+    return;
+  }
+  r.ca_path = cert;
+  r.ca_fingerprint = load_ca(cert).fingerprint;
+  if (log::enabled(log::Level::warn))
+    log::write(log::Level::info,
+               fmt::format("baking the cluster CA {} (PEM SHA-256 {}) into the image; --no-ca opts out", cert,
+                           r.ca_fingerprint));
+}
+
 // What build's flags ask for, before normalise() checks it.
 TemplateRequest template_request(cli::Context& ctx, const BuildArgs& a) {
   TemplateRequest r;
   BuildOptions bo = build_options(a.image_flags);
   r.image = a.image;
   r.pull = a.pull;
-  r.store = settings(ctx, a.settings).store;
+  Settings s = settings(ctx, a.settings);
+  r.store = s.store;
   if (!a.image_flags.work_dir.empty())
     r.work_dir = std::filesystem::absolute(a.image_flags.work_dir).lexically_normal();
   r.instance_type = a.instance_type;
@@ -171,10 +202,7 @@ TemplateRequest template_request(cli::Context& ctx, const BuildArgs& a) {
   r.seccomp = !a.image_flags.no_seccomp;
   for (const auto& t : a.to) r.targets.push_back(parse_target(t));
   r.via = a.via;
-  if (!a.add_ca.empty()) {
-    r.ca_path = resolved(a.add_ca);
-    r.ca_fingerprint = load_ca(r.ca_path).fingerprint;
-  }
+  set_ca(ctx, a, s.cluster_ca, r);
   if (!a.image.starts_with("oci:") && a.image != "-" && !a.pull) r.image = resolved(a.image);
   set_pull(r, a);
   return r;

@@ -158,7 +158,7 @@ class JobRunner {
     if (!m_req.ca_path.empty()) {
       CaCert ca = load_ca(m_req.ca_path);
       if (ca.fingerprint != m_req.ca_fingerprint)
-        throw Error(Exit::usage, fmt::format("--add-ca {} changed since the template was requested", m_req.ca_path),
+        throw Error(Exit::usage, fmt::format("the CA {} changed since the template was requested", m_req.ca_path),
                     "its SHA-256 is part of the spec fingerprint", "build the template again");
       opt.edit_tree = [ca](Tree& t) { return bake_ca(t, ca); };
     }

@@ -77,7 +77,17 @@ void add_build_verb(cli::Tool& tool, cmd::BuildArgs& a) {
   v->add_option("--via", a.via, "Transfer command run as sh -c CMD _ SRC_DIR NODE DEST")->type_name("CMD");
   v->add_option("--safety-margin", a.safety_margin, "Disk pre-check margin over the image size (default 1.5)")
       ->type_name("X");
-  v->add_option("--add-ca", a.add_ca, "Add this CA (PEM) to the image's trust bundles")->type_name("FILE");
+  auto* add_ca =
+      v->add_option("--add-ca", a.add_ca, "Add this CA (PEM) to the image's trust bundles, not the cluster CA")
+          ->type_name("FILE");
+  auto* no_ca = v->add_flag_callback(
+      "--no-ca", [&a] { a.settings.cluster_ca = "none"; }, "Do not bake the cluster CA into the image");
+  v->add_flag_callback(
+       "--with-ca", [&a] { a.settings.cluster_ca = "required"; },
+       "Bake the cluster CA; its absence is an error (default: when the node has it)")
+      ->excludes(no_ca)
+      ->excludes(add_ca);
+  no_ca->excludes(add_ca);
   add_image_flags(v, a.image_flags);
 }
 

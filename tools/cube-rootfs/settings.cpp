@@ -1,5 +1,6 @@
 #include "settings.hpp"
 
+#include "error.hpp"
 #include "fs.hpp"
 
 #include "log.hpp"
@@ -14,7 +15,14 @@ namespace cube::rootfs {
 Settings load_settings(config::Settings& s, const SettingFlags& f) {
   Settings out;
   out.store = s.text("store", k_default_store, f.store && !f.store->empty() ? f.store : std::nullopt);
+  std::string ca = s.text("cluster_ca", "auto", f.cluster_ca);
   s.finish();
+  if (ca == "required")
+    out.cluster_ca = ClusterCa::required;
+  else if (ca == "none")
+    out.cluster_ca = ClusterCa::none;
+  else if (ca != "auto")
+    throw Error(Exit::usage, fmt::format("[rootfs] cluster_ca = {:?}: expected auto, required or none", ca));
   if (out.store.empty() || out.store[0] != '/') {
     if (std::string cwd = fs::current_dir(); !cwd.empty()) out.store = cwd + "/" + out.store;
   }

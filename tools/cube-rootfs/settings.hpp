@@ -1,4 +1,4 @@
-// cube::rootfs settings — the [rootfs] table (its one key: `store`), flag, then config, then
+// cube::rootfs settings — the [rootfs] table (`store`, `cluster_ca`), flag, then config, then
 // built-in default; and the disk pre-check margin, which comes from a flag or the environment.
 #pragma once
 
@@ -15,10 +15,16 @@ inline constexpr std::string_view k_default_store = "/var/lib/cube/rootfs";
 // The flags that fall back to the config; set only when given (an empty --store counts as not).
 struct SettingFlags {
   std::optional<std::string> store;
+  std::optional<std::string> cluster_ca;  // "required" for --with-ca, "none" for --no-ca
 };
+
+// Whether build bakes the node's cluster CA (common/cluster_ca.hpp) into the image: `auto` when
+// the node has one (a warning when not), `required` (a missing CA is an error), `none`.
+enum class ClusterCa { auto_, required, none };
 
 struct Settings {
   std::string store;  // made absolute: a redo may run from another directory
+  ClusterCa cluster_ca = ClusterCa::auto_;
 };
 
 Settings load_settings(config::Settings& s, const SettingFlags& flags);

@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""A world server for the proxy tests: HTTPS (or HTTP without a cert) on ADDR:PORT that answers
+every GET with the request's path and headers as JSON, so a test sees what reached the server."""
+import http.server
+import json
+import ssl
+import sys
+
+
+class Echo(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        body = json.dumps({"path": self.path, "headers": dict(self.headers.items())}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def main():
+    addr, port = sys.argv[1], int(sys.argv[2])
+    server = http.server.ThreadingHTTPServer((addr, port), Echo)
+    if len(sys.argv) > 4:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
+
+
+main()

@@ -1,0 +1,60 @@
+// cube::egress proxy_audit — the proxy's audit log: JSON Lines, one event a line, keys with no
+// value left out (doc/cube-egress-rules.md "Audit log").
+//
+// Contract:
+// - AuditLog appends each line with one write(2) on an O_APPEND descriptor (lines from several
+//   threads stay whole); the file is created 0640; reopen() (on SIGHUP) starts writing to the file
+//   now at the path, after a rotation. A failed write is reported to stderr, never fatal: the
+//   proxy keeps deciding.
+// - Events carry no secret: secret_refs only; SNI and names as the client sent them.
+//   tls_passthrough: {ts, request_id, event, sandbox{src_ip, policy_id}, conn{original_dst_ip,
+//   original_dst_port}, tls{sni, client_alpn}, policy{matched_rule, decision, reason},
+//   relay{bytes_up, bytes_down, duration_ms}} for a connection decided without decrypting (an
+//   allowed one when it ends, a refused one at once).
+//   security_event: the same keys but relay, plus security{reason} (no_policy, unknown_source,
+//   no_rule_match, dst_not_of_name, client_hello_*, …).
+#pragma once
+
+#include "fd.hpp"
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cube::egress {
+
+struct ConnEvent {
+  std::string event;  // tls_passthrough | security_event
+  uint64_t connection = 0;
+  uint32_t src = 0, dst = 0;
+  uint16_t dst_port = 0;
+  std::string sandbox;  // policy_id; empty for an unknown source
+  std::optional<std::string> sni;
+  std::vector<std::string> alpn;
+  std::optional<std::string> rule;
+  bool allow = false;
+  std::string reason;           // the decision's reason (rule_allow, not_l7_target, …)
+  std::string security_reason;  // security_event only
+  std::optional<uint64_t> bytes_up, bytes_down;
+  std::optional<int64_t> duration_ms;
+};
+
+std::string audit_line(const ConnEvent& e, int64_t now_ms);
+
+class AuditLog {
+ public:
+  explicit AuditLog(std::string path);  // throws Error naming the path when it cannot be opened
+  void write(const ConnEvent& e);
+  void reopen();
+  const std::string& path() const { return m_path; }
+
+ private:
+  Fd open_file() const;
+  std::string m_path;
+  std::mutex m_mutex;  // guards m_fd across reopen()
+  Fd m_fd;
+};
+
+}  // namespace cube::egress

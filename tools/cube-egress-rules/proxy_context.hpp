@@ -1,0 +1,51 @@
+// cube::egress proxy_context — what every connection of the running proxy shares: its options,
+// the current policy snapshot, the audit log and a connection counter.
+#pragma once
+
+#include "compiled.hpp"
+#include "proxy_audit.hpp"
+#include "proxy_snapshot.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace cube::egress {
+
+struct ServeOptions {
+  uint32_t listen_address = 0;
+  uint16_t tls_port = 8443;
+  std::string state_path;
+  std::string audit_log;
+  CompileOptions compile;
+  unsigned threads = 1;
+  int64_t hello_timeout_ms = 10'000;    // a ClientHello must arrive whole within this (slowloris)
+  int64_t connect_timeout_ms = 10'000;  // to the original destination
+  int64_t reload_ms = 100;              // how often the state file is asked whether it changed
+};
+
+class ProxyContext {
+ public:
+  ProxyContext(const ServeOptions& o, AuditLog& audit) : options(o), audit(audit) {}
+  std::shared_ptr<const Snapshot> snapshot() const {
+    std::lock_guard lock(m_mutex);
+    return m_snapshot;
+  }
+  void set_snapshot(std::shared_ptr<const Snapshot> s) {
+    std::lock_guard lock(m_mutex);
+    m_snapshot = std::move(s);
+  }
+  uint64_t next_connection() { return m_next.fetch_add(1, std::memory_order_relaxed); }
+
+  const ServeOptions& options;
+  AuditLog& audit;
+
+ private:
+  mutable std::mutex m_mutex;
+  std::shared_ptr<const Snapshot> m_snapshot;  // null until the first load: every connection denied
+  std::atomic<uint64_t> m_next{1};
+};
+
+}  // namespace cube::egress
