@@ -38,6 +38,14 @@ same_as_reference() {
   same_as_reference "oci:$FIX/oci:rules"
   # The metadata_csum feature is on.
   dumpe2fs -h "$TMP/out.ext4" 2>/dev/null | grep -q metadata_csum
+  # Each gzip layer was inflated once: pass 2 read its spool, which left no file behind.
+  rm -f "$TMP/out.ext4"
+  before=$(ls -A "$TMP")
+  run --separate-stderr cube-rootfs -vv convert "oci:$FIX/oci:rules" --out "$TMP/out.ext4"
+  assert_success
+  [[ "$stderr" == *"read from its spool"* ]]
+  [[ "$stderr" != *"inflated again in the second pass"* ]]
+  [ "$(ls -A "$TMP" | grep -vx out.ext4)" = "$before" ]
 }
 
 @test "OCI layout with zstd layers equals umoci unpack" {

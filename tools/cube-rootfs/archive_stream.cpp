@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "inflater.hpp"
+#include "layer_spool.hpp"
 #include "log.hpp"
 #include "read_ahead.hpp"
 
@@ -97,11 +98,16 @@ void Verifier::finish() {
                 "the blob does not match its descriptor; the image is corrupt or was tampered with");
 }
 
-TarReader::TarReader(ByteSource& source, std::string name, Reading reading)
+TarReader::TarReader(ByteSource& source, std::string name, Reading reading, LayerSpool* spool)
     : m_name(std::move(name)), m_input(std::make_unique<Inflater>(source, m_name)), m_feed(m_input.get()) {
   m_input->prepare();
+  ByteSource* inflated = m_input.get();
+  if (spool && m_input->inflating()) {
+    spool->attach(*m_input);
+    inflated = spool;  // written down on the read-ahead thread, off this one
+  }
   if (reading == Reading::whole || m_input->inflating()) {
-    m_ahead = std::make_unique<ReadAhead>(*m_input);
+    m_ahead = std::make_unique<ReadAhead>(*inflated);
     m_feed = m_ahead.get();
   }
   m_a.reset(archive_read_new());

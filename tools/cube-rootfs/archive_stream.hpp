@@ -88,6 +88,7 @@ struct DataBlock {
 };
 
 class Inflater;
+class LayerSpool;
 class ReadAhead;
 
 // How a TarReader's stream will be read: `skim` may seek over data (the headers-only pass over a
@@ -97,8 +98,9 @@ enum class Reading { skim, whole };
 
 class TarReader {
  public:
-  // `name` names the stream in errors ("layer 2 (sha256:ab12…)").
-  TarReader(ByteSource& source, std::string name, Reading reading = Reading::skim);
+  // `name` names the stream in errors ("layer 2 (sha256:ab12…)"). An inflated stream is written
+  // down through `spool` as it is read, when one is given (layer_spool.hpp).
+  TarReader(ByteSource& source, std::string name, Reading reading = Reading::skim, LayerSpool* spool = nullptr);
   ~TarReader();
   TarReader(const TarReader&) = delete;
   TarReader& operator=(const TarReader&) = delete;

@@ -88,6 +88,7 @@ void convert(cli::Context& ctx, const ConvertArgs& a) {
   if (fs::exists(a.out)) throw Error(Exit::conflict, fmt::format("{} already exists", a.out), "", "remove it first");
   std::string spool = a.image_flags.work_dir.empty() ? fs::dirname(a.out) : a.image_flags.work_dir;
   ImageSource src = resolve_source(a.image, spool);
+  o.spool_dir = spool;
   Isolation iso{!a.image_flags.no_seccomp, {fs::dirname(a.out), spool}, {}};
   if (!a.files.empty()) iso.writable_dirs.push_back(fs::dirname(a.files));
   for (const auto& l : src.layers) iso.readable_paths.push_back(l.file);

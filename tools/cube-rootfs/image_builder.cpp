@@ -4,6 +4,7 @@
 #include "ext4_writer.hpp"
 #include "fs.hpp"
 #include "json_writer.hpp"
+#include "layer_spool.hpp"
 #include "log.hpp"
 #include "sha256.hpp"
 
@@ -14,6 +15,8 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -51,25 +54,64 @@ std::string hash_entry(TarReader& r) {
   return sha.hex() + ":" + std::to_string(pos);  // the tail hole is covered by the size check below
 }
 
+// What pass 1 leaves a gzip layer for pass 2: its inflated stream and its checked digest.
+struct Spooled {
+  std::unique_ptr<LayerSpool> spool;  // null: pass 2 reads (and inflates) the blob again
+  std::string digest;
+};
+
+bool is_gzip(const LayerRef& layer) {
+  LayerStream stream(layer);
+  const void* d = nullptr;
+  size_t n = stream.source().read(&d);
+  const auto* b = static_cast<const unsigned char*>(d);
+  return n >= 2 && b[0] == 0x1f && b[1] == 0x8b;
+}
+
+void read_headers(TarReader& reader, int layer, Tree& tree, const BuildOptions& opt) {
+  Entry e;
+  while (reader.next(e)) {
+    bool data = tree.apply(layer, reader.entry_index() - 1, e, reader.where());
+    Node* n = data && opt.dedup_hardlink ? tree.lookup(e.path) : nullptr;
+    if (n)
+      n->inode->sha256 = hash_entry(reader);
+    else
+      reader.skip_data();
+  }
+}
+
+// A gzip layer is read whole in pass 1 anyway (an inflated stream cannot be seeked), so its digest
+// is checked here and its inflated bytes are kept for pass 2.
+Spooled scan_layer(const LayerRef& layer, int index, Tree& tree, const BuildOptions& opt, SpoolBudget& budget) {
+  Spooled out;
+  LayerStream stream(layer);
+  std::optional<Verifier> verifier;
+  if (!budget.dir.empty() && is_gzip(layer)) {
+    verifier.emplace(stream.source(), layer.name, layer.expect, k_max_blob);
+    out.spool = std::make_unique<LayerSpool>(budget, layer.name);
+  }
+  {
+    TarReader reader(verifier ? *verifier : stream.source(), layer.name, Reading::skim, out.spool.get());
+    read_headers(reader, index, tree, opt);
+  }
+  if (!verifier) return out;
+  verifier->finish();
+  out.digest = verifier->digest();
+  if (!out.spool->usable()) out.spool.reset();
+  return out;
+}
+
 // Pass 1: every layer's headers into the tree. Data is skipped (seeked over in uncompressed blobs)
 // unless --dedup-hardlink needs each file's hash.
-void scan_layers(ImageSource& src, Tree& tree, const BuildOptions& opt, BuildResult& res) {
+std::vector<Spooled> scan_layers(ImageSource& src, Tree& tree, const BuildOptions& opt, BuildResult& res) {
+  SpoolBudget budget = SpoolBudget::for_dir(opt.spool_dir);
+  std::vector<Spooled> spooled;
   for (size_t i = 0; i < src.layers.size(); ++i) {
-    const LayerRef& layer = src.layers[i];
     if (opt.progress) opt.progress("UNPACKING", static_cast<int>(100 * i / src.layers.size()));
-    LayerStream stream(layer);
-    TarReader reader(stream.source(), layer.name);
-    Entry e;
-    while (reader.next(e)) {
-      bool data = tree.apply(static_cast<int>(i), reader.entry_index() - 1, e, reader.where());
-      Node* n = data && opt.dedup_hardlink ? tree.lookup(e.path) : nullptr;
-      if (n)
-        n->inode->sha256 = hash_entry(reader);
-      else
-        reader.skip_data();
-    }
+    spooled.push_back(scan_layer(src.layers[i], static_cast<int>(i), tree, opt, budget));
   }
   res.entries = tree.entries_seen();
+  return spooled;
 }
 
 void for_each_node(Node& n, const std::function<void(Node&)>& fn) {
@@ -108,34 +150,51 @@ std::vector<std::vector<std::pair<uint64_t, Inode*>>> needed_entries(Tree& tree,
   return need;
 }
 
+void write_entries(TarReader& reader, const std::vector<std::pair<uint64_t, Inode*>>& need, Ext4Writer& w,
+                   const std::string& name) {
+  size_t next = 0;
+  Entry e;
+  while (reader.next(e)) {
+    if (next < need.size() && reader.entry_index() - 1 == need[next].first) {
+      w.write_content(*need[next].second, reader);
+      ++next;
+    } else {
+      reader.skip_data();
+    }
+  }
+  if (next < need.size())
+    throw Error(Exit::usage, fmt::format("{} ended early on the second read", name),
+                "the blob changed while it was being read");
+}
+
 // Pass 2 reads every blob whole through a Verifier, so each digest and size is checked; a
-// mismatch fails the build and the partial image is removed.
-void write_layers(ImageSource& src, Tree& tree, Ext4Writer& w, const BuildOptions& opt, BuildResult& res) {
+// mismatch fails the build and the partial image is removed. A spooled layer was checked in pass 1
+// and is read as plain tar from its spool, seeking over what is not needed.
+void write_layers(ImageSource& src, Tree& tree, Ext4Writer& w, const BuildOptions& opt, BuildResult& res,
+                  std::vector<Spooled>& spooled) {
   auto need = needed_entries(tree, src.layers.size());
   for (size_t i = 0; i < src.layers.size(); ++i) {
     if (opt.progress) opt.progress("BUILDING_EXT4", static_cast<int>(100 * i / src.layers.size()));
     const LayerRef& layer = src.layers[i];
-    LayerStream stream(layer);
-    Verifier verifier(stream.source(), layer.name, layer.expect, k_max_blob);
-    {
-      TarReader reader(verifier, layer.name, Reading::whole);
-      size_t next = 0;
-      Entry e;
-      while (reader.next(e)) {
-        if (next < need[i].size() && reader.entry_index() - 1 == need[i][next].first) {
-          w.write_content(*need[i][next].second, reader);
-          ++next;
-        } else {
-          reader.skip_data();
-        }
+    std::string digest = spooled[i].digest;
+    if (spooled[i].spool) {
+      log::debug("{}: read from its spool ({} bytes), not inflated again", layer.name, spooled[i].spool->bytes());
+      auto plain = spooled[i].spool->reopen();
+      TarReader reader(*plain, layer.name);
+      write_entries(reader, need[i], w, layer.name);
+      spooled[i].spool.reset();  // its space goes back before the next layer
+    } else {
+      LayerStream stream(layer);
+      Verifier verifier(stream.source(), layer.name, layer.expect, k_max_blob);
+      {
+        TarReader reader(verifier, layer.name, Reading::whole);
+        write_entries(reader, need[i], w, layer.name);
       }
-      if (next < need[i].size())
-        throw Error(Exit::usage, fmt::format("{} ended early on the second read", layer.name),
-                    "the blob changed while it was being read");
+      verifier.finish();
+      digest = verifier.digest();
     }
-    verifier.finish();
-    res.layer_digests.push_back(verifier.digest());
-    if (src.type == SourceType::rootfs_tar) src.digest = verifier.digest();
+    res.layer_digests.push_back(digest);
+    if (src.type == SourceType::rootfs_tar) src.digest = digest;
   }
   for_each_node(tree.root(), [&](Node& n) {
     Inode& i = *n.inode;
@@ -210,7 +269,7 @@ std::string files_jsonl(Tree& tree) {
 BuildResult build_image(ImageSource& src, const BuildOptions& opt) {
   BuildResult res;
   Tree tree(opt.limits);
-  scan_layers(src, tree, opt, res);
+  std::vector<Spooled> spooled = scan_layers(src, tree, opt, res);
   for (const auto& a : opt.add_files) {
     struct stat st {};
     if (::stat(a.src.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
@@ -230,7 +289,7 @@ BuildResult build_image(ImageSource& src, const BuildOptions& opt) {
   {
     Ext4Writer w(part.path(), params);
     w.write_tree(tree.root());
-    write_layers(src, tree, w, opt, res);
+    write_layers(src, tree, w, opt, res, spooled);
     w.close();
   }
   res.source_digest = src.digest;

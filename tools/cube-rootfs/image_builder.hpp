@@ -5,9 +5,9 @@
 // before a byte of it is written. Pass 2 creates the file system, writes the tree's metadata, and
 // reads every blob whole through a Verifier (digest and size against the descriptor) while
 // streaming each surviving regular file's bytes straight into the image. No extracted tree ever
-// exists on disk. A gzip blob is inflated in both passes; ISA-L and a read-ahead thread (which
-// reads, verifies and inflates while this thread parses and writes) keep that cheaper than one
-// `gzip -d` of it.
+// exists on disk. A gzip blob is inflated once, in pass 1, with ISA-L on a read-ahead thread (which
+// reads, verifies and inflates while this thread parses); its inflated stream is kept in an
+// unnamed file in `spool_dir` (layer_spool.hpp) and pass 2 reads that as plain tar.
 //
 // The image is written as `<output>.part` and renamed on success; on any error it is removed.
 #pragma once
@@ -30,6 +30,8 @@ struct AddFile {
 struct BuildOptions {
   std::string output;       // the .ext4 file to create
   std::string files_jsonl;  // where to write the per-file fingerprints; "" for none
+  // Where gzip layers' inflated streams wait between the passes (layer_spool.hpp); "" for none.
+  std::string spool_dir;
   SizeRequest size;
   Limits limits;
   std::vector<AddFile> add_files;

@@ -149,6 +149,7 @@ class JobRunner {
       work_part.emplace(opt.output + ".part");
     }
     opt.files_jsonl = p.files;
+    opt.spool_dir = work.empty() ? p.dir : work;
     opt.size.mode = m_req.size == "exact" ? SizeMode::exact : m_req.size == "model" ? SizeMode::model : SizeMode::fixed;
     if (opt.size.mode == SizeMode::fixed) opt.size.fixed_bytes = units::parse_size(m_req.size, "--size");
     opt.size.headroom = m_req.headroom;

@@ -1,7 +1,9 @@
 // cube-rootfs byte streams: the ISA-L inflater against gzip(1)'s own output — whole streams, streams
 // handed over one byte at a time, concatenated members, zero padding, every kind of damage — and
-// the read-ahead thread: order, errors, and stopping mid-stream.
+// the read-ahead thread: order, errors, and stopping mid-stream; the spool of an inflated layer and
+// its bound.
 #include "cube-rootfs/inflater.hpp"
+#include "cube-rootfs/layer_spool.hpp"
 #include "cube-rootfs/read_ahead.hpp"
 #include "error.hpp"
 #include "fs.hpp"
@@ -11,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <string>
 
@@ -174,4 +177,47 @@ TEST(RootfsReadAhead, StopsMidStreamAndHandsTheSourceBack) {
   const void* d;
   EXPECT_EQ(inner.read(&d), 64u);  // the caller may read on
   EXPECT_EQ(inner.done(), stopped_at + 1);
+}
+
+TEST(RootfsLayerSpool, KeepsWhatPassesThroughAndReadsItBack) {
+  test::TempDir dir;
+  SpoolBudget budget = SpoolBudget::for_dir(dir.path());
+  ASSERT_GT(budget.left, 0u);
+  uint64_t before = budget.left;
+  std::string data(300000, 'x');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
+  StringSource inner(data, 4096);
+  LayerSpool spool(budget, "layer 1");
+  spool.attach(inner);
+  EXPECT_EQ(read_all(spool), data);
+  ASSERT_TRUE(spool.usable());
+  EXPECT_EQ(spool.bytes(), data.size());
+  EXPECT_EQ(budget.left, before - data.size());
+  auto again = spool.reopen();
+  EXPECT_EQ(read_all(*again), data);
+  EXPECT_EQ(again->skip(10), 0);  // at the end: nothing left to skip
+  // The spool has no name: the directory stays empty.
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+TEST(RootfsLayerSpool, PastItsBudgetALayerIsDroppedAndStillPassesThrough) {
+  test::TempDir dir;
+  SpoolBudget budget = SpoolBudget::for_dir(dir.path());
+  budget.left = 10000;
+  std::string data(50000, 'y');
+  StringSource inner(data, 4096);
+  LayerSpool spool(budget, "layer 2");
+  spool.attach(inner);
+  EXPECT_EQ(read_all(spool), data);
+  EXPECT_FALSE(spool.usable());
+  EXPECT_EQ(budget.left, 10000u) << "a dropped spool gives its bytes back";
+}
+
+TEST(RootfsLayerSpool, NoDirectoryNoSpool) {
+  SpoolBudget budget = SpoolBudget::for_dir("");
+  StringSource inner("abc", 1);
+  LayerSpool spool(budget, "layer 3");
+  spool.attach(inner);
+  EXPECT_EQ(read_all(spool), "abc");
+  EXPECT_FALSE(spool.usable());
 }
