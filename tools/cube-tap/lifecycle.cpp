@@ -211,7 +211,8 @@ Released release(Env& env, const std::string& sandbox, bool destroy_it) {
     bool mid_change = row->state == TapState::creating || row->state == TapState::releasing;
     if (mid_change && owner_alive(row->owner)) return {Step::wait, *row, Origin::existing, row->owner, {}};
     // A TAP a dead ensure left half-built is not worth pooling; nor is one beyond the pool's size.
-    int64_t pooled = count_in(env.db, TapState::pooled);
+    // Releases in progress count too: each decides in its own transaction, but pools later.
+    int64_t pooled = count_pool_bound(env.db, row->name);
     row->destroy = destroy_it || row->state == TapState::creating || pooled >= env.settings.pool_max;
     row->state = TapState::releasing;
     row->owner = self_owner();

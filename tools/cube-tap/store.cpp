@@ -166,6 +166,13 @@ int64_t count_in(state::Db& db, TapState s) {
   return st.step() ? st.integer(0) : 0;
 }
 
+int64_t count_pool_bound(state::Db& db, std::string_view except) {
+  auto st = db.prepare(
+      "SELECT count(*) FROM taps WHERE name != ? AND (state = 'pooled' OR (state = 'releasing' AND destroy = 0))");
+  st.bind(1, except);
+  return st.step() ? st.integer(0) : 0;
+}
+
 void insert_tap(state::Db& db, const TapRow& r) {
   auto st = db.prepare(
       "INSERT INTO taps (name, address, addr_index, ifindex, sandbox_id, state, owner, destroy, failures, "

@@ -71,6 +71,10 @@ std::vector<TapRow> taps_in(state::Db& db, TapState state);
 // The pooled TAP that waited longest (the pool is FIFO).
 std::optional<TapRow> oldest_pooled(state::Db& db);
 int64_t count_in(state::Db& db, TapState state);
+// TAPs that are pooled or on their way there (a release in progress that keeps its TAP): what
+// the pool limit counts, so that releases running at once cannot overfill the pool. `except` is
+// the TAP being decided on, which never counts itself.
+int64_t count_pool_bound(state::Db& db, std::string_view except);
 void insert_tap(state::Db& db, const TapRow& row);
 // Writes every column of the row named row.name.
 void update_tap(state::Db& db, const TapRow& row);
