@@ -9,8 +9,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 ns="cube-demo-$$"
 server=""
+# Runs under set -e: every step must succeed or say || true, or a failed one would skip the rest
+# and leave the namespaces and the BPF mount behind.
 cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  if [ -n "$server" ]; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
   ip netns del "$ns" 2>/dev/null || true
   ip netns del "$ns-w" 2>/dev/null || true
   umount "$DEMO_DIR/bpf" 2>/dev/null || true
