@@ -5,8 +5,9 @@
 # policy routing and every nftables table live in the test's namespaces only.
 #
 # The sets l7_sources and dns_sources, and a sandbox's a_<k>_learned, are maintained by
-# `cube-egress-rules apply`; until it is here the tests fill them with `nft add element` (see
-# add_source and learned_set below) — switch those two helpers to `apply` when it lands.
+# `cube-egress-rules apply`. Most tests fill them with `nft add element` (add_source and
+# learned_set below) to try redirect and the relay alone; the "with apply" test runs them with
+# apply's sets, input hook and address policy in place.
 
 load tap-helpers
 
@@ -58,6 +59,7 @@ wait_line() {
 add_source() { inns nft add element inet cube_egress "$1" "{ $ADDR }"; }
 # Creates the sandbox's learned set as apply will (the contract's definition).
 learned_set() { inns nft add set inet cube_egress "a_${KEY}_learned" '{ type ipv4_addr; flags timeout; }'; }
+set_members() { inns nft -j list set inet cube_egress "$1" | jq -r '.nftables[].set.elem // [] | .[]'; }
 learned() { inns nft -j list set inet cube_egress "a_${KEY}_learned" | jq -c '[.nftables[].set.elem // [] | .[] | .elem | {val, timeout}]'; }
 
 # A TCP server in namespace $1 on $2:$3 that writes back the address the client asked for and the
@@ -307,6 +309,46 @@ EOF
   assert_line "203.0.113.10 2"
   run learned
   refute_output --partial 203.0.113.40
+}
+
+@test "with apply: its sets route a sandbox to the proxy and the relay, through its input hook" {
+  start_guest sb1
+  # Internet off, *.example.com allowed by name (so DNS is learned), one L7 rule (so TCP 443 goes
+  # to the proxy), the resolver 198.51.100.1.
+  printf '%s\n' '{"allowInternetAccess": false, "allowOut": ["*.example.com"], "dnsServers": ["198.51.100.1"],' \
+    ' "rules": [{"name": "api", "match": {"sni": "api.example.com"}, "action": {"allow": true}}]}' >"$TMP/policy.json"
+  egress set sb1 --file "$TMP/policy.json" >/dev/null
+  egress apply sb1 >/dev/null
+  egress redirect up >/dev/null
+  [ "$(set_members l7_sources)" = "$ADDR" ]
+  [ "$(set_members dns_sources)" = "$ADDR" ]
+  # DNS: through the relay (apply's input hook lets TPROXY's delivery in), learned into apply's set.
+  start_resolver 198.51.100.1
+  start_relay
+  run guest_query 198.51.100.1 api.example.com
+  assert_success
+  assert_line "203.0.113.10 2"
+  run learned
+  assert_output --partial '"val":"203.0.113.10"'
+  # TCP 443 to any address reaches the proxy's listener with its original destination...
+  serve_tcp "$NS" 192.168.0.1 8443 transparent
+  run guest_connect 203.0.113.77 443
+  assert_success
+  assert_output "local 203.0.113.77:443 peer $ADDR"
+  # ...while other ports follow the address policy: the resolver's /32 is open (#526), the rest
+  # of the world is not (internet disabled).
+  serve_tcp "$WORLD" 198.51.100.1 8000
+  run guest_connect 198.51.100.1 8000
+  assert_success
+  ip -n "$WORLD" addr add 198.51.100.9/24 dev w0
+  serve_tcp "$WORLD" 198.51.100.9 8000
+  run guest_connect 198.51.100.9 8000
+  assert_failure
+  # After delete + apply the address is on the default policy: no redirect, no learning.
+  egress delete sb1 >/dev/null
+  egress apply sb1 >/dev/null
+  [ -z "$(set_members l7_sources)" ]
+  [ -z "$(set_members dns_sources)" ]
 }
 
 @test "dns-relay stops cleanly on SIGTERM" {
