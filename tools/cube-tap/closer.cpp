@@ -1,8 +1,27 @@
 #include "closer.hpp"
 
+#include <signal.h>
+
+#include <functional>
+
 namespace cube::tap {
 
-Closer::Closer() : m_thread([this] { run(); }) {}
+namespace {
+
+// Starts a thread that takes no signals: serve waits for SIGTERM on a signalfd, which only works
+// while no thread of the process would take the signal itself (and die of it).
+std::thread signal_free_thread(std::function<void()> body) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  std::thread t(std::move(body));
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return t;
+}
+
+}  // namespace
+
+Closer::Closer() : m_thread(signal_free_thread([this] { run(); })) {}
 
 Closer::~Closer() {
   {
