@@ -32,27 +32,11 @@ teardown() {
 
 egress() { ip netns exec "$NS" cube-egress-rules "$@"; }
 
-# The guest of sandbox $1, as a VMM would run it (see cube-tap-datapath.bats).
-start_guest() {
-  tapx ensure "$1" >/dev/null
-  ip netns exec "$NS" cube-tap get-fd "$1" --socket "$SOCK" --exec \
-    "$RELAY" --guest-netns "/run/netns/$GUEST" --guest-tap eth0 >"$TMP/relay.out" 2>"$TMP/relay.err" 3>&- &
-  PIDS+=($!)
-  wait_line "$TMP/relay.out" ready
-  ip -n "$GUEST" link set eth0 address 20:90:6f:fc:fc:fc
-  ip netns exec "$GUEST" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
-  ip -n "$GUEST" link set eth0 up
-  ip -n "$GUEST" addr add 169.254.68.6/30 dev eth0
-  ip -n "$GUEST" route add default via 169.254.68.5
+# The guest of sandbox $1 (tap-helpers.bash), and its address and nft key in ADDR and KEY.
+start_guest_addr() {
+  start_guest "$1"
   ADDR=$(tapx show "$1" -o json | jq -r .address)
   KEY=$(printf '%02x' ${ADDR//./ })
-}
-
-wait_line() {
-  local i
-  for i in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  echo "no '$2' in $1" >&2
-  return 1
 }
 
 # Puts the sandbox's address in set $1 (l7_sources or dns_sources), as apply will.
@@ -175,7 +159,7 @@ EOF
 }
 
 @test "a sandbox's port-443 connection reaches a transparent listener with its original destination" {
-  start_guest sb1
+  start_guest_addr sb1
   egress redirect up >/dev/null
   add_source l7_sources
   serve_tcp "$NS" 192.168.0.1 8443 transparent
@@ -192,7 +176,7 @@ EOF
 }
 
 @test "with no proxy listening, a redirected connection is dropped, not routed around the proxy" {
-  start_guest sb1
+  start_guest_addr sb1
   egress redirect up >/dev/null
   add_source l7_sources
   serve_tcp "$WORLD" 198.51.100.1 443
@@ -206,7 +190,7 @@ EOF
 }
 
 @test "dns-relay forwards UDP and TCP queries and learns allowed names' addresses, which expire with their TTL" {
-  start_guest sb1
+  start_guest_addr sb1
   egress redirect up >/dev/null
   set_dns_policy
   add_source dns_sources
@@ -239,7 +223,7 @@ EOF
 }
 
 @test "dns-relay follows CNAME chains to the addresses it learns" {
-  start_guest sb1
+  start_guest_addr sb1
   egress redirect up >/dev/null
   set_dns_policy '"alias.example.com"'
   add_source dns_sources
@@ -255,7 +239,7 @@ EOF
 
 @test "dns-relay does not forward a query to a resolver the sandbox may not reach" {
   ip -n "$WORLD" addr add 198.51.100.3/24 dev w0
-  start_guest sb1
+  start_guest_addr sb1
   egress redirect up >/dev/null
   set_dns_policy
   add_source dns_sources
@@ -271,7 +255,7 @@ EOF
 }
 
 @test "dns-relay picks up a policy change without a restart" {
-  start_guest sb1
+  start_guest_addr sb1
   egress redirect up >/dev/null
   set_dns_policy '"long.example.com"'
   add_source dns_sources
@@ -293,7 +277,7 @@ EOF
 }
 
 @test "hostile answers (a compression loop, a truncated record) crash nothing and are still delivered" {
-  start_guest sb1
+  start_guest_addr sb1
   egress redirect up >/dev/null
   set_dns_policy
   add_source dns_sources
@@ -312,7 +296,7 @@ EOF
 }
 
 @test "with apply: its sets route a sandbox to the proxy and the relay, through its input hook" {
-  start_guest sb1
+  start_guest_addr sb1
   # Internet off, *.example.com allowed by name (so DNS is learned), one L7 rule (so TCP 443 goes
   # to the proxy), the resolver 198.51.100.1.
   printf '%s\n' '{"allowInternetAccess": false, "allowOut": ["*.example.com"], "dnsServers": ["198.51.100.1"],' \

@@ -24,31 +24,6 @@ teardown() {
   tap_teardown
 }
 
-# A sandbox with its guest: the relay gets the TAP's fd through get-fd and makes eth0 in the guest
-# namespace, which is then configured as a cube guest's kernel configures it.
-start_guest() {
-  local sb=$1
-  shift
-  tapx ensure "$sb" "$@" >/dev/null
-  ip netns exec "$NS" cube-tap get-fd "$sb" --socket "$SOCK" --exec \
-    "$RELAY" --guest-netns "/run/netns/$GUEST" --guest-tap eth0 >"$TMP/relay.out" 2>"$TMP/relay.err" 3>&- &
-  PIDS+=($!)
-  wait_line "$TMP/relay.out" ready
-  ip -n "$GUEST" link set eth0 address 20:90:6f:fc:fc:fc
-  ip netns exec "$GUEST" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
-  ip -n "$GUEST" link set eth0 up
-  ip -n "$GUEST" addr add 169.254.68.6/30 dev eth0
-  ip -n "$GUEST" route add default via 169.254.68.5
-}
-
-# Waits up to 5 s for a line in a file.
-wait_line() {
-  local i
-  for i in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  echo "no '$2' in $1" >&2
-  return 1
-}
-
 # An HTTP server in namespace $1 on address $2 port $3 that names the client it saw.
 serve_http() {
   ip netns exec "$1" python3 -c '

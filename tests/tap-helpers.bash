@@ -64,6 +64,32 @@ wait_for() {
   return 1
 }
 
+# Waits up to 5 s for a line matching $2 in file $1.
+wait_line() {
+  local i
+  for i in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  echo "no '$2' in $1" >&2
+  return 1
+}
+
+# Starts sandbox $1's guest: ensures its TAP (extra args go to `ensure`), hands the fd through the
+# server on $SOCK to the VMM stand-in ($RELAY, tests/vmm-relay.cpp), which moves the frames to eth0
+# in namespace $GUEST, configured as a cube guest is.
+start_guest() {
+  local sb=$1
+  shift
+  tapx ensure "$sb" "$@" >/dev/null
+  ip netns exec "$NS" cube-tap get-fd "$sb" --socket "$SOCK" --exec \
+    "$RELAY" --guest-netns "/run/netns/$GUEST" --guest-tap eth0 >"$TMP/relay.out" 2>"$TMP/relay.err" 3>&- &
+  PIDS+=($!)
+  wait_line "$TMP/relay.out" ready
+  ip -n "$GUEST" link set eth0 address 20:90:6f:fc:fc:fc
+  ip netns exec "$GUEST" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+  ip -n "$GUEST" link set eth0 up
+  ip -n "$GUEST" addr add 169.254.68.6/30 dev eth0
+  ip -n "$GUEST" route add default via 169.254.68.5
+}
+
 # Starts `cube-tap serve` in the node namespace on $SOCK (extra args go before `serve`) and waits
 # for the line that says it listens.
 start_server() {
