@@ -63,10 +63,12 @@ teardown() { cube_teardown; }
     --config.cmd "echo 'it'\"'\"'s \$HOME; rm -rf /'" --config.env 'A=b c' --config.workingdir /srv >/dev/null
   printf '[rootfs]\nstore = "%s"\ncluster_ca = "none"\n' "$TMP/store" >"$CUBE_CONFIG"
   tpl=$(cube-rootfs build "oci:$TMP/img:x" -o json | jq -r .template_id)
-  # The function is the script's own, run alone: up does nothing else with it.
-  run bash -c "source <(sed -n '/^guest_config() {/,/^}/p' '$SANDBOX_SH'); state_db=\$CUBE_STATE; guest_config $tpl"
+  # The function is the script's own, run alone: its first line names the template and its disk.
+  run bash -c "source <(sed -n '/^template_lookup() {/,/^}/p' '$SANDBOX_SH'); state_db=\$CUBE_STATE
+    template_lookup \"t.template_id = '$tpl'\""
   assert_success
-  echo "$output" >"$TMP/config"
+  [[ "${lines[0]}" == "$tpl $TMP/store/rfs-"*.ext4 ]]
+  echo "$output" | tail -n +2 >"$TMP/config"
   # What the guest's init does with it: the arguments and environment arrive intact.
   run sh -c '. "$1"; printf "[%s]\n" "$@"; echo "A=$A workdir=$workdir"' sh "$TMP/config"
   assert_output "[/bin/sh]
