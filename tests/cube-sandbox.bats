@@ -185,6 +185,28 @@ fake_vmm() {
     pg=$(cut -d: -f1 "$TMP/run/$SB/vmm.pid" 2>/dev/null || true)
     run sandbox -o json reconcile
     assert_success
+    # Killed after up had finished: the sandbox runs, reconcile keeps it, down takes it away.
+    if grep -q '^running$' "$TMP/run/$SB/journal" 2>/dev/null; then
+      echo "$output" | jq -e --arg sb "$SB" '.[] | select(.sandbox == $sb and .action == "keep")'
+      sandbox down "$SB"
+    fi
     assert_node_clean "$SB" "$pg"
   done
+
+  # And once exactly where a VMM may be left with no journal line: right after vmm-start.
+  setsid ip netns exec "$NS" "$SANDBOX_SH" -q up "oci:$TMP/img:x" --name "$SB" --port 80 \
+    >/dev/null 2>&1 </dev/null &
+  pid=$!
+  for _ in $(seq 500); do
+    grep -q '^vmm-start$' "$TMP/run/$SB/journal" 2>/dev/null && break
+    sleep 0.01
+  done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "# at vmm-start: journal: $(tr '\n' ' ' <"$TMP/run/$SB/journal")" >&3
+  for _ in $(seq 100); do [ -s "$TMP/run/$SB/vmm.pid" ] && break; sleep 0.01; done
+  pg=$(cut -d: -f1 "$TMP/run/$SB/vmm.pid" 2>/dev/null || true)
+  run sandbox -o json reconcile
+  assert_success
+  assert_node_clean "$SB" "$pg"
 }
