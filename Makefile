@@ -260,6 +260,8 @@ release-manifest: all
 	  --out $(BUILD)/release-manifest.json
 	@echo "  wrote $(BUILD)/release-manifest.json"
 
+SYSTEMD_UNITS := $(wildcard scripts/systemd/*.service scripts/systemd/*.socket scripts/systemd/*.timer \
+  scripts/systemd/*.target)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	  $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
@@ -278,7 +280,14 @@ endif
 	  install -m 0644 completions/zsh/_$$t $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$t; \
 	  install -m 0644 completions/fish/$$t.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$t.fish; \
 	done
-	install -m 0644 scripts/systemd/*.service scripts/systemd/*.timer scripts/systemd/*.socket $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -m 0755 scripts/cube-sandbox $(DESTDIR)$(PREFIX)/bin/cube-sandbox
+	install -d $(DESTDIR)$(PREFIX)/lib/cube/guest
+	install -m 0755 scripts/guest/build-initramfs scripts/guest/build-web-image $(DESTDIR)$(PREFIX)/lib/cube/guest/
+	install -m 0644 scripts/guest/init $(DESTDIR)$(PREFIX)/lib/cube/guest/
+	# The units name the binaries under /usr/local; another PREFIX is written into them.
+	for u in $(SYSTEMD_UNITS); do \
+	  sed 's|/usr/local/|$(PREFIX)/|g' $$u > $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/} && \
+	  chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/}; done
 
 FMT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' '*.h' '*.c' 2>/dev/null)
 fmt:

@@ -17,7 +17,10 @@
 namespace cube::config {
 namespace {
 
-constexpr std::array<std::string_view, 6> k_tool_tables = {"tap", "egress", "rootfs", "logs", "versions", "sched"};
+// Tables of the config file that are not unknown to anyone: each tool's own, and [sandbox], which the
+// lifecycle script scripts/cube-sandbox reads (cube-sandbox(1)).
+constexpr std::array<std::string_view, 7> k_tool_tables = {"tap",      "egress", "rootfs", "logs",
+                                                           "versions", "sched",  "sandbox"};
 constexpr uint64_t k_max_config_bytes = 1 << 20;
 
 std::string scalar_text(const toml::node& n) {
