@@ -13,5 +13,8 @@
 namespace cube {
 
 std::string escape_controls(std::string_view text);
+// The offset of the first byte of `text` that is not part of valid UTF-8 (C1 controls count as
+// valid here), or npos.
+size_t first_invalid_utf8(std::string_view text);
 
 }  // namespace cube

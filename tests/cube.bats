@@ -403,3 +403,12 @@ no_controls() {
   run --separate-stderr cube-sched place --cpu 1 --mem 1G --selector '{"key":"zone"}'
   [[ "$stderr" == *"not a JSON array but an object"* ]]
 }
+
+@test "every tool: a config file that is not UTF-8 is exit 2 naming the place (toml++ would abort)" {
+  cp "$CUBE_ROOT/tests/fuzz/corpus/config/crash-invalid-utf8-key" "$CUBE_CONFIG"
+  for t in $(tools); do
+    run --separate-stderr "$t" config
+    assert_failure 2
+    [[ "$stderr" == *"config file $CUBE_CONFIG:5:8: not valid UTF-8"* ]] || fail "$t: $stderr"
+  done
+}

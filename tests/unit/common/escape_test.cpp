@@ -23,3 +23,15 @@ TEST(Escape, Utf8IsKeptButC1AndInvalidBytesAreNot) {
   EXPECT_EQ(escape_controls("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate
   EXPECT_EQ(escape_controls("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");
 }
+
+TEST(Escape, FirstInvalidUtf8) {
+  EXPECT_EQ(cube::first_invalid_utf8("ok caf\xc3\xa9 \xc2\x9b"), std::string_view::npos);
+  EXPECT_EQ(cube::first_invalid_utf8("[sched.\xff\xff]"), 7u);
+  EXPECT_EQ(cube::first_invalid_utf8("ab\xe2\x80"), 2u);
+}
+
+TEST(Escape, FirstInvalidUtf8) {
+  EXPECT_EQ(cube::first_invalid_utf8("ok caf\xc3\xa9 \xc2\x9b"), std::string_view::npos);
+  EXPECT_EQ(cube::first_invalid_utf8("[sched.\xff\xff]"), 7u);
+  EXPECT_EQ(cube::first_invalid_utf8("ab\xe2\x80"), 2u);
+}
