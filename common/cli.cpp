@@ -1,7 +1,9 @@
 #include "cli.hpp"
 
 #include "error.hpp"
+#include "escape.hpp"
 #include "log.hpp"
+#include "units.hpp"
 #include "version.hpp"
 
 #include <fmt/format.h>
@@ -30,7 +32,8 @@ std::string command_path(const CLI::App* app) {
 
 void print_error(const std::string& tool, const std::string& message) {
   output::flush();
-  std::string line = fmt::format("{}: error: {}\n", tool, message);
+  // Messages quote flags, IDs, paths and file contents: nothing in them may reach the terminal raw.
+  std::string line = fmt::format("{}: error: {}\n", tool, escape_controls(message));
   std::cerr << line << std::flush;
 }
 
@@ -138,6 +141,42 @@ int first_word(const std::vector<const CLI::App*>& apps, int from, int argc, cha
   return argc;
 }
 
+void Tool::refuse_empty_values(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options([](CLI::Option*) { return true; })) {
+    if (opt->get_expected_max() == 0 || opt->get_type_name() == "CMD" || opt->get_type_name() == "ARG") continue;
+    opt->check(CLI::Validator(
+        [](std::string& text) { return text.empty() ? std::string("an empty value is not allowed") : std::string(); },
+        "", "non-empty"));
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) refuse_empty_values(*sub);
+}
+
+namespace {
+
+template <typename Parse>
+CLI::Validator number_check(Parse parse) {
+  return CLI::Validator(
+      [parse](std::string& text) {
+        try {
+          parse(text);
+          return std::string();
+        } catch (const Error& e) {
+          return e.message();
+        }
+      },
+      "", "number");
+}
+
+}  // namespace
+
+CLI::Validator integer(int64_t min, int64_t max) {
+  return number_check([=](const std::string& t) { units::parse_integer(t, min, max, "value"); });
+}
+
+CLI::Validator real(double min, double max) {
+  return number_check([=](const std::string& t) { units::parse_real(t, min, max, "value"); });
+}
+
 void Tool::add_completion_verb() {
   lazy_verb(
       "completion", "Print a shell completion script (bash, zsh, fish) or the option list (words)",
@@ -169,6 +208,7 @@ int Tool::run(int argc, char** argv) {
   log::setup(m_name, log::Level::warn, log::Format::text);
   try {
     add_lazy_options(argc, argv);
+    refuse_empty_values(m_app);
     try {
       m_app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {
@@ -181,7 +221,7 @@ int Tool::run(int argc, char** argv) {
       return 0;
     } catch (const CLI::ParseError& e) {
       print_error(m_name, e.what());
-      std::cerr << fmt::format("Try '{} --help' for more information.\n", command_path(chosen(m_app)));
+      std::cerr << fmt::format("Try '{} --help' for more information.\n", escape_controls(command_path(chosen(m_app))));
       return static_cast<int>(Exit::usage);
     }
     m_format = output::parse_format(m_globals.output);
@@ -203,14 +243,14 @@ int Tool::run(int argc, char** argv) {
     try {
       print_error(m_name, e.message());
     } catch (const output::StdoutClosed&) {
-      std::cerr << fmt::format("{}: error: {}\n", m_name, e.message());
+      std::cerr << fmt::format("{}: error: {}\n", m_name, escape_controls(e.message()));
     }
     return static_cast<int>(e.code());
   } catch (const std::bad_alloc&) {
     std::cerr << fmt::format("{}: error: out of memory\n", m_name);
     return static_cast<int>(Exit::failed);
   } catch (const std::exception& e) {
-    std::cerr << fmt::format("{}: error: internal error: {}\n", m_name, e.what());
+    std::cerr << fmt::format("{}: error: internal error: {}\n", m_name, escape_controls(e.what()));
     return static_cast<int>(Exit::failed);
   } catch (...) {
     std::cerr << fmt::format("{}: error: internal error\n", m_name);

@@ -8,6 +8,8 @@
 //   exit status: CLI11 parse errors → 2 with `cube-x: error: …` and one `Try 'cube-x --help'` line;
 //   cube::Error → its code; anything else → 1. No exception and no status ≥ 126 escapes.
 // - Verbs are matched whole, never by prefix; global flags are accepted before or after the verb.
+// - No option takes an empty value (`--state ''`, `--since ''`: exit 2), except the words of a
+//   command to run (options of type CMD or ARG), where an empty word is a word.
 #pragma once
 
 #include "context.hpp"
@@ -51,6 +53,7 @@ class Tool : public Context {
  private:
   void add_completion_verb();
   void add_lazy_options(int argc, char** argv);
+  void refuse_empty_values(CLI::App& app);
   void dispatch();
 
   CLI::App m_app;
@@ -58,6 +61,12 @@ class Tool : public Context {
   std::vector<std::pair<CLI::App*, Options>> m_lazy;  // verbs whose options are not added yet
   std::string m_completion_shell;
 };
+
+// Checks for numeric options, run on the text before CLI11 converts it (CLI11's own conversion
+// takes "-1" for an unsigned, 0x and octal, and reports an overflow as the wrapped value): every
+// option that takes a number has one, with the real limits (units::parse_integer, parse_real).
+CLI::Validator integer(int64_t min, int64_t max);
+CLI::Validator real(double min, double max);
 
 // Completion scripts and the option list, generated from the app's own definition.
 std::string completion_bash(const CLI::App& app);

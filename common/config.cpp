@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include "error.hpp"
+#include "escape.hpp"
 #include "fs.hpp"
 #include "log.hpp"
 #include "units.hpp"
@@ -95,6 +96,15 @@ Config Config::parse(std::string_view toml_text, std::string path) {
   Config cfg;
   cfg.m_path = std::move(path);
   cfg.m_loaded = true;
+  // TOML is UTF-8, and toml++ asserts (aborts) on some invalid sequences instead of reporting
+  // them: refuse them here, where the place can be named.
+  if (size_t bad = first_invalid_utf8(toml_text); bad != std::string_view::npos) {
+    std::string_view before = toml_text.substr(0, bad);
+    size_t nl = before.rfind('\n');
+    size_t column = bad - (nl == std::string_view::npos ? 0 : nl + 1) + 1;
+    throw Error(Exit::usage, fmt::format("config file {}:{}:{}: not valid UTF-8", cfg.m_path,
+                                         std::count(before.begin(), before.end(), '\n') + 1, column));
+  }
   try {
     toml::table doc = toml::parse(toml_text, cfg.m_path);
     flatten(doc, "", cfg.m_leaves);

@@ -1,6 +1,7 @@
 #include "ids.hpp"
 
 #include "error.hpp"
+#include "escape.hpp"
 
 #include <fmt/format.h>
 
@@ -11,13 +12,7 @@ namespace cube::ids {
 namespace {
 
 std::string printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s.substr(0, 64)) {
-    if (c < 0x20 || c >= 0x7f)
-      out += fmt::format("\\x{:02x}", c);
-    else
-      out += static_cast<char>(c);
-  }
+  std::string out = escape_controls(s.substr(0, 64));
   if (s.size() > 64) out += "…";
   return out;
 }

@@ -1,5 +1,6 @@
 #include "log.hpp"
 
+#include "escape.hpp"
 #include "json_writer.hpp"
 #include "timeutil.hpp"
 
@@ -59,7 +60,7 @@ void write(Level level, std::string_view message) {
     write_all(w.str() + "\n");
     return;
   }
-  write_all(fmt::format("{}: {}: {}\n", l.tool, level_name(level), message));
+  write_all(fmt::format("{}: {}: {}\n", l.tool, level_name(level), escape_controls(message)));
 }
 
 std::string_view redact(std::string_view secret) { return secret.empty() ? std::string_view{} : k_redacted; }

@@ -2,6 +2,7 @@
 
 #include "chunk.hpp"
 #include "error.hpp"
+#include "escape.hpp"
 #include "json_writer.hpp"
 
 #include <fmt/format.h>
@@ -85,16 +86,7 @@ size_t display_width(std::string_view s) {
 }
 
 // Control bytes in table cells would let data repaint the operator's terminal; show them escaped.
-std::string table_text(const Value& v) {
-  std::string raw = cell_text(v), out;
-  for (unsigned char c : raw) {
-    if (c < 0x20 || c == 0x7f)
-      out += fmt::format("\\x{:02x}", c);
-    else
-      out += static_cast<char>(c);
-  }
-  return out;
-}
+std::string table_text(const Value& v) { return escape_controls(cell_text(v)); }
 
 void print_table(const Table& t) {
   const auto& cols = t.columns();

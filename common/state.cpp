@@ -27,6 +27,16 @@ void create_private(const std::string& path) {
   if (fd >= 0) ::close(fd);
 }
 
+// The first component of `path` (as given: relative stays relative) that is a symbolic link, or "".
+std::string symlink_in(const std::string& path) {
+  for (size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+    std::string prefix = path.substr(0, end);
+    struct stat st {};
+    if (!prefix.empty() && ::lstat(prefix.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) return prefix;
+    if (end == std::string::npos) return "";
+  }
+}
+
 }  // namespace
 
 std::string path(std::string_view flag) {
@@ -45,13 +55,33 @@ Db Db::open(const std::string& file, Access access) {
   int rc =
       sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, nullptr);
   Db db(file, raw);
-  if (rc != SQLITE_OK) db.raise(rc, "opening");
+  if (rc != SQLITE_OK) {
+    if (std::string link = symlink_in(file); !link.empty())
+      throw Error(Exit::failed, fmt::format("state file {}: {} is a symbolic link", file, link),
+                  "the state file is opened without following symbolic links",
+                  "give the path the link points to (cube-state(5))");
+    db.raise(rc, "opening");
+  }
+  db.check_schema();
   db.configure();
   db.migrate();
   // Readers map the file instead of copying it page by page through pread: a large read (the
   // version matrix) spent most of its system time in those copies.
   if (access == Access::read) db.exec("PRAGMA query_only=ON; PRAGMA mmap_size=1073741824");
   return db;
+}
+
+// Before configure(), which may switch the journal mode: a file this tool does not understand is
+// left exactly as it was.
+void Db::check_schema() {
+  Statement version(*this, "PRAGMA user_version");
+  version.step();
+  int64_t found = version.integer(0);
+  if (found > latest_schema_version())
+    throw Error(Exit::failed,
+                fmt::format("state file {} has schema version {}, newer than this tool's {}", m_path, found,
+                            latest_schema_version()),
+                "a newer release wrote it", "use the tools of that release (or newer) with this file");
 }
 
 void Db::configure() {
@@ -87,17 +117,13 @@ void Db::migrate() {
   version.step();
   m_schema_version = static_cast<int>(version.integer(0));
   version.reset();
-  if (m_schema_version >= latest_schema_version()) {
-    if (m_schema_version > latest_schema_version())
-      log::debug("state file {} has schema {}, newer than this tool's {}", m_path, m_schema_version,
-                 latest_schema_version());
-    return;
-  }
+  if (m_schema_version >= latest_schema_version()) return;
   Transaction tx(*this);
   // Another process may have migrated while we waited for the write lock: read again inside it.
   version.step();
   m_schema_version = static_cast<int>(version.integer(0));
   version.reset();
+  if (m_schema_version > latest_schema_version()) check_schema();  // a newer tool migrated meanwhile
   for (size_t i = 0; i < k_migration_count; ++i) {
     const Migration& m = k_migrations[i];
     if (m.number <= m_schema_version) continue;

@@ -5,6 +5,9 @@
 // - Db::open creates the file 0600 (its directory 0700) when missing, sets WAL, busy_timeout 5 s and
 //   foreign_keys, and applies the embedded migrations (common/migrations/NNNN_*.sql) in order,
 //   tracked with PRAGMA user_version. Access::read then makes the connection query-only.
+// - A file whose user_version is newer than this tool's newest migration is refused (exit 1, both
+//   versions named) before anything is written to it: this tool cannot know what the newer schema
+//   means. A symbolic link anywhere in the path is refused, and the error says so.
 // - Every write is one Transaction (BEGIN IMMEDIATE): it takes the write lock up front, so a
 //   read-modify-write inside it cannot race another process. Lock waits beyond the busy timeout
 //   become Error(conflict, exit 4).
@@ -97,6 +100,7 @@ class Db {
     void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
   };
   Db(std::string path, sqlite3* db) : m_path(std::move(path)), m_db(db) {}
+  void check_schema();
   void configure();
   void enable_wal();
   void migrate();

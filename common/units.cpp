@@ -15,9 +15,12 @@ struct Split {
   bool ok = false;
 };
 
-Split split_number(std::string_view text) {
+Split split_number(std::string_view text, std::string_view what) {
   Split out;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out.number);
+  if (ec == std::errc::result_out_of_range)
+    throw Error(Exit::usage, fmt::format("invalid {} '{}'", what, text),
+                fmt::format("value too large: at most {} digits", std::numeric_limits<uint64_t>::digits10));
   if (ec != std::errc() || ptr == text.data()) return out;
   out.suffix = text.substr(static_cast<size_t>(ptr - text.data()));
   out.ok = true;
@@ -29,7 +32,8 @@ Split split_number(std::string_view text) {
 }
 
 uint64_t scaled(uint64_t n, uint64_t factor, std::string_view what, std::string_view text) {
-  if (factor != 0 && n > std::numeric_limits<int64_t>::max() / factor) bad(what, text, "value too large");
+  if (factor != 0 && n > std::numeric_limits<int64_t>::max() / factor)
+    bad(what, text, fmt::format("value too large: at most {} in all", std::numeric_limits<int64_t>::max()));
   return n * factor;
 }
 
@@ -37,7 +41,7 @@ uint64_t scaled(uint64_t n, uint64_t factor, std::string_view what, std::string_
 
 int64_t parse_duration_ms(std::string_view text, std::string_view what) {
   static constexpr std::string_view k_expected = "expected a number with a unit: 500ms, 10s, 5m, 1h, 2d";
-  Split s = split_number(text);
+  Split s = split_number(text, what);
   if (!s.ok) bad(what, text, k_expected);
   uint64_t factor = 0;
   if (s.suffix == "ms")
@@ -57,7 +61,7 @@ int64_t parse_duration_ms(std::string_view text, std::string_view what) {
 
 uint64_t parse_size(std::string_view text, std::string_view what) {
   static constexpr std::string_view k_expected = "expected bytes or a size like 512K, 4M, 10G (powers of 1024)";
-  Split s = split_number(text);
+  Split s = split_number(text, what);
   if (!s.ok) bad(what, text, k_expected);
   std::string_view u = s.suffix;
   if (u.size() == 3 && u.substr(1) == "iB")
@@ -78,6 +82,39 @@ uint64_t parse_size(std::string_view text, std::string_view what) {
   else
     bad(what, text, k_expected);
   return scaled(s.number, factor, what, text);
+}
+
+int64_t parse_integer(std::string_view text, int64_t min, int64_t max, std::string_view what) {
+  auto range = [&] { return min == max ? fmt::format("exactly {}", min) : fmt::format("from {} to {}", min, max); };
+  bool negative = !text.empty() && text[0] == '-';
+  std::string_view digits = negative ? text.substr(1) : text;
+  bool all_digits = !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
+  if (!all_digits || (negative && min >= 0))
+    throw Error(Exit::usage, fmt::format("invalid {} '{}'", what, text),
+                fmt::format("expected a whole number {}", range()));
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  bool low = ec == std::errc::result_out_of_range ? negative : v < min;
+  bool high = ec == std::errc::result_out_of_range ? !negative : v > max;
+  if (low) throw Error(Exit::usage, fmt::format("{} {} is too small", what, text), fmt::format("at least {}", min));
+  if (high) throw Error(Exit::usage, fmt::format("{} {} is too large", what, text), fmt::format("at most {}", max));
+  return v;
+}
+
+double parse_real(std::string_view text, double min, double max, std::string_view what) {
+  size_t dot = text.find('.');
+  std::string_view whole = text.substr(0, dot), frac = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  if (!whole.empty() && whole[0] == '-' && min < 0) whole.remove_prefix(1);
+  auto digits = [](std::string_view s) { return s.find_first_not_of("0123456789") == std::string_view::npos; };
+  bool shape = !whole.empty() && digits(whole) && digits(frac) && (dot == std::string_view::npos || !frac.empty());
+  double v = 0;
+  if (shape) shape = std::from_chars(text.data(), text.data() + text.size(), v).ec == std::errc() && std::isfinite(v);
+  if (!shape)
+    throw Error(Exit::usage, fmt::format("invalid {} '{}'", what, text),
+                fmt::format("expected a decimal number from {} to {}", min, max));
+  if (v < min) throw Error(Exit::usage, fmt::format("{} {} is too small", what, text), fmt::format("at least {}", min));
+  if (v > max) throw Error(Exit::usage, fmt::format("{} {} is too large", what, text), fmt::format("at most {}", max));
+  return v;
 }
 
 std::string format_size(uint64_t bytes) {

@@ -14,6 +14,13 @@
 namespace cube::units {
 
 int64_t parse_duration_ms(std::string_view text, std::string_view what);
+// A whole number in decimal, within [min, max]: an optional '-' (only when min < 0) and digits, nothing
+// else (no '+', space, 0x or exponent). Out of range, overflow included, is "<text> is too large
+// (at most <max>)" or "too small (at least <min>)"; both throw Error(usage) naming `what`.
+int64_t parse_integer(std::string_view text, int64_t min, int64_t max, std::string_view what);
+// A finite decimal number within [min, max] (digits, an optional fraction); no nan, inf, hex or
+// exponent. Throws Error(usage) naming `what`.
+double parse_real(std::string_view text, double min, double max, std::string_view what);
 uint64_t parse_size(std::string_view text, std::string_view what);
 
 // 1536 → "1.5K", 10737418240 → "10G": short, for tables.

@@ -11,6 +11,7 @@ setup() {
 }
 teardown() {
   for p in ${BG_PIDS:-}; do kill "$p" 2>/dev/null || true; done
+  if mountpoint -q "$TMP/small" 2>/dev/null; then umount "$TMP/small"; fi
   cube_teardown
 }
 
@@ -545,4 +546,152 @@ for i in range(3000):
   done
   run --separate-stderr cube-logs -q completion words
   assert_success
+}
+
+# --- broken and hostile files: gaps, torn records, times out of order ---------------------------------
+
+# cri_line SECONDS TEXT: one CRI record at 2027-01-15T08:00:00Z + SECONDS.
+cri_line() { printf '%s stdout F %s\n' "$(date -u -d "@$((1800000000 + $1))" +%Y-%m-%dT%H:%M:%S.000000000Z)" "$2"; }
+
+@test "read: rotated files missing between others are named, the rest is printed, exit 1" {
+  mkdir -p "$ROOT/sb"
+  cri_line 1 one >"$ROOT/sb/stdout.4"
+  cri_line 2 two >"$ROOT/sb/stdout.1"
+  cri_line 3 three >"$ROOT/sb/stdout"
+  run --separate-stderr cube-logs read sb --root "$ROOT" --all
+  assert_failure 1
+  [ "$output" = "$(printf 'one\ntwo\nthree')" ]
+  [[ "$stderr" == *"$ROOT/sb/stdout.2 is missing"* ]]
+  [[ "$stderr" == *"$ROOT/sb/stdout.3 is missing"* ]]
+  [[ "$stderr" == *"error: the log of sb is incomplete"* ]]
+  # --tail and --head read across the gap too.
+  run --separate-stderr cube-logs read sb --root "$ROOT" --head 1
+  assert_failure 1
+  [ "$output" = one ]
+}
+
+@test "forward: a start after a crash mid-rotation closes the gap; kill -9 under rotation loses no order" {
+  mkdir -p "$ROOT/sb"
+  cri_line 1 one >"$ROOT/sb/stdout.3"
+  cri_line 2 two >"$ROOT/sb/stdout.2"
+  cri_line 3 three >"$ROOT/sb/stdout"
+  echo four | cube-logs forward --bundle "$ROOT/sb" --stdout-fd 0 --max-size 4K --max-files 5 2>"$TMP/err"
+  [ "$(cd "$ROOT/sb" && ls stdout*)" = "$(printf 'stdout\nstdout.1\nstdout.2')" ]
+  grep -q "was missing (a rotation was cut short)" "$TMP/err"
+  [ "$(cube-logs read sb --root "$ROOT" --all)" = "$(printf 'one\ntwo\nthree\nfour')" ]
+  # The real thing: kill -9 at random moments of a fast rotation, restart, and read everything.
+  rm -rf "$ROOT/sb"
+  for i in $(seq 8); do
+    seq $((i * 1000000)) $((i * 1000000 + 400000)) >"$TMP/in"
+    cube-logs forward --bundle "$ROOT/sb" --stdout-fd 3 --max-size 4K --max-files 50 3<"$TMP/in" &
+    pid=$!
+    sleep "0.0$((RANDOM % 9 + 1))"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" || true
+  done
+  echo end | cube-logs forward --bundle "$ROOT/sb" --stdout-fd 0 --max-size 4K --max-files 50
+  run --separate-stderr cube-logs read sb --root "$ROOT" --all
+  assert_success
+  [ "$(echo "$output" | tail -1)" = end ]
+  echo "$output" | head -n -1 | sort -n -c  # every line once, in order
+}
+
+@test "read: a record cut short (no newline) is not printed: named, exit 1; never glued to the next file" {
+  mkdir -p "$ROOT/sb"
+  { cri_line 1 one; cri_line 2 "torn two" | head -c 40; } >"$ROOT/sb/stdout.1"
+  { cri_line 3 three; cri_line 4 "torn four" | head -c 20; } >"$ROOT/sb/stdout"
+  run --separate-stderr cube-logs read sb --root "$ROOT" --all
+  assert_failure 1
+  [ "$output" = "$(printf 'one\nthree')" ]
+  [[ "$stderr" == *"$ROOT/sb/stdout.1 ends in a record cut short (40 bytes"* ]]
+  [[ "$stderr" == *"$ROOT/sb/stdout ends in a record cut short (20 bytes"* ]]
+  run --separate-stderr cube-logs read sb --root "$ROOT" --tail 1 --raw
+  assert_failure 1
+  [ "$output" = "$(cri_line 3 three)" ]
+  # A plain file's last line without a newline is a line (GNU tail counts it), not a torn record.
+  printf 'plain one\nplain two' >"$ROOT/sb/stdout"
+  rm "$ROOT/sb/stdout.1"
+  run cube-logs read sb --root "$ROOT" --all
+  assert_success
+  [ "$output" = "$(printf 'plain one\nplain two')" ]
+}
+
+@test "forward: a full disk leaves whole records only; a restart removes a torn tail, with a warning" {
+  [ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs"
+  mkdir -p "$TMP/small"
+  mount -t tmpfs -o size=64k tmpfs "$TMP/small" || skip "cannot mount tmpfs here"
+  run --separate-stderr cube-logs forward --bundle "$TMP/small/sb" -- sh -c 'seq 1 100000'
+  [ "$status" -ne 0 ]
+  [[ "$stderr" == *"cannot write $TMP/small/sb/stdout"*"No space left on device"* ]]
+  [ "$(tail -c 1 "$TMP/small/sb/stdout" | od -An -c | tr -d ' ')" = '\n' ]
+  run --separate-stderr cube-logs read sb --root "$TMP/small" --all
+  assert_success
+  [ "$(echo "$output" | tail -1)" -gt 1000 ]
+  # A torn tail left by something else (a crash mid-write) is cut off at the next start.
+  rm -f "$TMP/small/sb/stdout" "$TMP/small/sb/stderr"
+  { cri_line 1 one; cri_line 2 two | head -c 33; } >"$TMP/small/sb/stdout"
+  echo three | cube-logs forward --bundle "$TMP/small/sb" --stdout-fd 0 2>"$TMP/err"
+  grep -q "ended in a record cut short (33 bytes without a newline): removed" "$TMP/err"
+  run cube-logs read sb --root "$TMP/small" --all
+  umount "$TMP/small"
+  assert_success
+  [ "$output" = "$(printf 'one\nthree')" ]
+}
+
+@test "forward: record times never go backwards: a clock behind the newest record is held, with a warning" {
+  mkdir -p "$ROOT/sb"
+  printf '2099-01-01T00:00:00.000000000Z stdout F from the future\n' >"$ROOT/sb/stdout"
+  printf 'a\nb\n' | cube-logs forward --bundle "$ROOT/sb" --stdout-fd 0 -v 2>"$TMP/err"
+  grep -q "the clock went back" "$TMP/err"
+  grep -q "reads were stamped with a held time" "$TMP/err"
+  cut -d' ' -f1 "$ROOT/sb/stdout" | sort -c
+  [ "$(tail -1 "$ROOT/sb/stdout" | cut -d' ' -f1)" = 2099-01-01T00:00:00.000000000Z ]
+}
+
+@test "read: --since/--until on records out of time order filter every line, as awk would, with a warning" {
+  mkdir -p "$ROOT/sb"
+  # A clock stepped back twice under another writer; enough lines that a binary search would run.
+  cri_lines() {  # cri_lines FROM TO: cri_line FROM … cri_line TO, in one process
+    python3 -c 'import sys, datetime as d
+for s in range(int(sys.argv[1]), int(sys.argv[2]) + 1):
+    t = d.datetime.fromtimestamp(1800000000 + s, d.timezone.utc)
+    print(t.strftime("%Y-%m-%dT%H:%M:%S.000000000Z") + " stdout F t%d" % s)' "$@"
+  }
+  { cri_lines 0 3000; cri_lines 1000 2000; cri_lines 500 4000; } >"$ROOT/sb/stdout"
+  from=$(date -u -d @1800001500 +%Y-%m-%dT%H:%M:%SZ) to=$(date -u -d @1800002500 +%Y-%m-%dT%H:%M:%SZ)
+  expect() { awk -v a="$from" -v b="$to" '{ t = substr($1, 1, 19) "Z"; if (t >= a && t <= b) print $4 }' "$ROOT/sb/stdout"; }
+  run --separate-stderr cube-logs read sb --root "$ROOT" --since "$from" --until "$to"
+  assert_success
+  [ "$output" = "$(expect)" ]
+  [[ "$stderr" == *"not in time order"* ]]
+  [ "$(cube-logs read sb --root "$ROOT" --since "$from" --until "$to" --tail 7 2>/dev/null)" = "$(expect | tail -7)" ]
+  [ "$(cube-logs read sb --root "$ROOT" --since "$from" --head 7 2>/dev/null)" = "$(awk -v a="$from" '{ t = substr($1, 1, 19) "Z"; if (t >= a) print $4 }' "$ROOT/sb/stdout" | head -7)" ]
+  # In order, nothing is said.
+  cri_lines 0 3000 >"$ROOT/sb/stdout"
+  run --separate-stderr cube-logs read sb --root "$ROOT" --since "$from" --until "$to"
+  assert_success
+  [ -z "$stderr" ]
+  [ "$(echo "$output" | wc -l)" = 1001 ]
+}
+
+@test "read and forward: empty and out-of-range values are exit 2 with the real limit" {
+  make_log sb
+  for f in --since --until --root --mount-ns; do
+    run --separate-stderr cube-logs read sb --root "$ROOT" "$f" ''
+    assert_failure 2
+    [[ "$stderr" == *"$f: an empty value is not allowed"* ]] || fail "$f: $stderr"
+  done
+  for v in -1 99999999999999999999 0x10 ' 5' 5x 1e3; do
+    run --separate-stderr cube-logs read sb --root "$ROOT" --tail "$v"
+    assert_failure 2
+    [[ "$stderr" == *--tail* ]] || fail "$v: $stderr"
+  done
+  run --separate-stderr cube-logs forward --bundle "$ROOT/x" --stdout-fd 0 --max-files 99999999999999999999
+  assert_failure 2
+  [[ "$stderr" == *"99999999999999999999 is too large (at most 1000)"* ]]
+  run --separate-stderr cube-logs forward --bundle "$ROOT/x" --stdout-fd -1
+  assert_failure 2
+  run --separate-stderr cube-logs forward --bundle "$ROOT/x" --stdout-fd 0 --max-size 99999999999999999999
+  assert_failure 2
+  [[ "$stderr" == *"value too large"* ]]
 }

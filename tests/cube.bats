@@ -295,3 +295,121 @@ SH
   [ "$(cat "$TMP/events")" = installer-ran ]
   assert_output --partial "Demo finished"
 }
+
+@test "the state file: a newer schema is refused before anything is written, naming both versions" {
+  cube-versions matrix -o json >/dev/null
+  n=$(sqlite3 "$CUBE_STATE" 'PRAGMA user_version')
+  sqlite3 "$CUBE_STATE" "PRAGMA journal_mode=DELETE; PRAGMA user_version=$((n + 7))" >/dev/null
+  before=$(sha256sum <"$CUBE_STATE")
+  for cmd in "cube-versions matrix" "cube-sched node list" "cube-tap list" "cube-rootfs list"; do
+    run --separate-stderr $cmd
+    assert_failure 1
+    [[ "$stderr" == *"state file $CUBE_STATE has schema version $((n + 7)), newer than this tool's $n"* ]] || fail "$cmd: $stderr"
+  done
+  [ "$(sha256sum <"$CUBE_STATE")" = "$before" ]
+  [ "$(sqlite3 "$CUBE_STATE" 'PRAGMA journal_mode')" = delete ]
+  [ ! -e "$CUBE_STATE-wal" ]
+}
+
+@test "the state file: --state '' is exit 2 in every tool; a symbolic link in the path is named as one" {
+  for t in $(tools); do
+    run --separate-stderr "$t" --state '' config
+    assert_failure 2
+    [[ "$stderr" == *"--state: an empty value is not allowed"* ]] || fail "$t: $stderr"
+  done
+  mkdir "$TMP/real"
+  cube-versions --state "$TMP/real/state.db" matrix >/dev/null
+  ln -s real "$TMP/dirlink"
+  ln -s real/state.db "$TMP/filelink.db"
+  run --separate-stderr cube-versions --state "$TMP/filelink.db" matrix
+  assert_failure 1
+  [[ "$stderr" == *"state file $TMP/filelink.db: $TMP/filelink.db is a symbolic link"* ]]
+  run --separate-stderr cube-versions --state "$TMP/dirlink/state.db" matrix
+  assert_failure 1
+  [[ "$stderr" == *"state file $TMP/dirlink/state.db: $TMP/dirlink is a symbolic link"* ]]
+}
+
+# no_controls TEXT: no byte a terminal acts on (C0 but newline, DEL, C1 as UTF-8 or single bytes).
+no_controls() {
+  ! printf '%s' "$1" | tr -d '\n' | LC_ALL=C grep -q '[[:cntrl:]]' &&
+    ! printf '%s' "$1" | LC_ALL=C grep -q $'\xc2[\x80-\x9f]' &&
+    ! printf '%s' "$1" | LC_ALL=C grep -q $'[^\xc2]\x9b'
+}
+
+@test "every tool: control bytes from arguments, IDs, selectors and config never reach stderr raw" {
+  esc=$'\033[2J\033]0;x\a'
+  c1=$'\xc2\x9b31m\x9b'
+  for t in $(tools); do
+    for args in "--output x${esc}" "nosuch${esc}" "--nosuch${c1}" "config --nosuch=${esc}"; do
+      run --separate-stderr "$t" $args
+      assert_failure 2
+      no_controls "$stderr" || fail "$t $args: $(printf '%s' "$stderr" | od -c | head)"
+    done
+  done
+  for cmd in "cube-logs read sb${esc} --root $TMP" "cube-logs read sb --root $TMP --since x${esc}" \
+    "cube-sched node show n${esc}" "cube-tap show sb${c1}" "cube-versions ingest --node n${esc}"; do
+    run --separate-stderr $cmd </dev/null
+    [ "$status" -ne 0 ]
+    no_controls "$stderr" || fail "$cmd: $(printf '%s' "$stderr" | od -c | head)"
+  done
+  run --separate-stderr cube-sched place --cpu 1 --mem 1G \
+    --selector "[{\"key\":\"k${esc}\",\"operator\":\"In\",\"values\":[\"a\"]}]"
+  assert_failure 2
+  no_controls "$stderr"
+  [[ "$stderr" == *'\x1b[2J'* ]]
+  printf '[logs]\n"key\033[2J" = 1\n' >"$CUBE_CONFIG"
+  run --separate-stderr cube-logs config
+  no_controls "$stderr"
+  [[ "$stderr" == *'key\x1b[2J'* ]]
+}
+
+@test "every tool: numbers are whole, in range and overflow-checked; the message gives the real limit" {
+  check() {  # check EXPECTED CMD…: exit 2 and EXPECTED in the message
+    local want="$1"
+    shift
+    run --separate-stderr "$@"
+    assert_failure 2
+    [[ "$stderr" == *"$want"* ]] || fail "$*: $stderr"
+  }
+  big=99999999999999999999
+  check "$big is too large (at most 1000)" cube-logs forward --bundle "$TMP/b" --stdout-fd 0 --max-files $big
+  check "-1 is too small (at least 1)" cube-rootfs convert x --out y --max-entries -1
+  check "$big is too large (at most 9223372036854775807)" cube-rootfs convert x --out y --max-entries $big
+  check "$big is too large (at most 65521)" cube-tap setup --mtu $big
+  check "invalid value '-1'" cube-tap pool warm -1
+  check "$big is too large (at most 36500)" cube-egress-rules ca init --days $big
+  check "0 is too small (at least 1)" cube-egress-rules serve --threads 0
+  check "invalid value '-1'" cube-sched node register n --cpu 1 --mem 1G --max-sandboxes -1
+  check "invalid value '0x10'" cube-sched place --cpu 1 --mem 1G --random-top 0x10
+  for v in nan inf 1e2 101 -1 ' 5' 5x; do
+    check "--cpu-util" cube-sched heartbeat n --cpu-util "$v"
+  done
+  check "invalid value 'nan'" cube-rootfs build x --safety-margin nan
+  check "--since: an empty value is not allowed" cube-logs read sb --since ''
+  check "--cpu: an empty value is not allowed" cube-sched place --cpu '' --mem 1G
+  check "value too large" cube-sched place --cpu 1 --mem $big
+  check "value too large" cube-rootfs gc --grace ${big}s
+}
+
+@test "cube-sched: selectors with NaN, trailing words or cut short are syntax errors, not 'not an array'" {
+  for sel in '[NaN]' '[] x' '[{"key":"zone","operator":"In","values":["a"]}' '[1e999999]' '{"key":"zone"}'; do
+    run --separate-stderr cube-sched place --cpu 1 --mem 1G --selector "$sel"
+    assert_failure 2
+    [[ "$stderr" != *"not a JSON array ("* ]] || fail "$sel: $stderr"
+  done
+  run --separate-stderr cube-sched place --cpu 1 --mem 1G --selector '[NaN]'
+  [[ "$stderr" == *"node selector is not valid JSON: syntax error at byte 2"* ]]
+  run --separate-stderr cube-sched place --cpu 1 --mem 1G --selector '[] x'
+  [[ "$stderr" == *"syntax error at byte 4"* ]]
+  run --separate-stderr cube-sched place --cpu 1 --mem 1G --selector '{"key":"zone"}'
+  [[ "$stderr" == *"not a JSON array but an object"* ]]
+}
+
+@test "every tool: a config file that is not UTF-8 is exit 2 naming the place (toml++ would abort)" {
+  cp "$CUBE_ROOT/tests/fuzz/corpus/config/crash-invalid-utf8-key" "$CUBE_CONFIG"
+  for t in $(tools); do
+    run --separate-stderr "$t" config
+    assert_failure 2
+    [[ "$stderr" == *"config file $CUBE_CONFIG:5:8: not valid UTF-8"* ]] || fail "$t: $stderr"
+  done
+}

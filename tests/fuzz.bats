@@ -33,6 +33,30 @@ run_target() {
   run_target egress_target 20000
 }
 
+@test "fuzz: cube-logs' CRI parser and the reader's scans (tail, head, time, order)" {
+  run_target logs_scan 500
+}
+
+@test "fuzz: cube-logs' socket framing and record framer" {
+  run_target logs_framing 20000
+}
+
+@test "fuzz: cube-versions ingest's JSON Lines" {
+  run_target versions_ingest 5000
+}
+
+@test "fuzz: cube-sched's selector and quantity parsers" {
+  run_target sched_selector 20000
+}
+
+@test "fuzz: the duration, size, number and time parsers and message escaping" {
+  run_target units 50000
+}
+
+@test "fuzz: the TOML config and its getters" {
+  run_target config 3000
+}
+
 @test "every fuzz target has a corpus and a line in tests/fuzz/build.mk" {
   for src in "$CUBE_ROOT"/tests/fuzz/*.cpp; do
     t=$(basename "$src" .cpp)

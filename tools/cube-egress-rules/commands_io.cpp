@@ -49,6 +49,8 @@ ImportLine parse_import_line(const std::string& line, const CompileOptions& opti
     j = nlohmann::json::parse(line);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(Exit::usage, "not valid JSON", fmt::format("syntax error at byte {}", e.byte));
+  } catch (const nlohmann::json::exception&) {  // 1e999: a number no double holds
+    throw Error(Exit::usage, "not valid JSON", "a number out of range");
   }
   if (!j.is_object() || !j.contains("sandbox") || !j["sandbox"].is_string() || !j.contains("policy"))
     throw Error(Exit::usage, "expected {\"sandbox\": ID, \"policy\": {...}}");

@@ -26,7 +26,7 @@ void add_ca_verbs(cli::Tool& tool, CaArgs& a) {
   tool.verb(
           "init", "Create the cluster CA (EC P-256) in the config directory", [&] { cmd::ca_init(tool, a.init); }, ca)
       ->add_option("--days", a.init.days, "Validity in days (default 3650)")
-      ->check(CLI::Range(1, 36500))
+      ->check(cli::integer(1, 36500))
       ->type_name("N");
   tool.verb(
           "export", "Write the CA cert (PEM) to stdout", [&] { cmd::ca_export(tool, a.exp); }, ca)
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
   sv->add_option("--listen", serve.listen, "Address to listen on (default: the node's gateway)")->type_name("ADDR");
   sv->add_option("--audit-log", serve.audit_log, "The audit log (default: [egress] audit_log)")->type_name("FILE");
   sv->add_option("--threads", serve.threads, "Threads of the event loop (default: one per core)")
-      ->check(CLI::Range(1, 1024))
+      ->check(cli::integer(1, 1024))
       ->type_name("N");
 
   tool.verb("config", "Print the effective [egress] settings and their sources", [&] { cmd::config(tool); });

@@ -32,6 +32,8 @@ json parse_json(std::string_view text, std::string_view what) {
   } catch (const json::parse_error& e) {
     // e.what() quotes the text near the error, which may be a secret: give the offset only.
     throw Error(Exit::usage, fmt::format("{}: not valid JSON", what), fmt::format("syntax error at byte {}", e.byte));
+  } catch (const json::exception&) {  // 1e999: a number no double holds
+    throw Error(Exit::usage, fmt::format("{}: not valid JSON", what), "a number out of range");
   }
 }
 

@@ -92,6 +92,8 @@ Request parse_request_line(std::string_view line) {
     j = json::parse(line);
   } catch (const json::parse_error& e) {
     throw Error(Exit::usage, "not valid JSON", fmt::format("syntax error at byte {}", e.byte));
+  } catch (const json::exception&) {  // 1e999: a number no double holds
+    throw Error(Exit::usage, "not valid JSON", "a number out of range");
   }
   if (!j.is_object()) throw Error(Exit::usage, "expected a JSON object");
   for (const auto& [k, v] : j.items())

@@ -6,8 +6,17 @@
 //   fs::open_beneath (no symlink anywhere, no `..`), O_NONBLOCK so a planted FIFO cannot block, and
 //   requires each to be a regular file with one link (a hard link could alias a file outside the log
 //   directory). A file that refuses any of this is an Error naming it; a missing `<name>` is
-//   Error(not_found). A rotated file seen twice (a rotation between two opens) is used once, and
-//   one missing rotated name between two present ones (a rotation moving the files up) is skipped.
+//   Error(not_found). A rotated file seen twice (a rotation between two opens) is used once.
+// - Gaps: open_chain lists the directory, so it knows the highest rotated number there and walks
+//   up to it; a rotated name missing below a present one is a gap. A rotation in progress makes
+//   one for a moment, so the files are opened again (a few times, briefly apart) before a gap is
+//   believed; one that stays is kept in problems() (a forwarder killed mid-rotation leaves one
+//   until it starts again; a deleted file leaves one for good), and the chain reads on past it.
+// - Torn records: a file whose last line has no newline and is (or follows) a CRI record ends in a
+//   record cut short — a write that failed half way, on a full disk. It is not part of the chain
+//   (so it is never printed, and never glued to the next file's first line); a problem names it.
+//   In the current file the writer may be mid-write: if the file grows within a moment the
+//   unfinished record is simply left to --follow, with no problem.
 // - Sizes are taken once at open: the chain is a snapshot; --follow reads what comes after it.
 // - Offsets are global: segment k's bytes come after segments 0…k-1. A rotation always ends a file
 //   at a record boundary, so records never span segments.
@@ -56,8 +65,12 @@ class Chain {
   size_t read(uint64_t at, char* buf, size_t len) const;
 
   void add_oldest(Segment s);
+  // What may be missing: gaps and torn records, one sentence each (see above).
+  const std::vector<std::string>& problems() const { return m_problems; }
+  void add_problem(std::string text) { m_problems.push_back(std::move(text)); }
 
  private:
+  std::vector<std::string> m_problems;
   std::vector<Segment> m_segments;  // oldest first
   std::vector<uint64_t> m_starts;   // global offset of each segment
   uint64_t m_size = 0;
@@ -66,8 +79,11 @@ class Chain {
 // Opens one stream's files beneath `dir_fd` (shown to users as `dir_path`).
 // `why` explains a missing file in the not-found error.
 Chain open_chain(int dir_fd, const std::string& dir_path, const std::string& name, const std::string& why);
-// The same files, newest first, each once; empty when `name` itself is missing.
-std::vector<Segment> open_segments(int dir_fd, const std::string& dir_path, const std::string& name);
+// The same files, newest first, each once; empty when `name` itself is missing. The walk goes at
+// least up to `highest` (a listing's) and stops at two missing names in a row above it; each
+// number it stepped over below a file it found is added to `gaps` when given.
+std::vector<Segment> open_segments(int dir_fd, const std::string& dir_path, const std::string& name, int highest = 0,
+                                   std::vector<int>* gaps = nullptr);
 // Opens `name` beneath `dir_fd` as a log file with the checks above; an invalid Fd with errno set
 // (ENOENT, ELOOP, EXDEV…) or an Error for a file of the wrong kind.
 Fd open_log_file(int dir_fd, const std::string& dir_path, const std::string& name);

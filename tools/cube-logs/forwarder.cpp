@@ -1,5 +1,7 @@
 #include "forwarder.hpp"
 
+#include "stamp_clock.hpp"
+
 #include "child.hpp"
 #include "error.hpp"
 #include "framer.hpp"
@@ -113,7 +115,8 @@ class Forwarder {
   explicit Forwarder(const ForwardOptions& o)
       : m_dir(open_bundle(o.bundle)),
         m_out(m_dir.get(), o.bundle, "stdout", o.rotation),
-        m_err(m_dir.get(), o.bundle, "stderr", o.rotation) {
+        m_err(m_dir.get(), o.bundle, "stderr", o.rotation),
+        m_clock(std::max(m_out.last_time_ns(), m_err.last_time_ns())) {
     if (!o.command.empty()) {
       m_child.emplace(o.command, m_signals.old_mask());
       m_inputs.push_back({m_child->take_stdout(), Kind::out});
@@ -149,6 +152,7 @@ class Forwarder {
   Signals m_signals;
   Fd m_dir;
   LogFile m_out, m_err;
+  StampClock m_clock;
   WriteBehind m_writer;  // after the files: it is gone before they are
   Framer m_frame_out{cri::Stream::out}, m_frame_err{cri::Stream::err};
   Demux m_demux;
@@ -186,7 +190,7 @@ size_t Forwarder::read_once(Input& in) {
     if (in.kind == Kind::mux && !m_demux.at_boundary()) log::warn("the log channel ended inside a frame");
     return 0;
   }
-  std::string stamp = time::rfc3339_nano(time::now_ns());
+  std::string stamp = m_clock.stamp();
   handle(in, std::string_view(m_buf.data(), static_cast<size_t>(n)), stamp);
   return static_cast<size_t>(n);
 }
@@ -204,7 +208,7 @@ void Forwarder::drain() {
 }
 
 int Forwarder::end(bool streams_ended, bool sync, int status) {
-  std::string stamp = time::rfc3339_nano(time::now_ns());
+  std::string stamp = m_clock.stamp();
   m_recs_out.clear();
   m_recs_err.clear();
   m_frame_out.finish(stamp, streams_ended, m_recs_out);
@@ -212,6 +216,8 @@ int Forwarder::end(bool streams_ended, bool sync, int status) {
   if (!m_recs_out.empty()) m_writer.append(m_out, m_recs_out);
   if (!m_recs_err.empty()) m_writer.append(m_err, m_recs_err);
   m_writer.flush();
+  if (m_clock.clamped() > 0)
+    log::info("{} reads were stamped with a held time (the clock went back)", m_clock.clamped());
   if (sync) {
     m_out.sync();
     m_err.sync();

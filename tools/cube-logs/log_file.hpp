@@ -9,6 +9,15 @@
 //   k = max_files-1 … 2, then name → name.1, and a fresh name. So no file exceeds max_size by more
 //   than one record (only a single record larger than max_size can), a record is never split
 //   between files, and the oldest file beyond max_files is replaced by the rename onto it.
+// - Crash consistency: a forwarder killed mid-rotation leaves a rotated name missing (a gap the
+//   reader reports). Opening closes such gaps first, renaming the rotated files down in order, so
+//   the names are contiguous again; each rename keeps the order, so a crash during it is repaired
+//   by the next open. A current file whose last record has no newline (a write cut short) is
+//   truncated to its last whole record, with a warning, so the next record is not glued to it.
+// - A write that fails (a full disk) truncates the file back to its last whole record before the
+//   error is thrown: no torn record is left behind.
+// - last_time_ns(): the time of the file's last record at open, so a restarted forwarder can keep
+//   times from going backwards across the restart.
 // - sync() fsyncs the current file. Errors throw cube::Error naming the file.
 #pragma once
 
@@ -35,8 +44,11 @@ class LogFile {
   void sync();
   uint64_t size() const { return m_size; }
   uint64_t rotations() const { return m_rotations; }
+  int64_t last_time_ns() const { return m_last_time_ns; }
 
  private:
+  void close_gaps();
+  void drop_torn_tail(int fd, uint64_t& size);
   void open_current();
   void rotate();
   void write_all(std::string_view bytes);
@@ -48,6 +60,7 @@ class LogFile {
   Fd m_fd;
   uint64_t m_size = 0;
   uint64_t m_rotations = 0;
+  int64_t m_last_time_ns = 0;
 };
 
 }  // namespace cube::logs

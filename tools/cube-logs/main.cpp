@@ -2,6 +2,8 @@
 #include "cli.hpp"
 #include "commands.hpp"
 
+#include <climits>
+#include <cstdint>
 #include <vector>
 
 namespace {
@@ -26,15 +28,20 @@ void forward_options(CLI::App& v, cmd::ForwardArgs& a) {
   v.add_option("--bundle", a.bundle, "Directory for the stdout and stderr files (created 0700)")
       ->required()
       ->type_name("DIR");
-  v.add_option("--stdout-fd", a.stdout_fd, "Read stdout from this inherited fd")->type_name("N");
-  v.add_option("--stderr-fd", a.stderr_fd, "Read stderr from this inherited fd")->type_name("N");
+  v.add_option("--stdout-fd", a.stdout_fd, "Read stdout from this inherited fd")
+      ->type_name("N")
+      ->check(cli::integer(0, INT_MAX));
+  v.add_option("--stderr-fd", a.stderr_fd, "Read stderr from this inherited fd")
+      ->type_name("N")
+      ->check(cli::integer(0, INT_MAX));
   v.add_option("--socket", a.socket, "Connect to this Unix socket and read the framed multiplex")->type_name("PATH");
   v.add_option("--vsock", a.vsock, "Connect to this vsock address and read the framed multiplex")
       ->type_name("CID:PORT");
   v.add_option("--max-size", a.settings.max_size, "Rotate a file before it would pass this size (0: never)")
       ->type_name("SIZE");
   v.add_option("--max-files", a.settings.max_files, "Files kept per stream with rotation, the current one included")
-      ->type_name("N");
+      ->type_name("N")
+      ->check(cli::integer(1, 1000));
   v.add_option("command", a.command, "Run CMD ARGS… (after --) and forward its output; exit with its status")
       ->type_name("CMD");
 }
@@ -43,10 +50,10 @@ void read_options(CLI::App& v, cmd::ReadArgs& a) {
   v.add_option("sandbox", a.id, "Sandbox ID (template ID with --template)")->required()->type_name("ID");
   auto* t = v.add_option("-t,--tail", a.tail, "Print the last N lines (default 100)")
                 ->type_name("N")
-                ->check(CLI::NonNegativeNumber);
+                ->check(cli::integer(0, INT64_MAX));
   auto* h = v.add_option("-H,--head", a.head, "Print the first N lines")
                 ->type_name("N")
-                ->check(CLI::NonNegativeNumber)
+                ->check(cli::integer(0, INT64_MAX))
                 ->excludes(t);
   v.add_flag_callback(
        "-a,--all", [&a] { a.all = true; }, "Print every line")

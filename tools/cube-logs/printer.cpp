@@ -38,6 +38,11 @@ struct Source {
       if (ended) return;
     }
   }
+  // Passes over the lines `filter` drops.
+  void skip_dropped(const TimeFilter& filter) {
+    if (!filter.since && !filter.until) return;
+    while (more && !filter.keeps(next_time())) line([](const Piece&) {});
+  }
   Cursor cursor;
   Decoder decoder;
   Piece ahead;
@@ -183,7 +188,13 @@ void print_range(const Chain& chain, uint64_t begin, uint64_t end, Style style) 
   decoder.finish();
 }
 
-uint64_t count_lines(Range r) {
+uint64_t count_lines(Range r, const TimeFilter& filter) {
+  if (filter.since || filter.until) {
+    Source s(r, Style{});
+    uint64_t lines = 0;
+    for (s.skip_dropped(filter); s.more; s.skip_dropped(filter), ++lines) s.line([](const Piece&) {});
+    return lines;
+  }
   Cursor cursor(*r.chain, r.begin, r.end);
   Piece piece;
   uint64_t lines = 0;
@@ -195,8 +206,10 @@ uint64_t count_lines(Range r) {
   return lines + (partial ? 1 : 0);
 }
 
-void print_merged(Range out, Range err, Style style, uint64_t skip, uint64_t take) {
+void print_merged(Range out, Range err, Style style, uint64_t skip, uint64_t take, const TimeFilter& filter) {
   Source a(out, style), b(err, style);
+  a.skip_dropped(filter);
+  b.skip_dropped(filter);
   for (uint64_t done = 0; (a.more || b.more) && done < skip + take; ++done) {
     Source& s = !b.more || (a.more && a.next_time() <= b.next_time()) ? a : b;
     if (done < skip)
@@ -204,6 +217,7 @@ void print_merged(Range out, Range err, Style style, uint64_t skip, uint64_t tak
     else
       s.line([&](const Piece& p) { s.decoder.feed(p); });
     s.decoder.finish();
+    s.skip_dropped(filter);
   }
 }
 

@@ -7,13 +7,14 @@
 //   `timestamps` prefixed by the line's RFC 3339 time; a non-CRI line is printed as it is.
 // - print_range prints one range; print_merged interleaves two streams by the time of each
 //   logical line (stdout first on a tie), skipping the first `skip` lines and stopping after
-//   `take` lines.
+//   `take` lines; with a TimeFilter, only the lines it keeps are counted and printed.
 #pragma once
 
 #include "chain.hpp"
 #include "newlines.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -75,8 +76,15 @@ struct Range {
   const Chain* chain;
   uint64_t begin, end;
 };
-void print_merged(Range out, Range err, Style style, uint64_t skip, uint64_t take);
-// Logical lines in a range (what print_merged counts).
-uint64_t count_lines(Range range);
+// Lines by the time of their first record, tested one by one: the reader's filter for records
+// not in time order, where a binary search cannot find the bounds. A line without a time counts
+// as older than any (as time_bound has it).
+struct TimeFilter {
+  std::optional<int64_t> since, until;
+  bool keeps(int64_t t) const { return (!since || t >= *since) && (!until || t <= *until); }
+};
+void print_merged(Range out, Range err, Style style, uint64_t skip, uint64_t take, const TimeFilter& filter = {});
+// Logical lines in a range (what print_merged counts) that `filter` keeps.
+uint64_t count_lines(Range range, const TimeFilter& filter = {});
 
 }  // namespace cube::logs

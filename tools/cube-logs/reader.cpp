@@ -6,7 +6,9 @@
 #include "follow.hpp"
 #include "fs.hpp"
 #include "ids.hpp"
+#include "log.hpp"
 #include "mount_ns.hpp"
+#include "output.hpp"
 #include "scan.hpp"
 #include "timeutil.hpp"
 #include "units.hpp"
@@ -65,6 +67,35 @@ Window window(const Chain& chain, const ReadOptions& o, Lines lines) {
   return w;
 }
 
+// True when --since/--until are given and `chain` has a record older than one before it (a clock
+// stepped back under a writer that did not hold its times): then the bounds cannot be searched for.
+bool out_of_order(const Chain& chain, const ReadOptions& o) {
+  if (!o.since_ns && !o.until_ns) return false;
+  uint64_t at = first_out_of_order(chain, 0, chain.size());
+  if (at == chain.size()) return false;
+  log::warn(
+      "{} and its rotated files are not in time order (the record at byte {} of them is older than one "
+      "before it, as after a clock step): --since/--until test every line instead of searching",
+      chain.current().path, at);
+  return true;
+}
+
+// --since/--until over records out of order: every logical line tested, then the last/first N of
+// those kept.
+void print_filtered(const Chain* out, const Chain* err, const ReadOptions& o) {
+  TimeFilter f{o.since_ns, o.until_ns};
+  const Chain* first = out ? out : err;
+  Range a{first, 0, first->size()};
+  Range b = out && err ? Range{err, 0, err->size()} : Range{first, first->size(), first->size()};
+  uint64_t skip = 0, take = std::numeric_limits<uint64_t>::max();
+  if (o.pick != Pick::all) take = o.count;
+  if (o.pick == Pick::tail) {
+    uint64_t total = count_lines(a, f) + count_lines(b, f);
+    skip = total > o.count ? total - o.count : 0;
+  }
+  print_merged(a, b, o.style, skip, take, f);
+}
+
 void print_one(const Chain& chain, const ReadOptions& o) {
   Lines lines = o.style.raw ? Lines::stored : Lines::logical;
   Window w = window(chain, o, lines);
@@ -96,8 +127,12 @@ void print_both(const Chain& out, const Chain& err, const ReadOptions& o) {
 int64_t parse_time_arg(const std::string& text, const char* flag, int64_t now_ns) {
   int64_t t = 0;
   if (time::parse_rfc3339(text, t)) return t;
-  if (!text.empty() && text[0] >= '0' && text[0] <= '9' && text.find_first_of("-:T") == std::string::npos)
-    return now_ns - units::parse_duration_ms(text, flag) * 1'000'000;
+  if (!text.empty() && text[0] >= '0' && text[0] <= '9' && text.find_first_of("-:T") == std::string::npos) {
+    int64_t ms = units::parse_duration_ms(text, flag);
+    if (ms > std::numeric_limits<int64_t>::max() / 1'000'000)  // nanoseconds would overflow
+      throw Error(Exit::usage, fmt::format("{} \"{}\" is too far back", flag, text), "at most 106751d");
+    return now_ns - ms * 1'000'000;
+  }
   throw Error(Exit::usage, fmt::format("{} \"{}\" is not a time", flag, text),
               "give RFC 3339 (2026-11-29T19:48:53Z, 2026-11-29T21:48:53.5+02:00) or a duration back from now (10m)");
 }
@@ -120,11 +155,26 @@ void read(const ReadOptions& o) {
     if (err) follower->add("stderr", *err);
   }
   if (o.seccomp) confine(o.follow ? Following::yes : Following::no);
-  if (out && err)
+  bool unordered = (out && out_of_order(*out, o)) | (err && out_of_order(*err, o));
+  if (unordered)
+    print_filtered(out ? &*out : nullptr, err ? &*err : nullptr, o);
+  else if (out && err)
     print_both(*out, *err, o);
   else
     print_one(out ? *out : *err, o);
-  if (follower) follower->run();
+  std::vector<std::string> problems;
+  for (const auto* c : {out ? &*out : nullptr, err ? &*err : nullptr})
+    if (c) problems.insert(problems.end(), c->problems().begin(), c->problems().end());
+  if (follower) {
+    for (const auto& p : problems) log::warn("{}", p);
+    follower->run();
+  }
+  if (problems.empty()) return;
+  // What could be read is printed; what may be missing is said last, where it is seen, and the
+  // status says the log is not whole.
+  output::flush();
+  for (const auto& p : problems) log::warn("{}", p);
+  throw Error(Exit::failed, fmt::format("the log of {} is incomplete", o.id), "see the warnings above");
 }
 
 }  // namespace cube::logs

@@ -2,9 +2,11 @@
 
 #include "cri.hpp"
 #include "newlines.hpp"
+#include "timeutil.hpp"
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -137,6 +139,29 @@ uint64_t time_bound(const Chain& chain, uint64_t begin, uint64_t end, int64_t t_
     if (!cri::parse_time(head, ts) || ts < t_ns) return true;
     found = start;
     return false;
+  });
+  return found;
+}
+
+uint64_t first_out_of_order(const Chain& chain, uint64_t begin, uint64_t end) {
+  std::string last_stamp;  // the newest record's stamp while records have this writer's shape
+  int64_t last_ns = std::numeric_limits<int64_t>::min();
+  uint64_t found = end;
+  each_record(chain, begin, end, [&](uint64_t start, uint64_t, std::string_view head) {
+    bool fixed = cri::fixed_shape(head);
+    if (fixed && !last_stamp.empty()) {
+      std::string_view stamp = head.substr(0, cri::k_stamp_length);
+      if (stamp < last_stamp) return found = start, false;
+      last_stamp.assign(stamp);
+      return true;
+    }
+    int64_t ts = 0;
+    if (!cri::parse_time(head, ts)) return true;
+    if (!last_stamp.empty()) time::parse_rfc3339(last_stamp, last_ns);
+    if (ts < last_ns) return found = start, false;
+    last_ns = ts;
+    last_stamp = fixed ? std::string(head.substr(0, cri::k_stamp_length)) : std::string();
+    return true;
   });
   return found;
 }

@@ -23,6 +23,12 @@ uint64_t head_end(const Chain& chain, uint64_t begin, uint64_t end, uint64_t n, 
 // forwarder writes them; lines without a CRI timestamp count as older than any t.
 uint64_t time_bound(const Chain& chain, uint64_t begin, uint64_t end, int64_t t_ns);
 
+// The start of the first record in [begin, end) whose timestamp is earlier than one before it
+// (`end` when the records are in order): one pass over the range, comparing this writer's stamps
+// as text (nine digits and Z sort as times) and parsing others. time_bound's answer holds only
+// when there is none.
+uint64_t first_out_of_order(const Chain& chain, uint64_t begin, uint64_t end);
+
 // `pos` when it starts a logical line, else the start of the next one (a record inside a run of P
 // records belongs to the line that run started). For the bounds time_bound finds.
 uint64_t line_start(const Chain& chain, uint64_t begin, uint64_t pos, uint64_t end);

@@ -3,6 +3,9 @@
 #include "cli.hpp"
 #include "commands.hpp"
 
+#include <climits>
+#include <cstdint>
+
 using namespace cube;
 using namespace cube::rootfs;
 
@@ -16,7 +19,9 @@ void add_image_flags(CLI::App* v, cmd::ImageFlags& f) {
   v->add_option("--add-file", f.add_files, "Put a host file into the image: SRC:DEST[:MODE] (repeatable)")
       ->type_name("SPEC");
   v->add_flag("--dedup-hardlink", f.dedup_hardlink, "Store identical files (bytes and metadata) once, hardlinked");
-  v->add_option("--max-entries", f.max_entries, "Refuse images with more archive entries than this")->type_name("N");
+  v->add_option("--max-entries", f.max_entries, "Refuse images with more archive entries than this")
+      ->type_name("N")
+      ->check(cli::integer(1, INT64_MAX));
   v->add_option("--work-dir", f.work_dir,
                 "convert: where stdin is spooled (default: next to the output); build: where the image is "
                 "written first when the store is on NFS/CIFS/FUSE (default /var/tmp/cube-rootfs-work)")
@@ -76,7 +81,8 @@ void add_build_verb(cli::Tool& tool, cmd::BuildArgs& a) {
   v->add_option("--to", a.to, "Distribute to a node store, NODE=DIR (repeatable)")->type_name("NODE=DIR");
   v->add_option("--via", a.via, "Transfer command run as sh -c CMD _ SRC_DIR NODE DEST")->type_name("CMD");
   v->add_option("--safety-margin", a.safety_margin, "Disk pre-check margin over the image size (default 1.5)")
-      ->type_name("X");
+      ->type_name("X")
+      ->check(cli::real(0, 1000));
   auto* add_ca =
       v->add_option("--add-ca", a.add_ca, "Add this CA (PEM) to the image's trust bundles, not the cluster CA")
           ->type_name("FILE");

@@ -2,6 +2,9 @@
 #include "cli.hpp"
 #include "commands.hpp"
 
+#include <climits>
+#include <cstdint>
+
 using namespace cube;
 using namespace cube::sched;
 
@@ -25,7 +28,9 @@ void add_register_verb(cli::Tool& tool, CLI::App* node, cmd::RegisterArgs& reg) 
       ->type_name("ID");
   r->add_option("--cpu-type", reg.cpu_type, "CPU type (label kubernetes.io/cpu-type)")->type_name("TYPE");
   r->add_option("--label", reg.labels, "Extra label KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
-  r->add_option("--max-sandboxes", reg.max_sandboxes, "Sandbox limit (0: [sched] max_sandboxes)")->type_name("N");
+  r->add_option("--max-sandboxes", reg.max_sandboxes, "Sandbox limit (0: [sched] max_sandboxes)")
+      ->type_name("N")
+      ->check(cli::integer(0, INT64_MAX));
   r->add_option("--address", reg.address, "The node's IP address")->type_name("IP");
 }
 
@@ -56,10 +61,13 @@ void add_heartbeat_verb(cli::Tool& tool, cmd::HeartbeatArgs& hb) {
   CLI::App* h = tool.verb("heartbeat", "Report a node's health, CPU utilisation, free memory and disk usage",
                           [&] { cmd::heartbeat(tool, hb); });
   h->add_option("id", hb.id, "Node ID")->required();
-  h->add_option("--cpu-util", hb.cpu_util, "CPU utilisation in percent (default: measured)")->type_name("PCT");
+  h->add_option("--cpu-util", hb.cpu_util, "CPU utilisation in percent (default: measured)")
+      ->type_name("PCT")
+      ->check(cli::real(0, 100));
   h->add_option("--mem-free", hb.mem_free, "Free memory (default: MemAvailable)")->type_name("SIZE");
   h->add_option("--disk-used", hb.disk_used,
                 "Disk usage of the store in percent (default: measured at [sched] disk_path)")
+      ->check(cli::real(0, 100))
       ->type_name("PCT");
   CLI::Option* ready = h->add_flag("--ready", hb.ready, "Report ready (the default)");
   h->add_flag("--not-ready", hb.not_ready, "Report not ready")->excludes(ready);
@@ -77,7 +85,9 @@ void add_place_verb(cli::Tool& tool, cmd::PlaceArgs& p) {
   v->add_option("--sandbox", q.sandbox, "Sandbox ID (needed by --commit)")->type_name("ID");
   v->add_flag("--commit", p.commit, "Record the allocation atomically");
   v->add_flag("--explain", p.explain, "Show every node's filter result and score");
-  v->add_option("--random-top", p.random_top, "Pick uniformly among the best N")->type_name("N");
+  v->add_option("--random-top", p.random_top, "Pick uniformly among the best N")
+      ->type_name("N")
+      ->check(cli::integer(0, INT64_MAX));
   CLI::Option* batch = v->add_flag("--batch", p.batch, "Read JSON Lines requests on stdin, write decisions");
   for (const char* name : {"--cpu", "--mem", "--instance-type", "--selector", "--annotation", "--sandbox", "--explain"})
     batch->excludes(v->get_option(name));

@@ -59,8 +59,15 @@ Request parse_request_line(std::string_view line, const std::vector<std::string>
   if (line.size() > k_max_request_line)
     throw Error(Exit::usage, fmt::format("request line is {} bytes", line.size()),
                 fmt::format("the limit is {}", k_max_request_line));
-  nlohmann::json doc = nlohmann::json::parse(line, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) throw Error(Exit::usage, "request line is not a JSON object");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(Exit::usage, fmt::format("request line is not valid JSON: syntax error at byte {}", e.byte));
+  } catch (const nlohmann::json::exception&) {  // 1e999: a number no double holds
+    throw Error(Exit::usage, "request line is not valid JSON: a number out of range");
+  }
+  if (!doc.is_object()) throw Error(Exit::usage, "request line is not a JSON object");
   RequestText t;
   std::map<std::string, std::string> annotations;
   for (const auto& [key, v] : doc.items()) {

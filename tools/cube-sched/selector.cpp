@@ -106,10 +106,21 @@ std::vector<Requirement> parse_selector(std::string_view text, const std::vector
   if (text.size() > k_max_selector_bytes)
     throw Error(Exit::usage, fmt::format("node selector is {} bytes", text.size()),
                 fmt::format("the limit is {}", k_max_selector_bytes));
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_array())
-    throw Error(Exit::usage, "node selector is not a JSON array",
-                "expected [{\"key\": \"zone\", \"operator\": \"In\", \"values\": [\"a\"]}, …]");
+  static constexpr const char* k_shape = "expected [{\"key\": \"zone\", \"operator\": \"In\", \"values\": [\"a\"]}, …]";
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // NaN, a trailing word, a cut-off array: say where, not that the text is "not an array".
+    throw Error(Exit::usage, fmt::format("node selector is not valid JSON: syntax error at byte {}", e.byte), k_shape);
+  } catch (const nlohmann::json::exception&) {  // 1e999: a number no double holds
+    throw Error(Exit::usage, "node selector is not valid JSON: a number out of range", k_shape);
+  }
+  if (!doc.is_array())
+    throw Error(
+        Exit::usage,
+        fmt::format("node selector is not a JSON array but {} {}", doc.is_object() ? "an" : "a", doc.type_name()),
+        k_shape);
   if (doc.size() > k_max_requirements)
     throw Error(Exit::usage, fmt::format("node selector has {} requirements", doc.size()),
                 fmt::format("the limit is {}", k_max_requirements));

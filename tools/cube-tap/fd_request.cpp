@@ -29,6 +29,8 @@ Completeness request_completeness(std::string_view text) {
   } catch (const nlohmann::json::parse_error& e) {
     // An error past the last byte is the end of input arriving early: more may come.
     return e.byte > text.size() ? Completeness::partial : Completeness::invalid;
+  } catch (const nlohmann::json::exception&) {  // 1e999: a number no double holds
+    return Completeness::invalid;
   }
 }
 

@@ -3,6 +3,9 @@
 #include "cli.hpp"
 #include "commands.hpp"
 
+#include <climits>
+#include <cstdint>
+
 #include <cstring>
 
 using namespace cube;
@@ -16,7 +19,9 @@ void add_node_verbs(cli::Tool& tool, cmd::SetupArgs& setup, cmd::TeardownArgs& t
   s->add_option("--uplink", setup.flags.uplink, "The uplink interface (exactly one IPv4 address)")->type_name("IF");
   s->add_option("--cidr", setup.flags.cidr, "Sandbox address pool, /8 to /30 (default 192.168.0.0/18)")
       ->type_name("CIDR");
-  s->add_option("--mtu", setup.flags.mtu, "TAP MTU, at most the uplink's (default 1500)")->type_name("N");
+  s->add_option("--mtu", setup.flags.mtu, "TAP MTU, at most the uplink's (default 1500)")
+      ->type_name("N")
+      ->check(cli::integer(68, 65521));
   tool.verb("teardown", "Undo setup: every TAP, the masquerade, the gateway address, the sysctls",
             [&] { cmd::teardown(tool, teardown); })
       ->add_flag("--force", teardown.force, "Also destroy TAPs that sandboxes still hold");
@@ -45,14 +50,16 @@ void add_pool_verbs(cli::Tool& tool, cmd::PoolArgs& pool) {
   tool.verb(
           "warm", "Build TAPs until N are pooled", [&] { cmd::pool_warm(tool, pool); }, p)
       ->add_option("count", pool.count, "How many pooled TAPs to have")
-      ->required();
+      ->required()
+      ->check(cli::integer(0, INT64_MAX));
   tool.verb(
       "status", "Count pooled, in-use and quarantined TAPs", [&] { cmd::pool_status(tool); }, p);
   tool.verb(
           "shrink", "Destroy pooled TAPs until at most N remain, in one batch", [&] { cmd::pool_shrink(tool, pool); },
           p)
       ->add_option("count", pool.count, "How many pooled TAPs to keep")
-      ->required();
+      ->required()
+      ->check(cli::integer(0, INT64_MAX));
 }
 
 void add_fd_verbs(cli::Tool& tool, cmd::ServeArgs& serve, cmd::GetFdArgs& get, cmd::ReconcileArgs& rec) {

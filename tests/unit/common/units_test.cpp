@@ -76,3 +76,47 @@ TEST(Units, FormatSizeBoundaries) {
   EXPECT_EQ(units::format_size(1ull << 40), "1T");
   EXPECT_EQ(units::format_size(UINT64_MAX), "16E");
 }
+
+TEST(Units, IntegersAreDecimalWholeAndInRange) {
+  EXPECT_EQ(units::parse_integer("0", 0, 10, "n"), 0);
+  EXPECT_EQ(units::parse_integer("1000", 1, 1000, "n"), 1000);
+  EXPECT_EQ(units::parse_integer("-5", -5, 5, "n"), -5);
+  EXPECT_EQ(units::parse_integer("9223372036854775807", 0, INT64_MAX, "n"), INT64_MAX);
+  auto message = [](const char* text, int64_t min, int64_t max) {
+    try {
+      units::parse_integer(text, min, max, "--max-files");
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Exit::usage) << text;
+      return e.message();
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message("99999999999999999999", 1, 1000), "--max-files 99999999999999999999 is too large (at most 1000)");
+  EXPECT_EQ(message("-99999999999999999999", -1, 1000), "--max-files -99999999999999999999 is too small (at least -1)");
+  EXPECT_EQ(message("1001", 1, 1000), "--max-files 1001 is too large (at most 1000)");
+  EXPECT_EQ(message("0", 1, 1000), "--max-files 0 is too small (at least 1)");
+  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "0x10", "1e3", "1.0", "-", "--1", "1k"})
+    EXPECT_NE(message(bad, 0, 1000).find("invalid --max-files"), std::string::npos) << bad;
+}
+
+TEST(Units, RealsAreFiniteDecimalsInRange) {
+  EXPECT_DOUBLE_EQ(units::parse_real("1.5", 0, 100, "x"), 1.5);
+  EXPECT_DOUBLE_EQ(units::parse_real("100", 0, 100, "x"), 100);
+  for (const char* bad : {"", "nan", "inf", "1e2", "0x1p3", "1.", ".5", " 1", "1x", "-1", "100.1"}) {
+    try {
+      units::parse_real(bad, 0, 100, "--cpu-util");
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Exit::usage) << bad;
+    }
+  }
+}
+
+TEST(Units, SizeOverflowSaysSo) {
+  try {
+    units::parse_size("99999999999999999999", "--max-size");
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("value too large"), std::string::npos) << e.message();
+  }
+}
