@@ -6,3 +6,15 @@ FUZZ_SRC_egress_target := tools/cube-egress-rules/targets.cpp common/error.cpp c
 FUZZ_SRC_egress_policy := $(addprefix tools/cube-egress-rules/,policy.cpp targets.cpp compiled.cpp matcher.cpp \
     secrets.cpp request.cpp) common/error.cpp common/fmt_impl.cpp common/sha256.cpp
 FUZZ_LIBS_egress_policy := -lcrypto
+# cube-rootfs: a layer into a temporary ext4 image and back; an OCI layout's JSON; corrupted images.
+FUZZ_ROOTFS_CORE := $(addprefix tools/cube-rootfs/,archive_stream.cpp inflater.cpp read_ahead.cpp layer_spool.cpp \
+    layer_tree.cpp ext4_writer.cpp ext4_lister.cpp dir_blocks.cpp ext2_errors.cpp) \
+    common/error.cpp common/fmt_impl.cpp common/sha256.cpp common/log.cpp common/fs.cpp common/units.cpp \
+    common/json_writer.cpp common/timeutil.cpp
+FUZZ_ROOTFS_LIBS := -larchive -lisal -lext2fs -lcom_err -lcrypto -pthread
+FUZZ_SRC_rootfs_layer  := $(FUZZ_ROOTFS_CORE) tools/cube-rootfs/sizing.cpp
+FUZZ_LIBS_rootfs_layer := $(FUZZ_ROOTFS_LIBS)
+FUZZ_SRC_ext4_image    := $(FUZZ_ROOTFS_CORE)
+FUZZ_LIBS_ext4_image   := $(FUZZ_ROOTFS_LIBS)
+FUZZ_SRC_oci_layout    := $(FUZZ_ROOTFS_CORE) tools/cube-rootfs/image_source.cpp common/ids.cpp
+FUZZ_LIBS_oci_layout   := $(FUZZ_ROOTFS_LIBS)

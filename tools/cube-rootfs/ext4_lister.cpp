@@ -41,12 +41,11 @@ std::string type_of(uint16_t mode) {
   return "?";
 }
 
-std::string read_content(ext2_filsys fs, ext2_ino_t ino, uint64_t limit, Sha256* sha) {
+std::string read_content(ext2_filsys fs, ext2_ino_t ino, uint64_t limit, Sha256* sha, std::vector<char>& buf) {
   ext2_file_t f = nullptr;
   check(ext2fs_file_open(fs, ino, 0, &f), fmt::format("opening inode {}", ino));
   std::unique_ptr<struct ext2_file, errcode_t (*)(ext2_file_t)> owner(f, ext2fs_file_close);
   std::string out;
-  std::vector<char> buf(1 << 20);
   for (;;) {
     unsigned int got = 0;
     check(ext2fs_file_read(f, buf.data(), static_cast<unsigned>(buf.size()), &got),
@@ -83,6 +82,7 @@ struct Walker {
   std::vector<ListedEntry> out;
   std::vector<std::pair<ext2_ino_t, std::string>> todo;  // directories still to list
   std::unordered_set<ext2_ino_t> dirs_seen;
+  std::vector<char> buf;  // one read buffer for every file
 
   void run() {
     dirs_seen.insert(EXT2_ROOT_INO);
@@ -122,7 +122,7 @@ struct Walker {
         e.target.assign(reinterpret_cast<const char*>(inode.i_block),
                         strnlen(reinterpret_cast<const char*>(inode.i_block), sizeof inode.i_block));
       else
-        e.target = read_content(fs, ino, 4096, nullptr);
+        e.target = read_content(fs, ino, 4096, nullptr, buf);
     } else if (e.type == "char" || e.type == "block") {
       if (inode.i_block[0]) {
         e.rdev_major = (inode.i_block[0] >> 8) & 0xff;
@@ -139,7 +139,7 @@ struct Walker {
                     fmt::format("{}: a file of {} bytes in an image of {} bytes", path, e.size, image_bytes),
                     "the image is corrupt or hostile; inspect without --content lists it");
       Sha256 sha;
-      read_content(fs, ino, 0, &sha);
+      read_content(fs, ino, 0, &sha, buf);
       e.sha256 = sha.hex();
     }
     ext2_xattr_handle* h = nullptr;
@@ -191,7 +191,7 @@ std::vector<ListedEntry> list_image(const std::string& path, bool with_content) 
   if (err) throw Error(Exit::usage, fmt::format("{}: {} while opening the ext4 image", path, ext2_error_text(err)));
   FsPtr fs(raw);
   check(ext2fs_read_bitmaps(raw), "reading bitmaps");
-  Walker w{raw, with_content, static_cast<uint64_t>(st.st_size), {}, {}, {}};
+  Walker w{raw, with_content, static_cast<uint64_t>(st.st_size), {}, {}, {}, std::vector<char>(1 << 20)};
   w.run();
   std::sort(w.out.begin(), w.out.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   return w.out;
