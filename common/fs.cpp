@@ -113,16 +113,65 @@ Fd open_beneath_walk(int base_fd, std::string_view relative, int flags, unsigned
   return Fd();
 }
 
-std::string read_file(const std::string& path, uint64_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (!fd)
-    throw sys_error(errno, fmt::format("cannot open {}", path), errno == ENOENT ? Exit::not_found : Exit::failed);
+namespace {
+
+std::string_view file_kind(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFIFO: return "a FIFO";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFDIR: return "a directory";
+    case S_IFSOCK: return "a socket";
+    case S_IFLNK: return "a symbolic link";
+  }
+  return "not a regular file";
+}
+
+// fstat of a fresh descriptor: a regular file within max_bytes, back in blocking mode.
+Fd checked_regular(Fd fd, const std::string& path, uint64_t max_bytes) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw sys_error(errno, fmt::format("cannot stat {}", path));
-  if (!S_ISREG(st.st_mode)) throw Error(Exit::usage, fmt::format("{} is not a regular file", path));
+  if (!S_ISREG(st.st_mode))
+    throw Error(Exit::usage, fmt::format("{} is {}, not a regular file", path, file_kind(st.st_mode)), "",
+                "give a regular file");
   if (static_cast<uint64_t>(st.st_size) > max_bytes)
     throw Error(Exit::usage, fmt::format("{} is too large", path),
                 fmt::format("{} bytes, the limit is {}", st.st_size, max_bytes));
+  int fl = ::fcntl(fd.get(), F_GETFL);
+  if (fl < 0 || ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) != 0)
+    throw sys_error(errno, fmt::format("cannot set up {}", path));
+  return fd;
+}
+
+Exit open_exit(int err) {
+  if (err == ENOENT || err == ENOTDIR) return Exit::not_found;
+  return err == ELOOP || err == EXDEV || err == ENXIO || err == EISDIR ? Exit::usage : Exit::failed;
+}
+
+}  // namespace
+
+Fd open_regular(const std::string& path, uint64_t max_bytes, int flags) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | flags));
+  if (!fd) throw sys_error(errno, fmt::format("cannot open {}", path), open_exit(errno));
+  return checked_regular(std::move(fd), path, max_bytes);
+}
+
+Fd open_regular_beneath(int base_fd, std::string_view relative, const std::string& shown, uint64_t max_bytes) {
+  Fd fd = open_beneath(base_fd, relative, O_RDONLY | O_NONBLOCK);
+  if (!fd) {
+    int err = errno;
+    if (err == ELOOP || err == EXDEV)
+      throw Error(Exit::usage, fmt::format("{} is a symbolic link or leads out of its directory", shown),
+                  "files inside an image layout are read only where they are, never through a link");
+    throw sys_error(err, fmt::format("cannot open {}", shown), open_exit(err));
+  }
+  return checked_regular(std::move(fd), shown, max_bytes);
+}
+
+std::string read_file(const std::string& path, uint64_t max_bytes) {
+  Fd fd = open_regular(path, max_bytes);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw sys_error(errno, fmt::format("cannot stat {}", path));
   // Read to end of file, not to st_size: /proc and /sys files report 0 or a page whatever they hold,
   // and a file may grow meanwhile. The limit applies to what was read.
   std::string data(static_cast<size_t>(st.st_size) + 4096, '\0');

@@ -26,6 +26,17 @@ Fd open_beneath(int base_fd, std::string_view relative, int flags, unsigned mode
 // The per-component fallback alone, so tests can exercise it on kernels that have openat2.
 Fd open_beneath_walk(int base_fd, std::string_view relative, int flags, unsigned mode = 0);
 
+// Opens a file the user named (an argument, a flag, a blob in an image layout) for reading, as a
+// regular file only: O_NONBLOCK, so that opening a FIFO cannot block, then fstat. A missing file
+// throws Error(not_found); a FIFO, device, directory or socket Error(usage) saying what it is; with
+// max_bytes, a larger file Error(usage). `flags` adds open(2) flags (O_NOFOLLOW). The descriptor
+// is returned in blocking mode.
+Fd open_regular(const std::string& path, uint64_t max_bytes = UINT64_MAX, int flags = 0);
+// The same for `relative` beneath the directory `base_fd` (open_beneath: no symbolic link followed,
+// no way out of the directory; such a path throws Error(usage)). `shown` names it in messages.
+Fd open_regular_beneath(int base_fd, std::string_view relative, const std::string& shown,
+                        uint64_t max_bytes = UINT64_MAX);
+
 // Whole-file read with a limit; throws Error (naming the file) when it is missing, unreadable or
 // larger than max_bytes.
 std::string read_file(const std::string& path, uint64_t max_bytes);

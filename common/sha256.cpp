@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "fs.hpp"
 
 #include <fmt/format.h>
 
@@ -43,9 +44,7 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::string sha256_file(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd)
-    throw sys_error(errno, fmt::format("cannot open {}", path), errno == ENOENT ? Exit::not_found : Exit::failed);
+  Fd fd = fs::open_regular(path);
   std::vector<char> buf(k_block);
   Sha256 h;
   for (;;) {

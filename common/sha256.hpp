@@ -25,7 +25,8 @@ class Sha256 {
 };
 
 std::string sha256_hex(std::string_view data);
-// Reads the file in 4 MiB blocks; throws Error naming the file on failure.
+// Reads the file in 4 MiB blocks; throws Error naming the file on failure, or when it is not a
+// regular file (fs::open_regular: a FIFO or a device would never end).
 std::string sha256_file(const std::string& path);
 
 }  // namespace cube

@@ -349,3 +349,29 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
     [ -z "$(grep -v 'cube-versions.*\(not executable\|No such file\|is not\)' <<<"$output" | grep -v '^$')" ] || fail "$output"
   fi
 }
+
+@test "manifest: a FIFO, a device or a directory as an image to digest is refused at once" {
+  mkfifo "$TMP/fifo"
+  mkdir "$TMP/dir"
+  for args in "--guest-image $TMP/fifo" "--vmlinux /dev/zero" "--vmlinux $TMP/vmlinux --vmlinux-pvm $TMP/fifo" \
+    "--vmlinux $TMP/dir" "--vmlinux $TMP/vmlinux --guest-image-version-file $TMP/fifo"; do
+    # shellcheck disable=SC2086
+    run --separate-stderr timeout 20 cube-versions manifest --no-kernel $args
+    [ "$status" -ne 124 ]
+    # shellcheck disable=SC2086
+    run --separate-stderr timeout 20 cube-versions manifest $args
+    assert_failure 2
+    [[ "$stderr" == *"not a regular file"* ]]
+  done
+  # A missing one is not found.
+  run --separate-stderr timeout 20 cube-versions manifest --vmlinux "$TMP/nope"
+  assert_failure 3
+}
+
+@test "collect: a FIFO where a version file or a binary should be does not hang" {
+  mkfifo "$BASE/cube-egress/version.new"
+  rm "$BASE/cube-egress/version"
+  mkfifo "$BASE/cube-egress/version"
+  run --separate-stderr timeout 20 cube-versions collect --base "$BASE" --node n1 -o json
+  [ "$status" -ne 124 ]
+}

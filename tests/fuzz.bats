@@ -57,6 +57,18 @@ run_target() {
   run_target config 3000
 }
 
+@test "fuzz: a layer into a temporary ext4 image and back (cube-rootfs)" {
+  run_target rootfs_layer 300
+}
+
+@test "fuzz: an OCI layout's index, manifest and config JSON (cube-rootfs)" {
+  run_target oci_layout 3000
+}
+
+@test "fuzz: the ext4 reader behind inspect, over corrupted images (cube-rootfs)" {
+  run_target ext4_image 2000
+}
+
 @test "every fuzz target has a corpus and a line in tests/fuzz/build.mk" {
   for src in "$CUBE_ROOT"/tests/fuzz/*.cpp; do
     t=$(basename "$src" .cpp)

@@ -153,6 +153,29 @@ std::string TarReader::where() const {
   return fmt::format("{}: entry {} \"{:.200}\"", m_name, m_index, m_path);
 }
 
+namespace {
+
+// What a sparse entry's map says its data covers (libarchive reads the map with the header); the
+// holes are the rest of its size.
+void sparse_extent(archive_entry* ae, Entry& e) {
+  e.data_bytes = e.size;
+  e.data_blocks = (e.size + 4095) / 4096;
+  if (e.size == 0 || archive_entry_sparse_reset(ae) == 0) return;
+  e.sparse = true;
+  e.data_bytes = e.data_blocks = 0;
+  la_int64_t off = 0, len = 0;
+  while (archive_entry_sparse_next(ae, &off, &len) == ARCHIVE_OK) {
+    if (off < 0 || len <= 0) continue;
+    uint64_t end = std::min<uint64_t>(static_cast<uint64_t>(off) + static_cast<uint64_t>(len), e.size);
+    if (end <= static_cast<uint64_t>(off)) continue;
+    e.data_bytes += end - static_cast<uint64_t>(off);
+    e.data_blocks += (end + 4095) / 4096 - static_cast<uint64_t>(off) / 4096;
+  }
+  e.data_blocks = std::min(e.data_blocks, (e.size + 4095) / 4096);
+}
+
+}  // namespace
+
 bool TarReader::next(Entry& e) {
   archive_entry* ae = nullptr;
   int r = archive_read_next_header(m_a.get(), &ae);
@@ -186,6 +209,7 @@ bool TarReader::next(Entry& e) {
   e.mtime_nsec = static_cast<uint32_t>(archive_entry_mtime_nsec(ae));
   int64_t size = archive_entry_size(ae);
   e.size = size > 0 && e.kind == Kind::regular && !hardlink ? static_cast<uint64_t>(size) : 0;
+  sparse_extent(ae, e);
   e.rdev_major = archive_entry_rdevmajor(ae);
   e.rdev_minor = archive_entry_rdevminor(ae);
   archive_entry_xattr_reset(ae);

@@ -6,6 +6,7 @@
 #include "timeutil.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
@@ -14,6 +15,8 @@
 
 namespace cube::rootfs {
 namespace {
+
+constexpr int64_t k_incoming_grace_ms = 7LL * 24 * 3600 * 1000;  // as an unused artifact's deadline
 
 std::string real(const std::string& p) {
   char buf[PATH_MAX];
@@ -29,6 +32,38 @@ bool own_directory(const std::string& dir, const std::string& id, const std::vec
     if (!rr.empty() && fs::dirname(d) == rr) return true;
   }
   return false;
+}
+
+// The template a file under <store>/.incoming/ was kept for: <id>.tar, <id>-auth.json, <id>-oci.
+std::string incoming_owner(const std::string& name) {
+  for (std::string_view suffix : {".tar", "-auth.json", "-oci"})
+    if (name.size() > suffix.size() && name.ends_with(suffix)) return name.substr(0, name.size() - suffix.size());
+  return "";
+}
+
+// What .incoming/ keeps for templates that are gone (deleted before their build was READY): a
+// stdin copy or a pulled layout is kept for a redo, and nothing would remove it after a delete.
+void gc_incoming(Catalog& cat, const std::string& store, int64_t grace_ms, bool dry_run, std::vector<GcItem>& out) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(store + "/.incoming", ec), end;
+  int64_t now = time::now_ms();
+  for (; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename();
+    std::string owner = incoming_owner(name);
+    if (owner.empty() || cat.find_template(owner)) continue;
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0) continue;
+    int64_t mtime_ms = static_cast<int64_t>(st.st_mtime) * 1000;
+    if (now < mtime_ms + grace_ms) continue;
+    GcItem item{"", "INCOMING", it->path(), S_ISDIR(st.st_mode) ? "removed directory" : "removed file",
+                static_cast<int64_t>(st.st_size)};
+    if (!dry_run) {
+      std::error_code rc;
+      std::filesystem::remove_all(it->path(), rc);
+      if (rc) throw Error(Exit::failed, fmt::format("removing {}", it->path().string()), rc.message());
+    }
+    out.push_back(item);
+  }
 }
 
 }  // namespace
@@ -71,6 +106,7 @@ std::vector<GcItem> gc(state::Db& db, const std::string& store, std::optional<in
     }
     out.push_back(item);
   }
+  gc_incoming(cat, store, grace_ms.value_or(k_incoming_grace_ms), dry_run, out);
   return out;
 }
 

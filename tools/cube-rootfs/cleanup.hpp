@@ -7,7 +7,9 @@
 // - gc removes every artifact that no template references and that is not READY or whose
 //   deadline (7 days after last use, or `grace`) has passed: the row, and the files — the whole
 //   directory only when it is exactly `<managed root>/<artifact_id>` (the artifact's own store or
-//   `store`), otherwise just the image file.
+//   `store`), otherwise just the image file. It also removes what `store`/.incoming/ keeps (a
+//   stdin copy, a pulled layout) for a template that no longer exists, once older than `grace`
+//   (default 7 days).
 #pragma once
 
 #include "catalog.hpp"

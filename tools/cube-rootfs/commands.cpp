@@ -10,6 +10,7 @@
 #include "units.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,6 +62,14 @@ AddFile parse_add_file(const std::string& spec) {
 
 }  // namespace
 
+void require_dir(const std::string& dir, std::string_view what) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0)
+    throw Error(Exit::not_found, fmt::format("{} {} does not exist", what, dir), errno_text(errno),
+                "create it first; it is never created for you");
+  if (!S_ISDIR(st.st_mode)) throw Error(Exit::usage, fmt::format("{} {} is not a directory", what, dir));
+}
+
 std::function<void(std::string_view, int)> progress_bar() {
   if (!::isatty(STDERR_FILENO)) return {};
   return [](std::string_view phase, int pct) {
@@ -86,6 +95,8 @@ void convert(cli::Context& ctx, const ConvertArgs& a) {
   o.files_jsonl = a.files;
   o.hash_image = a.hash_image;
   if (fs::exists(a.out)) throw Error(Exit::conflict, fmt::format("{} already exists", a.out), "", "remove it first");
+  require_dir(fs::dirname(a.out), "the directory of --out");
+  if (!a.image_flags.work_dir.empty()) require_dir(a.image_flags.work_dir, "--work-dir");
   std::string spool = a.image_flags.work_dir.empty() ? fs::dirname(a.out) : a.image_flags.work_dir;
   ImageSource src = resolve_source(a.image, spool);
   o.spool_dir = spool;

@@ -32,6 +32,9 @@ struct ImageFlags {
   bool no_seccomp = false;
 };
 
+// A directory the user named (--out's, --work-dir) must exist: Error(not_found) naming `what`.
+void require_dir(const std::string& dir, std::string_view what);
+
 struct ConvertArgs {
   std::string image, out, files;
   bool hash_image = false;

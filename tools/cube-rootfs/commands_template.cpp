@@ -125,6 +125,20 @@ std::string resolved(const std::string& path) {
   return ::realpath(path.c_str(), buf) ? buf : path;
 }
 
+// A local IMAGE as the request stores it: its path absolute, so that a redo from another directory
+// reads the same image.
+std::string absolute_image(const std::string& image) {
+  if (image == "-" || image.empty() || image[0] == '-') return image;  // normalise() refuses the last two
+  std::string cwd = fs::current_dir();
+  for (std::string_view prefix : {"oci:", "docker-archive:"}) {
+    if (!image.starts_with(prefix)) continue;
+    std::string rest = image.substr(prefix.size());
+    if (rest.starts_with("/")) return image;
+    return cwd.empty() ? image : fmt::format("{}{}/{}", prefix, cwd, rest);
+  }
+  return image.starts_with("/") || cwd.empty() ? image : fmt::format("{}/{}", cwd, image);
+}
+
 // The registry flags of --pull: the user name (the password is never stored), the paths skopeo
 // reads, made absolute.
 void set_pull(TemplateRequest& r, const BuildArgs& a) {
@@ -175,12 +189,14 @@ void set_ca(cli::Context& ctx, const BuildArgs& a, ClusterCa mode, TemplateReque
 TemplateRequest template_request(cli::Context& ctx, const BuildArgs& a) {
   TemplateRequest r;
   BuildOptions bo = build_options(a.image_flags);
-  r.image = a.image;
+  r.image = a.pull ? a.image : absolute_image(a.image);
   r.pull = a.pull;
   Settings s = settings(ctx, a.settings);
   r.store = s.store;
-  if (!a.image_flags.work_dir.empty())
+  if (!a.image_flags.work_dir.empty()) {
+    require_dir(a.image_flags.work_dir, "--work-dir");
     r.work_dir = std::filesystem::absolute(a.image_flags.work_dir).lexically_normal();
+  }
   r.instance_type = a.instance_type;
   r.network_type = a.network_type;
   r.writable_layer_size = units::parse_size(a.writable_layer_size, "--writable-layer-size");

@@ -1,10 +1,8 @@
 #include "dir_blocks.hpp"
 
 #include "error.hpp"
+#include "ext2_errors.hpp"
 
-extern "C" {
-#include <et/com_err.h>
-}
 #include <fmt/format.h>
 
 #include <cstring>
@@ -16,7 +14,7 @@ size_t rec_size(size_t name_len) { return (8 + name_len + 3) & ~size_t(3); }
 
 void check(errcode_t err, std::string_view doing, const std::string& where) {
   if (err)
-    throw Error(Exit::failed, fmt::format("{}: {} while {}", where, error_message(err), doing), "",
+    throw Error(Exit::failed, fmt::format("{}: {} while {}", where, ext2_error_text(err), doing), "",
                 err == EXT2_ET_BLOCK_ALLOC_FAIL ? "the image is full; give a larger --size or --headroom" : "");
 }
 

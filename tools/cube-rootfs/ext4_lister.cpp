@@ -1,17 +1,18 @@
 #include "ext4_lister.hpp"
 
 #include "error.hpp"
+#include "ext2_errors.hpp"
+#include "fs.hpp"
 #include "sha256.hpp"
 
-extern "C" {
-#include <et/com_err.h>
-}
 #include <ext2fs/ext2fs.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <unordered_set>
 
 namespace cube::rootfs {
 namespace {
@@ -22,7 +23,9 @@ struct CloseFs {
 using FsPtr = std::unique_ptr<struct struct_ext2_filsys, CloseFs>;
 
 void check(errcode_t err, const std::string& doing) {
-  if (err) throw Error(Exit::failed, fmt::format("{} while {}", error_message(err), doing));
+  if (err)
+    throw Error(Exit::usage, fmt::format("{} while {}", ext2_error_text(err), doing), "",
+                "the image is corrupt; e2fsck -n FILE tells more");
 }
 
 std::string type_of(uint16_t mode) {
@@ -38,12 +41,11 @@ std::string type_of(uint16_t mode) {
   return "?";
 }
 
-std::string read_content(ext2_filsys fs, ext2_ino_t ino, uint64_t limit, Sha256* sha) {
+std::string read_content(ext2_filsys fs, ext2_ino_t ino, uint64_t limit, Sha256* sha, std::vector<char>& buf) {
   ext2_file_t f = nullptr;
   check(ext2fs_file_open(fs, ino, 0, &f), fmt::format("opening inode {}", ino));
   std::unique_ptr<struct ext2_file, errcode_t (*)(ext2_file_t)> owner(f, ext2fs_file_close);
   std::string out;
-  std::vector<char> buf(1 << 20);
   for (;;) {
     unsigned int got = 0;
     check(ext2fs_file_read(f, buf.data(), static_cast<unsigned>(buf.size()), &got),
@@ -66,12 +68,38 @@ int collect_xattr(char* name, char* value, size_t len, void* data) {
   return 0;
 }
 
+// The deepest path inspect follows: what the writer allows (PATH_MAX, layer_tree.hpp), so any
+// image cube-rootfs wrote is listed whole and a hostile one cannot make paths of any length.
+constexpr size_t k_max_path = 4096;
+
+// Walks the directory tree from a list, not by recursion. A directory is entered once: a second
+// name for one (a hard-linked directory, which ext4 forbids but a crafted image can hold) would make
+// a cycle or repeat a subtree, and is refused.
 struct Walker {
   ext2_filsys fs;
   bool with_content;
+  uint64_t image_bytes;
   std::vector<ListedEntry> out;
+  std::vector<std::pair<ext2_ino_t, std::string>> todo;  // directories still to list
+  std::unordered_set<ext2_ino_t> dirs_seen;
+  std::vector<char> buf;  // one read buffer for every file
+
+  void run() {
+    dirs_seen.insert(EXT2_ROOT_INO);
+    todo.emplace_back(EXT2_ROOT_INO, "/");
+    while (!todo.empty()) {
+      auto [ino, path] = std::move(todo.back());
+      todo.pop_back();
+      walk(ino, path);
+    }
+  }
 
   void describe(ext2_ino_t ino, std::string path) {
+    if (ino < 1 || ino > fs->super->s_inodes_count)
+      throw Error(
+          Exit::failed,
+          fmt::format("{}: the entry names inode {}, outside the image's {}", path, ino, fs->super->s_inodes_count),
+          "the image is corrupt");
     ext2_inode_large inode{};
     check(ext2fs_read_inode_full(fs, ino, reinterpret_cast<ext2_inode*>(&inode), sizeof inode),
           "reading inode of " + path);
@@ -94,7 +122,7 @@ struct Walker {
         e.target.assign(reinterpret_cast<const char*>(inode.i_block),
                         strnlen(reinterpret_cast<const char*>(inode.i_block), sizeof inode.i_block));
       else
-        e.target = read_content(fs, ino, 4096, nullptr);
+        e.target = read_content(fs, ino, 4096, nullptr, buf);
     } else if (e.type == "char" || e.type == "block") {
       if (inode.i_block[0]) {
         e.rdev_major = (inode.i_block[0] >> 8) & 0xff;
@@ -105,8 +133,13 @@ struct Walker {
         e.rdev_minor = (d & 0xff) | ((d >> 12) & 0xfff00);
       }
     } else if (e.type == "file" && with_content) {
+      // A sparse file may claim any size; hashing is bounded by what the image could hold.
+      if (e.size > image_bytes)
+        throw Error(Exit::usage,
+                    fmt::format("{}: a file of {} bytes in an image of {} bytes", path, e.size, image_bytes),
+                    "the image is corrupt or hostile; inspect without --content lists it");
       Sha256 sha;
-      read_content(fs, ino, 0, &sha);
+      read_content(fs, ino, 0, &sha, buf);
       e.sha256 = sha.hex();
     }
     ext2_xattr_handle* h = nullptr;
@@ -118,7 +151,11 @@ struct Walker {
     std::sort(e.xattrs.begin(), e.xattrs.end());
     bool is_dir = e.type == "dir";
     out.push_back(std::move(e));
-    if (is_dir) walk(ino, path);
+    if (!is_dir) return;
+    if (!dirs_seen.insert(ino).second)
+      throw Error(Exit::usage, fmt::format("{}: directory inode {} has a second name", path, ino),
+                  "the image is corrupt (a directory hard link, perhaps a cycle); e2fsck would fix it");
+    todo.emplace_back(ino, path);
   }
 
   void walk(ext2_ino_t dir, const std::string& prefix) {
@@ -133,6 +170,9 @@ struct Walker {
     for (auto& [name, ino] : names) {
       std::string path = (prefix == "/" ? "" : prefix) + "/" + name;
       if (path == "/lost+found") continue;
+      if (path.size() > k_max_path)
+        throw Error(Exit::usage, fmt::format("{:.200}…: a path longer than {} bytes", path, k_max_path),
+                    "the image is corrupt or hostile");
       describe(ino, path);
     }
   }
@@ -141,13 +181,18 @@ struct Walker {
 }  // namespace
 
 std::vector<ListedEntry> list_image(const std::string& path, bool with_content) {
+  // A regular file only (a FIFO or /dev/zero would never end); missing is exit 3, as for convert.
+  Fd fd = fs::open_regular(path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw sys_error(errno, "reading " + path);
+  init_ext2_errors();
   ext2_filsys raw = nullptr;
   errcode_t err = ext2fs_open(path.c_str(), EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &raw);
-  if (err) throw Error(Exit::usage, fmt::format("{}: {} while opening the ext4 image", path, error_message(err)));
+  if (err) throw Error(Exit::usage, fmt::format("{}: {} while opening the ext4 image", path, ext2_error_text(err)));
   FsPtr fs(raw);
   check(ext2fs_read_bitmaps(raw), "reading bitmaps");
-  Walker w{raw, with_content, {}};
-  w.walk(EXT2_ROOT_INO, "/");
+  Walker w{raw, with_content, static_cast<uint64_t>(st.st_size), {}, {}, {}, std::vector<char>(1 << 20)};
+  w.run();
   std::sort(w.out.begin(), w.out.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   return w.out;
 }

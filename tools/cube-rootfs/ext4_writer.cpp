@@ -2,11 +2,10 @@
 
 #include "dir_blocks.hpp"
 #include "error.hpp"
+#include "ext2_errors.hpp"
+#include "fs.hpp"
 #include "sha256.hpp"
 
-extern "C" {
-#include <et/com_err.h>
-}
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/random.h>
@@ -162,7 +161,7 @@ class ContentSink {
   }
   [[noreturn]] void raise(errcode_t err, std::string_view doing) {
     std::string hint = err == EXT2_ET_BLOCK_ALLOC_FAIL ? "the image is full; give a larger --size or --headroom" : "";
-    throw Error(Exit::failed, fmt::format("{}: {} while {}", m_where, error_message(err), doing), "", hint);
+    throw Error(Exit::failed, fmt::format("{}: {} while {}", m_where, ext2_error_text(err), doing), "", hint);
   }
 
   ext2_filsys m_fs;
@@ -179,6 +178,7 @@ class ContentSink {
 }  // namespace
 
 Ext4Writer::Ext4Writer(std::string path, const FsParams& params) : m_path(std::move(path)) {
+  init_ext2_errors();
   Fd fd(::open(m_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd) throw sys_error(errno, "creating " + m_path);
   if (::ftruncate(fd.get(), static_cast<off_t>(params.bytes)) != 0)
@@ -199,7 +199,7 @@ void Ext4Writer::check(errcode_t err, std::string_view doing, std::string_view w
       err == EXT2_ET_BLOCK_ALLOC_FAIL || err == EXT2_ET_INODE_ALLOC_FAIL || err == EXT2_ET_DIR_NO_SPACE_FOR_CSUM
           ? "the image is full; give a larger --size or --headroom"
           : "";
-  throw Error(Exit::failed, fmt::format("{}: {} while {}", where.empty() ? m_path : where, error_message(err), doing),
+  throw Error(Exit::failed, fmt::format("{}: {} while {}", where.empty() ? m_path : where, ext2_error_text(err), doing),
               "", hint);
 }
 
@@ -334,7 +334,9 @@ ext2_ino_t Ext4Writer::make_inode(Node& node, ext2_ino_t parent) {
   return ino;
 }
 
-void Ext4Writer::write_dir_node(Node& dir, ext2_ino_t self, ext2_ino_t parent) {
+// Writes `dir`'s block and returns its subdirectories still to write; write_tree() works through them
+// from a list, never recursively, so a deep tree cannot exhaust the stack.
+std::vector<Node*> Ext4Writer::write_dir_node(Node& dir, ext2_ino_t self, ext2_ino_t parent) {
   std::string where = node_path(dir);
   std::vector<DirEntry> entries;
   std::vector<Node*> subdirs;
@@ -357,7 +359,7 @@ void Ext4Writer::write_dir_node(Node& dir, ext2_ino_t self, ext2_ino_t parent) {
   // e2fsck wants lost+found to keep room without allocating: 16 KiB, as mke2fs leaves it.
   size_t min_blocks = self == m_lost_found ? 16384 / m_fs->blocksize : 1;
   write_dir(m_fs, self, layout_dir(m_fs, self, parent, entries, min_blocks), where);
-  for (Node* d : subdirs) write_dir_node(*d, d->inode->ino, self);
+  return subdirs;
 }
 
 void Ext4Writer::write_tree(Node& root) {
@@ -369,7 +371,12 @@ void Ext4Writer::write_tree(Node& root) {
   meta.nlink = r.nlink + (tree_has_lnf ? 0 : 1);  // our own lost+found is a subdirectory too
   set_meta(EXT2_ROOT_INO, meta, true, "/");
   set_xattrs(EXT2_ROOT_INO, r, "/");
-  write_dir_node(root, EXT2_ROOT_INO, EXT2_ROOT_INO);
+  std::vector<Node*> todo = write_dir_node(root, EXT2_ROOT_INO, EXT2_ROOT_INO);
+  while (!todo.empty()) {
+    Node* d = todo.back();
+    todo.pop_back();
+    for (Node* sub : write_dir_node(*d, d->inode->ino, d->parent->inode->ino)) todo.push_back(sub);
+  }
 }
 
 void Ext4Writer::write_content(Inode& inode, TarReader& reader) {
@@ -387,8 +394,7 @@ void Ext4Writer::write_outside(Inode& inode) {
     inode.sha256 = sink.finish();
     return;
   }
-  Fd fd(::open(inode.src_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw sys_error(errno, "opening " + inode.src_path, Exit::usage);
+  Fd fd = fs::open_regular(inode.src_path);  // a FIFO put there since it was checked would never end
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw sys_error(errno, "reading " + inode.src_path);
   inode.size = static_cast<uint64_t>(st.st_size);

@@ -48,7 +48,7 @@ class Ext4Writer {
 
  private:
   void init_fs(const FsParams& params);
-  void write_dir_node(Node& dir, ext2_ino_t self, ext2_ino_t parent);
+  std::vector<Node*> write_dir_node(Node& dir, ext2_ino_t self, ext2_ino_t parent);
   ext2_ino_t make_inode(Node& node, ext2_ino_t parent);
   void set_meta(ext2_ino_t ino, const Inode& i, bool set_links, std::string_view where);
   void set_xattrs(ext2_ino_t ino, const Inode& i, std::string_view where);

@@ -72,7 +72,9 @@ void read_headers(TarReader& reader, int layer, Tree& tree, const BuildOptions& 
   Entry e;
   while (reader.next(e)) {
     bool data = tree.apply(layer, reader.entry_index() - 1, e, reader.where());
-    Node* n = data && opt.dedup_hardlink ? tree.lookup(e.path) : nullptr;
+    // A sparse file is not deduplicated: hashing it would read its holes, which cost nothing to
+    // declare; the size check bounds them only later, against the image.
+    Node* n = data && opt.dedup_hardlink && !e.sparse ? tree.lookup(e.path) : nullptr;
     if (n)
       n->inode->sha256 = hash_entry(reader);
     else
@@ -80,9 +82,25 @@ void read_headers(TarReader& reader, int layer, Tree& tree, const BuildOptions& 
   }
 }
 
+// A layer that does not parse may simply not be the blob its descriptor names: its digest is
+// checked then, so a tampered blob is reported as one, not as whatever its bytes happen to break.
+[[noreturn]] void rethrow_checked(const LayerRef& layer) {
+  std::exception_ptr first = std::current_exception();
+  if (!layer.expect.digest.empty()) {
+    LayerStream stream(layer);
+    Verifier verifier(stream.source(), layer.name, layer.expect, k_max_blob);
+    const void* d = nullptr;
+    while (verifier.read(&d) > 0) {
+    }
+    verifier.finish();  // throws on a mismatch
+  }
+  std::rethrow_exception(first);
+}
+
 // A gzip layer is read whole in pass 1 anyway (an inflated stream cannot be seeked), so its digest
 // is checked here and its inflated bytes are kept for pass 2.
-Spooled scan_layer(const LayerRef& layer, int index, Tree& tree, const BuildOptions& opt, SpoolBudget& budget) {
+Spooled scan_layer_unchecked(const LayerRef& layer, int index, Tree& tree, const BuildOptions& opt,
+                             SpoolBudget& budget) {
   Spooled out;
   LayerStream stream(layer);
   std::optional<Verifier> verifier;
@@ -101,6 +119,14 @@ Spooled scan_layer(const LayerRef& layer, int index, Tree& tree, const BuildOpti
   return out;
 }
 
+Spooled scan_layer(const LayerRef& layer, int index, Tree& tree, const BuildOptions& opt, SpoolBudget& budget) {
+  try {
+    return scan_layer_unchecked(layer, index, tree, opt, budget);
+  } catch (const Error&) {
+    rethrow_checked(layer);
+  }
+}
+
 // Pass 1: every layer's headers into the tree. Data is skipped (seeked over in uncompressed blobs)
 // unless --dedup-hardlink needs each file's hash.
 std::vector<Spooled> scan_layers(ImageSource& src, Tree& tree, const BuildOptions& opt, BuildResult& res) {
@@ -114,9 +140,15 @@ std::vector<Spooled> scan_layers(ImageSource& src, Tree& tree, const BuildOption
   return spooled;
 }
 
-void for_each_node(Node& n, const std::function<void(Node&)>& fn) {
-  fn(n);
-  for (auto& [_, c] : n.children) for_each_node(*c, fn);
+// Every node, parents before children; a list, not recursion, however deep the tree.
+void for_each_node(Node& root, const std::function<void(Node&)>& fn) {
+  std::vector<Node*> todo{&root};
+  while (!todo.empty()) {
+    Node* n = todo.back();
+    todo.pop_back();
+    fn(*n);
+    for (auto it = n->children.rbegin(); it != n->children.rend(); ++it) todo.push_back(it->second.get());
+  }
 }
 
 // Names of regular files with the same bytes and the same metadata become hardlinks of one inode.
@@ -184,14 +216,18 @@ void write_layers(ImageSource& src, Tree& tree, Ext4Writer& w, const BuildOption
       write_entries(reader, need[i], w, layer.name);
       spooled[i].spool.reset();  // its space goes back before the next layer
     } else {
-      LayerStream stream(layer);
-      Verifier verifier(stream.source(), layer.name, layer.expect, k_max_blob);
-      {
-        TarReader reader(verifier, layer.name, Reading::whole);
-        write_entries(reader, need[i], w, layer.name);
+      try {
+        LayerStream stream(layer);
+        Verifier verifier(stream.source(), layer.name, layer.expect, k_max_blob);
+        {
+          TarReader reader(verifier, layer.name, Reading::whole);
+          write_entries(reader, need[i], w, layer.name);
+        }
+        verifier.finish();
+        digest = verifier.digest();
+      } catch (const Error&) {
+        rethrow_checked(layer);
       }
-      verifier.finish();
-      digest = verifier.digest();
     }
     res.layer_digests.push_back(digest);
     if (src.type == SourceType::rootfs_tar) src.digest = digest;

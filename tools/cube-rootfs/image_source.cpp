@@ -20,11 +20,36 @@ using json = nlohmann::json;
 constexpr uint64_t k_max_json = 4 << 20;
 constexpr std::string_view k_ref_annotation = "org.opencontainers.image.ref.name";
 
-Fd open_read(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw sys_error(errno, "opening " + path, errno == ENOENT ? Exit::not_found : Exit::usage);
-  return fd;
-}
+// A blob or archive the build reads: a regular file (a FIFO would never end). A layout's blobs were
+// checked by resolve_oci to be files inside it, not links.
+Fd open_read(const std::string& path) { return fs::open_regular(path); }
+
+// An OCI layout opened once: its files are read beneath it, no symbolic link followed, so an
+// index.json or blob that is a link (to /etc/passwd, say) is refused, not read.
+class Layout {
+ public:
+  explicit Layout(std::string dir) : m_dir(std::move(dir)) {
+    m_fd = Fd(::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!m_fd)
+      throw sys_error(errno, fmt::format("opening {}", m_dir), errno == ENOENT ? Exit::not_found : Exit::usage);
+  }
+  const std::string& dir() const { return m_dir; }
+  std::string path(std::string_view rel) const { return fmt::format("{}/{}", m_dir, rel); }
+  bool has(std::string_view rel) const {
+    return ::faccessat(m_fd.get(), std::string(rel).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+  }
+  Fd open(std::string_view rel, uint64_t max_bytes = UINT64_MAX) const {
+    return fs::open_regular_beneath(m_fd.get(), rel, path(rel), max_bytes);
+  }
+  std::string read(std::string_view rel, uint64_t max_bytes) const {
+    Fd fd = open(rel, max_bytes);
+    return fs::read_fd(fd.get(), max_bytes, path(rel));
+  }
+
+ private:
+  std::string m_dir;
+  Fd m_fd;
+};
 
 json parse_json(const std::string& text, std::string_view what) {
   try {
@@ -60,15 +85,13 @@ Descriptor descriptor(const json& j, std::string_view what) {
   return d;
 }
 
-std::string blob_path(const std::string& dir, std::string_view digest) {
-  return fmt::format("{}/blobs/sha256/{}", dir, digest.substr(7));
-}
+std::string blob_rel(std::string_view digest) { return fmt::format("blobs/sha256/{}", digest.substr(7)); }
 
-std::string read_blob(const std::string& dir, const Descriptor& d, std::string_view what) {
+std::string read_blob(const Layout& layout, const Descriptor& d, std::string_view what) {
   if (static_cast<uint64_t>(d.size) > k_max_json)
     throw Error(Exit::usage, fmt::format("{} {} is {} bytes", what, short_digest(d.digest), d.size),
                 fmt::format("the limit is {}", k_max_json));
-  std::string text = fs::read_file(blob_path(dir, d.digest), k_max_json);
+  std::string text = layout.read(blob_rel(d.digest), k_max_json);
   if (static_cast<int64_t>(text.size()) != d.size || "sha256:" + sha256_hex(text) != d.digest)
     throw Error(Exit::usage, fmt::format("{} {} does not match its descriptor", what, short_digest(d.digest)),
                 "the layout is corrupt or was tampered with");
@@ -99,31 +122,34 @@ Descriptor pick_manifest(const json& index, const std::string& tag, std::string_
 
 // An image index inside the layout (multi-platform): the linux/amd64 entry, else the first.
 Descriptor pick_platform(const json& index, std::string_view what) {
-  const auto& list = index.at("manifests");
+  const json& list = index["manifests"];
+  if (!list.is_array() || list.empty()) throw Error(Exit::usage, fmt::format("{} lists no manifests", what));
   for (const auto& m : list)
-    if (m.contains("platform") && m["platform"].value("os", "") == "linux" &&
-        m["platform"].value("architecture", "") == "amd64")
+    if (m.is_object() && m.contains("platform") && m["platform"].is_object() &&
+        m["platform"].value("os", json()) == "linux" && m["platform"].value("architecture", json()) == "amd64")
       return descriptor(m, what);
-  return descriptor(list.at(0), what);
+  return descriptor(list[0], what);
 }
 
-ImageSource resolve_oci(const std::string& dir, const std::string& tag, const std::string& input) {
-  if (!fs::exists(dir + "/oci-layout"))
+ImageSource resolve_oci_layout(const std::string& dir, const std::string& tag, const std::string& input) {
+  Layout layout(dir);
+  if (!layout.has("oci-layout"))
     throw Error(Exit::not_found, fmt::format("{} is not an OCI image layout", dir), "it has no oci-layout file");
-  json index = parse_json(fs::read_file(dir + "/index.json", k_max_json), dir + "/index.json");
-  Descriptor md = pick_manifest(index, tag, dir + "/index.json");
-  json manifest = parse_json(read_blob(dir, md, "manifest"), "manifest");
-  for (int depth = 0; manifest.contains("manifests"); ++depth) {
+  json index = parse_json(layout.read("index.json", k_max_json), layout.path("index.json"));
+  Descriptor md = pick_manifest(index, tag, layout.path("index.json"));
+  json manifest = parse_json(read_blob(layout, md, "manifest"), "manifest");
+  for (int depth = 0; manifest.is_object() && manifest.contains("manifests"); ++depth) {
     if (depth > 2) throw Error(Exit::usage, "image indexes nest too deeply");
     md = pick_platform(manifest, "image index");
-    manifest = parse_json(read_blob(dir, md, "manifest"), "manifest");
+    manifest = parse_json(read_blob(layout, md, "manifest"), "manifest");
   }
+  if (!manifest.is_object()) throw Error(Exit::usage, "manifest is not a JSON object");
   ImageSource src;
   src.type = SourceType::oci;
   src.input = input;
   src.digest = md.digest;
   if (!manifest.contains("config")) throw Error(Exit::usage, "manifest has no config");
-  src.config_json = read_blob(dir, descriptor(manifest["config"], "manifest config"), "config");
+  src.config_json = read_blob(layout, descriptor(manifest["config"], "manifest config"), "config");
   if (!manifest.contains("layers") || !manifest["layers"].is_array())
     throw Error(Exit::usage, "manifest has no layers array");
   int i = 0;
@@ -135,12 +161,22 @@ ImageSource resolve_oci(const std::string& dir, const std::string& tag, const st
     LayerRef ref;
     ref.name = fmt::format("layer {} ({})", i, short_digest(d.digest));
     ref.expect = {d.digest, d.size};
-    ref.file = blob_path(dir, d.digest);
+    layout.open(blob_rel(d.digest));  // a regular file inside the layout, checked before the build starts
+    ref.file = layout.path(blob_rel(d.digest));
     ref.stored_size = static_cast<uint64_t>(d.size);
     src.stored_bytes += ref.stored_size;
     src.layers.push_back(std::move(ref));
   }
   return src;
+}
+
+// JSON of an unexpected shape (a string where an object belongs) is bad input, reported as such.
+ImageSource resolve_oci(const std::string& dir, const std::string& tag, const std::string& input) {
+  try {
+    return resolve_oci_layout(dir, tag, input);
+  } catch (const json::exception& e) {
+    throw Error(Exit::usage, fmt::format("{}: a JSON file of the layout has an unexpected shape", dir), e.what());
+  }
 }
 
 // --- docker-archive and plain tar -------------------------------------------------------------------
@@ -176,10 +212,28 @@ bool has_top_manifest(const std::string& file) {
   return false;
 }
 
-ImageSource resolve_docker_archive(const std::string& file, const std::string& input) {
+// The names of the images a docker-archive's manifest.json lists (their first RepoTag, or their config).
+std::vector<std::string> archive_images(const json& manifest) {
+  std::vector<std::string> names;
+  for (const auto& m : manifest) {
+    const json tags = m.is_object() ? m.value("RepoTags", json()) : json();
+    const json config = m.is_object() ? m.value("Config", json()) : json();
+    if (tags.is_array() && !tags.empty() && tags[0].is_string())
+      names.push_back(tags[0].get<std::string>());
+    else
+      names.push_back(config.is_string() ? config.get<std::string>() : "(unnamed)");
+  }
+  return names;
+}
+
+ImageSource resolve_docker_archive_json(const std::string& file, const std::string& input) {
   json manifest = parse_json(read_entry(file, "manifest.json"), "docker-archive manifest.json");
   if (!manifest.is_array() || manifest.empty())
     throw Error(Exit::usage, fmt::format("{}: manifest.json lists no images", file));
+  if (manifest.size() > 1)
+    throw Error(Exit::usage, fmt::format("{} holds {} images", file, manifest.size()),
+                fmt::format("images: {}", fmt::join(archive_images(manifest), ", ")),
+                "save one image per archive (docker save IMAGE), or give it as an OCI layout with oci:DIR:TAG");
   const json& m = manifest[0];
   std::string config_name = str_field(m, "Config", "manifest.json");
   ImageSource src;
@@ -206,6 +260,14 @@ ImageSource resolve_docker_archive(const std::string& file, const std::string& i
   return src;
 }
 
+ImageSource resolve_docker_archive(const std::string& file, const std::string& input) {
+  try {
+    return resolve_docker_archive_json(file, input);
+  } catch (const json::exception& e) {
+    throw Error(Exit::usage, fmt::format("{}: manifest.json or the config has an unexpected shape", file), e.what());
+  }
+}
+
 ImageSource resolve_file(const std::string& path, const std::string& input) {
   if (has_top_manifest(path)) return resolve_docker_archive(path, input);
   ImageSource src;
@@ -221,8 +283,11 @@ ImageSource resolve_file(const std::string& path, const std::string& input) {
   return src;
 }
 
+// The directory must exist: a mistyped --out or --work-dir is an error, not a new directory chain.
 std::shared_ptr<TempFile> spool_stdin(const std::string& dir) {
-  fs::make_dirs(dir, 0700);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw Error(Exit::not_found, fmt::format("directory {} does not exist", dir), "standard input is spooled there");
   auto tmp = std::make_shared<TempFile>(fmt::format("{}/stdin-{}.tar", dir, ids::random_hex24()));
   save_stdin(tmp->path());
   return tmp;

@@ -29,8 +29,17 @@ std::vector<std::string> split_lexical(std::string_view path) {
   return out;
 }
 
-std::unique_ptr<Node> make_node(std::string name, std::shared_ptr<Inode> inode, int layer, Node* parent) {
+std::unique_ptr<Node> make_node(std::string name, std::shared_ptr<Inode> inode, int layer, Node* parent,
+                                std::string_view where) {
+  size_t path_bytes = parent->path_bytes + 1 + name.size();
+  if (path_bytes > k_max_tree_path)
+    throw Error(
+        Exit::usage,
+        fmt::format("{}: \"{:.80}…/{:.40}\" would be {} bytes deep", where, node_path(*parent), name, path_bytes),
+        fmt::format("no path in the image may be longer than {} bytes (PATH_MAX)", k_max_tree_path),
+        "symbolic links on the way can make a short entry name a long path");
   auto n = std::make_unique<Node>();
+  n->path_bytes = path_bytes;
   n->name = std::move(name);
   n->inode = std::move(inode);
   n->layer = layer;
@@ -216,7 +225,7 @@ Node* Tree::descend(Node& from, std::span<const std::string> names, int layer, s
       if (name.size() > k_max_name)
         throw Error(Exit::usage, fmt::format("{}: a directory name of {} bytes on the way", where, name.size()),
                     fmt::format("ext4 allows {}", k_max_name));
-      it = n->children.emplace(name, make_node(name, implicit_dir(), layer, n)).first;
+      it = n->children.emplace(name, make_node(name, implicit_dir(), layer, n, where)).first;
     }
     n = it->second.get();
   }
@@ -311,13 +320,16 @@ bool Tree::apply(int layer, uint64_t entry_no, const Entry& e, std::string_view 
       inode->rdev_minor = e.rdev_minor;
     } else if (e.kind == Kind::regular) {
       inode->size = e.size;
+      inode->sparse = e.sparse;
+      inode->data_bytes = e.data_bytes;
+      inode->data_blocks = e.data_blocks;
       if (e.size > 0) {
         inode->src_layer = layer;
         inode->src_entry = entry_no;
       }
     }
   }
-  parent.children[name] = make_node(name, inode, layer, &parent);
+  parent.children[name] = make_node(name, inode, layer, &parent, where);
   return inode->src_layer == layer && inode->src_entry == entry_no && !e.is_hardlink;
 }
 
@@ -330,7 +342,13 @@ Inode& Tree::add_outside_file(std::string_view path, uint32_t mode, uint64_t siz
   inode->size = size;
   inode->src_path = std::move(src_path);
   auto& slot = parent.children[parts.back()];
-  slot = make_node(parts.back(), inode, 1 << 30, &parent);
+  if (slot && slot->inode->kind == Kind::directory)
+    throw Error(Exit::usage,
+                fmt::format("--add-file: \"{}\" is a directory in the image ({} entries in it)", node_path(*slot),
+                            slot->children.size()),
+                "a file never replaces a directory",
+                fmt::format("name a file inside it, as {}/NAME", node_path(*slot)));
+  slot = make_node(parts.back(), inode, 1 << 30, &parent, "--add-file");
   return *inode;
 }
 
@@ -368,7 +386,8 @@ TreeStats Tree::finish() {
     if (i.kind == Kind::symlink && i.target.size() >= 60) st.long_symlinks++;
     if (i.kind == Kind::regular) {
       st.content_bytes += i.size;
-      st.content_blocks += (i.size + 4095) / 4096;
+      st.content_blocks += i.sparse ? i.data_blocks : (i.size + 4095) / 4096;
+      if (i.sparse) st.hole_bytes += i.size - std::min(i.size, i.data_bytes);
     }
   }
   if (st.content_bytes > m_limits.max_total_bytes)

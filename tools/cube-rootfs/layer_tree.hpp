@@ -19,6 +19,9 @@
 //   leaves the root, a parent that is not a directory (after following links), a symlink loop, a
 //   hardlink to a missing path or to a directory, and names or targets beyond the ext4 limits throw
 //   Error(usage) naming the entry.
+// - No name in the tree is deeper than PATH_MAX (4096 bytes from the root), however it was reached
+//   (links let a few entries build a path of any length): a deeper one throws Error(usage), so every
+//   walk over the tree is bounded in depth.
 // - Limits (entries, total data) guard against hostile archives; exceeding one throws.
 #pragma once
 
@@ -42,7 +45,11 @@ struct Inode {
   uint32_t uid = 0, gid = 0;
   int64_t mtime_sec = 0;
   uint32_t mtime_nsec = 0;
-  uint64_t size = 0;   // regular: content bytes; symlink: target length
+  uint64_t size = 0;  // regular: content bytes; symlink: target length
+  // A sparse regular file (a PAX or GNU sparse entry): the bytes and 4 KiB blocks its data covers;
+  // the holes take no room. Files that are not sparse hold `size` bytes.
+  bool sparse = false;
+  uint64_t data_bytes = 0, data_blocks = 0;
   std::string target;  // symlink target
   uint32_t rdev_major = 0, rdev_minor = 0;
   std::vector<std::pair<std::string, std::string>> xattrs;  // sorted by name
@@ -65,6 +72,7 @@ struct Node {
   int layer = -1;   // the last layer that wrote this name or anything beneath it (umoci's upper paths)
   int purged = -1;  // the layer whose whiteout last cleared lower-layer entries beneath this directory
   Node* parent = nullptr;
+  size_t path_bytes = 0;  // the length of node_path(): bounded by k_max_tree_path
   std::map<std::string, std::unique_ptr<Node>> children;
 };
 
@@ -78,9 +86,14 @@ struct Entry {
   int64_t mtime_sec = 0;
   uint32_t mtime_nsec = 0;
   uint64_t size = 0;
+  bool sparse = false;  // data_bytes and data_blocks as in Inode
+  uint64_t data_bytes = 0, data_blocks = 0;
   uint32_t rdev_major = 0, rdev_minor = 0;
   std::vector<std::pair<std::string, std::string>> xattrs;
 };
+
+// The longest path a name in the tree may have: PATH_MAX, the most a program in the guest can open.
+constexpr size_t k_max_tree_path = 4096;
 
 struct Limits {
   uint64_t max_entries = 2'000'000;
@@ -92,8 +105,9 @@ struct TreeStats {
   uint64_t non_dirs = 0;        // names that are not directories
   uint64_t dirs = 0;            // directories, root included
   uint64_t inodes = 0;          // distinct inodes, root included
-  uint64_t content_bytes = 0;   // regular-file bytes, each inode once
-  uint64_t content_blocks = 0;  // 4 KiB blocks for those bytes, each inode once
+  uint64_t content_bytes = 0;   // regular-file bytes (holes included), each inode once
+  uint64_t content_blocks = 0;  // 4 KiB blocks for those bytes (holes excluded), each inode once
+  uint64_t hole_bytes = 0;      // what sparse files' holes add to content_bytes
   uint64_t dirent_bytes = 0;    // directory entry bytes (8 + name rounded to 4)
   uint64_t long_symlinks = 0;   // targets too long for the inode (>= 60 bytes)
   uint64_t xattr_inodes = 0;    // inodes with extended attributes
@@ -105,7 +119,8 @@ class Tree {
 
   // Returns true when the entry's data must be streamed into the image in the write pass.
   bool apply(int layer, uint64_t entry_no, const Entry& e, std::string_view where);
-  // Adds a file from outside the layers (--add-file), creating parents as 0755 root directories.
+  // Adds a file from outside the layers (--add-file), creating parents as 0755 root directories; it
+  // replaces a file or link of that name, never a directory (Error(usage)).
   Inode& add_outside_file(std::string_view path, uint32_t mode, uint64_t size, std::string src_path);
   // Looks a path up as an entry would reach it: symlinks in its directories followed inside the
   // tree, and with Follow::last the final one too; null when absent, not a directory on the way,

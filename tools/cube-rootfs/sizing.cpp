@@ -16,8 +16,31 @@ constexpr uint64_t k_block = 4096;
 constexpr uint64_t k_mib = 1 << 20;
 constexpr uint64_t k_blocks_per_group = 32768;
 constexpr uint64_t k_inode_size = 256;
-constexpr uint64_t k_reserved_inodes = 11;  // inodes 1..10 and lost+found
-constexpr uint32_t k_exact_journal = 1024;  // 4 MiB, the smallest journal the kernel accepts
+constexpr uint64_t k_reserved_inodes = 11;            // inodes 1..10 and lost+found
+constexpr uint32_t k_exact_journal = 1024;            // 4 MiB, the smallest journal the kernel accepts
+constexpr uint64_t k_max_image = uint64_t(16) << 40;  // 16 TiB: the largest image made
+
+[[noreturn]] void too_large(std::string what, uint64_t bytes) {
+  throw Error(Exit::usage, fmt::format("{} is {}", what, units::format_size(bytes)),
+              fmt::format("the largest image cube-rootfs makes is {}", units::format_size(k_max_image)));
+}
+
+// A sparse entry declares its holes for free, and hashing a file's content reads them as zeros (and
+// the model sizes the image by them): holes are allowed up to 1 GiB plus 64 times the data, so the
+// work stays in proportion to the archive.
+constexpr uint64_t k_free_holes = uint64_t(1) << 30;
+constexpr uint64_t k_holes_per_data = 64;
+
+void check_holes(const TreeStats& st) {
+  uint64_t data = st.content_bytes - st.hole_bytes;
+  if (st.hole_bytes <= k_free_holes || st.hole_bytes / k_holes_per_data <= data) return;
+  throw Error(Exit::usage,
+              fmt::format("sparse files claim {} of holes for {} of data", units::format_size(st.hole_bytes),
+                          units::format_size(data)),
+              fmt::format("at most {} of holes, or {} times the data, are accepted", units::format_size(k_free_holes),
+                          k_holes_per_data),
+              "the archive is hostile or broken");
+}
 
 uint64_t div_up(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 uint64_t round_up(uint64_t a, uint64_t b) { return div_up(a, b) * b; }
@@ -93,6 +116,10 @@ FsParams plan_size(const TreeStats& st, const SizeRequest& req, const ModelKnobs
   uint64_t need = needed_blocks(st);
   uint64_t want_inodes = st.inodes + k_reserved_inodes;
   FsParams p;
+  check_holes(st);
+  if (req.headroom > k_max_image) too_large("--headroom", req.headroom);
+  if (req.mode == SizeMode::fixed && req.fixed_bytes > k_max_image) too_large("--size", req.fixed_bytes);
+  if (need > k_max_image / k_block) too_large("the tree", need * k_block);
   if (req.mode == SizeMode::exact) {
     p.inodes = want_inodes + 16;
     p.journal_blocks = k_exact_journal;
@@ -108,9 +135,11 @@ FsParams plan_size(const TreeStats& st, const SizeRequest& req, const ModelKnobs
     }
     while (capacity_blocks(lo * k_block, p.inodes, p.journal_blocks) < target) ++lo;
     p.bytes = lo * k_block;
+    if (p.bytes > k_max_image) too_large("the image the tree and --headroom need", p.bytes);
     return p;
   }
   p.bytes = req.mode == SizeMode::fixed ? req.fixed_bytes - req.fixed_bytes % k_block : model_bytes(st, knobs);
+  if (p.bytes > k_max_image) too_large("the image the model gives", p.bytes);
   p.inodes = default_inodes(p.bytes, want_inodes);
   p.journal_blocks = 0;
   uint64_t cap = capacity_blocks(p.bytes, p.inodes, default_journal(p.bytes / k_block));

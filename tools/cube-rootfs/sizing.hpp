@@ -9,6 +9,10 @@
 // - fixed: the size given; the file system must hold the tree, else Error(usage) before anything
 //   is written.
 // - Every plan is checked with the same capacity arithmetic libext2fs uses for the layout.
+// - No image is larger than 16 TiB (a --size, --headroom or need beyond it is Error(usage), checked
+//   before any arithmetic that could overflow). Sparse files' holes count for their size in the
+//   model, not in the blocks needed; they may total 1 GiB, or beyond that 64 times the files' data
+//   (Error(usage) otherwise), which bounds the work of hashing them.
 #pragma once
 
 #include "ext4_writer.hpp"

@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "fs.hpp"
 #include "sha256.hpp"
 
 #include <fmt/format.h>
@@ -59,9 +60,7 @@ Scan find_marker(std::string_view window, bool at_eof, std::optional<version::St
 }  // namespace
 
 BinaryInfo inspect_binary(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd)
-    throw sys_error(errno, fmt::format("cannot open {}", path), errno == ENOENT ? Exit::not_found : Exit::failed);
+  Fd fd = fs::open_regular(path);  // a FIFO or device would never end
   Sha256 hash;
   BinaryInfo info;
   // The buffer starts with the last k_carry bytes of the previous read.

@@ -163,3 +163,32 @@ TEST(RootfsTree, EntryLimit) {
   t.apply(0, 1, file("b"), "l0");
   EXPECT_THROW(t.apply(0, 2, file("c"), "l0"), cube::Error);
 }
+
+// Links let a few short entries reach any depth; no name may be deeper than PATH_MAX.
+TEST(RootfsTree, PathsThroughLinksAreBoundedByPathMax) {
+  Tree t;
+  t.apply(0, 0, dir("d"), "test");
+  t.apply(0, 1, slink("s0", "d"), "test");
+  std::string levels;
+  for (int i = 0; i < 1500; ++i) levels += "a/";
+  t.apply(0, 2, slink("s1", "s0/" + levels), "test");
+  EXPECT_NO_THROW(t.apply(0, 3, file("s1/f"), "test"));  // 3,000 bytes deep
+  t.apply(0, 4, slink("s2", "s1/" + levels), "test");
+  try {
+    t.apply(0, 5, file("s2/f"), "test");
+    FAIL() << "a path of 6,000 bytes through links was accepted";
+  } catch (const cube::Error& e) {
+    EXPECT_NE(e.message().find("bytes deep"), std::string::npos) << e.message();
+  }
+  EXPECT_EQ(t.lookup("s2/f"), nullptr);
+}
+
+TEST(RootfsTree, OutsideFileNeverReplacesADirectory) {
+  Tree t;
+  t.apply(0, 0, file("etc/passwd"), "test");
+  t.apply(0, 1, dir("empty"), "test");
+  EXPECT_THROW(t.add_outside_file("/etc", 0644, 1, "/src"), cube::Error);
+  EXPECT_THROW(t.add_outside_file("/empty/", 0644, 1, "/src"), cube::Error);
+  EXPECT_NO_THROW(t.add_outside_file("/etc/passwd", 0644, 1, "/src"));
+  EXPECT_EQ(t.lookup("/etc/passwd")->inode->src_path, "/src");
+}

@@ -49,3 +49,27 @@ TEST(RootfsSizing, ExactLeavesTheHeadroom) {
   EXPECT_GE(capacity_blocks(p.bytes, p.inodes, p.journal_blocks), needed_blocks(st));
   EXPECT_GE(q.bytes, p.bytes + 64 * k_mib);
 }
+
+// Holes cost nothing to declare: 1 GiB of them is free, beyond that they need 64 times as much data.
+TEST(RootfsSizing, HolesAreBoundedByTheData) {
+  TreeStats st;
+  st.hole_bytes = 100ULL << 30;
+  st.content_bytes = st.hole_bytes + 512;
+  st.content_blocks = 1;
+  EXPECT_THROW(plan_size(st, {}, {}), cube::Error);
+  st.hole_bytes = 1ULL << 30;
+  st.content_bytes = st.hole_bytes + 512;
+  EXPECT_NO_THROW(plan_size(st, {}, {}));
+  st.hole_bytes = 64ULL << 30;
+  st.content_bytes = st.hole_bytes + (1ULL << 30);
+  st.content_blocks = 1 << 18;
+  EXPECT_NO_THROW(plan_size(st, {SizeMode::exact, 0, 0}, {}));
+}
+
+TEST(RootfsSizing, AbsurdSizesAreRefusedBeforeTheArithmetic) {
+  TreeStats st;
+  EXPECT_THROW(plan_size(st, {SizeMode::exact, 0, ~0ULL}, {}), cube::Error);
+  EXPECT_THROW(plan_size(st, {SizeMode::exact, 0, 17ULL << 40}, {}), cube::Error);
+  EXPECT_THROW(plan_size(st, {SizeMode::fixed, ~0ULL, 0}, {}), cube::Error);
+  EXPECT_NO_THROW(plan_size(st, {SizeMode::exact, 0, 1ULL << 30}, {}));
+}
