@@ -353,11 +353,9 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
 @test "manifest: a FIFO, a device or a directory as an image to digest is refused at once" {
   mkfifo "$TMP/fifo"
   mkdir "$TMP/dir"
-  for args in "--guest-image $TMP/fifo" "--vmlinux /dev/zero" "--vmlinux $TMP/vmlinux --vmlinux-pvm $TMP/fifo" \
-    "--vmlinux $TMP/dir" "--vmlinux $TMP/vmlinux --guest-image-version-file $TMP/fifo"; do
-    # shellcheck disable=SC2086
-    run --separate-stderr timeout 20 cube-versions manifest --no-kernel $args
-    [ "$status" -ne 124 ]
+  for args in "--no-kernel --guest-image $TMP/fifo" "--vmlinux $TMP/vmlinux --guest-image $TMP/fifo" \
+    "--vmlinux /dev/zero" "--vmlinux $TMP/vmlinux --vmlinux-pvm $TMP/fifo" "--vmlinux $TMP/dir" \
+    "--vmlinux $TMP/vmlinux --guest-image-version-file $TMP/fifo"; do
     # shellcheck disable=SC2086
     run --separate-stderr timeout 20 cube-versions manifest $args
     assert_failure 2
@@ -369,7 +367,6 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
 }
 
 @test "collect: a FIFO where a version file or a binary should be does not hang" {
-  mkfifo "$BASE/cube-egress/version.new"
   rm "$BASE/cube-egress/version"
   mkfifo "$BASE/cube-egress/version"
   run --separate-stderr timeout 20 cube-versions collect --base "$BASE" --node n1 -o json

@@ -4,7 +4,7 @@
 FUZZ_SRC_dns_message   := tools/cube-egress-rules/dns_message.cpp
 FUZZ_SRC_egress_target := tools/cube-egress-rules/targets.cpp common/error.cpp common/fmt_impl.cpp
 FUZZ_SRC_egress_policy := $(addprefix tools/cube-egress-rules/,policy.cpp targets.cpp compiled.cpp matcher.cpp \
-    secrets.cpp request.cpp) common/error.cpp common/fmt_impl.cpp common/sha256.cpp
+    secrets.cpp request.cpp) common/error.cpp common/fmt_impl.cpp common/sha256.cpp common/fs.cpp
 FUZZ_LIBS_egress_policy := -lcrypto
 FUZZ_SRC_logs_scan := $(addprefix tools/cube-logs/,chain.cpp cri.cpp scan.cpp) \
     $(addprefix common/,fs.cpp error.cpp fmt_impl.cpp timeutil.cpp)
