@@ -1,7 +1,9 @@
 #include "catalog.hpp"
 
+#include "compat.hpp"
 #include "error.hpp"
 #include "fs.hpp"
+#include "health.hpp"
 #include "ids.hpp"
 #include "timeutil.hpp"
 
@@ -326,12 +328,31 @@ void Catalog::replica_pending(const std::string& template_id, const std::string&
 void Catalog::replica_result(const std::string& template_id, const std::string& node, bool ok,
                              const std::string& error) {
   state::Transaction tx(m_db);
+  int64_t now = time::now_ms();
   m_db.prepare(
           "UPDATE template_replicas SET status = ?, error_message = ?, cleanup_required = ?, updated_ms = ? "
           "WHERE template_id = ? AND node_id = ?")
-      .bind_all(ok ? "READY" : "FAILED", error, ok ? 0 : 1, time::now_ms(), template_id, node)
+      .bind_all(ok ? "READY" : "FAILED", error, ok ? 0 : 1, now, template_id, node)
       .run();
+  if (ok) bind_replica(template_id, node, now);
   tx.commit();
+}
+
+// A replica that became READY is bound to its node's versions as cube-versions last recorded them,
+// under the template's policy, inside the transaction that made it READY: an ingest that changes
+// the node's versions either comes before (and is bound) or after (and rescans this replica).
+void Catalog::bind_replica(const std::string& template_id, const std::string& node, int64_t now) {
+  compat::Versions bound = compat::recorded_versions(m_db, node);
+  compat::Policy policy = compat::template_policy(m_db, template_id);
+  std::optional<compat::Versions> current;
+  if (compat::node_healthy(m_db, node, now, health::k_default_timeout_ms)) current = bound;
+  compat::Status status = compat::rescan(compat::Status::unknown, bound, current, policy);
+  m_db.prepare(
+          "UPDATE template_replicas SET guest_image_version = ?, agent_version = ?, kernel_version = ?, "
+          "compat_policy = ?, compat_status = ?, compat_checked_ms = ? WHERE template_id = ? AND node_id = ?")
+      .bind_all(bound.guest_image, bound.agent, bound.kernel, compat::policy_name(policy), compat::status_name(status),
+                now, template_id, node)
+      .run();
 }
 
 std::vector<ReplicaRow> Catalog::replicas(const std::string& template_id) {

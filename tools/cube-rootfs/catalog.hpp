@@ -77,10 +77,14 @@ class Catalog {
 
   void replica_pending(const std::string& template_id, const std::string& node, const std::string& target,
                        const std::string& artifact_id, const std::string& job_id);
+  // READY (bound to the node's versions, doc/cube-versions.md "Template replica compatibility") or
+  // FAILED with cleanup_required.
   void replica_result(const std::string& template_id, const std::string& node, bool ok, const std::string& error);
   std::vector<ReplicaRow> replicas(const std::string& template_id);
 
  private:
+  void bind_replica(const std::string& template_id, const std::string& node, int64_t now);
+
   state::Db& m_db;
 };
 
