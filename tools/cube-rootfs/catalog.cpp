@@ -368,3 +368,37 @@ std::vector<ReplicaRow> Catalog::replicas(const std::string& template_id) {
 }
 
 }  // namespace cube::rootfs
+
+namespace cube::rootfs {
+
+std::vector<ReplicaRow> Catalog::replicas_to_clean(const std::string& template_id) {
+  auto s = m_db.prepare(
+      "SELECT template_id, node_id, target, status, artifact_id, last_job_id, error_message, updated_ms "
+      "FROM template_replicas WHERE cleanup_required = 1 AND (?1 = '' OR template_id = ?1) "
+      "ORDER BY template_id, node_id");
+  s.bind(1, template_id);
+  std::vector<ReplicaRow> out;
+  while (s.step())
+    out.push_back({std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)),
+                   std::string(s.text(4)), std::string(s.text(5)), std::string(s.text(6)), s.integer(7)});
+  return out;
+}
+
+bool Catalog::copy_in_use(const ReplicaRow& r) {
+  auto s = m_db.prepare(
+      "SELECT 1 FROM template_replicas WHERE node_id = ?1 AND target = ?2 AND artifact_id = ?3 AND status = 'READY' "
+      "LIMIT 1");
+  s.bind_all(r.node, r.target, r.artifact_id);
+  return s.step();
+}
+
+void Catalog::replica_cleaned(const std::string& template_id, const std::string& node) {
+  state::Transaction tx(m_db);
+  m_db.prepare(
+          "UPDATE template_replicas SET cleanup_required = 0, updated_ms = ? WHERE template_id = ? AND node_id = ?")
+      .bind_all(time::now_ms(), template_id, node)
+      .run();
+  tx.commit();
+}
+
+}  // namespace cube::rootfs
