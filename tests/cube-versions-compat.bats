@@ -16,7 +16,10 @@ setup() {
   require_command sqlite3
   mkdir -p "$TMP/bin"
   cp "$CUBE_BUILD/bin/cube-versions" "$TMP/bin/"
-  printf '[rootfs]\ncluster_ca = "none"\n[versions]\nbin_dir = "%s"\n' "$TMP/bin" >"$CUBE_CONFIG"
+  # A loaded machine can take longer than the 40 s health timeout over one test: the views and
+  # placement get 10 minutes, and binding (which uses the built-in 40 s) re-heartbeats first.
+  printf '[rootfs]\ncluster_ca = "none"\n[versions]\nbin_dir = "%s"\nheartbeat_timeout = "10m"\n[sched]\nheartbeat_timeout = "10m"\n' \
+    "$TMP/bin" >"$CUBE_CONFIG"
   STORE="$TMP/store"
   printf 'kernel' >"$TMP/vmlinux"
   for n in n1 n2 n3; do
@@ -49,6 +52,7 @@ build() {
 distribute() {
   local tpl=$1 args=()
   shift
+  for n in n1 n2 n3; do alive "$n"; done
   for n in "$@"; do args+=(--to "$n=$TMP/nodes/$n"); done
   cube-rootfs distribute "$tpl" "${args[@]}" -o json >/dev/null
 }
@@ -109,6 +113,7 @@ stored() { q "SELECT compat_status FROM template_replicas WHERE template_id = '$
   [ "$(jq -r .node <<<"$output")" != n2 ]
 
   # The command compat show printed rebinds n2 to what it runs now.
+  alive n2
   cube-rootfs redo "$tpl" --mode all --nodes n2 -o json >/dev/null
   [ "$(stored "$tpl" n2)" = OK ]
   [ "$(q "SELECT guest_image_version FROM template_replicas WHERE template_id = '$tpl' AND node_id = 'n2'")" = 1.5.0 ]
