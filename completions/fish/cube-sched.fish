@@ -54,6 +54,7 @@ complete -c cube-sched -n '__fish_seen_subcommand_from place' -l instance-type -
 complete -c cube-sched -n '__fish_seen_subcommand_from place' -l selector -x -d 'Node-affinity selector, a JSON array'
 complete -c cube-sched -n '__fish_seen_subcommand_from place' -l annotation -x -d 'Request annotation KEY=VALUE (repeatable)'
 complete -c cube-sched -n '__fish_seen_subcommand_from place' -l sandbox -x -d 'Sandbox ID (needed by --commit)'
+complete -c cube-sched -n '__fish_seen_subcommand_from place' -l template -x -d 'Only nodes with a READY, not STALE replica of this template'
 complete -c cube-sched -n '__fish_seen_subcommand_from place' -l commit -d 'Record the allocation atomically'
 complete -c cube-sched -n '__fish_seen_subcommand_from place' -l explain -d 'Show every node'\''s filter result and score'
 complete -c cube-sched -n '__fish_seen_subcommand_from place' -l random-top -x -d 'Pick uniformly among the best N'

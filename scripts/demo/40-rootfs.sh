@@ -23,15 +23,15 @@ run cube-rootfs build "oci:$d/oci:demo" --store "$d/store" --size exact --expose
   --allow-out example.com --no-internet --to node1="$d/node1" || true
 tpl=$(cube-rootfs list -o tsv | awk 'NR == 2 { print $1 }')
 
+say "the job failed at DISTRIBUTING and the artifact no node got was removed; fix node1's store and redo"
+run cube-rootfs show "$tpl"
+rm "$d/node1" && mkdir -p "$d/node1"
+run cube-rootfs redo "$tpl" --mode failed-only
+
 say "the image is a clean ext4 with the layers applied (e2fsck, and its tree read without mounting)"
 art=$(cube-rootfs show "$tpl" -o json | jq -r .artifact_id)
 run e2fsck -fn "$d/store/$art/$art.ext4"
 run cube-rootfs inspect "$d/store/$art/$art.ext4"
-
-say "the job failed at DISTRIBUTING; fix node1's store and redo: the artifact is not rebuilt"
-run cube-rootfs show "$tpl"
-rm "$d/node1" && mkdir -p "$d/node1"
-run cube-rootfs redo "$tpl" --mode failed-only
 mkdir -p "$d/node2"
 run cube-rootfs distribute "$tpl" --to node2="$d/node2"
 run cube-rootfs list

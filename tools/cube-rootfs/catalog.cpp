@@ -1,7 +1,9 @@
 #include "catalog.hpp"
 
+#include "compat.hpp"
 #include "error.hpp"
 #include "fs.hpp"
+#include "health.hpp"
 #include "ids.hpp"
 #include "timeutil.hpp"
 
@@ -326,12 +328,31 @@ void Catalog::replica_pending(const std::string& template_id, const std::string&
 void Catalog::replica_result(const std::string& template_id, const std::string& node, bool ok,
                              const std::string& error) {
   state::Transaction tx(m_db);
+  int64_t now = time::now_ms();
   m_db.prepare(
           "UPDATE template_replicas SET status = ?, error_message = ?, cleanup_required = ?, updated_ms = ? "
           "WHERE template_id = ? AND node_id = ?")
-      .bind_all(ok ? "READY" : "FAILED", error, ok ? 0 : 1, time::now_ms(), template_id, node)
+      .bind_all(ok ? "READY" : "FAILED", error, ok ? 0 : 1, now, template_id, node)
       .run();
+  if (ok) bind_replica(template_id, node, now);
   tx.commit();
+}
+
+// A replica that became READY is bound to its node's versions as cube-versions last recorded them,
+// under the template's policy, inside the transaction that made it READY: an ingest that changes
+// the node's versions either comes before (and is bound) or after (and rescans this replica).
+void Catalog::bind_replica(const std::string& template_id, const std::string& node, int64_t now) {
+  compat::Versions bound = compat::recorded_versions(m_db, node);
+  compat::Policy policy = compat::template_policy(m_db, template_id);
+  std::optional<compat::Versions> current;
+  if (compat::node_healthy(m_db, node, now, health::k_default_timeout_ms)) current = bound;
+  compat::Status status = compat::rescan(compat::Status::unknown, bound, current, policy);
+  m_db.prepare(
+          "UPDATE template_replicas SET guest_image_version = ?, agent_version = ?, kernel_version = ?, "
+          "compat_policy = ?, compat_status = ?, compat_checked_ms = ? WHERE template_id = ? AND node_id = ?")
+      .bind_all(bound.guest_image, bound.agent, bound.kernel, compat::policy_name(policy), compat::status_name(status),
+                now, template_id, node)
+      .run();
 }
 
 std::vector<ReplicaRow> Catalog::replicas(const std::string& template_id) {
@@ -344,6 +365,40 @@ std::vector<ReplicaRow> Catalog::replicas(const std::string& template_id) {
     out.push_back({std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)),
                    std::string(s.text(4)), std::string(s.text(5)), std::string(s.text(6)), s.integer(7)});
   return out;
+}
+
+}  // namespace cube::rootfs
+
+namespace cube::rootfs {
+
+std::vector<ReplicaRow> Catalog::replicas_to_clean(const std::string& template_id) {
+  auto s = m_db.prepare(
+      "SELECT template_id, node_id, target, status, artifact_id, last_job_id, error_message, updated_ms "
+      "FROM template_replicas WHERE cleanup_required = 1 AND (?1 = '' OR template_id = ?1) "
+      "ORDER BY template_id, node_id");
+  s.bind(1, template_id);
+  std::vector<ReplicaRow> out;
+  while (s.step())
+    out.push_back({std::string(s.text(0)), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)),
+                   std::string(s.text(4)), std::string(s.text(5)), std::string(s.text(6)), s.integer(7)});
+  return out;
+}
+
+bool Catalog::copy_in_use(const ReplicaRow& r) {
+  auto s = m_db.prepare(
+      "SELECT 1 FROM template_replicas WHERE node_id = ?1 AND target = ?2 AND artifact_id = ?3 AND status = 'READY' "
+      "LIMIT 1");
+  s.bind_all(r.node, r.target, r.artifact_id);
+  return s.step();
+}
+
+void Catalog::replica_cleaned(const std::string& template_id, const std::string& node) {
+  state::Transaction tx(m_db);
+  m_db.prepare(
+          "UPDATE template_replicas SET cleanup_required = 0, updated_ms = ? WHERE template_id = ? AND node_id = ?")
+      .bind_all(time::now_ms(), template_id, node)
+      .run();
+  tx.commit();
 }
 
 }  // namespace cube::rootfs

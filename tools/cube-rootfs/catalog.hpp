@@ -77,10 +77,20 @@ class Catalog {
 
   void replica_pending(const std::string& template_id, const std::string& node, const std::string& target,
                        const std::string& artifact_id, const std::string& job_id);
+  // READY (bound to the node's versions, doc/cube-versions.md "Template replica compatibility") or
+  // FAILED with cleanup_required.
   void replica_result(const std::string& template_id, const std::string& node, bool ok, const std::string& error);
   std::vector<ReplicaRow> replicas(const std::string& template_id);
+  // Replicas whose failed copy may have left parts on their node (cleanup_required), of one
+  // template or ("") of all.
+  std::vector<ReplicaRow> replicas_to_clean(const std::string& template_id);
+  // Whether another READY replica on the node uses the same copy (same target and artifact).
+  bool copy_in_use(const ReplicaRow& r);
+  void replica_cleaned(const std::string& template_id, const std::string& node);
 
  private:
+  void bind_replica(const std::string& template_id, const std::string& node, int64_t now);
+
   state::Db& m_db;
 };
 

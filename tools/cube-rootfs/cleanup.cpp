@@ -3,6 +3,7 @@
 #include "error.hpp"
 #include "fs.hpp"
 #include "job_runner.hpp"
+#include "log.hpp"
 #include "timeutil.hpp"
 
 #include <fmt/format.h>
@@ -66,22 +67,66 @@ void gc_incoming(Catalog& cat, const std::string& store, int64_t grace_ms, bool 
   }
 }
 
+// Whether the template copies through a --via command (its targets are then not local paths).
+bool via_of(Catalog& cat, const std::string& template_id) {
+  auto t = cat.find_template(template_id);
+  return t && !request_from_json(t->request_json).via.empty();
+}
+
 }  // namespace
 
-void delete_template(state::Db& db, const std::string& template_id) {
+std::vector<GcItem> clean_failed_copies(state::Db& db, const std::string& template_id, bool dry_run) {
+  Catalog cat(db);
+  std::vector<GcItem> out;
+  std::vector<std::string> left;
+  for (const ReplicaRow& r : cat.replicas_to_clean(template_id)) {
+    std::string copy = r.target + "/" + r.artifact_id;
+    GcItem item{r.artifact_id, "node " + r.node, copy, "", 0};
+    std::error_code ec;
+    if (via_of(cat, r.template_id) || r.target.empty() || r.artifact_id.empty()) {
+      item.action = "artifact cleanup incomplete (a --via destination is not reachable from here)";
+      left.push_back(r.node);
+      out.push_back(item);
+      continue;
+    }
+    if (!std::filesystem::is_directory(r.target, ec)) {
+      item.action = "nothing left on the node";  // no store directory: the copy wrote nothing
+    } else if (cat.copy_in_use(r)) {
+      item.action = "kept (a READY replica uses it)";
+    } else {
+      item.action = "removed node copy";
+      if (!dry_run) std::filesystem::remove_all(copy, ec);
+      if (ec) {
+        item.action = fmt::format("artifact cleanup incomplete ({})", ec.message());
+        left.push_back(r.node);
+        out.push_back(item);
+        continue;
+      }
+    }
+    if (!dry_run) cat.replica_cleaned(r.template_id, r.node);
+    out.push_back(item);
+  }
+  if (!left.empty())
+    log::warn("artifact cleanup incomplete: could not clean the failed copies on {}", fmt::join(left, ","));
+  return out;
+}
+
+std::vector<GcItem> delete_template(state::Db& db, const std::string& template_id) {
   Catalog cat(db);
   if (!cat.find_template(template_id)) throw Error(Exit::not_found, fmt::format("template {} not found", template_id));
   auto last = cat.latest_job(template_id);
   if (last && last->status == "RUNNING" && runner_alive(*last))
     throw Error(Exit::conflict,
                 fmt::format("job {} of {} is still running (pid {})", last->id, template_id, last->runner_pid));
+  std::vector<GcItem> cleaned = clean_failed_copies(db, template_id, false);
   cat.delete_template(template_id);
+  return cleaned;
 }
 
 std::vector<GcItem> gc(state::Db& db, const std::string& store, std::optional<int64_t> grace_ms, bool dry_run) {
   Catalog cat(db);
   int64_t now = time::now_ms();
-  std::vector<GcItem> out;
+  std::vector<GcItem> out = clean_failed_copies(db, "", dry_run);
   for (const auto& a : cat.artifacts()) {
     GcItem item{a.id, a.status, a.ext4_path, "", a.ext4_size};
     int64_t deadline = grace_ms ? a.created_ms + *grace_ms : a.gc_deadline_ms;

@@ -283,7 +283,7 @@ void show(cli::Context& ctx, const TemplateRef& a) {
 void delete_template(cli::Context& ctx, const TemplateRef& a) {
   std::string id = ids::check_template_ref(a.template_id);
   state::Db db = ctx.open_state(state::Access::write);
-  rootfs::delete_template(db, id);
+  for (const auto& i : rootfs::delete_template(db, id)) log::info("{}: {} ({})", i.status, i.action, i.path);
   log::info("deleted {}", id);
 }
 

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <set>
 
@@ -199,6 +200,7 @@ class JobRunner {
     write_manifest(p, r, src);
     m_cat.artifact_ready(a, src.config_json, to_json(m_req), static_cast<int64_t>(m_req.writable_layer_size));
     m_fresh_artifact = false;
+    m_built_here = true;
   }
 
   static void check_disk(const std::string& store, uint64_t image_bytes, double margin) {
@@ -284,9 +286,39 @@ class JobRunner {
       m_cat.job_progress(m_job.id, pct);
       if (m_bar) m_bar("DISTRIBUTING", pct);
     });
-    if (ready == 0)
-      throw Error(Exit::failed,
-                  fmt::format("artifact distribution failed on all {} nodes: {}", targets.size(), first_error));
+    if (ready == 0) {
+      std::string error = fmt::format("artifact distribution failed on all {} nodes: {}", targets.size(), first_error);
+      if (m_built_here) remove_fresh_artifact(targets, error);
+      throw Error(Exit::failed, error);
+    }
+  }
+
+  // An artifact this job built that no node got is removed, as upstream does: its copies on the
+  // nodes (the part a failed copy left), its files here, its row. What cannot be removed keeps
+  // the row FAILED with "artifact cleanup incomplete", naming it, for gc to retry.
+  void remove_fresh_artifact(const std::vector<Target>& targets, const std::string& why) {
+    std::vector<std::string> left;
+    for (const auto& t : targets) {
+      if (!m_req.via.empty()) {
+        left.push_back(t.node);  // a --via destination is not a path this process can reach
+        continue;
+      }
+      std::error_code ec;
+      std::string copy = t.dir + "/" + m_artifact_id;
+      if (std::filesystem::is_directory(t.dir, ec)) std::filesystem::remove_all(copy, ec);
+      if (ec) left.push_back(t.node);
+    }
+    ArtifactPaths p = artifact_paths(m_req.store, m_artifact_id);
+    std::error_code ec;
+    std::filesystem::remove_all(p.dir, ec);
+    if (ec) left.push_back("local store");
+    if (left.empty()) {
+      m_cat.delete_artifact(m_artifact_id);
+      log::warn("removed artifact {}: no node got a copy", m_artifact_id);
+    } else {
+      m_cat.artifact_failed(m_artifact_id,
+                            fmt::format("artifact cleanup incomplete: {} ({})", fmt::join(left, ","), why));
+    }
   }
 
   void fail(const std::string& message) {
@@ -314,6 +346,7 @@ class JobRunner {
   Phase m_phase = Phase::pulling;
   std::string m_fingerprint, m_artifact_id;
   bool m_fresh_artifact = false;
+  bool m_built_here = false;  // this job built the artifact (not reused it)
 };
 
 }  // namespace

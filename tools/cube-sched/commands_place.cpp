@@ -3,6 +3,7 @@
 
 #include "commit.hpp"
 #include "error.hpp"
+#include "ids.hpp"
 #include "inventory.hpp"
 #include "json_writer.hpp"
 #include "placer.hpp"
@@ -10,6 +11,8 @@
 #include "timeutil.hpp"
 
 #include <iostream>
+#include <map>
+#include <memory>
 
 namespace cube::sched::cmd {
 namespace {
@@ -113,10 +116,26 @@ void print_decision(const Inventory& inv, const Request& req, const Decision& d,
   output::print_record(t, format);
 }
 
+// A request naming a template gets that template's replicas; a batch keeps them until it reloads
+// the inventory.
+void with_replicas(state::Db& db, Request& req, const std::string& template_id,
+                   std::map<std::string, std::shared_ptr<const TemplateReplicas>>* cache = nullptr) {
+  if (template_id.empty()) return;
+  std::string id = ids::check_template_ref(template_id);
+  if (cache) {
+    auto& slot = (*cache)[id];
+    if (!slot) slot = load_replicas(db, id);
+    req.replicas = slot;
+    return;
+  }
+  req.replicas = load_replicas(db, id);
+}
+
 void place_one(cli::Context& ctx, const PlaceArgs& a) {
   Policy p = settings(ctx).policy;
   Request req = build_request(a.request, p.selector_keys);
   auto db = ctx.open_state(a.commit ? state::Access::write : state::Access::read);
+  with_replicas(db, req, a.request.template_id);
   Inventory inv = load_inventory(db, p);
   std::optional<Explanation> e;
   if (a.explain) e = Placer(inv).explain(req);  // before committing: the numbers the decision saw
@@ -153,6 +172,7 @@ void place(cli::Context& ctx, const PlaceArgs& a) {
   Policy p = settings(ctx).policy;
   auto db = ctx.open_state(a.commit ? state::Access::write : state::Access::read);
   Inventory inv = load_inventory(db, p);
+  std::map<std::string, std::shared_ptr<const TemplateReplicas>> replicas;
   std::string line;
   bool too_long = false;
   int64_t n = 0;
@@ -160,14 +180,19 @@ void place(cli::Context& ctx, const PlaceArgs& a) {
   std::ios::sync_with_stdio(false);
   while (read_line(std::cin, line, too_long)) {
     ++n;
-    if (time::now_ms() - inv.loaded_ms() > k_inventory_max_age_ms) inv = load_inventory(db, p);
+    if (time::now_ms() - inv.loaded_ms() > k_inventory_max_age_ms) {
+      inv = load_inventory(db, p);
+      replicas.clear();
+    }
     json::Writer w;
     w.begin_object();
     w.field("line", n);
     bool decided = false;
     try {
       if (too_long) line.resize(k_max_request_line + 1);  // parse_request_line names the limit
-      Request req = parse_request_line(line, p.selector_keys);
+      std::string template_id;
+      Request req = parse_request_line(line, p.selector_keys, &template_id);
+      with_replicas(db, req, template_id, &replicas);
       Decision d = run(db, inv, req, a);
       write_decision(w, inv, req, d, a.commit);
       decided = true;

@@ -83,13 +83,16 @@ void add_place_verb(cli::Tool& tool, cmd::PlaceArgs& p) {
   v->add_option("--selector", q.selector, "Node-affinity selector, a JSON array")->type_name("JSON");
   v->add_option("--annotation", q.annotations, "Request annotation KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
   v->add_option("--sandbox", q.sandbox, "Sandbox ID (needed by --commit)")->type_name("ID");
+  v->add_option("--template", q.template_id, "Only nodes with a READY, not STALE replica of this template")
+      ->type_name("TEMPLATE");
   v->add_flag("--commit", p.commit, "Record the allocation atomically");
   v->add_flag("--explain", p.explain, "Show every node's filter result and score");
   v->add_option("--random-top", p.random_top, "Pick uniformly among the best N")
       ->type_name("N")
       ->check(cli::integer(0, INT64_MAX));
   CLI::Option* batch = v->add_flag("--batch", p.batch, "Read JSON Lines requests on stdin, write decisions");
-  for (const char* name : {"--cpu", "--mem", "--instance-type", "--selector", "--annotation", "--sandbox", "--explain"})
+  for (const char* name :
+       {"--cpu", "--mem", "--instance-type", "--selector", "--annotation", "--sandbox", "--template", "--explain"})
     batch->excludes(v->get_option(name));
   v->callback([v, &p] {
     if (!p.batch && (v->count("--cpu") == 0 || v->count("--mem") == 0))

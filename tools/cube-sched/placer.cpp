@@ -50,6 +50,7 @@ std::string_view filter_name(Filter f) {
     case Filter::cordon: return "cordon";
     case Filter::instance_type: return "instance-type";
     case Filter::affinity: return "affinity";
+    case Filter::template_replica: return "template";
     case Filter::sandboxes: return "sandboxes";
     case Filter::cpu: return "cpu";
     case Filter::cpu_util: return "cpu-util";
@@ -84,6 +85,13 @@ CompiledRequest Placer::compile(const Request& req) const {
   if (!req.instance_type.empty())
     c.type.push_back(compile_one({std::string(k_label_instance_type), Op::in, {req.instance_type}, ""}, 0));
   for (size_t i = 0; i < req.requirements.size(); ++i) c.affinity.push_back(compile_one(req.requirements[i], i));
+  if (req.replicas) {
+    c.replica_ok.resize(m_inv.size());
+    for (size_t i = 0; i < m_inv.size(); ++i) {
+      const ReplicaState* r = req.replicas->find(m_inv.id(i));
+      c.replica_ok[i] = r && r->usable();
+    }
+  }
   return c;
 }
 
@@ -96,6 +104,7 @@ Verdict Placer::check(const CompiledRequest& c, const Request& req, size_t i) co
     if (!matches(r)) return {Filter::instance_type};
   for (const auto& r : c.affinity)
     if (!matches(r)) return {Filter::affinity, r.source};
+  if (!c.replica_ok.empty() && !c.replica_ok[i]) return {Filter::template_replica};
   if (n.sandboxes >= n.max_sandboxes) return {Filter::sandboxes};
   if (n.creating >= m_inv.policy().create_limit) return {Filter::create_rate};
   if (req.cpu_m > n.eff_cpu - n.alloc_cpu) return {Filter::cpu};
@@ -147,7 +156,7 @@ bool Placer::fits(const CompiledRequest& c, const Request& req, size_t i) const 
     if (!matches(r)) return false;
   for (const auto& r : c.affinity)
     if (!matches(r)) return false;
-  return true;
+  return c.replica_ok.empty() || c.replica_ok[i];
 }
 
 Decision Placer::decide(const Request& req, size_t random_top) const {
@@ -185,6 +194,15 @@ Decision Placer::decide(const Request& req, size_t random_top) const {
     }
     count = kept;
   }
+  if (!c.replica_ok.empty()) {
+    size_t kept = 0;
+    for (size_t j = 0; j < count; ++j) {
+      uint32_t i = alive[j];
+      alive[kept] = i;
+      kept += c.replica_ok[i];
+    }
+    count = kept;
+  }
   Decision best;
   std::vector<std::pair<double, size_t>> top;
   for (size_t j = 0; j < count; ++j) {
@@ -217,6 +235,11 @@ std::string Placer::summary(const Request& req, const Verdict& v, size_t i) cons
       if (n.heartbeat_ms <= 0) return "unhealthy (no heartbeat yet)";
       return fmt::format("unhealthy (heartbeat {} ago)", time::age(m_inv.loaded_ms() - n.heartbeat_ms));
     case Filter::affinity: return fmt::format("affinity ({})", req.requirements[v.requirement].origin);
+    case Filter::template_replica: {
+      const ReplicaState* r = req.replicas->find(m_inv.id(i));
+      if (!r) return "template (no replica)";
+      return fmt::format("template (replica {})", r->status != "READY" ? r->status : r->compat_status);
+    }
     case Filter::instance_type:
       if (!has_type(req.instance_type)) return fmt::format("instance-type (no node has \"{}\")", req.instance_type);
       return "instance-type";
@@ -261,6 +284,20 @@ NodeReport Placer::report(const Request& req, const Verdict& v, size_t i) const 
       const std::string* value = col ? m_inv.label(*col, i) : nullptr;
       r.reason = fmt::format("{} ({}) does not match: label {}", q.origin, describe(q),
                              value ? fmt::format("is \"{}\"", *value) : std::string("absent"));
+      break;
+    }
+    case Filter::template_replica: {
+      const std::string& tpl = req.replicas->template_id;
+      const ReplicaState* rep = req.replicas->find(m_inv.id(i));
+      if (!rep)
+        r.reason = fmt::format("no replica of {} on this node", tpl);
+      else if (rep->status != "READY")
+        r.reason = fmt::format("the replica of {} is {}, not READY", tpl, rep->status);
+      else
+        r.reason = fmt::format(
+            "the replica of {} is STALE: the node's guest image, agent or kernel changed since it was built "
+            "(cube-versions compat show {})",
+            tpl, tpl);
       break;
     }
     case Filter::sandboxes:
@@ -339,7 +376,7 @@ Rejections Placer::rejections(const Request& req) const {
   std::map<std::string, size_t> counts;
   for (size_t i = 0; i < m_inv.size(); ++i) {
     Verdict v = check(c, req, i);
-    if (v.filter == Filter::health)
+    if (v.filter == Filter::health || v.filter == Filter::template_replica)
       ++counts[summary(req, v, i)];
     else if (v.filter != Filter::none)
       ++by_verdict[{v.filter, v.requirement}];

@@ -2,7 +2,8 @@
 // "Filters" and "Scores").
 //
 // Contract: a node fits when it passes, in this order: health, cordon, instance-type (when the
-// request names one), affinity (every required expression), sandboxes (count < maximum),
+// request names one), affinity (every required expression), template (a READY replica of the
+// request's template that is not STALE, when it names one), sandboxes (count < maximum),
 // create-rate (sandboxes still being created < create_limit), cpu (request ≤ effective quota −
 // allocated), cpu-util (utilisation < ceiling), mem (as cpu), mem-free (real free > request +
 // reserve), disk (store usage < disk_usage_max_percent). Survivors are scored by the policy's strategy; the
@@ -12,6 +13,7 @@
 #pragma once
 
 #include "inventory.hpp"
+#include "replicas.hpp"
 #include "selector.hpp"
 
 #include <cstdint>
@@ -29,6 +31,8 @@ struct Request {
   std::string instance_type;  // empty: any
   std::vector<Requirement> requirements;
   std::string sandbox;  // required to commit
+  // With a template: only nodes holding a usable replica of it (READY, not STALE).
+  std::shared_ptr<const TemplateReplicas> replicas;
 };
 
 enum class Filter : uint8_t {
@@ -37,6 +41,7 @@ enum class Filter : uint8_t {
   cordon,
   instance_type,
   affinity,
+  template_replica,
   sandboxes,
   create_rate,
   cpu,
@@ -57,6 +62,7 @@ struct CompiledRequirement {
 struct CompiledRequest {
   std::vector<CompiledRequirement> type;      // the --instance-type filter, 0 or 1 entries
   std::vector<CompiledRequirement> affinity;  // the required expressions
+  std::vector<uint8_t> replica_ok;            // per node, with a template; empty without
 };
 
 struct Score {

@@ -55,7 +55,8 @@ Request build_request(const RequestText& text, const std::vector<std::string>& e
   return r;
 }
 
-Request parse_request_line(std::string_view line, const std::vector<std::string>& extra_keys) {
+Request parse_request_line(std::string_view line, const std::vector<std::string>& extra_keys,
+                           std::string* template_id) {
   if (line.size() > k_max_request_line)
     throw Error(Exit::usage, fmt::format("request line is {} bytes", line.size()),
                 fmt::format("the limit is {}", k_max_request_line));
@@ -79,15 +80,18 @@ Request parse_request_line(std::string_view line, const std::vector<std::string>
       t.instance_type = string_field(v, key);
     else if (key == "sandbox")
       t.sandbox = string_field(v, key);
+    else if (key == "template")
+      t.template_id = string_field(v, key);
     else if (key == "selector")
       t.selector = v.is_string() ? v.get<std::string>() : v.dump();
     else if (key == "annotations" && v.is_object())
       for (const auto& [k, a] : v.items()) t.annotations.push_back(k + "=" + string_field(a, "annotations." + k));
     else
       throw Error(Exit::usage, fmt::format("request has an unknown field \"{}\"", key.substr(0, 80)),
-                  "known: cpu, mem, instance_type, selector, annotations, sandbox");
+                  "known: cpu, mem, instance_type, selector, annotations, sandbox, template");
   }
   if (t.cpu.empty() || t.mem.empty()) throw Error(Exit::usage, "request needs \"cpu\" and \"mem\"");
+  if (template_id) *template_id = t.template_id;
   return build_request(t, extra_keys);
 }
 

@@ -1,7 +1,7 @@
 // cube::sched request — a placement request from flags or from one JSON Lines line of --batch.
 //
 // A batch line is an object: {"cpu": "2000m", "mem": "4G", "instance_type": "…", "selector": […]
-// or "[…]", "annotations": {"com.nodeaffinity.…": "…"}, "sandbox": "…"}. cpu and mem are required;
+// or "[…]", "annotations": {"com.nodeaffinity.…": "…"}, "sandbox": "…", "template": "tpl-…"}. cpu and mem are required;
 // an unknown field is an error, so a typo cannot silently widen a placement. Errors are
 // Error(usage) naming the field.
 #pragma once
@@ -24,10 +24,13 @@ struct RequestText {
   std::vector<std::string> annotations;  // KEY=VALUE
   std::optional<std::string> selector;
   std::string sandbox;
+  std::string template_id;  // the caller loads its replicas (replicas.hpp) into Request::replicas
 };
 
 Request build_request(const RequestText& text, const std::vector<std::string>& extra_keys);
-Request parse_request_line(std::string_view line, const std::vector<std::string>& extra_keys);
+// `template_id`, when given, receives the line's "template" (empty without one).
+Request parse_request_line(std::string_view line, const std::vector<std::string>& extra_keys,
+                           std::string* template_id = nullptr);
 
 // Checks an instance type, zone, cluster ID or CPU type: a label value (≤ 63 bytes of
 // [A-Za-z0-9._-]).

@@ -35,8 +35,9 @@ void print_ingest(const IngestResult& r, output::Format format) {
                    {"components", "Components"},
                    {"changed", "Changed"},
                    {"upserted", "Upserted"},
-                   {"deleted", "Deleted"}});
-  t.add({r.node_id, r.components, r.changed, r.upserted, r.deleted});
+                   {"deleted", "Deleted"},
+                   {"rescanned", "Replicas rescanned"}});
+  t.add({r.node_id, r.components, r.changed, r.upserted, r.deleted, r.rescanned});
   output::print_record(t, format);
 }
 
@@ -76,15 +77,17 @@ void collect(cli::Context& ctx, const CollectArgs& a) {
   for (const auto& note : c.notes) log::info("{}", note);
   if (!a.report) return output::print(component_rows(c.components), ctx.format());
   state::Db db = ctx.open_state(state::Access::write);
-  print_ingest(versions::ingest(db, s.node, c.components, time::now_ms()), ctx.format());
+  print_ingest(versions::ingest(db, s.node, c.components, {time::now_ms(), s.heartbeat_timeout_ms}), ctx.format());
 }
 
 void ingest(cli::Context& ctx, const IngestArgs& a) {
   ids::check(a.node, "node ID");
   std::vector<Component> rows = parse_report(fs::read_fd(STDIN_FILENO, k_max_report_bytes, "the report on stdin"));
   if (rows.empty()) log::warn("empty report for node {} ignored", a.node);
+  config::Settings cfg(ctx.config(), "versions");
+  int64_t timeout = load_settings(cfg, {}).heartbeat_timeout_ms;
   state::Db db = ctx.open_state(state::Access::write);
-  print_ingest(versions::ingest(db, a.node, rows, time::now_ms()), ctx.format());
+  print_ingest(versions::ingest(db, a.node, rows, {time::now_ms(), timeout}), ctx.format());
 }
 
 void matrix(cli::Context& ctx, const MatrixArgs& a) {

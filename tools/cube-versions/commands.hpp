@@ -8,6 +8,7 @@
 #include "settings.hpp"
 
 #include <string>
+#include <vector>
 
 namespace cube::versions::cmd {
 
@@ -33,10 +34,40 @@ struct MatrixArgs {
   bool check = false;
 };
 
+struct CompatArgs {
+  std::string template_id;  // "": every READY template
+  std::string node;         // "": every node
+  bool check = false;
+};
+
+// compat show, compat adopt-baseline: one template.
+struct TemplateArgs {
+  std::string template_id;
+};
+
+struct PolicyArgs {
+  std::string template_id, policy;
+};
+
+struct RescanArgs {
+  std::vector<std::string> nodes;
+  bool all = false;
+};
+
+struct ForgetArgs {
+  std::string node;
+};
+
 void manifest(cli::Context& ctx, const ManifestArgs& a);
 void collect(cli::Context& ctx, const CollectArgs& a);
 void ingest(cli::Context& ctx, const IngestArgs& a);
 void matrix(cli::Context& ctx, const MatrixArgs& a);
+void compat(cli::Context& ctx, const CompatArgs& a);
+void compat_show(cli::Context& ctx, const TemplateArgs& a);
+void compat_policy(cli::Context& ctx, const PolicyArgs& a);
+void compat_rescan(cli::Context& ctx, const RescanArgs& a);
+void compat_adopt(cli::Context& ctx, const TemplateArgs& a);
+void node_forget(cli::Context& ctx, const ForgetArgs& a);
 void config(cli::Context& ctx);
 
 }  // namespace cube::versions::cmd

@@ -57,6 +57,42 @@ void add_matrix_verb(cli::Tool& tool, cmd::MatrixArgs& a) {
   optional_flag(v, "--base", a.settings.base, "Install base holding release-manifest.json", "DIR");
 }
 
+struct CompatVerbs {
+  cmd::CompatArgs matrix;
+  cmd::TemplateArgs show, adopt;
+  cmd::PolicyArgs policy;
+  cmd::RescanArgs rescan;
+};
+
+void add_compat_verbs(cli::Tool& tool, CompatVerbs& a) {
+  auto* c = tool.verb("compat", "Template replica compatibility: the matrix, or a sub-verb",
+                      [&] { cmd::compat(tool, a.matrix); });
+  c->add_option("--template", a.matrix.template_id, "Only this template")->type_name("TEMPLATE");
+  c->add_option("--node", a.matrix.node, "Only this node's cells")->type_name("ID");
+  c->add_flag("--check", a.matrix.check, "Exit 5 naming every stale replica");
+  tool.verb(
+          "show", "Per node: bound and current versions, status, and the command that mends it",
+          [&] { cmd::compat_show(tool, a.show); }, c)
+      ->add_option("TEMPLATE", a.show.template_id, "Template ID")
+      ->required()
+      ->type_name("TEMPLATE");
+  auto* p = tool.verb(
+      "policy", "Set a template's policy and re-evaluate its replicas", [&] { cmd::compat_policy(tool, a.policy); }, c);
+  p->add_option("TEMPLATE", a.policy.template_id, "Template ID")->required()->type_name("TEMPLATE");
+  p->add_option("POLICY", a.policy.policy, "STRICT, GUEST_ONLY or STRICT_KERNEL")->required()->type_name("POLICY");
+  auto* r = tool.verb(
+      "rescan", "Re-evaluate the READY replicas of nodes against their current versions",
+      [&] { cmd::compat_rescan(tool, a.rescan); }, c);
+  r->add_option("--node", a.rescan.nodes, "This node (repeatable)")->type_name("ID");
+  r->add_flag("--all", a.rescan.all, "Every node that holds a READY replica");
+  tool.verb(
+          "adopt-baseline", "Bind a template's UNKNOWN replicas to their healthy nodes' current versions",
+          [&] { cmd::compat_adopt(tool, a.adopt); }, c)
+      ->add_option("TEMPLATE", a.adopt.template_id, "Template ID")
+      ->required()
+      ->type_name("TEMPLATE");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -74,6 +110,15 @@ int main(int argc, char** argv) {
       ->type_name("ID");
   cmd::MatrixArgs matrix;
   add_matrix_verb(tool, matrix);
+  CompatVerbs compat;
+  add_compat_verbs(tool, compat);
+  cmd::ForgetArgs forget;
+  auto* node = tool.verb("node", "Reports of one node: forget");
+  tool.verb(
+          "forget", "Remove a decommissioned node's version reports", [&] { cmd::node_forget(tool, forget); }, node)
+      ->add_option("NODE", forget.node, "Node ID")
+      ->required()
+      ->type_name("ID");
   tool.verb("config", "Print the effective [versions] settings and where each came from", [&] { cmd::config(tool); });
   return tool.run(argc, argv);
 }

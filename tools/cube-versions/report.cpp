@@ -1,5 +1,6 @@
 #include "report.hpp"
 
+#include "compat_store.hpp"
 #include "error.hpp"
 #include "sha256.hpp"
 
@@ -55,8 +56,9 @@ std::vector<Component> parse_report(std::string_view jsonl) {
   return rows;
 }
 
-IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector<Component>& rows, int64_t now_ms) {
-  IngestResult result{node_id, rows.size(), false, 0, 0};
+IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector<Component>& rows, const Clock& clock) {
+  int64_t now_ms = clock.now_ms;
+  IngestResult result{node_id, rows.size(), false, 0, 0, 0};
   if (rows.empty()) return result;
   std::string text = report_text(rows);
   std::string hash = sha256_hex(text);
@@ -64,6 +66,7 @@ IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector
   auto last = db.prepare("SELECT report_hash FROM node_version_report WHERE node_id = ?1");
   last.bind(1, node_id);
   if (last.step() && last.text(0) == hash) return result;  // unchanged: the transaction rolls back, nothing written
+  compat::Versions before = compat::recorded_versions(db, node_id);
   auto upsert = db.prepare(
       "INSERT INTO node_component_version"
       " (node_id, component, version, \"commit\", build_time, source, reported_ms, created_ms, updated_ms)"
@@ -96,6 +99,10 @@ IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector
       " report = excluded.report");
   remember.bind_all(node_id, hash, now_ms, text);
   remember.run();
+  // A changed guest image, agent or kernel makes the node's replicas worth a look, in this same
+  // transaction, so no replica bound in between is missed (doc/cube-versions.md).
+  Changed changed = changed_between(before, compat::recorded_versions(db, node_id));
+  if (changed.any()) result.rescanned = rescan_node(db, node_id, clock, &changed).checked;
   tx.commit();
   result.changed = true;
   return result;

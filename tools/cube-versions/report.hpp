@@ -3,6 +3,7 @@
 // order-independent hash is unchanged (doc/cube-versions.md, "Recording a report").
 #pragma once
 
+#include "compat_store.hpp"
 #include "component.hpp"
 #include "state.hpp"
 
@@ -22,9 +23,12 @@ struct IngestResult {
   bool changed = false;  // false: same hash as the last report, nothing written
   int upserted = 0;
   int deleted = 0;
+  int64_t rescanned = 0;  // READY replicas re-evaluated because a version they compare changed
 };
 
-// Records `rows` as node `node_id`'s components. An empty report is ignored (changed = false).
-IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector<Component>& rows, int64_t now_ms);
+// Records `rows` as node `node_id`'s components. An empty report is ignored (changed = false). When
+// the node's guest-image, cube-agent or kernel version changed, its READY replicas whose policy
+// compares it are rescanned in the same transaction.
+IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector<Component>& rows, const Clock& clock);
 
 }  // namespace cube::versions

@@ -420,3 +420,29 @@ TEST(SchedPlacer, AnUnknownInstanceTypeIsNamedInTheExplanation) {
   EXPECT_TRUE(e.decision.node);
   EXPECT_EQ(e.rejections[0].first, "instance-type");
 }
+
+TEST(PlacerTemplate, OnlyNodesWithAUsableReplicaFit) {
+  std::vector<NodeRow> rows = {node("a", 64000), node("b", 32000), node("c", 16000), node("d", 8000)};
+  Inventory inv(rows, Policy{}, k_now);
+  Placer p(inv);
+  auto reps = std::make_shared<TemplateReplicas>();
+  reps->template_id = "tpl-000000000000000000000001";
+  reps->by_node["a"] = {"READY", "STALE"};
+  reps->by_node["b"] = {"FAILED", "UNKNOWN"};
+  reps->by_node["c"] = {"READY", "UNKNOWN"};
+  Request req = request();
+  req.replicas = reps;
+  // a would win on score, but its replica is stale; b's failed; d has none.
+  Decision d = p.decide(req);
+  ASSERT_TRUE(d.node);
+  EXPECT_EQ(inv.id(*d.node), "c");
+  CompiledRequest c = p.compile(req);
+  EXPECT_EQ(p.check(c, req, 0).filter, Filter::template_replica);
+  EXPECT_EQ(p.check(c, req, 3).filter, Filter::template_replica);
+  EXPECT_TRUE(p.fits(c, req, 2));
+  Explanation e = p.explain(req);
+  EXPECT_NE(e.nodes[0].reason.find("is STALE"), std::string::npos);
+  EXPECT_NE(e.nodes[1].reason.find("FAILED, not READY"), std::string::npos);
+  EXPECT_NE(e.nodes[3].reason.find("no replica"), std::string::npos);
+  EXPECT_EQ(filter_name(Filter::template_replica), "template");
+}

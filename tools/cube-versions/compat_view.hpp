@@ -1,0 +1,27 @@
+// The compatibility matrix rendered: the terminal grid (a row per template, a column per node) with
+// its summary, the nested JSON document, the long form for JSON Lines and TSV (a row per cell), and
+// the per-template detail of `compat show` with the command that mends each cell.
+#pragma once
+
+#include "compat_matrix.hpp"
+#include "output.hpp"
+
+#include <functional>
+#include <string_view>
+
+namespace cube::versions {
+
+output::Table compat_grid(const CompatMatrix& m);
+output::Table compat_summary(const CompatMatrix& m);
+void compat_json(const CompatMatrix& m, const std::function<void(std::string_view)>& sink);
+output::Table compat_long(const CompatMatrix& m);
+
+// compat show: one row per node of the (single) template in `m`. `machine`: bound and current
+// versions as separate fields instead of `bound -> current` text.
+output::Table compat_detail(const CompatMatrix& m, bool machine);
+
+// The command that mends a cell: redo for STALE, distribute for MISSING, adopt-baseline for an
+// UNKNOWN replica bound to nothing on a healthy node that reports; "" otherwise.
+std::string fix_command(const CompatMatrix& m, const CompatTemplate& t, const CompatCell& c);
+
+}  // namespace cube::versions
