@@ -4,6 +4,7 @@
 #include "ipv4.hpp"
 #include "log.hpp"
 #include "proxy_tls.hpp"
+#include "timeutil.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
@@ -17,6 +18,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -49,18 +51,53 @@ Fd transparent_listener(uint32_t address, uint16_t port) {
   return fd;
 }
 
+// Over its sandbox's cap, a connection is closed before any byte is read: one security event a
+// second per source tells why, whatever the rate of the flood.
+void refuse_over_cap(tcp::socket& s, ProxyContext& ctx) {
+  boost::system::error_code ec;
+  tcp::endpoint src = s.remote_endpoint(ec), dst = s.local_endpoint(ec);
+  if (!ec && ctx.limits.should_report(src.address().to_v4().to_uint(), time::now_ms())) {
+    ConnEvent e;
+    e.event = "security_event";
+    e.connection = ctx.next_connection();
+    e.src = src.address().to_v4().to_uint();
+    e.dst = dst.address().to_v4().to_uint();
+    e.dst_port = dst.port();
+    if (auto snapshot = ctx.snapshot()) e.sandbox = find_source(*snapshot, e.src).sandbox;
+    e.security_reason = "too_many_connections";
+    ctx.audit.write(e);
+  }
+  s.close(ec);
+}
+
+// One connection, counted against its source's cap until its handler is done.
+asio::awaitable<void> counted(tcp::socket s, ProxyContext& ctx, ConnLimits::Slot) {
+  co_await handle_tls(std::move(s), ctx);
+}
+
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ProxyContext& ctx) {
+  asio::steady_timer backoff(acceptor.get_executor());
   for (;;) {
     boost::system::error_code ec;
     tcp::socket s = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == asio::error::operation_aborted) co_return;
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
-      log::warn("accept on the TLS port: {}", ec.message());  // EMFILE and the like: go on
+      // EMFILE and the like: the connection stays in the backlog; retrying at once would spin.
+      log::warn("accept on the TLS port: {}", ec.message());
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    tcp::endpoint src = s.remote_endpoint(ec);
+    if (ec) continue;
+    auto slot = ctx.limits.admit(src.address().to_v4().to_uint());
+    if (!slot) {
+      refuse_over_cap(s, ctx);
       continue;
     }
     // Each connection on a strand of its own: its two relay directions never run at once.
     auto strand = asio::make_strand(acceptor.get_executor());
-    asio::co_spawn(strand, handle_tls(std::move(s), ctx), asio::detached);
+    asio::co_spawn(strand, counted(std::move(s), ctx, std::move(*slot)), asio::detached);
   }
 }
 
@@ -95,7 +132,18 @@ class Reloader {
 
 }  // namespace
 
+// Each connection costs the proxy two descriptors (three while it peeks): the soft limit's usual
+// 1024 would be reached by a few hundred sandboxes' connections.
+void raise_fd_limit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
 void serve(const ServeOptions& options, const std::function<void()>& ready) {
+  raise_fd_limit();
   AuditLog audit(options.audit_log);
   ProxyContext ctx(options, audit);
   asio::io_context io(static_cast<int>(options.threads));
