@@ -5,6 +5,7 @@
 TOOLS := cube-versions cube-sched cube-logs cube-rootfs cube-tap cube-egress-rules
 
 PREFIX  ?= /usr/local
+SYSCONFDIR ?= /etc
 DESTDIR ?=
 DEBUGDIR ?= /usr/lib/debug
 BUILD   := build
@@ -279,6 +280,8 @@ endif
 	  install -m 0644 completions/fish/$$t.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$t.fish; \
 	done
 	install -m 0644 scripts/systemd/*.service scripts/systemd/*.timer scripts/systemd/*.socket $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 0644 scripts/logrotate/* $(DESTDIR)$(SYSCONFDIR)/logrotate.d/
 
 FMT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' '*.h' '*.c' 2>/dev/null)
 fmt:

@@ -102,7 +102,7 @@ egress_config() {
 }
 
 start_proxy() {
-  ip netns exec "$NODE" cube-egress-rules serve --listen "$NODE_ADDR" --audit-log "$AUDIT" --threads 2 "$@" \
+  ip netns exec "$NODE" ${PROXY_WRAP:-} cube-egress-rules serve --listen "$NODE_ADDR" --audit-log "$AUDIT" --threads 2 "$@" \
     2>"$TMP/proxy.err" &
   PROXY=$!
   PIDS+=($PROXY)
@@ -219,4 +219,169 @@ security_events() {
   # sb-2's policy was never touched and never recompiled: it decides as before.
   run fetch "$SB2" pinned.test
   assert_success
+}
+
+# Waits up to 10 s for process PID to end; prints how many ms it took.
+wait_exit() {
+  local start=$(date +%s%N)
+  for _ in $(seq 200); do
+    kill -0 "$1" 2>/dev/null || { echo $(( ($(date +%s%N) - start) / 1000000 )); return 0; }
+    sleep 0.05
+  done
+  return 1
+}
+
+@test "serve: SIGTERM lets open connections finish, cuts them at --drain-timeout, and takes no new one" {
+  start_proxy --drain-timeout 3s
+  # A connection in the middle of its exchange finishes after SIGTERM.
+  hostile slowget "$SB1" pinned.test "$SERVER" "$TMP/world-ca.crt" 1 >"$TMP/get.json" &
+  getter=$!
+  for _ in $(seq 100); do [ -s "$TMP/get.json" ] && break; sleep 0.05; done
+  kill -TERM "$PROXY"
+  # No new connection is taken: the listener is closed, so TPROXY finds no socket.
+  run fetch "$SB2" pinned.test --max-time 1
+  assert_failure
+  wait "$getter"
+  [ "$(tail -1 "$TMP/get.json" | jq -r .status)" = 200 ]
+  [ "$(tail -1 "$TMP/get.json" | jq -r .path)" = /hello ]
+  # It ended as soon as the last connection did, well before the drain timeout.
+  ms=$(wait_exit "$PROXY")
+  [ "$ms" -lt 2500 ]
+
+  # An idle connection is cut at the drain timeout.
+  start_proxy --drain-timeout 1s
+  hostile idle "$SB1" pinned.test "$SERVER" "$TMP/world-ca.crt" >"$TMP/idle.json" &
+  idler=$!
+  for _ in $(seq 100); do
+    [ "$(ip netns exec "$NODE" ss -Htn state established "sport = :443" | wc -l)" -ge 1 ] && break
+    sleep 0.05
+  done
+  kill -TERM "$PROXY"
+  ms=$(wait_exit "$PROXY")
+  [ "$ms" -ge 900 ] && [ "$ms" -lt 3000 ]
+  wait "$idler"
+  grep -q "drain timeout: 1 connections cut" "$TMP/proxy.err"
+}
+
+@test "serve: SIGHUP reopens the audit log (logrotate's move); past audit_max_size it rotates itself" {
+  egress_config 'audit_max_size = "2K"'
+  start_proxy
+  run fetch "$SB1" pinned.test
+  assert_success
+  for _ in $(seq 100); do [ -s "$AUDIT" ] && break; sleep 0.05; done
+  mv "$AUDIT" "$AUDIT.moved"
+  kill -HUP "$PROXY"
+  for _ in $(seq 100); do [ -e "$AUDIT" ] && break; sleep 0.05; done
+  [ "$(stat -c %a "$AUDIT")" = 640 ]
+  run fetch "$SB2" pinned.test
+  assert_success
+  for _ in $(seq 100); do [ -s "$AUDIT" ] && break; sleep 0.05; done
+  [ "$(jq -r .sandbox.policy_id "$AUDIT")" = sb-2 ]
+  [ "$(jq -r .sandbox.policy_id "$AUDIT.moved")" = sb-1 ]
+  # Lines of ~500 bytes: the 2 KiB cap rotates to FILE.1 every four or five; no line is split.
+  for i in $(seq 12); do fetch "$SB1" pinned.test >/dev/null; done
+  for _ in $(seq 100); do [ "$(cat "$AUDIT" "$AUDIT.1" 2>/dev/null | wc -l)" -ge 8 ] && break; sleep 0.05; done
+  [ -s "$AUDIT.1" ]
+  [ "$(stat -c %a "$AUDIT.1")" = 640 ]
+  [ "$(stat -c %s "$AUDIT")" -lt 2048 ]
+  jq -e . "$AUDIT" "$AUDIT.1" >/dev/null
+  [ ! -e "$AUDIT.2" ]
+}
+
+@test "serve --health: GET /healthz on loopback; another address is refused" {
+  start_proxy --health 127.0.0.1:9901
+  wait_listen "$NODE" 9901
+  run ip netns exec "$NODE" curl -sS -w '\n%{http_code}' http://127.0.0.1:9901/healthz
+  assert_success
+  [ "${lines[1]}" = 200 ]
+  body=${lines[0]}
+  [ "$(jq -r .status <<<"$body")" = ok ]
+  [ "$(jq -r .policies <<<"$body")" = 2 ]
+  [ "$(jq -r .connections <<<"$body")" = 0 ]
+  [ "$(jq -r .snapshot_age_ms <<<"$body")" -ge 0 ]
+  [ "$(jq -r .version <<<"$body")" = "$(cube-egress-rules --version | awk '{print $2}')" ]
+  # An open connection is counted.
+  hostile idle "$SB1" pinned.test "$SERVER" "$TMP/world-ca.crt" >/dev/null &
+  PIDS+=($!)
+  for _ in $(seq 100); do
+    [ "$(ip netns exec "$NODE" curl -s http://127.0.0.1:9901/healthz | jq -r .connections)" = 1 ] && break
+    sleep 0.05
+  done
+  [ "$(ip netns exec "$NODE" curl -s http://127.0.0.1:9901/healthz | jq -r .connections)" = 1 ]
+  run ip netns exec "$NODE" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9901/other
+  [ "$output" = 404 ]
+  run ip netns exec "$NODE" curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:9901/healthz
+  [ "$output" = 405 ]
+  # Not loopback: a usage error before anything is bound.
+  run ip netns exec "$NODE" cube-egress-rules serve --listen "$NODE_ADDR" --audit-log "$AUDIT" --health "$NODE_ADDR:9902"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"not a loopback address"* ]]
+  run cube-egress-rules serve --listen "$NODE_ADDR" --health 127.0.0.1
+  [ "$status" -eq 2 ]
+}
+
+@test "serve: sd_notify READY, WATCHDOG and STOPPING on NOTIFY_SOCKET; capabilities dropped and seccomp on" {
+  python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("bound", flush=True)
+out = open(sys.argv[2], "a")
+while True:
+    out.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+    out.flush()
+' "$TMP/notify.sock" "$TMP/notify.log" >"$TMP/listener.out" &
+  PIDS+=($!)
+  for _ in $(seq 100); do [ -S "$TMP/notify.sock" ] && break; sleep 0.05; done
+  NOTIFY_SOCKET="$TMP/notify.sock" WATCHDOG_USEC=400000 start_proxy
+  for _ in $(seq 100); do [ "$(grep -c WATCHDOG=1 "$TMP/notify.log" 2>/dev/null)" -ge 3 ] && break; sleep 0.05; done
+  grep -q '^READY=1 STATUS=serving 2 policies' "$TMP/notify.log"
+  [ "$(grep -c WATCHDOG=1 "$TMP/notify.log")" -ge 3 ]
+  # READY comes before the first ping.
+  [ "$(head -1 "$TMP/notify.log" | cut -d' ' -f1)" = READY=1 ]
+  # Running as uid 0 with no capability left, under a seccomp filter, unable to gain any back.
+  status=/proc/$PROXY/status
+  [ "$(awk '/^Uid:/ {print $2}' "$status")" = 0 ]
+  for set in CapEff CapPrm CapInh CapAmb CapBnd; do
+    [ "$(awk -v s="$set:" '$1 == s {print $2}' "$status")" = 0000000000000000 ] || { grep Cap "$status"; false; }
+  done
+  [ "$(awk '/^Seccomp:/ {print $2}' "$status")" = 2 ]
+  [ "$(awk '/^NoNewPrivs:/ {print $2}' "$status")" = 1 ]
+  # Confined, it still serves: the relay, the resolver, the audit log.
+  run fetch "$SB1" pinned.test
+  assert_success
+  kill -TERM "$PROXY"
+  wait_exit "$PROXY"
+  grep -q '^STOPPING=1' "$TMP/notify.log"
+  ! grep -qi "operation not permitted" "$TMP/proxy.err"
+  # --no-seccomp leaves the filter off (debugging); the capabilities are dropped all the same.
+  start_proxy --no-seccomp
+  for _ in $(seq 100); do
+    [ "$(awk '/^CapEff:/ {print $2}' "/proc/$PROXY/status")" = 0000000000000000 ] && break
+    sleep 0.05
+  done
+  [ "$(awk '/^Seccomp:/ {print $2}' "/proc/$PROXY/status")" = 0 ]
+  [ "$(awk '/^CapEff:/ {print $2}' "/proc/$PROXY/status")" = 0000000000000000 ]
+}
+
+@test "systemd unit and logrotate snippet: Type=notify with a watchdog, SIGHUP after rotation, installed by make install" {
+  unit="$CUBE_ROOT/scripts/systemd/cube-egress-proxy.service"
+  grep -q '^Type=notify$' "$unit"
+  grep -q '^WatchdogSec=' "$unit"
+  grep -q '^ExecStart=/usr/local/bin/cube-egress-rules serve --health 127.0.0.1:' "$unit"
+  grep -q '^ExecReload=/bin/kill -HUP $MAINPID$' "$unit"
+  grep -q '^CapabilityBoundingSet=CAP_NET_ADMIN$' "$unit"
+  snippet="$CUBE_ROOT/scripts/logrotate/cube-egress-proxy"
+  grep -q "^$(cube-egress-rules config -o json | jq -r '.[] | select(.key == "egress.audit_log") | .value') {" "$snippet"
+  grep -q 'signal=HUP cube-egress-proxy.service' "$snippet"
+  run make -C "$CUBE_ROOT" --no-print-directory -n install DESTDIR=/nonexistent
+  [[ "$output" == *"scripts/logrotate/* /nonexistent/etc/logrotate.d/"* ]]
+  if command -v logrotate >/dev/null; then
+    run logrotate -d -s "$TMP/logrotate.state" "$snippet"
+    assert_success
+    [[ "$output" != *error* ]]
+  fi
+  command -v systemd-analyze >/dev/null || skip "needs systemd-analyze"
+  run systemd-analyze verify --man=no "$unit" "$CUBE_ROOT/scripts/systemd/cube-egress-redirect.service"
+  [ -z "$(grep -v 'cube-egress-rules is not executable' <<<"$output")" ] || fail "$output"
 }

@@ -11,6 +11,9 @@ saw, so a test reads numbers, not timing guesses.
                                   {"sent", "seconds"}
   idle SRC NAME DST CAFILE        TLS to NAME at DST:443 through the proxy, then send nothing;
                                   {"handshake": true, "seconds"}: how long until the proxy cut us
+  slowget SRC NAME DST CAFILE WAIT
+                                  TLS to NAME, print {"ready": true}, wait WAIT seconds, then GET
+                                  /hello; {"status", "path"}: what the server answered
 """
 import json
 import os
@@ -115,6 +118,31 @@ def main():
         except (OSError, ssl.SSLError):
             pass
         print(json.dumps({"handshake": True, "seconds": round(time.monotonic() - start, 3)}), flush=True)
+    elif mode == "slowget":
+        slowget(*sys.argv[2:6], float(sys.argv[6]))
+
+
+def slowget(src, name, dst, cafile, wait):
+    raw = connect(src, dst, 443)
+    ctx = ssl.create_default_context(cafile=cafile)
+    s = ctx.wrap_socket(raw, server_hostname=name)
+    print(json.dumps({"ready": True}), flush=True)
+    time.sleep(wait)
+    s.sendall(("GET /hello HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % name).encode())
+    data = b""
+    s.settimeout(10)
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (OSError, ssl.SSLError):
+        pass
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ")[1]) if head.startswith(b"HTTP/") else 0
+    path = json.loads(body).get("path") if status == 200 else None
+    print(json.dumps({"status": status, "path": path}), flush=True)
 
 
 main()
