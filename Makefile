@@ -5,6 +5,7 @@
 TOOLS := cube-versions cube-sched cube-logs cube-rootfs cube-tap cube-egress-rules
 
 PREFIX  ?= /usr/local
+SYSCONFDIR ?= /etc
 DESTDIR ?=
 DEBUGDIR ?= /usr/lib/debug
 BUILD   := build
@@ -288,6 +289,8 @@ endif
 	for u in $(SYSTEMD_UNITS); do \
 	  sed 's|/usr/local/|$(PREFIX)/|g' $$u > $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/} && \
 	  chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u##*/}; done
+	install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 0644 scripts/logrotate/* $(DESTDIR)$(SYSCONFDIR)/logrotate.d/
 
 FMT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' '*.h' '*.c' 2>/dev/null)
 fmt:

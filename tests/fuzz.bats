@@ -69,6 +69,10 @@ run_target() {
   run_target ext4_image 2000
 }
 
+@test "fuzz: the TLS ClientHello reader (every prefix, as the proxy's peeks see it)" {
+  run_target client_hello 20000
+}
+
 @test "every fuzz target has a corpus and a line in tests/fuzz/build.mk" {
   for src in "$CUBE_ROOT"/tests/fuzz/*.cpp; do
     t=$(basename "$src" .cpp)

@@ -74,4 +74,7 @@ complete -c cube-egress-rules -n '__fish_seen_subcommand_from serve' -l help -s 
 complete -c cube-egress-rules -n '__fish_seen_subcommand_from serve' -l listen -x -d 'Address to listen on (default: the node'\''s gateway)'
 complete -c cube-egress-rules -n '__fish_seen_subcommand_from serve' -l audit-log -r -F -d 'The audit log (default: [egress] audit_log)'
 complete -c cube-egress-rules -n '__fish_seen_subcommand_from serve' -l threads -x -d 'Threads of the event loop (default: one per core)'
+complete -c cube-egress-rules -n '__fish_seen_subcommand_from serve' -l health -x -d 'Serve GET /healthz on this loopback ADDR:PORT'
+complete -c cube-egress-rules -n '__fish_seen_subcommand_from serve' -l drain-timeout -x -d 'On SIGTERM, how long open connections may go on (10s)'
+complete -c cube-egress-rules -n '__fish_seen_subcommand_from serve' -l no-seccomp -d 'Do not confine the proxy to its system-call allowlist (debugging)'
 complete -c cube-egress-rules -n '__fish_seen_subcommand_from config' -l help -s h -d 'Print this help and exit'

@@ -30,3 +30,5 @@ FUZZ_SRC_ext4_image    := $(FUZZ_ROOTFS_CORE)
 FUZZ_LIBS_ext4_image   := $(FUZZ_ROOTFS_LIBS)
 FUZZ_SRC_oci_layout    := $(FUZZ_ROOTFS_CORE) tools/cube-rootfs/image_source.cpp common/ids.cpp
 FUZZ_LIBS_oci_layout   := $(FUZZ_ROOTFS_LIBS)
+FUZZ_SRC_client_hello  := $(addprefix tools/cube-egress-rules/,client_hello.cpp targets.cpp) common/error.cpp \
+    common/fmt_impl.cpp

@@ -90,6 +90,9 @@ struct ServeArgs {
   std::string listen;                    // else tap_node.gateway
   std::optional<std::string> audit_log;  // else [egress] audit_log
   int threads = 0;                       // 0: one per core
+  std::string health;                    // ADDR:PORT on loopback for GET /healthz; empty: none
+  std::string drain_timeout = "10s";     // SIGTERM: how long open connections may go on
+  bool no_seccomp = false;
 };
 void serve(cli::Context& tool, const ServeArgs& a);
 

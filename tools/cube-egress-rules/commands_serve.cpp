@@ -4,12 +4,37 @@
 #include "ipv4.hpp"
 #include "log.hpp"
 #include "proxy_server.hpp"
+#include "units.hpp"
 
 #include <fmt/format.h>
 
 #include <thread>
 
 namespace cube::egress::cmd {
+namespace {
+
+// --health ADDR:PORT: an address of 127.0.0.0/8 only, since /healthz answers anyone who reaches it.
+std::pair<uint32_t, uint16_t> health_address(const std::string& text) {
+  auto colon = text.rfind(':');
+  auto addr = ipv4::parse_address(colon == std::string::npos ? text : text.substr(0, colon));
+  int64_t port = 0;
+  if (colon != std::string::npos) {
+    try {
+      size_t used = 0;
+      port = std::stoll(text.substr(colon + 1), &used);
+      if (used != text.size() - colon - 1) port = 0;
+    } catch (const std::exception&) {
+    }
+  }
+  if (!addr || port < 1 || port > 65535)
+    throw Error(Exit::usage, fmt::format("--health {}: expected ADDR:PORT, like 127.0.0.1:9443", text));
+  if ((*addr >> 24) != 127)
+    throw Error(Exit::usage, fmt::format("--health {}: not a loopback address", text),
+                "the health endpoint answers without authentication; give an address of 127.0.0.0/8");
+  return {*addr, static_cast<uint16_t>(port)};
+}
+
+}  // namespace
 
 void serve(cli::Context& tool, const ServeArgs& a) {
   Settings s = settings(tool);
@@ -18,6 +43,13 @@ void serve(cli::Context& tool, const ServeArgs& a) {
   o.tls_port = static_cast<uint16_t>(s.proxy_tls_port);
   o.audit_log = a.audit_log.value_or(s.audit_log);
   o.compile = compile_options(s);
+  o.hello_timeout_ms = s.hello_timeout_ms;
+  o.idle_timeout_ms = s.idle_timeout_ms;
+  o.max_conns_per_sandbox = s.max_conns_per_sandbox;
+  o.audit_max_size = s.audit_max_size;
+  o.drain_timeout_ms = units::parse_duration_ms(a.drain_timeout, "--drain-timeout");
+  o.seccomp = !a.no_seccomp;
+  if (!a.health.empty()) o.health = health_address(a.health);
   o.threads = a.threads > 0 ? static_cast<unsigned>(a.threads) : std::max(1u, std::thread::hardware_concurrency());
   if (!a.listen.empty()) {
     auto addr = ipv4::parse_address(a.listen);

@@ -116,6 +116,10 @@ int main(int argc, char** argv) {
   sv->add_option("--threads", serve.threads, "Threads of the event loop (default: one per core)")
       ->check(cli::integer(1, 1024))
       ->type_name("N");
+  sv->add_option("--health", serve.health, "Serve GET /healthz on this loopback ADDR:PORT")->type_name("ADDR:PORT");
+  sv->add_option("--drain-timeout", serve.drain_timeout, "On SIGTERM, how long open connections may go on (10s)")
+      ->type_name("DURATION");
+  sv->add_flag("--no-seccomp", serve.no_seccomp, "Do not confine the proxy to its system-call allowlist (debugging)");
 
   tool.verb("config", "Print the effective [egress] settings and their sources", [&] { cmd::config(tool); });
   return tool.run(argc, argv);

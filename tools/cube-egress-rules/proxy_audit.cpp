@@ -8,9 +8,6 @@
 
 #include <fmt/format.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 namespace cube::egress {
 
 std::string audit_line(const ConnEvent& e, int64_t now_ms) {
@@ -65,25 +62,6 @@ std::string audit_line(const ConnEvent& e, int64_t now_ms) {
   return w.str() + "\n";
 }
 
-AuditLog::AuditLog(std::string path) : m_path(std::move(path)), m_fd(open_file()) {}
-
-Fd AuditLog::open_file() const {
-  Fd fd(::open(m_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640));
-  if (!fd) throw sys_error(errno, fmt::format("cannot open the audit log {}", m_path));
-  return fd;
-}
-
-void AuditLog::write(const ConnEvent& e) {
-  std::string line = audit_line(e, time::now_ms());
-  std::lock_guard lock(m_mutex);
-  if (::write(m_fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-    log::error("cannot write the audit log {}: {}", m_path, errno_text(errno));
-}
-
-void AuditLog::reopen() {
-  Fd fresh = open_file();
-  std::lock_guard lock(m_mutex);
-  m_fd = std::move(fresh);
-}
+void AuditLog::write(const ConnEvent& e) { m_file.append(audit_line(e, time::now_ms())); }
 
 }  // namespace cube::egress

@@ -2,10 +2,9 @@
 // value left out (doc/cube-egress-rules.md "Audit log").
 //
 // Contract:
-// - AuditLog appends each line with one write(2) on an O_APPEND descriptor (lines from several
-//   threads stay whole); the file is created 0640; reopen() (on SIGHUP) starts writing to the file
-//   now at the path, after a rotation. A failed write is reported to stderr, never fatal: the
-//   proxy keeps deciding.
+// - AuditLog writes each line through an AuditFile (proxy_audit_file.hpp: whole lines, mode 0640,
+//   reopen() on SIGHUP, rotation past max_size). A failed write is reported to stderr, never
+//   fatal: the proxy keeps deciding.
 // - Events carry no secret: secret_refs only; SNI and names as the client sent them.
 //   tls_passthrough: {ts, request_id, event, sandbox{src_ip, policy_id}, conn{original_dst_ip,
 //   original_dst_port}, tls{sni, client_alpn}, policy{matched_rule, decision, reason},
@@ -15,7 +14,7 @@
 //   no_rule_match, dst_not_of_name, client_hello_*, …).
 #pragma once
 
-#include "fd.hpp"
+#include "proxy_audit_file.hpp"
 
 #include <cstdint>
 #include <mutex>
@@ -45,16 +44,14 @@ std::string audit_line(const ConnEvent& e, int64_t now_ms);
 
 class AuditLog {
  public:
-  explicit AuditLog(std::string path);  // throws Error naming the path when it cannot be opened
+  // Throws Error naming the path when it cannot be opened.
+  explicit AuditLog(std::string path, uint64_t max_size = 0) : m_file(std::move(path), max_size) {}
   void write(const ConnEvent& e);
-  void reopen();
-  const std::string& path() const { return m_path; }
+  void reopen() { m_file.reopen(); }
+  const std::string& path() const { return m_file.path(); }
 
  private:
-  Fd open_file() const;
-  std::string m_path;
-  std::mutex m_mutex;  // guards m_fd across reopen()
-  Fd m_fd;
+  AuditFile m_file;
 };
 
 }  // namespace cube::egress

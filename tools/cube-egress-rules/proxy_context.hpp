@@ -1,16 +1,19 @@
 // cube::egress proxy_context — what every connection of the running proxy shares: its options,
-// the current policy snapshot, the audit log and a connection counter.
+// the current policy snapshot, the audit log, the connection limits and counters.
 #pragma once
 
 #include "compiled.hpp"
 #include "proxy_audit.hpp"
+#include "proxy_limits.hpp"
 #include "proxy_snapshot.hpp"
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace cube::egress {
 
@@ -23,12 +26,19 @@ struct ServeOptions {
   unsigned threads = 1;
   int64_t hello_timeout_ms = 10'000;    // a ClientHello must arrive whole within this (slowloris)
   int64_t connect_timeout_ms = 10'000;  // to the original destination
-  int64_t reload_ms = 100;              // how often the state file is asked whether it changed
+  int64_t reload_ms = 50;               // how often the state file is asked whether it changed
+  // The process around the connections: limits, drain, health, confinement, the audit file.
+  int64_t idle_timeout_ms = 300'000;                    // a relayed connection that moves no byte this long is cut
+  uint64_t max_conns_per_sandbox = 1024;                // open connections of one source address
+  int64_t drain_timeout_ms = 10'000;                    // SIGTERM: how long open connections may go on
+  std::optional<std::pair<uint32_t, uint16_t>> health;  // --health: a loopback address and port
+  bool seccomp = true;                                  // --no-seccomp skips the allowlist
+  uint64_t audit_max_size = 0;                          // rotate the audit file past this; 0: never
 };
 
 class ProxyContext {
  public:
-  ProxyContext(const ServeOptions& o, AuditLog& audit) : options(o), audit(audit) {}
+  ProxyContext(const ServeOptions& o, AuditLog& audit) : options(o), audit(audit), limits(o.max_conns_per_sandbox) {}
   std::shared_ptr<const Snapshot> snapshot() const {
     std::lock_guard lock(m_mutex);
     return m_snapshot;
@@ -41,6 +51,7 @@ class ProxyContext {
 
   const ServeOptions& options;
   AuditLog& audit;
+  ConnLimits limits;
 
  private:
   mutable std::mutex m_mutex;

@@ -3,7 +3,11 @@
 #include "error.hpp"
 #include "ipv4.hpp"
 #include "log.hpp"
+#include "proxy_confine.hpp"
+#include "proxy_health.hpp"
+#include "proxy_notify.hpp"
 #include "proxy_tls.hpp"
+#include "timeutil.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
@@ -17,11 +21,14 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -49,18 +56,53 @@ Fd transparent_listener(uint32_t address, uint16_t port) {
   return fd;
 }
 
+// Over its sandbox's cap, a connection is closed before any byte is read: one security event a
+// second per source tells why, whatever the rate of the flood.
+void refuse_over_cap(tcp::socket& s, ProxyContext& ctx) {
+  boost::system::error_code ec;
+  tcp::endpoint src = s.remote_endpoint(ec), dst = s.local_endpoint(ec);
+  if (!ec && ctx.limits.should_report(src.address().to_v4().to_uint(), time::now_ms())) {
+    ConnEvent e;
+    e.event = "security_event";
+    e.connection = ctx.next_connection();
+    e.src = src.address().to_v4().to_uint();
+    e.dst = dst.address().to_v4().to_uint();
+    e.dst_port = dst.port();
+    if (auto snapshot = ctx.snapshot()) e.sandbox = find_source(*snapshot, e.src).sandbox;
+    e.security_reason = "too_many_connections";
+    ctx.audit.write(e);
+  }
+  s.close(ec);
+}
+
+// One connection, counted against its source's cap until its handler is done.
+asio::awaitable<void> counted(tcp::socket s, ProxyContext& ctx, ConnLimits::Slot) {
+  co_await handle_tls(std::move(s), ctx);
+}
+
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ProxyContext& ctx) {
+  asio::steady_timer backoff(acceptor.get_executor());
   for (;;) {
     boost::system::error_code ec;
     tcp::socket s = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == asio::error::operation_aborted) co_return;
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
-      log::warn("accept on the TLS port: {}", ec.message());  // EMFILE and the like: go on
+      // EMFILE and the like: the connection stays in the backlog; retrying at once would spin.
+      log::warn("accept on the TLS port: {}", ec.message());
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    tcp::endpoint src = s.remote_endpoint(ec);
+    if (ec) continue;
+    auto slot = ctx.limits.admit(src.address().to_v4().to_uint());
+    if (!slot) {
+      refuse_over_cap(s, ctx);
       continue;
     }
     // Each connection on a strand of its own: its two relay directions never run at once.
     auto strand = asio::make_strand(acceptor.get_executor());
-    asio::co_spawn(strand, handle_tls(std::move(s), ctx), asio::detached);
+    asio::co_spawn(strand, counted(std::move(s), ctx, std::move(*slot)), asio::detached);
   }
 }
 
@@ -93,34 +135,107 @@ class Reloader {
   Watcher m_watcher;
 };
 
+// SIGTERM (or SIGINT): stop accepting, let open connections finish up to the drain timeout, then
+// stop the loop; a second signal stops it at once.
+class Drain {
+ public:
+  Drain(asio::io_context& io, ProxyContext& ctx, Notifier& notifier)
+      : m_io(io), m_ctx(ctx), m_notifier(notifier), m_timer(io) {}
+  void start(std::vector<tcp::acceptor*> listeners) {
+    if (draining.exchange(true)) {
+      log::info("stopping now, {} connections cut", m_ctx.limits.open());
+      m_io.stop();
+      return;
+    }
+    m_notifier.stopping();
+    boost::system::error_code ec;
+    for (auto* l : listeners) l->close(ec);
+    m_deadline_ms = time::now_ms() + m_ctx.options.drain_timeout_ms;
+    log::info("draining {} open connections, for {} ms at most", m_ctx.limits.open(), m_ctx.options.drain_timeout_ms);
+    poll();
+  }
+  std::atomic<bool> draining{false};
+
+ private:
+  void poll() {
+    uint64_t open = m_ctx.limits.open();
+    if (open == 0 || time::now_ms() >= m_deadline_ms) {
+      if (open > 0) log::warn("drain timeout: {} connections cut", open);
+      m_io.stop();
+      return;
+    }
+    m_timer.expires_after(std::chrono::milliseconds(20));
+    m_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) poll();
+    });
+  }
+  asio::io_context& m_io;
+  ProxyContext& m_ctx;
+  Notifier& m_notifier;
+  asio::steady_timer m_timer;
+  int64_t m_deadline_ms = 0;
+};
+
+tcp::acceptor health_listener(asio::io_context& io, const std::pair<uint32_t, uint16_t>& at) {
+  std::string where = fmt::format("{}:{}", ipv4::format(at.first), at.second);
+  try {
+    return tcp::acceptor(io, tcp::endpoint(asio::ip::address_v4(at.first), at.second));
+  } catch (const boost::system::system_error& e) {
+    throw sys_error(e.code().value(), fmt::format("cannot listen for --health on {}", where));
+  }
+}
+
+// Each connection costs the proxy two descriptors (three while it peeks): the soft limit's usual
+// 1024 would be reached by a few hundred sandboxes' connections.
+void raise_fd_limit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
 }  // namespace
 
 void serve(const ServeOptions& options, const std::function<void()>& ready) {
-  AuditLog audit(options.audit_log);
+  raise_fd_limit();
+  AuditLog audit(options.audit_log, options.audit_max_size);
   ProxyContext ctx(options, audit);
   asio::io_context io(static_cast<int>(options.threads));
   tcp::acceptor acceptor(io, tcp::v4(), transparent_listener(options.listen_address, options.tls_port).release());
+  std::optional<tcp::acceptor> health;
+  if (options.health) health.emplace(health_listener(io, *options.health));
   state::Db db = state::Db::open(options.state_path, state::Access::read);
   Reloader reloader(io, ctx, db);
   reloader.load();
   reloader.schedule();
+  Notifier notifier(io);
+  Drain drain(io, ctx, notifier);
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](auto ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
       try {
         audit.reopen();
+        log::info("reopened the audit log {}", audit.path());
       } catch (const Error& e) {
         log::error("{}", e.message());
       }
-      signals.async_wait(on_signal);
-      return;
+    } else {
+      drain.start({&acceptor});
     }
-    log::info("stopping on signal {}", sig);
-    io.stop();
+    signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
   asio::co_spawn(io, accept_loop(acceptor, ctx), asio::detached);
+  if (health) asio::co_spawn(io, serve_health(*health, ctx, drain.draining), asio::detached);
+
+  // Everything that needs a privilege is done: the listeners are bound, the files open. Before the
+  // loop's threads start, since capabilities and seccomp filters are per thread (inherited).
+  drop_capabilities();
+  if (options.seccomp) proxy_allowlist().load();
+  notifier.ready(fmt::format("serving {} policies", ctx.snapshot()->policies.size()));
+  notifier.start_watchdog();
   ready();
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < options.threads; ++i) threads.emplace_back([&io] { io.run(); });

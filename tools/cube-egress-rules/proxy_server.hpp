@@ -1,5 +1,5 @@
 // cube::egress proxy_server — `cube-egress-rules serve`: the listeners, the threads, the policy
-// reload and the signals.
+// reload, the signals and the process's lifecycle (confinement, systemd notify, drain).
 //
 // Contract:
 // - Binds an IP_TRANSPARENT listener on listen_address:tls_port (TPROXY delivers connections for
@@ -8,7 +8,12 @@
 //   it cannot bind or load.
 // - Every reload_ms it asks the state file whether anything committed and, if so, loads a new
 //   snapshot; a failed reload keeps the last good one and logs why.
-// - SIGTERM and SIGINT stop it (open connections are cut); SIGHUP reopens the audit log.
+// - Once the listeners (the TLS port, --health) are bound and the first snapshot is loaded, it
+//   drops every capability and loads its seccomp allowlist (proxy_confine.hpp), then tells systemd
+//   READY=1 and starts the watchdog pings (proxy_notify.hpp), before the loop's threads start.
+// - SIGTERM or SIGINT: STOPPING=1, the listener closes, open connections go on until they end or
+//   drain_timeout_ms passes, then it returns; a second signal cuts them at once. SIGHUP reopens
+//   the audit log.
 #pragma once
 
 #include "proxy_context.hpp"

@@ -51,7 +51,8 @@ class Deadline {
   std::shared_ptr<bool> m_expired = std::make_shared<bool>(false);
 };
 
-// Peeks until the ClientHello is whole (or is not one); nothing is consumed.
+// Peeks until the ClientHello is whole (or is not one); nothing is consumed. A client that does not
+// send a whole one within the timeout (slowloris) gets need_more.
 asio::awaitable<HelloPeek> peek_hello(tcp::socket& s, int64_t timeout_ms) {
   std::vector<uint8_t> buf(k_max_client_hello);
   Deadline deadline(s, timeout_ms);
@@ -67,11 +68,9 @@ asio::awaitable<HelloPeek> peek_hello(tcp::socket& s, int64_t timeout_ms) {
     }
     boost::system::error_code ec;
     co_await s.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec)
-      co_return HelloPeek{HelloPeek::Status::malformed,
-                          0,
-                          deadline.expired() ? "no whole ClientHello within the timeout" : ec.message(),
-                          {}};
+    if (deadline.expired())
+      co_return HelloPeek{HelloPeek::Status::need_more, 0, "no whole ClientHello within the timeout", {}};
+    if (ec) co_return HelloPeek{HelloPeek::Status::malformed, 0, ec.message(), {}};
   }
 }
 
@@ -94,8 +93,14 @@ asio::awaitable<void> refuse(tcp::socket& s) {
 
 // Both directions of a relayed connection; the audit line is written when the last one ends.
 struct Relay : std::enable_shared_from_this<Relay> {
-  Relay(tcp::socket c, tcp::socket u, ProxyContext& ctx, ConnEvent e)
-      : client(std::move(c)), upstream(std::move(u)), ctx(ctx), event(std::move(e)), start_ms(time::now_ms()) {}
+  Relay(tcp::socket c, tcp::socket u, ProxyContext& ctx, ConnEvent e, const asio::any_io_executor& strand)
+      : client(std::move(c)),
+        upstream(std::move(u)),
+        ctx(ctx),
+        event(std::move(e)),
+        start_ms(time::now_ms()),
+        both_ended(strand, asio::steady_timer::time_point::max()),
+        idle(strand) {}
   ~Relay() {
     event.bytes_up = up;
     event.bytes_down = down;
@@ -115,11 +120,34 @@ struct Relay : std::enable_shared_from_this<Relay> {
     }
     // A half-close lets the other direction run to its own end; a failure ends both.
     if (++ended == 2 || !clean) close();
+    if (ended == 2) both_ended.cancel();
+  }
+  // Returns once both directions have ended.
+  asio::awaitable<void> wait_both() {
+    boost::system::error_code ec;
+    if (ended < 2) co_await both_ended.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
   void close() {
     boost::system::error_code ec;
     client.close(ec);
     upstream.close(ec);
+  }
+  // A connection that moves no byte for the idle timeout is cut, with a security event.
+  void watch_idle() {
+    std::weak_ptr<Relay> w = weak_from_this();
+    auto activity = [w] {
+      auto r = w.lock();
+      return r ? r->up + r->down : 0;
+    };
+    idle.start(ctx.options.idle_timeout_ms, activity, [w] {
+      if (auto r = w.lock()) {
+        ConnEvent s = r->event;
+        s.event = "security_event";
+        s.security_reason = "idle_timeout";
+        r->ctx.audit.write(s);
+        r->close();
+      }
+    });
   }
   tcp::socket client, upstream;
   ProxyContext& ctx;
@@ -127,6 +155,8 @@ struct Relay : std::enable_shared_from_this<Relay> {
   int64_t start_ms;
   uint64_t up = 0, down = 0;
   int ended = 0;
+  asio::steady_timer both_ended;  // never expires: cancelled when the second direction ends
+  IdleTimer idle;                 // last: it runs on the connection's strand, as both directions do
 };
 
 asio::awaitable<bool> connect_upstream(tcp::socket& upstream, const tcp::endpoint& dst, int64_t timeout_ms) {
@@ -159,9 +189,10 @@ asio::awaitable<void> handle_tls(tcp::socket client, ProxyContext& ctx) {
 
   HelloPeek hello = co_await peek_hello(client, ctx.options.hello_timeout_ms);
   if (hello.status != HelloPeek::Status::complete) {
-    static constexpr const char* k_names[] = {"client_hello_incomplete", "", "client_hello_not_tls",
+    static constexpr const char* k_names[] = {"client_hello_timeout", "", "client_hello_not_tls",
                                               "client_hello_too_large", "client_hello_malformed"};
     log::debug("connection {}: {}", e.connection, hello.error);
+    if (auto snapshot = ctx.snapshot()) e.sandbox = find_source(*snapshot, e.src).sandbox;
     co_return co_await deny(k_names[static_cast<int>(hello.status)]);
   }
   e.sni = hello.hello.sni;
@@ -193,9 +224,14 @@ asio::awaitable<void> handle_tls(tcp::socket client, ProxyContext& ctx) {
   upstream.native_non_blocking(true, ec);
   e.event = "tls_passthrough";
   e.allow = true;
-  auto relay = std::make_shared<Relay>(std::move(client), std::move(upstream), ctx, std::move(e));
-  asio::co_spawn(relay->client.get_executor(), relay->run(false), asio::detached);
+  // Both directions on this coroutine's strand, and awaited both: the connection counts as open
+  // (its limit slot, the drain) until its last byte is relayed.
+  auto strand = co_await asio::this_coro::executor;
+  auto relay = std::make_shared<Relay>(std::move(client), std::move(upstream), ctx, std::move(e), strand);
+  relay->watch_idle();
+  asio::co_spawn(strand, relay->run(false), asio::detached);
   co_await relay->run(true);
+  co_await relay->wait_both();
 }
 
 }  // namespace cube::egress

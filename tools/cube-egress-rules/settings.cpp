@@ -29,6 +29,13 @@ Settings load_settings(config::Settings& s) {
   // Upstream's table number; 253-255 are the kernel's default, main and local tables.
   out.tproxy_table = static_cast<uint32_t>(in_range(s, "tproxy_table", 100, 1, 252));
   out.audit_log = s.text("audit_log", "/var/log/cube/egress-audit.jsonl");
+  // serve, the process around the connections (limits, the audit file).
+  out.hello_timeout_ms = s.duration_ms("hello_timeout", "10s");
+  out.idle_timeout_ms = s.duration_ms("idle_timeout", "5m");
+  out.max_conns_per_sandbox = static_cast<uint64_t>(in_range(s, "max_conns_per_sandbox", 1024, 1, 1'000'000));
+  out.audit_max_size = s.size("audit_max_size", "256M");
+  if (out.hello_timeout_ms <= 0 || out.idle_timeout_ms <= 0)
+    throw Error(Exit::usage, "[egress] hello_timeout and idle_timeout must be longer than 0");
   s.finish();
   return out;
 }

@@ -20,6 +20,11 @@ struct Settings {
   uint32_t tproxy_mark = 0;         // tproxy_mark
   uint32_t tproxy_table = 0;        // tproxy_table
   std::string audit_log;            // audit_log: the proxy's JSON Lines audit file
+  // serve, the process around the connections (limits, the audit file).
+  int64_t hello_timeout_ms = 0;        // hello_timeout: a whole ClientHello within this
+  int64_t idle_timeout_ms = 0;         // idle_timeout: a relayed connection with no byte this long is cut
+  uint64_t max_conns_per_sandbox = 0;  // max_conns_per_sandbox: open connections of one sandbox
+  uint64_t audit_max_size = 0;         // audit_max_size: the audit file rotates past this (0: never)
 };
 
 Settings load_settings(config::Settings& s);
