@@ -29,9 +29,3 @@ TEST(Escape, FirstInvalidUtf8) {
   EXPECT_EQ(cube::first_invalid_utf8("[sched.\xff\xff]"), 7u);
   EXPECT_EQ(cube::first_invalid_utf8("ab\xe2\x80"), 2u);
 }
-
-TEST(Escape, FirstInvalidUtf8) {
-  EXPECT_EQ(cube::first_invalid_utf8("ok caf\xc3\xa9 \xc2\x9b"), std::string_view::npos);
-  EXPECT_EQ(cube::first_invalid_utf8("[sched.\xff\xff]"), 7u);
-  EXPECT_EQ(cube::first_invalid_utf8("ab\xe2\x80"), 2u);
-}
