@@ -24,7 +24,16 @@ struct ServeOptions {
   int64_t hello_timeout_ms = 10'000;    // a ClientHello must arrive whole within this (slowloris)
   int64_t connect_timeout_ms = 10'000;  // to the original destination
   int64_t reload_ms = 100;              // how often the state file is asked whether it changed
+  // The decrypting and HTTP side (proxy_http.hpp, proxy_mitm.hpp).
+  uint16_t http_port = 8080;
+  std::string ca_cert, ca_key;          // the cluster CA that signs the leaves; none: decrypting is refused
+  std::string upstream_ca_file;         // trusted upstream besides the system store
+  Audit audit_level = Audit::metadata;  // requests no rule decides
+  uint64_t audit_body_max = 8192;
+  int64_t upstream_io_timeout_ms = 60'000;  // each read or write to the upstream
 };
+
+struct Interception;
 
 class ProxyContext {
  public:
@@ -41,6 +50,7 @@ class ProxyContext {
 
   const ServeOptions& options;
   AuditLog& audit;
+  Interception* interception = nullptr;  // set by serve() when the CA loads (proxy_mitm.hpp)
 
  private:
   mutable std::mutex m_mutex;

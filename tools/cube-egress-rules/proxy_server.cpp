@@ -3,6 +3,8 @@
 #include "error.hpp"
 #include "ipv4.hpp"
 #include "log.hpp"
+#include "proxy_http.hpp"
+#include "proxy_mitm.hpp"
 #include "proxy_tls.hpp"
 
 #include <fmt/format.h>
@@ -49,18 +51,20 @@ Fd transparent_listener(uint32_t address, uint16_t port) {
   return fd;
 }
 
-asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ProxyContext& ctx) {
+using Handler = asio::awaitable<void> (*)(tcp::socket, ProxyContext&);
+
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ProxyContext& ctx, Handler handle = handle_tls) {
   for (;;) {
     boost::system::error_code ec;
     tcp::socket s = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
-      log::warn("accept on the TLS port: {}", ec.message());  // EMFILE and the like: go on
+      log::warn("accept on port {}: {}", acceptor.local_endpoint().port(), ec.message());  // EMFILE and the like: go on
       continue;
     }
     // Each connection on a strand of its own: its two relay directions never run at once.
     auto strand = asio::make_strand(acceptor.get_executor());
-    asio::co_spawn(strand, handle_tls(std::move(s), ctx), asio::detached);
+    asio::co_spawn(strand, handle(std::move(s), ctx), asio::detached);
   }
 }
 
@@ -100,6 +104,9 @@ void serve(const ServeOptions& options, const std::function<void()>& ready) {
   ProxyContext ctx(options, audit);
   asio::io_context io(static_cast<int>(options.threads));
   tcp::acceptor acceptor(io, tcp::v4(), transparent_listener(options.listen_address, options.tls_port).release());
+  tcp::acceptor http_acceptor(io, tcp::v4(), transparent_listener(options.listen_address, options.http_port).release());
+  auto interception = load_interception(options);
+  ctx.interception = interception.get();
   state::Db db = state::Db::open(options.state_path, state::Access::read);
   Reloader reloader(io, ctx, db);
   reloader.load();
@@ -121,6 +128,7 @@ void serve(const ServeOptions& options, const std::function<void()>& ready) {
   };
   signals.async_wait(on_signal);
   asio::co_spawn(io, accept_loop(acceptor, ctx), asio::detached);
+  asio::co_spawn(io, accept_loop(http_acceptor, ctx, handle_http), asio::detached);
   ready();
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < options.threads; ++i) threads.emplace_back([&io] { io.run(); });

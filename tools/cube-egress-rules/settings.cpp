@@ -29,6 +29,12 @@ Settings load_settings(config::Settings& s) {
   // Upstream's table number; 253-255 are the kernel's default, main and local tables.
   out.tproxy_table = static_cast<uint32_t>(in_range(s, "tproxy_table", 100, 1, 252));
   out.audit_log = s.text("audit_log", "/var/log/cube/egress-audit.jsonl");
+  // The proxy's decrypting and HTTP side.
+  out.upstream_ca_file = s.text("upstream_ca_file", "");
+  out.audit_level = s.text("audit_level", "metadata");
+  if (out.audit_level != "none" && out.audit_level != "metadata" && out.audit_level != "full")
+    throw Error(Exit::usage, fmt::format("[egress] audit_level = {}: not none, metadata or full", out.audit_level));
+  out.audit_body_max = s.size("audit_body_max", "8K");
   s.finish();
   return out;
 }

@@ -20,6 +20,10 @@ struct Settings {
   uint32_t tproxy_mark = 0;         // tproxy_mark
   uint32_t tproxy_table = 0;        // tproxy_table
   std::string audit_log;            // audit_log: the proxy's JSON Lines audit file
+  // The proxy's decrypting and HTTP side: upstream trust, audit levels and bodies.
+  std::string upstream_ca_file;    // upstream_ca_file: CAs trusted besides the system's ("": none)
+  std::string audit_level;         // audit_level: none|metadata|full, for requests no rule decides
+  uint64_t audit_body_max = 8192;  // audit_body_max: bytes of each body a full audit line keeps
 };
 
 Settings load_settings(config::Settings& s);
