@@ -165,10 +165,12 @@ audit_of() {
   run fetch other.test
   assert_success
   [ "$(jq -r .policy.reason <<<"$(audit_of other.test)")" = not_l7_target ]
-  # A rule that needs the HTTP request: decryption is not built yet, so it fails closed.
+  # A rule that needs the HTTP request, and no cluster CA to decrypt with: it fails closed.
   run fetch api.test
   assert_failure
-  [ "$(jq -r .security.reason <<<"$(audit_of api.test)")" = decrypt_unavailable ]
+  line=$(audit_of api.test)
+  [ "$(jq -r .event <<<"$line")" = tls_handshake ]
+  [ "$(jq -r .security.reason <<<"$line")" = cert_signer_failed:no_ca ]
   # Internet off: other.test's address is denied.
   policy '{"allowInternetAccess": false, "rules": [{"name": "p", "match": {"sni": "pinned.test"}, "action": {"allow": true}}]}'
   sleep 0.5  # the proxy polls the state file every 100 ms

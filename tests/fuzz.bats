@@ -73,6 +73,10 @@ run_target() {
   run_target client_hello 20000
 }
 
+@test "fuzz: the proxy's HTTP request head parser and header redactor" {
+  run_target http_head 20000
+}
+
 @test "every fuzz target has a corpus and a line in tests/fuzz/build.mk" {
   for src in "$CUBE_ROOT"/tests/fuzz/*.cpp; do
     t=$(basename "$src" .cpp)

@@ -32,3 +32,5 @@ FUZZ_SRC_oci_layout    := $(FUZZ_ROOTFS_CORE) tools/cube-rootfs/image_source.cpp
 FUZZ_LIBS_oci_layout   := $(FUZZ_ROOTFS_LIBS)
 FUZZ_SRC_client_hello  := $(addprefix tools/cube-egress-rules/,client_hello.cpp targets.cpp) common/error.cpp \
     common/fmt_impl.cpp
+FUZZ_SRC_http_head := $(addprefix tools/cube-egress-rules/,proxy_http_head.cpp proxy_http_redact.cpp request.cpp \
+    targets.cpp) common/error.cpp common/fmt_impl.cpp common/json_writer.cpp

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A world server for the proxy tests: HTTPS (or HTTP without a cert) on ADDR:PORT that answers
-every GET with the request's path and headers as JSON, so a test sees what reached the server."""
+every GET, HEAD and POST with the request's method, path, headers and body as JSON, so a test sees
+what reached the server."""
 import http.server
 import json
 import ssl
@@ -11,12 +12,21 @@ class Echo(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
-        body = json.dumps({"path": self.path, "headers": dict(self.headers.items())}).encode()
+        length = int(self.headers.get("Content-Length") or 0)
+        sent = self.rfile.read(length).decode(errors="replace") if length else None
+        answer = {"method": self.command, "path": self.path, "headers": dict(self.headers.items())}
+        if sent is not None:
+            answer["body"] = sent
+        body = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_POST = do_GET
+    do_HEAD = do_GET
 
     def log_message(self, *args):
         pass

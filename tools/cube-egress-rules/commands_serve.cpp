@@ -1,4 +1,5 @@
 // serve: the transparent L7 proxy (proxy_server.hpp).
+#include "cluster_ca.hpp"
 #include "commands.hpp"
 #include "error.hpp"
 #include "ipv4.hpp"
@@ -41,6 +42,14 @@ void serve(cli::Context& tool, const ServeArgs& a) {
   ServeOptions o;
   o.state_path = tool.state_path();
   o.tls_port = static_cast<uint16_t>(s.proxy_tls_port);
+  // The decrypting and HTTP side.
+  o.http_port = s.proxy_http_port;
+  cluster_ca::Paths ca = cluster_ca::paths(tool.config());
+  o.ca_cert = ca.cert;
+  o.ca_key = ca.key;
+  o.upstream_ca_file = s.upstream_ca_file;
+  o.audit_level = s.audit_level == "none" ? Audit::none : s.audit_level == "full" ? Audit::full : Audit::metadata;
+  o.audit_body_max = s.audit_body_max;
   o.audit_log = a.audit_log.value_or(s.audit_log);
   o.compile = compile_options(s);
   o.hello_timeout_ms = s.hello_timeout_ms;
@@ -64,7 +73,8 @@ void serve(cli::Context& tool, const ServeArgs& a) {
     o.listen_address = *gw;
   }
   serve(o, [&] {
-    log::info("serving on {}:{} (TLS), audit log {}", ipv4::format(o.listen_address), o.tls_port, o.audit_log);
+    log::info("serving on {}:{} (TLS) and :{} (HTTP), audit log {}", ipv4::format(o.listen_address), o.tls_port,
+              o.http_port, o.audit_log);
   });
 }
 

@@ -34,7 +34,16 @@ struct ServeOptions {
   std::optional<std::pair<uint32_t, uint16_t>> health;  // --health: a loopback address and port
   bool seccomp = true;                                  // --no-seccomp skips the allowlist
   uint64_t audit_max_size = 0;                          // rotate the audit file past this; 0: never
+  // The decrypting and HTTP side (proxy_http.hpp, proxy_mitm.hpp).
+  uint16_t http_port = 8080;
+  std::string ca_cert, ca_key;          // the cluster CA that signs the leaves; none: decrypting is refused
+  std::string upstream_ca_file;         // trusted upstream besides the system store
+  Audit audit_level = Audit::metadata;  // requests no rule decides
+  uint64_t audit_body_max = 8192;
+  int64_t upstream_io_timeout_ms = 60'000;  // each read or write to the upstream
 };
+
+struct Interception;
 
 class ProxyContext {
  public:
@@ -52,6 +61,7 @@ class ProxyContext {
   const ServeOptions& options;
   AuditLog& audit;
   ConnLimits limits;
+  Interception* interception = nullptr;  // set by serve() when the CA loads (proxy_mitm.hpp)
 
  private:
   mutable std::mutex m_mutex;

@@ -6,6 +6,8 @@
 #include "proxy_confine.hpp"
 #include "proxy_health.hpp"
 #include "proxy_notify.hpp"
+#include "proxy_http.hpp"
+#include "proxy_mitm.hpp"
 #include "proxy_tls.hpp"
 #include "timeutil.hpp"
 
@@ -76,11 +78,13 @@ void refuse_over_cap(tcp::socket& s, ProxyContext& ctx) {
 }
 
 // One connection, counted against its source's cap until its handler is done.
-asio::awaitable<void> counted(tcp::socket s, ProxyContext& ctx, ConnLimits::Slot) {
-  co_await handle_tls(std::move(s), ctx);
+using Handler = asio::awaitable<void> (*)(tcp::socket, ProxyContext&);
+
+asio::awaitable<void> counted(tcp::socket s, ProxyContext& ctx, ConnLimits::Slot, Handler handle) {
+  co_await handle(std::move(s), ctx);
 }
 
-asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ProxyContext& ctx) {
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ProxyContext& ctx, Handler handle = handle_tls) {
   asio::steady_timer backoff(acceptor.get_executor());
   for (;;) {
     boost::system::error_code ec;
@@ -88,7 +92,7 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ProxyContext& ctx) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
       // EMFILE and the like: the connection stays in the backlog; retrying at once would spin.
-      log::warn("accept on the TLS port: {}", ec.message());
+      log::warn("accept on port {}: {}", acceptor.local_endpoint().port(), ec.message());
       backoff.expires_after(std::chrono::milliseconds(50));
       co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
@@ -102,7 +106,7 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ProxyContext& ctx) {
     }
     // Each connection on a strand of its own: its two relay directions never run at once.
     auto strand = asio::make_strand(acceptor.get_executor());
-    asio::co_spawn(strand, counted(std::move(s), ctx, std::move(*slot)), asio::detached);
+    asio::co_spawn(strand, counted(std::move(s), ctx, std::move(*slot), handle), asio::detached);
   }
 }
 
@@ -203,6 +207,9 @@ void serve(const ServeOptions& options, const std::function<void()>& ready) {
   ProxyContext ctx(options, audit);
   asio::io_context io(static_cast<int>(options.threads));
   tcp::acceptor acceptor(io, tcp::v4(), transparent_listener(options.listen_address, options.tls_port).release());
+  tcp::acceptor http_acceptor(io, tcp::v4(), transparent_listener(options.listen_address, options.http_port).release());
+  auto interception = load_interception(options);
+  ctx.interception = interception.get();
   std::optional<tcp::acceptor> health;
   if (options.health) health.emplace(health_listener(io, *options.health));
   state::Db db = state::Db::open(options.state_path, state::Access::read);
@@ -222,12 +229,13 @@ void serve(const ServeOptions& options, const std::function<void()>& ready) {
         log::error("{}", e.message());
       }
     } else {
-      drain.start({&acceptor});
+      drain.start({&acceptor, &http_acceptor});
     }
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
   asio::co_spawn(io, accept_loop(acceptor, ctx), asio::detached);
+  asio::co_spawn(io, accept_loop(http_acceptor, ctx, handle_http), asio::detached);
   if (health) asio::co_spawn(io, serve_health(*health, ctx, drain.draining), asio::detached);
 
   // Everything that needs a privilege is done: the listeners are bound, the files open. Before the

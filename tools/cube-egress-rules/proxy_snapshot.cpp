@@ -9,6 +9,27 @@
 
 namespace cube::egress {
 
+namespace {
+
+void add_policy(Snapshot& s, Stored& st, const CompileOptions& options, const Snapshot* previous) {
+  if (previous) {
+    auto it = previous->policies.find(st.sandbox);
+    if (it != previous->policies.end() && it->second.revision == st.revision) {
+      s.policies.emplace(st.sandbox, it->second);
+      return;
+    }
+  }
+  try {
+    auto c = std::make_shared<const CompiledPolicy>(compile(st.policy, options));
+    auto secrets = std::make_shared<const SecretStore>(st.policy);
+    s.policies.emplace(st.sandbox, SandboxPolicy{std::move(c), std::move(secrets), st.revision});
+  } catch (const Error& e) {
+    s.failures.push_back(fmt::format("{}: {}", st.sandbox, e.message()));
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<const Snapshot> load_snapshot(state::Db& db, const CompileOptions& options, const Snapshot* previous) {
   auto s = std::make_shared<Snapshot>();
   // One read transaction: the addresses and the policies are of the same moment.
@@ -17,21 +38,9 @@ std::shared_ptr<const Snapshot> load_snapshot(state::Db& db, const CompileOption
     auto taps = db.prepare("SELECT address, sandbox_id FROM taps WHERE state = 'in_use' AND sandbox_id IS NOT NULL");
     while (taps.step())
       if (auto a = ipv4::parse_address(taps.text(0))) s->sandbox_by_address[*a] = std::string(taps.text(1));
-    for (auto& st : all(db, WithSecrets::no)) {
-      if (previous) {
-        auto it = previous->policies.find(st.sandbox);
-        if (it != previous->policies.end() && it->second.revision == st.revision) {
-          s->policies.emplace(st.sandbox, it->second);
-          continue;
-        }
-      }
-      try {
-        auto c = std::make_shared<const CompiledPolicy>(compile(st.policy, options));
-        s->policies.emplace(st.sandbox, SandboxPolicy{std::move(c), st.revision});
-      } catch (const Error& e) {
-        s->failures.push_back(fmt::format("{}: {}", st.sandbox, e.message()));
-      }
-    }
+    auto stored = all(db, WithSecrets::yes);
+    for (auto& st : stored) add_policy(*s, st, options, previous);
+    for (auto& st : stored) forget_secrets(st.policy);
   } catch (...) {
     db.exec("ROLLBACK");
     throw;
@@ -53,6 +62,7 @@ Lookup find_source(const Snapshot& s, uint32_t source) {
   }
   l.status = Lookup::Status::ok;
   l.policy = p->second.policy;
+  l.secrets = p->second.secrets;
   return l;
 }
 

@@ -8,13 +8,15 @@
 // - Addresses come from cube-tap's `taps` table (documented columns address, sandbox_id, state):
 //   only in_use rows bind an address to a sandbox.
 // - Policies come from egress_rules; one that fails to compile is left out and named in
-//   `failures` (its sandbox then has no policy: the proxy denies it, fail closed). Policies whose
+//   `failures` (its sandbox then has no policy: the proxy denies it, fail closed). Their secrets
+//   are read in the same transaction and moved into a SecretStore at once. Policies whose
 //   revision did not change are reused from the previous snapshot, not compiled again.
 // - Watcher::changed() asks SQLite's data_version whether any other connection committed since
 //   the last call: a cheap poll (no table read) the proxy runs every 100 ms.
 #pragma once
 
 #include "compiled.hpp"
+#include "proxy_inject_secrets.hpp"
 #include "state.hpp"
 
 #include <cstdint>
@@ -28,6 +30,7 @@ namespace cube::egress {
 
 struct SandboxPolicy {
   std::shared_ptr<const CompiledPolicy> policy;
+  std::shared_ptr<const SecretStore> secrets;  // what its injects render (proxy_inject_secrets.hpp)
   int64_t revision = 0;
 };
 
@@ -45,6 +48,7 @@ struct Lookup {
   enum class Status { ok, unknown_source, no_policy } status = Status::unknown_source;
   std::string sandbox;
   std::shared_ptr<const CompiledPolicy> policy;
+  std::shared_ptr<const SecretStore> secrets;
 };
 Lookup find_source(const Snapshot& s, uint32_t source);
 

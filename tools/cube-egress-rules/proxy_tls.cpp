@@ -2,8 +2,10 @@
 
 #include "client_hello.hpp"
 #include "log.hpp"
+#include "proxy_mitm.hpp"
 #include "proxy_plan.hpp"
 #include "proxy_relay.hpp"
+#include "proxy_upstream.hpp"
 #include "timeutil.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -72,17 +74,6 @@ asio::awaitable<HelloPeek> peek_hello(tcp::socket& s, int64_t timeout_ms) {
       co_return HelloPeek{HelloPeek::Status::need_more, 0, "no whole ClientHello within the timeout", {}};
     if (ec) co_return HelloPeek{HelloPeek::Status::malformed, 0, ec.message(), {}};
   }
-}
-
-// Whether `dst` is an address of `name` as the node's resolver answers.
-asio::awaitable<bool> dst_is_of_name(const std::string& name, uint32_t dst) {
-  tcp::resolver resolver(co_await asio::this_coro::executor);
-  boost::system::error_code ec;
-  auto results = co_await resolver.async_resolve(tcp::v4(), name, "443", asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return false;
-  for (const auto& r : results)
-    if (r.endpoint().address().is_v4() && r.endpoint().address().to_v4().to_uint() == dst) co_return true;
-  co_return false;
 }
 
 asio::awaitable<void> refuse(tcp::socket& s) {
@@ -208,7 +199,7 @@ asio::awaitable<void> handle_tls(tcp::socket client, ProxyContext& ctx) {
   TlsPlan plan = plan_tls(*l.policy, e.sni, e.dst);
   if (plan.decision.rule) e.rule = l.policy->matcher.rule(*plan.decision.rule).name;
   e.reason = std::string(reason_name(plan.decision.reason));
-  if (plan.action == TlsAction::decrypt) co_return co_await deny("decrypt_unavailable");
+  if (plan.action == TlsAction::decrypt) co_return co_await decrypt(std::move(client), ctx, std::move(e));
   if (plan.action == TlsAction::refuse) {
     if (plan.decision.security_event) co_return co_await deny(e.reason);
     e.event = "tls_passthrough";

@@ -9,8 +9,8 @@
 // - A relay allowed by a name (a rule's sni, an allowOut domain) goes ahead only when the
 //   destination is one of the name's addresses as the node's resolver answers; else it is refused
 //   with dst_not_of_name.
-// - Decrypting (a rule that needs HTTP fields or injects) is not built yet: such a connection is
-//   refused with security reason decrypt_unavailable, never relayed.
+// - A connection only its HTTP requests can decide (a rule that needs HTTP fields or injects) is
+//   decrypted (proxy_mitm.hpp) and each request decided on its own.
 // - Refusing sends a fatal access_denied alert and closes. Relayed connections write a
 //   tls_passthrough line when they end, with the bytes each way and the duration.
 #pragma once

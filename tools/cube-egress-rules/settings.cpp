@@ -36,6 +36,12 @@ Settings load_settings(config::Settings& s) {
   out.audit_max_size = s.size("audit_max_size", "256M");
   if (out.hello_timeout_ms <= 0 || out.idle_timeout_ms <= 0)
     throw Error(Exit::usage, "[egress] hello_timeout and idle_timeout must be longer than 0");
+  // The proxy's decrypting and HTTP side.
+  out.upstream_ca_file = s.text("upstream_ca_file", "");
+  out.audit_level = s.text("audit_level", "metadata");
+  if (out.audit_level != "none" && out.audit_level != "metadata" && out.audit_level != "full")
+    throw Error(Exit::usage, fmt::format("[egress] audit_level = {}: not none, metadata or full", out.audit_level));
+  out.audit_body_max = s.size("audit_body_max", "8K");
   s.finish();
   return out;
 }

@@ -25,6 +25,10 @@ struct Settings {
   int64_t idle_timeout_ms = 0;         // idle_timeout: a relayed connection with no byte this long is cut
   uint64_t max_conns_per_sandbox = 0;  // max_conns_per_sandbox: open connections of one sandbox
   uint64_t audit_max_size = 0;         // audit_max_size: the audit file rotates past this (0: never)
+  // The proxy's decrypting and HTTP side: upstream trust, audit levels and bodies.
+  std::string upstream_ca_file;    // upstream_ca_file: CAs trusted besides the system's ("": none)
+  std::string audit_level;         // audit_level: none|metadata|full, for requests no rule decides
+  uint64_t audit_body_max = 8192;  // audit_body_max: bytes of each body a full audit line keeps
 };
 
 Settings load_settings(config::Settings& s);

@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""A sandbox client for the proxy tests: one keep-alive HTTP(S) connection to HOST:PORT that runs
+each STEP in turn and prints one line per request, "<local port> <status> <body>".
+
+STEP: "METHOD /path" (a request), "METHOD /path BODY" (with a JSON body), "sh:COMMAND" (a shell
+command between two requests: change the policy) or "sleep:SECONDS". With CAFILE "-" it speaks
+plain HTTP. HOST goes to the Host header and the SNI; ADDR is where it connects."""
+import http.client
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+
+def main():
+    host, addr, port, cafile = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    if cafile == "-":
+        conn = http.client.HTTPConnection(addr, port, timeout=10)
+    else:
+        ctx = ssl.create_default_context(cafile=cafile)
+        conn = http.client.HTTPSConnection(addr, port, timeout=10, context=ctx)
+        raw = socket.create_connection((addr, port), timeout=10)
+        conn.sock = ctx.wrap_socket(raw, server_hostname=host)
+    for step in sys.argv[5:]:
+        if step.startswith("sh:"):
+            subprocess.run(step[3:], shell=True, check=True)
+            continue
+        if step.startswith("sleep:"):
+            time.sleep(float(step[6:]))
+            continue
+        parts = step.split(" ", 2)
+        body = parts[2].encode() if len(parts) > 2 else None
+        headers = {"Host": host}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        conn.request(parts[0], parts[1], body=body, headers=headers)
+        local = conn.sock.getsockname()[1]
+        resp = conn.getresponse()
+        data = resp.read().decode(errors="replace").strip()
+        print(local, resp.status, data, flush=True)
+
+
+main()

@@ -1,0 +1,331 @@
+#include "proxy_http.hpp"
+
+#include "ipv4.hpp"
+#include "json_writer.hpp"
+#include "log.hpp"
+#include "proxy_http_decide.hpp"
+#include "proxy_http_head.hpp"
+#include "proxy_http_redact.hpp"
+#include "proxy_http_relay.hpp"
+#include "proxy_inject.hpp"
+#include "proxy_mitm.hpp"
+#include "timeutil.hpp"
+
+#include <fmt/format.h>
+#include <boost/beast/http/string_body.hpp>
+
+#include <limits>
+#include <map>
+#include <type_traits>
+
+namespace cube::egress {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+using error_code = boost::system::error_code;
+using relay_detail::arm;
+using relay_detail::redirect;
+
+constexpr size_t k_max_audit_headers = 100;
+// Bodies stream through, so they have no limit; not boost::none: Boost 1.74's parser compares a
+// length with the optional and takes none for the smaller.
+constexpr uint64_t k_no_body_limit = std::numeric_limits<uint64_t>::max();
+constexpr uint64_t k_max_discarded_body = 1 << 20;  // a denied request's body read to keep its connection
+
+std::string text(beast::string_view s) { return std::string(s.data(), s.size()); }
+
+// One request and what is known of it so far.
+struct Exchange {
+  HttpEvent e;
+  Request r;
+  Verdict v;
+  Audit level = Audit::metadata;
+  int64_t start_ns = time::now_ns();
+};
+
+std::vector<std::pair<std::string, std::string>> redacted_headers(const http::fields& h) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& f : h) {
+    std::string name = text(f.name_string());
+    auto same = std::find_if(out.begin(), out.end(), [&](const auto& kv) { return beast::iequals(kv.first, name); });
+    std::string value = redact_header(name, text(f.value()));
+    if (same != out.end())
+      same->second += ", " + value;
+    else if (out.size() < k_max_audit_headers)
+      out.emplace_back(std::move(name), std::move(value));
+  }
+  return out;
+}
+
+template <class S>
+class Session {
+ public:
+  Session(S& client, HttpConn& c) : m_client(client), m_c(c), m_ms(c.ctx.options.upstream_io_timeout_ms) {}
+  asio::awaitable<void> run() {
+    // Not `while (co_await one())`: g++ 12 miscompiles an await in a loop condition.
+    for (;;) {
+      bool more = co_await one();
+      if (!more) co_return;
+    }
+  }
+
+ private:
+  asio::awaitable<bool> one() {
+    http::request_parser<http::buffer_body> p;
+    p.header_limit(k_max_request_head);
+    p.body_limit(k_no_body_limit);
+    error_code ec;
+    arm(m_client, m_ms);
+    co_await http::async_read_header(m_client, m_cbuf, p, redirect(ec));
+    if (ec) co_return co_await bad_head(ec);
+    Exchange x = begin(p.get());
+    // Awaits as statements of their own: g++ 12 miscompiles them inside conditions.
+    if (x.v.decision.allow && x.v.name) {
+      bool of_name = co_await name_is_dst(*x.v.name);
+      if (!of_name) {
+        x.v.decision.allow = false;
+        x.v.security_reason = "dst_not_of_name";
+      }
+    }
+    if (!x.v.decision.allow) co_return co_await deny(x, p);
+    co_return co_await forward(x, p);
+  }
+
+  Exchange begin(const http::request_header<>& h) {
+    Exchange x;
+    HttpEvent& e = x.e;
+    e.connection = m_c.connection;
+    e.request = ++m_count;
+    e.src = m_c.src;
+    e.dst = m_c.dst;
+    e.dst_port = m_c.dst_port;
+    e.sni = m_c.sni;
+    e.alpn = m_c.alpn;
+    e.tls_version = m_c.tls_version;
+    e.cipher = m_c.cipher;
+    e.scheme = m_c.scheme;
+    e.method = text(h.method_string());
+    e.path = text(h.target());
+    if (auto host = h.find(http::field::host); host != h.end()) e.host = text(host->value());
+    if (auto ua = h.find(http::field::user_agent); ua != h.end()) e.user_agent = text(ua->value());
+    x.r = request_of(h, m_c.scheme, m_c.sni, m_c.dst);
+    x.v = decide_http(m_c.ctx.snapshot().get(), m_c.src, x.r);
+    e.sandbox = x.v.sandbox;
+    if (const CompiledRule* rule = x.v.rule()) e.rule = rule->name;
+    if (x.v.decided) e.reason = std::string(reason_name(x.v.decision.reason));
+    x.level = x.v.decision.rule ? x.v.decision.audit : m_c.ctx.options.audit_level;
+    e.audit = std::string(audit_name(x.level));
+    return x;
+  }
+
+  asio::awaitable<bool> name_is_dst(const std::string& name) {
+    auto it = m_names.find(name);
+    if (it != m_names.end()) co_return it->second;
+    bool of_name = co_await dst_is_of_name(name, m_c.dst);
+    m_names.emplace(name, of_name);
+    co_return of_name;
+  }
+
+  asio::awaitable<bool> deny(Exchange& x, http::request_parser<http::buffer_body>& p) {
+    // A body left unread would be taken for the next request: read and dropped, or, when it is
+    // large, the connection ends here.
+    bool close = !p.get().keep_alive();
+    if (!close) close = !(co_await discard_body(p));
+    x.e.status = 403;
+    std::string reason = x.v.security_reason.empty() ? x.e.reason : x.v.security_reason;
+    audit(x);
+    co_await respond(http::status::forbidden, x.e.rule, reason, close);
+    co_return !close;
+  }
+
+  asio::awaitable<bool> discard_body(http::request_parser<http::buffer_body>& p) {
+    std::array<char, 16384> chunk;
+    uint64_t total = 0;
+    error_code ec;
+    while (!p.is_done()) {
+      p.get().body().data = chunk.data();
+      p.get().body().size = chunk.size();
+      arm(m_client, m_ms);
+      co_await http::async_read(m_client, m_cbuf, p, redirect(ec));
+      if (ec == http::error::need_buffer) ec = {};
+      total += chunk.size() - p.get().body().size;
+      if (ec || total > k_max_discarded_body) co_return false;
+    }
+    co_return true;
+  }
+
+  asio::awaitable<bool> forward(Exchange& x, http::request_parser<http::buffer_body>& p) {
+    auto& req = p.get();
+    const CompiledRule* rule = x.v.rule();
+    if (rule) strip_injected(req.base(), *rule);
+    if (x.level != Audit::none) x.e.headers = redacted_headers(req.base());
+    set_forwarding(req.base(), m_c.scheme, m_c.sni, m_c.dst);
+    InjectOutcome io;
+    if (x.v.decision.inject) {
+      io = apply_injects(req.base(), *rule, x.v.secrets.get());
+      if (!io.skipped_reason.empty() && x.v.security_reason.empty()) x.v.security_reason = io.skipped_reason;
+    } else if (rule && !rule->inject.empty()) {
+      x.e.inject_dropped = std::string(reason_name(x.v.decision.reason));
+    }
+    x.e.injected = io.injected;
+    x.e.secret_ids = io.secret_ids;
+    bool ok = co_await exchange(x, p);
+    scrub(req.base(), io.injected);
+    co_return ok;
+  }
+
+  // The request upstream and the response back.
+  asio::awaitable<bool> exchange(Exchange& x, http::request_parser<http::buffer_body>& p) {
+    std::string failed = co_await open_upstream();
+    if (!failed.empty()) co_return co_await bad_gateway(x, failed);
+    BodyTap req_tap(x.level == Audit::full ? m_c.ctx.options.audit_body_max : 0);
+    error_code ec = co_await relay_message(m_client, m_cbuf, p, *m_up, req_tap, m_ms);
+    x.e.req_bytes = req_tap.bytes;
+    if (ec) co_return co_await bad_gateway(x, "sending the request: " + ec.message());
+    http::response_parser<http::buffer_body> rp;
+    rp.body_limit(k_no_body_limit);
+    if (p.get().method() == http::verb::head) rp.skip(true);
+    arm(*m_up, m_ms);
+    co_await http::async_read_header(*m_up, m_ubuf, rp, redirect(ec));
+    if (ec) co_return co_await bad_gateway(x, "reading the response: " + ec.message());
+    x.e.status = static_cast<int>(rp.get().result_int());
+    BodyTap resp_tap(req_tap.max);
+    ec = co_await relay_message(*m_up, m_ubuf, rp, m_client, resp_tap, m_ms);
+    x.e.resp_bytes = resp_tap.bytes;
+    if (req_tap.max) {
+      if (req_tap.bytes) x.e.request_body = redact_body(req_tap.kept, req_tap.max);
+      if (resp_tap.bytes) x.e.response_body = redact_body(resp_tap.kept, resp_tap.max);
+    }
+    audit(x);
+    if (!ec && x.e.status == 101 && p.upgrade()) {
+      co_await tunnel(m_client, m_cbuf, *m_up, m_ubuf, m_ms);
+      co_return false;
+    }
+    bool upstream_keeps = !ec && rp.get().keep_alive();
+    if (!upstream_keeps) m_up.reset();
+    co_return !ec && upstream_keeps && p.get().keep_alive();
+  }
+
+  asio::awaitable<std::string> open_upstream() {
+    if (m_up) co_return std::string();
+    auto ex = co_await asio::this_coro::executor;
+    tcp::endpoint dst(asio::ip::address_v4(m_c.dst), m_c.dst_port);
+    std::string failed;
+    if constexpr (std::is_same_v<S, TlsStream>) {
+      m_up.emplace(ex, m_c.ctx.interception->upstream.context());
+      failed = co_await open_tls(*m_up, dst, m_c.sni, m_c.ctx.options.connect_timeout_ms);
+    } else {
+      m_up.emplace(ex);
+      failed = co_await open_tcp(*m_up, dst, m_c.ctx.options.connect_timeout_ms);
+    }
+    if (!failed.empty()) m_up.reset();
+    co_return failed;
+  }
+
+  asio::awaitable<bool> bad_gateway(Exchange& x, const std::string& why) {
+    log::debug("connection {} request {}: upstream {}: {}", m_c.connection, m_count, ipv4::format(m_c.dst), why);
+    m_up.reset();
+    x.e.status = 502;
+    x.e.upstream_addr = fmt::format("{}:{}", ipv4::format(m_c.dst), m_c.dst_port);
+    if (x.v.security_reason.empty()) x.v.security_reason = "upstream_unreachable_or_unverified";
+    audit(x);
+    co_await respond(http::status::bad_gateway, x.e.rule, "upstream_unreachable_or_unverified", true);
+    co_return false;
+  }
+
+  // A head that did not parse: too large (431) or not HTTP (400), both security events; a
+  // connection that simply ended says nothing.
+  asio::awaitable<bool> bad_head(const error_code& ec) {
+    bool too_large = ec == http::error::header_limit;
+    bool parse_error = ec.category() == beast::http::make_error_code(http::error::bad_target).category() &&
+                       ec != http::error::end_of_stream && ec != http::error::partial_message;
+    if (!too_large && !parse_error) co_return false;
+    Exchange x;
+    x.e.connection = m_c.connection;
+    x.e.request = ++m_count;
+    x.e.src = m_c.src;
+    x.e.dst = m_c.dst;
+    x.e.dst_port = m_c.dst_port;
+    x.e.sni = m_c.sni;
+    x.e.scheme = m_c.scheme;
+    x.e.status = too_large ? 431 : 400;
+    x.v.security_reason = too_large ? "request_head_too_large" : "bad_request";
+    x.level = Audit::none;  // no request to describe: the security event says it all
+    audit(x);
+    co_await respond(too_large ? http::status::request_header_fields_too_large : http::status::bad_request,
+                     std::nullopt, x.v.security_reason, true);
+    co_return false;
+  }
+
+  void audit(Exchange& x) {
+    x.e.duration_us = (time::now_ns() - x.start_ns) / 1000;
+    x.e.allow = x.v.decision.allow;
+    if (!x.v.security_reason.empty()) {
+      HttpEvent s = x.e;
+      s.event = "security_event";
+      s.security_reason = x.v.security_reason;
+      s.headers.clear();
+      s.request_body.reset();
+      s.response_body.reset();
+      m_c.ctx.audit.write(s);
+    }
+    if (x.level == Audit::none) return;
+    x.e.security_reason = x.v.security_reason;
+    m_c.ctx.audit.write(x.e);
+  }
+
+  asio::awaitable<void> respond(http::status st, const std::optional<std::string>& rule, const std::string& reason,
+                                bool close) {
+    json::Writer w;
+    w.begin_object();
+    w.key("rule");
+    rule ? w.value(*rule) : w.null();
+    w.field("reason", reason);
+    w.end_object();
+    http::response<http::string_body> res{st, 11};
+    res.set(http::field::content_type, "application/json");
+    res.body() = w.str() + "\n";
+    res.keep_alive(!close);
+    res.prepare_payload();
+    error_code ec;
+    arm(m_client, m_ms);
+    co_await http::async_write(m_client, res, redirect(ec));
+  }
+
+  S& m_client;
+  HttpConn& m_c;
+  int64_t m_ms;
+  beast::flat_buffer m_cbuf, m_ubuf;
+  std::optional<S> m_up;
+  std::map<std::string, bool> m_names;  // name → whether the destination is one of its addresses
+  uint64_t m_count = 0;
+};
+
+}  // namespace
+
+asio::awaitable<void> handle_http(tcp::socket client, ProxyContext& ctx) {
+  error_code ec;
+  tcp::endpoint src = client.remote_endpoint(ec), dst = client.local_endpoint(ec);
+  if (ec) co_return;
+  // On the connection's strand, so that a timeout's close never races the coroutine.
+  auto strand = co_await asio::this_coro::executor;
+  beast::tcp_stream stream(tcp::socket(strand, tcp::v4(), client.release()));
+  HttpConn c(ctx);
+  c.connection = ctx.next_connection();
+  c.src = src.address().to_v4().to_uint();
+  c.dst = dst.address().to_v4().to_uint();
+  c.dst_port = dst.port();
+  c.scheme = "http";
+  Session<beast::tcp_stream> s(stream, c);
+  co_await s.run();
+}
+
+asio::awaitable<void> serve_https(TlsStream& client, HttpConn& c) {
+  Session<TlsStream> s(client, c);
+  co_await s.run();
+}
+
+}  // namespace cube::egress

@@ -1,0 +1,45 @@
+// cube::egress proxy_upstream — the proxy's own connections to where a sandbox's request goes:
+// always the original destination, never a name the sandbox chose.
+//
+// Contract:
+// - UpstreamTls trusts the system store plus [egress] upstream_ca_file, TLS 1.2 or 1.3 only,
+//   chains of depth 4 at most, and offers ALPN http/1.1 only.
+// - open_tcp() connects within the timeout; open_tls() also shakes hands with SNI = the client's
+//   and verifies the certificate against that name (against the address when there is no SNI).
+//   Both return an empty string on success, else why not (never thrown: the caller answers 502).
+// - dst_is_of_name() asks the node's resolver whether `dst` is an address of `name`.
+#pragma once
+
+#include <utility>  // before Boost.Asio: Boost 1.74's awaitable.hpp needs it with g++ 12
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace cube::egress {
+
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+class UpstreamTls {
+ public:
+  explicit UpstreamTls(const std::string& ca_file);  // throws Error naming the file
+  boost::asio::ssl::context& context() { return m_ctx; }
+
+ private:
+  boost::asio::ssl::context m_ctx{boost::asio::ssl::context::tls_client};
+};
+
+boost::asio::awaitable<std::string> open_tcp(boost::beast::tcp_stream& s, const boost::asio::ip::tcp::endpoint& dst,
+                                             int64_t timeout_ms);
+boost::asio::awaitable<std::string> open_tls(TlsStream& s, const boost::asio::ip::tcp::endpoint& dst,
+                                             const std::optional<std::string>& sni, int64_t timeout_ms);
+
+boost::asio::awaitable<bool> dst_is_of_name(const std::string& name, uint32_t dst);
+
+}  // namespace cube::egress
