@@ -5,9 +5,9 @@
 #include "log.hpp"
 #include "proxy_confine.hpp"
 #include "proxy_health.hpp"
-#include "proxy_notify.hpp"
 #include "proxy_http.hpp"
 #include "proxy_mitm.hpp"
+#include "proxy_notify.hpp"
 #include "proxy_tls.hpp"
 #include "timeutil.hpp"
 
