@@ -10,7 +10,7 @@ FUZZ_SRC_logs_scan := $(addprefix tools/cube-logs/,chain.cpp cri.cpp scan.cpp) \
     $(addprefix common/,fs.cpp error.cpp fmt_impl.cpp timeutil.cpp)
 FUZZ_SRC_logs_framing := $(addprefix tools/cube-logs/,framer.cpp cri.cpp) common/error.cpp common/fmt_impl.cpp \
     common/timeutil.cpp
-FUZZ_SRC_versions_ingest := tools/cube-versions/report.cpp tools/cube-versions/component.cpp $(BUILD)/gen/migrations.cpp \
+FUZZ_SRC_versions_ingest := $(addprefix tools/cube-versions/,report.cpp component.cpp compat_store.cpp) common/compat.cpp common/health.cpp $(BUILD)/gen/migrations.cpp \
     $(addprefix common/,error.cpp fmt_impl.cpp sha256.cpp state.cpp fs.cpp log.cpp json_writer.cpp timeutil.cpp escape.cpp)
 FUZZ_LIBS_versions_ingest := -lsqlite3 -lcrypto
 FUZZ_SRC_sched_selector := $(addprefix tools/cube-sched/,selector.cpp quantity.cpp labels.cpp) common/error.cpp \
