@@ -62,6 +62,9 @@ Db Db::open(const std::string& file, Access access) {
                   "give the path the link points to (cube-state(5))");
     db.raise(rc, "opening");
   }
+  // The schema check is the first read: without the busy timeout, a writer's lock at that moment
+  // would fail the open (exit 4) instead of waiting as every later statement does.
+  sqlite3_busy_timeout(raw, k_busy_timeout_ms);
   db.check_schema();
   db.configure();
   db.migrate();
