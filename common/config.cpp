@@ -7,6 +7,20 @@
 #include "units.hpp"
 
 #include <fmt/format.h>
+
+#include <stdexcept>
+
+// toml++ checks its own invariants with assert(), and some malformed files (`[\n[sc||||[`) reach one
+// of those checks instead of a parse error: an abort for the user. Its checks throw instead (through
+// a function, because some sit in noexcept members, where nothing changes), so a file the parser
+// cannot follow is refused like any other bad file.
+namespace cube::config {
+struct TomlInvariant : std::logic_error {
+  using std::logic_error::logic_error;
+};
+[[noreturn]] void toml_invariant_failed(const char* expr);
+}  // namespace cube::config
+#define TOML_ASSERT(expr) ((expr) ? static_cast<void>(0) : ::cube::config::toml_invariant_failed(#expr))
 #include <toml++/toml.h>
 
 #include <sys/stat.h>
@@ -16,6 +30,9 @@
 #include <sstream>
 
 namespace cube::config {
+
+void toml_invariant_failed(const char* expr) { throw TomlInvariant(expr); }
+
 namespace {
 
 // Tables of the config file that are not unknown to anyone: each tool's own, and [sandbox], which the
@@ -96,8 +113,8 @@ Config Config::parse(std::string_view toml_text, std::string path) {
   Config cfg;
   cfg.m_path = std::move(path);
   cfg.m_loaded = true;
-  // TOML is UTF-8, and toml++ asserts (aborts) on some invalid sequences instead of reporting
-  // them: refuse them here, where the place can be named.
+  // TOML is UTF-8, and toml++ stops at an internal check on some invalid sequences instead of
+  // reporting them: refuse them here, where the place can be named.
   if (size_t bad = first_invalid_utf8(toml_text); bad != std::string_view::npos) {
     std::string_view before = toml_text.substr(0, bad);
     size_t nl = before.rfind('\n');
@@ -112,6 +129,9 @@ Config Config::parse(std::string_view toml_text, std::string path) {
     const auto& where = e.source().begin;
     throw Error(Exit::usage,
                 fmt::format("config file {}:{}:{}: {}", cfg.m_path, where.line, where.column, e.description()));
+  } catch (const TomlInvariant&) {
+    throw Error(Exit::usage, fmt::format("config file {}: not valid TOML", cfg.m_path),
+                "the parser could not follow it", "look for an unclosed [ or stray characters in a key");
   }
   return cfg;
 }
