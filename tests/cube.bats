@@ -352,12 +352,22 @@ no_controls() {
     [ "$status" -ne 0 ]
     no_controls "$stderr" || fail "$cmd: $(printf '%s' "$stderr" | od -c | head)"
   done
+  # Raw control bytes are not JSON; escaped ones parse, and the key is refused, printed escaped.
   run --separate-stderr cube-sched place --cpu 1 --mem 1G \
     --selector "[{\"key\":\"k${esc}\",\"operator\":\"In\",\"values\":[\"a\"]}]"
   assert_failure 2
   no_controls "$stderr"
+  run --separate-stderr cube-sched place --cpu 1 --mem 1G \
+    --selector '[{"key":"k\u001b[2J","operator":"In","values":["a"]}]'
+  assert_failure 2
+  no_controls "$stderr"
   [[ "$stderr" == *'\x1b[2J'* ]]
+  # Likewise in TOML: raw, the file is refused; escaped, the unknown key is named, escaped.
   printf '[logs]\n"key\033[2J" = 1\n' >"$CUBE_CONFIG"
+  run --separate-stderr cube-logs config
+  assert_failure 2
+  no_controls "$stderr"
+  printf '[logs]\n"key\\u001b[2J" = 1\n' >"$CUBE_CONFIG"
   run --separate-stderr cube-logs config
   no_controls "$stderr"
   [[ "$stderr" == *'key\x1b[2J'* ]]
@@ -376,10 +386,10 @@ no_controls() {
   check "-1 is too small (at least 1)" cube-rootfs convert x --out y --max-entries -1
   check "$big is too large (at most 9223372036854775807)" cube-rootfs convert x --out y --max-entries $big
   check "$big is too large (at most 65521)" cube-tap setup --mtu $big
-  check "invalid value '-1'" cube-tap pool warm -1
+  check "-1 is too small (at least 0)" cube-tap pool warm -1
   check "$big is too large (at most 36500)" cube-egress-rules ca init --days $big
   check "0 is too small (at least 1)" cube-egress-rules serve --threads 0
-  check "invalid value '-1'" cube-sched node register n --cpu 1 --mem 1G --max-sandboxes -1
+  check "-1 is too small (at least 0)" cube-sched node register n --cpu 1 --mem 1G --max-sandboxes -1
   check "invalid value '0x10'" cube-sched place --cpu 1 --mem 1G --random-top 0x10
   for v in nan inf 1e2 101 -1 ' 5' 5x; do
     check "--cpu-util" cube-sched heartbeat n --cpu-util "$v"
@@ -411,5 +421,15 @@ no_controls() {
     run --separate-stderr "$t" config
     assert_failure 2
     [[ "$stderr" == *"config file $CUBE_CONFIG:5:8: not valid UTF-8"* ]] || fail "$t: $stderr"
+  done
+}
+
+@test "every tool: a config file the parser cannot follow is exit 2, not an abort inside toml++" {
+  cp "$CUBE_ROOT/tests/fuzz/corpus/config/internal-check-unclosed-table" "$CUBE_CONFIG"
+  for t in $(tools); do
+    run --separate-stderr "$t" config
+    assert_failure 2
+    [[ "$stderr" == *"config file $CUBE_CONFIG: not valid TOML (the parser could not follow it"* ]] ||
+      fail "$t: $stderr"
   done
 }
