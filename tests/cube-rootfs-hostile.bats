@@ -124,6 +124,25 @@ PY
     "$( (head -c 512 /dev/zero | tr '\0' D; head -c $((268435456 - 512)) /dev/zero) | sha256sum | cut -d' ' -f1)" ]
 }
 
+@test "work in proportion: inspect --content of an image whose files claim more than it could hold" {
+  require_command debugfs
+  cube-rootfs convert "$H/plain.tar" --out "$TMP/x.ext4" --size exact >/dev/null
+  # One file claims 1 PiB; then several claim 1 GiB each, each alone within bounds, together not.
+  cp "$TMP/x.ext4" "$TMP/one.ext4"
+  debugfs -w -R "sif /etc/passwd size 0x4000000000000" "$TMP/one.ext4" 2>/dev/null
+  bounded inspect --content "$TMP/one.ext4"
+  assert_failure 2
+  [[ "$stderr" == *"/etc/passwd: a file of 1125899906842624 bytes"*"content are hashed for an image this size"* ]]
+  for f in /etc/passwd /etc/hostname; do debugfs -w -R "sif $f size 0x40000000" "$TMP/x.ext4" 2>/dev/null; done
+  bounded inspect --content "$TMP/x.ext4"
+  assert_failure 2
+  [[ "$stderr" == *"after 1073741824 bytes of others"* ]]
+  # Listing without content reads no file, so it lists them, sizes as claimed.
+  bounded inspect "$TMP/x.ext4" -o json
+  assert_success
+  [ "$(jq -r '.[] | select(.path == "/etc/hostname") | .size' <<<"$output")" = 1073741824 ]
+}
+
 @test "work in proportion: absurd --size and --headroom are refused before any arithmetic" {
   for args in "--size exact --headroom 999999T" "--size 999999T" "--size exact --headroom 17T"; do
     # shellcheck disable=SC2086

@@ -4,6 +4,7 @@
 #include "ext2_errors.hpp"
 #include "fs.hpp"
 #include "sha256.hpp"
+#include "sizing.hpp"
 
 #include <ext2fs/ext2fs.h>
 #include <fmt/format.h>
@@ -76,9 +77,14 @@ constexpr size_t k_max_path = 4096;
 // name for one (a hard-linked directory, which ext4 forbids but a crafted image can hold) would make
 // a cycle or repeat a subtree, and is refused.
 struct Walker {
+  Walker(ext2_filsys f, bool content, uint64_t bytes)
+      : fs(f), with_content(content), image_bytes(bytes), hash_budget(bytes + hole_allowance(bytes)), buf(1 << 20) {}
+
   ext2_filsys fs;
   bool with_content;
   uint64_t image_bytes;
+  uint64_t hash_budget;
+  uint64_t hashed = 0;
   std::vector<ListedEntry> out;
   std::vector<std::pair<ext2_ino_t, std::string>> todo;  // directories still to list
   std::unordered_set<ext2_ino_t> dirs_seen;
@@ -133,11 +139,15 @@ struct Walker {
         e.rdev_minor = (d & 0xff) | ((d >> 12) & 0xfff00);
       }
     } else if (e.type == "file" && with_content) {
-      // A sparse file may claim any size; hashing is bounded by what the image could hold.
-      if (e.size > image_bytes)
+      // A sparse file may claim any size and hashing reads its holes as zeros: all the files hashed
+      // together get the image's size plus the holes that much data may have (sizing.hpp).
+      if (e.size > hash_budget - hashed)
         throw Error(Exit::usage,
-                    fmt::format("{}: a file of {} bytes in an image of {} bytes", path, e.size, image_bytes),
+                    fmt::format("{}: a file of {} bytes after {} bytes of others, in an image of {} bytes", path,
+                                e.size, hashed, image_bytes),
+                    fmt::format("at most {} bytes of content are hashed for an image this size", hash_budget),
                     "the image is corrupt or hostile; inspect without --content lists it");
+      hashed += e.size;
       Sha256 sha;
       read_content(fs, ino, 0, &sha, buf);
       e.sha256 = sha.hex();
@@ -191,7 +201,7 @@ std::vector<ListedEntry> list_image(const std::string& path, bool with_content) 
   if (err) throw Error(Exit::usage, fmt::format("{}: {} while opening the ext4 image", path, ext2_error_text(err)));
   FsPtr fs(raw);
   check(ext2fs_read_bitmaps(raw), "reading bitmaps");
-  Walker w{raw, with_content, static_cast<uint64_t>(st.st_size), {}, {}, {}, std::vector<char>(1 << 20)};
+  Walker w(raw, with_content, static_cast<uint64_t>(st.st_size));
   w.run();
   std::sort(w.out.begin(), w.out.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   return w.out;

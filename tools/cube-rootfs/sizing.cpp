@@ -25,15 +25,12 @@ constexpr uint64_t k_max_image = uint64_t(16) << 40;  // 16 TiB: the largest ima
               fmt::format("the largest image cube-rootfs makes is {}", units::format_size(k_max_image)));
 }
 
-// A sparse entry declares its holes for free, and hashing a file's content reads them as zeros (and
-// the model sizes the image by them): holes are allowed up to 1 GiB plus 64 times the data, so the
-// work stays in proportion to the archive.
 constexpr uint64_t k_free_holes = uint64_t(1) << 30;
 constexpr uint64_t k_holes_per_data = 64;
 
 void check_holes(const TreeStats& st) {
   uint64_t data = st.content_bytes - st.hole_bytes;
-  if (st.hole_bytes <= k_free_holes || st.hole_bytes / k_holes_per_data <= data) return;
+  if (st.hole_bytes <= hole_allowance(data)) return;
   throw Error(Exit::usage,
               fmt::format("sparse files claim {} of holes for {} of data", units::format_size(st.hole_bytes),
                           units::format_size(data)),
@@ -76,6 +73,13 @@ uint64_t env_knob(const char* name, uint64_t fallback, uint64_t lo, uint64_t hi)
 }
 
 }  // namespace
+
+// A sparse entry declares its holes for free, and hashing a file's content reads them as zeros (and
+// the model sizes the image by them): the holes allowed keep that work in proportion to the input.
+uint64_t hole_allowance(uint64_t data_bytes) {
+  return data_bytes > k_free_holes / k_holes_per_data ? std::min(data_bytes, k_max_image) * k_holes_per_data
+                                                       : k_free_holes;
+}
 
 ModelKnobs model_knobs_from_env() {
   ModelKnobs k;

@@ -35,6 +35,10 @@ struct ModelKnobs {
   uint64_t fixed_mib = 256;
   uint64_t percent = 10;
 };
+// The holes that `data_bytes` of real data may come with: 1 GiB, or 64 times the data beyond that.
+// Whatever hashes file content (convert, inspect --content) reads holes as zeros; this bounds it.
+uint64_t hole_allowance(uint64_t data_bytes);
+
 // Reads the CUBE_EXT4_* knobs from the environment, warning about ignored values.
 ModelKnobs model_knobs_from_env();
 
