@@ -89,7 +89,7 @@ int64_t parse_integer(std::string_view text, int64_t min, int64_t max, std::stri
   bool negative = !text.empty() && text[0] == '-';
   std::string_view digits = negative ? text.substr(1) : text;
   bool all_digits = !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
-  if (!all_digits || (negative && min >= 0))
+  if (!all_digits)
     throw Error(Exit::usage, fmt::format("invalid {} '{}'", what, text),
                 fmt::format("expected a whole number {}", range()));
   int64_t v = 0;

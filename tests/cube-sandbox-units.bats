@@ -19,13 +19,11 @@ setup() {
 teardown() { cube_teardown; }
 
 # A root where verify finds what the units lean on: systemd's own units (sysinit.target and the
-# rest), the shell, and a stand-in for cube-egress-proxy.service when no branch has brought it yet.
+# rest), the shell, and kill (cube-egress-proxy.service's reload).
 verify_root() {
   mkdir -p "$DEST/lib/systemd" "$DEST/bin"
   cp -a /lib/systemd/system "$DEST/lib/systemd/"
-  cp /bin/sh /bin/true "$DEST/bin/"
-  [ -e "$UNITS/cube-egress-proxy.service" ] ||
-    printf '[Unit]\nDescription=stand-in\n[Service]\nExecStart=/bin/true\n' >"$UNITS/cube-egress-proxy.service"
+  cp /bin/sh /bin/true /bin/kill "$DEST/bin/"
 }
 
 # Edges "A B" (A is ordered before B) from every After= and Before= of the installed units.

@@ -286,7 +286,7 @@ wait_for() {
   [ "$(jq -r '.[] | select(.id=="typed") | .mem_effective_bytes' <<<"$output")" = $((20 << 30)) ]
   [ "$(placed --cpu 15 --mem 1G)" = plain ]
   cube-sched place --cpu 20 --mem 1G --sandbox s1 --commit >/dev/null
-  run --separate-stderr cube-sched place --cpu 1m --mem 1G --instance-type "" --selector '[{"key":"instance-type","operator":"In","values":[""]}]'
+  run --separate-stderr cube-sched place --cpu 1m --mem 1G --selector '[{"key":"instance-type","operator":"In","values":[""]}]'
   assert_failure 4
   config '[sched]' 'cpu_ratio = 2.0' 'ignore_recorded_allocations = true'
   [ "$(placed --cpu 20 --mem 1G --selector '[{"key":"instance-type","operator":"In","values":[""]}]')" = plain ]

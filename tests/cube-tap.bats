@@ -50,7 +50,10 @@ teardown() { tap_teardown; }
   for cidr in 10.0.0.0/7 10.0.0.0/31 192.168.0.1/18 192.168.0.0 fe80::/64 300.0.0.0/8 ""; do
     run --separate-stderr tapx setup --uplink up0 --cidr "$cidr"
     assert_failure 2
-    [[ "$stderr" == "cube-tap: error: invalid --cidr"* ]]
+    # An empty value is refused for every option alike, before the CIDR's own rule.
+    want="invalid --cidr"
+    [ -n "$cidr" ] || want="--cidr: an empty value is not allowed"
+    [[ "$stderr" == "cube-tap: error: $want"* ]]
   done
   run --separate-stderr tapx setup --uplink nope0
   assert_failure 3

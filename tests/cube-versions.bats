@@ -177,7 +177,10 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   for id in ../x a/b '.' 'a b' "$(printf 'x%.0s' {1..129})" ''; do
     run --separate-stderr cube-versions ingest --node "$id" <<<'{"component":"a","version":"1"}'
     assert_failure 2
-    [[ "$stderr" == "cube-versions: error: invalid node ID"* ]]
+    # An empty value is refused for every option alike, before the node ID's own rule.
+    want="invalid node ID"
+    [ -n "$id" ] || want="--node: an empty value is not allowed"
+    [[ "$stderr" == "cube-versions: error: $want"* ]]
     run --separate-stderr cube-versions collect --base "$BASE" --node "$id" --report
     assert_failure 2
   done
