@@ -1,116 +1,30 @@
 #!/usr/bin/env bats
 # cube-egress-rules serve, the requests it decrypts and the plain-HTTP port, with real TLS: a
-# sandbox namespace whose TCP 443 and 80 reach the proxy in a node namespace (a plain nft tproxy
-# rule, as in cube-egress-rules-proxy.bats), and echo servers in a world namespace. The proxy
-# signs with a cluster CA made by `ca init`; the sandbox trusts it; the proxy trusts the world's
-# test CA through [egress] upstream_ca_file.
-load helpers
+# sandbox namespace whose TCP 443 and 80 reach the proxy in a node namespace, and echo servers in a
+# world namespace (tests/proxy-helpers.bash). The proxy signs with a cluster CA made by `ca init`;
+# the sandbox trusts it; the proxy trusts the world's test CA through [egress] upstream_ca_file.
+load proxy-helpers
 
-SB_ADDR=10.78.0.2
-NODE_ADDR=10.78.0.1
-SERVER=198.51.100.20
-OTHER=198.51.100.21
+SB_ADDR=10.77.0.2
 SECRET='planted-S3cret-9f1c2e7a'
 
 setup() {
-  require_root
-  for c in ip nft python3 curl openssl sqlite3 ss jq; do require_command "$c"; done
-  cube_setup
-  ID="cube-h-$$-${BATS_TEST_NUMBER}"
-  SB="$ID-s" NODE="$ID-n" WORLD="$ID-w"
-  PIDS=()
-  for n in "$SB" "$NODE" "$WORLD"; do
-    ip netns add "$n"
-    ip -n "$n" link set lo up
-  done
-  ip -n "$NODE" link add n0 type veth peer name s0 netns "$SB"
-  ip -n "$NODE" link add n1 type veth peer name w0 netns "$WORLD"
-  ip -n "$NODE" addr add "$NODE_ADDR/24" dev n0
-  ip -n "$NODE" addr add 198.51.100.1/24 dev n1
-  ip -n "$SB" addr add "$SB_ADDR/24" dev s0
-  ip -n "$WORLD" addr add "$SERVER/24" dev w0
-  ip -n "$WORLD" addr add "$OTHER/24" dev w0
-  for l in "$NODE n0" "$NODE n1" "$SB s0" "$WORLD w0"; do ip -n ${l% *} link set ${l#* } up; done
-  ip -n "$SB" route add default via "$NODE_ADDR"
-  ip -n "$WORLD" route add default via 198.51.100.1
-  ip netns exec "$NODE" sysctl -qw net.ipv4.ip_forward=1
-  ip -n "$NODE" rule add fwmark 0x1 lookup 100
-  ip -n "$NODE" route add local 0.0.0.0/0 dev lo table 100
-  ip netns exec "$NODE" nft -f - <<NFT
-table inet cube_test {
-  chain pre {
-    type filter hook prerouting priority mangle;
-    ip saddr $SB_ADDR tcp dport 443 tproxy ip to $NODE_ADDR:8443 meta mark set 1 accept
-    ip saddr $SB_ADDR tcp dport 80 tproxy ip to $NODE_ADDR:8080 meta mark set 1 accept
-    ip saddr $SB_ADDR tcp dport { 80, 443 } drop
-  }
-}
-NFT
-  mkdir -p "/etc/netns/$NODE"
-  printf '%s api.test other.test\n%s untrusted.test\n' "$SERVER" "$OTHER" >"/etc/netns/$NODE/hosts"
-  make_certs
-  ip netns exec "$WORLD" python3 "$CUBE_ROOT/tests/proxy/echo_server.py" "$SERVER" 443 "$TMP/server.crt" \
-    "$TMP/server.key" &
-  PIDS+=($!)
-  ip netns exec "$WORLD" python3 "$CUBE_ROOT/tests/proxy/echo_server.py" "$SERVER" 80 &
-  PIDS+=($!)
-  ip netns exec "$WORLD" python3 "$CUBE_ROOT/tests/proxy/echo_server.py" "$OTHER" 443 "$TMP/rogue.crt" \
-    "$TMP/rogue.key" &
-  PIDS+=($!)
-  wait_listen "$WORLD" 443
-  wait_listen "$WORLD" 80
-  printf '[egress]\nupstream_ca_file = "%s"\n' "$TMP/world-ca.crt" >"$CUBE_CONFIG"
-  cube-egress-rules ca init >"$TMP/out.ca-init"
-  CUBE_CA=$(cube-egress-rules ca path)
-  cube-egress-rules list >/dev/null
-  bind_sandbox sb-1 "$SB_ADDR"
-  AUDIT="$TMP/audit.jsonl"
-}
-
-teardown() {
-  local p
-  [ -n "${DEBUG_KEEP:-}" ] && cp -r "$TMP" "$DEBUG_KEEP-$BATS_TEST_NUMBER"
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  for n in "${SB:-}" "${NODE:-}" "${WORLD:-}"; do [ -n "$n" ] && ip netns del "$n" 2>/dev/null; done
-  [ -n "${NODE:-}" ] && rm -rf "/etc/netns/$NODE"
-  cube_teardown
-}
-
-make_certs() {
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/world-ca.key" \
-    -out "$TMP/world-ca.crt" -subj /CN=world-test-ca -days 2 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/server.key" -out "$TMP/server.csr" \
-    -subj /CN=api.test 2>/dev/null
-  printf 'subjectAltName=DNS:api.test,DNS:other.test\n' >"$TMP/san"
-  openssl x509 -req -in "$TMP/server.csr" -CA "$TMP/world-ca.crt" -CAkey "$TMP/world-ca.key" -CAcreateserial \
-    -out "$TMP/server.crt" -days 2 -extfile "$TMP/san" 2>/dev/null
+  proxy_net h "$SB_ADDR"
+  proxy_hosts "$SERVER api.test other.test" "$OTHER untrusted.test"
+  world_cert api.test other.test
   # untrusted.test: a self-signed certificate that no one trusts.
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/rogue.key" \
     -out "$TMP/rogue.crt" -subj /CN=untrusted.test -addext subjectAltName=DNS:untrusted.test -days 2 2>/dev/null
+  echo_server "$SERVER" 443 "$TMP/server.crt" "$TMP/server.key"
+  echo_server "$SERVER" 80
+  echo_server "$OTHER" 443 "$TMP/rogue.crt" "$TMP/rogue.key"
+  printf '[egress]\nupstream_ca_file = "%s"\n' "$TMP/world-ca.crt" >"$CUBE_CONFIG"
+  cube-egress-rules ca init >"$TMP/out.ca-init"
+  CUBE_CA=$(cube-egress-rules ca path)
+  bind_sandbox sb-1 "$SB_ADDR"
 }
 
-bind_sandbox() {
-  sqlite3 "$CUBE_STATE" "INSERT INTO taps (name, address, addr_index, sandbox_id, state, created_ms, updated_ms)
-    VALUES ('z$(printf '%02x' ${2//./ })', '$2', 2, '$1', 'in_use', 0, 0)"
-}
-
-wait_listen() {
-  for _ in $(seq 100); do
-    [ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2")" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-start_proxy() {
-  ip netns exec "$NODE" ${PROXY_WRAP:-} cube-egress-rules serve --listen "$NODE_ADDR" --audit-log "$AUDIT" --threads 2 \
-    2>"$TMP/proxy.err" &
-  PROXY=$!
-  PIDS+=($PROXY)
-  wait_listen "$NODE" 8443
-  wait_listen "$NODE" 8080
-}
+teardown() { proxy_teardown; }
 
 policy() { printf '%s' "$1" | cube-egress-rules set sb-1 --file - >>"$TMP/out.set"; }
 

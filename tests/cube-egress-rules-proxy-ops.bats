@@ -4,109 +4,30 @@
 # policy changes on the next connection, drain on SIGTERM, the audit file (SIGHUP, rotation), the
 # health endpoint, sd_notify and the confinement (capabilities, seccomp).
 #
-# The network is that of cube-egress-rules-proxy.bats: one sandbox namespace holding two sandbox
-# addresses (sb-1 and sb-2), a node namespace running the proxy behind an nft tproxy rule, and a
-# world namespace with an HTTPS echo server.
-load helpers
+# The network is tests/proxy-helpers.bash's, with one sandbox namespace holding two sandbox
+# addresses (sb-1 and sb-2).
+load proxy-helpers
 
 SB1=10.77.0.2
 SB2=10.77.0.3
-NODE_ADDR=10.77.0.1
-SERVER=198.51.100.10
 
 setup() {
-  require_root
-  for c in ip nft python3 curl openssl sqlite3 ss jq; do require_command "$c"; done
-  cube_setup
-  ID="cube-o-$$-${BATS_TEST_NUMBER}"
-  SB="$ID-s" NODE="$ID-n" WORLD="$ID-w"
-  PIDS=()
-  for n in "$SB" "$NODE" "$WORLD"; do
-    ip netns add "$n"
-    ip -n "$n" link set lo up
-  done
-  ip -n "$NODE" link add n0 type veth peer name s0 netns "$SB"
-  ip -n "$NODE" link add n1 type veth peer name w0 netns "$WORLD"
-  ip -n "$NODE" addr add "$NODE_ADDR/24" dev n0
-  ip -n "$NODE" addr add 198.51.100.1/24 dev n1
-  ip -n "$SB" addr add "$SB1/24" dev s0
-  ip -n "$SB" addr add "$SB2/24" dev s0
-  ip -n "$WORLD" addr add "$SERVER/24" dev w0
-  for l in "$NODE n0" "$NODE n1" "$SB s0" "$WORLD w0"; do ip -n ${l% *} link set ${l#* } up; done
-  ip -n "$SB" route add default via "$NODE_ADDR"
-  ip -n "$WORLD" route add default via 198.51.100.1
-  ip netns exec "$NODE" sysctl -qw net.ipv4.ip_forward=1
-  ip -n "$NODE" rule add fwmark 0x1 lookup 100
-  ip -n "$NODE" route add local 0.0.0.0/0 dev lo table 100
-  ip netns exec "$NODE" nft -f - <<NFT
-table inet cube_test {
-  chain pre {
-    type filter hook prerouting priority mangle;
-    ip saddr { $SB1, $SB2 } tcp dport 443 tproxy ip to $NODE_ADDR:8443 meta mark set 1 accept
-    ip saddr { $SB1, $SB2 } tcp dport 443 drop
-  }
-}
-NFT
-  mkdir -p "/etc/netns/$NODE"
-  printf '%s pinned.test denied.test\n' "$SERVER" >"/etc/netns/$NODE/hosts"
-  make_certs
-  ip netns exec "$WORLD" python3 "$CUBE_ROOT/tests/proxy/echo_server.py" 0.0.0.0 443 "$TMP/server.crt" \
-    "$TMP/server.key" &
-  PIDS+=($!)
-  wait_listen "$WORLD" 443
-  cube-egress-rules list >/dev/null
+  proxy_net o "$SB1" "$SB2"
+  proxy_hosts "$SERVER pinned.test denied.test"
+  world_cert pinned.test denied.test
+  echo_server 0.0.0.0 443 "$TMP/server.crt" "$TMP/server.key"
   bind_sandbox sb-1 "$SB1" 2
   bind_sandbox sb-2 "$SB2" 3
   ALLOW='{"rules": [{"name": "pinned", "match": {"sni": "pinned.test"}, "action": {"allow": true}}]}'
   policy sb-1 "$ALLOW"
   policy sb-2 "$ALLOW"
-  AUDIT="$TMP/audit.jsonl"
 }
 
-teardown() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  for n in "${SB:-}" "${NODE:-}" "${WORLD:-}"; do [ -n "$n" ] && ip netns del "$n" 2>/dev/null; done
-  [ -n "${NODE:-}" ] && rm -rf "/etc/netns/$NODE"
-  cube_teardown
-}
-
-make_certs() {
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/world-ca.key" \
-    -out "$TMP/world-ca.crt" -subj /CN=world-test-ca -days 2 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/server.key" -out "$TMP/server.csr" \
-    -subj /CN=pinned.test 2>/dev/null
-  printf 'subjectAltName=DNS:pinned.test,DNS:denied.test\n' >"$TMP/san"
-  openssl x509 -req -in "$TMP/server.csr" -CA "$TMP/world-ca.crt" -CAkey "$TMP/world-ca.key" -CAcreateserial \
-    -out "$TMP/server.crt" -days 2 -extfile "$TMP/san" 2>/dev/null
-}
-
-# bind_sandbox SANDBOX ADDRESS INDEX: the in_use TAP row cube-tap ensure would leave.
-bind_sandbox() {
-  sqlite3 "$CUBE_STATE" "INSERT INTO taps (name, address, addr_index, sandbox_id, state, created_ms, updated_ms)
-    VALUES ('z$(printf '%02x' ${2//./ })', '$2', $3, '$1', 'in_use', 0, 0)"
-}
-
-wait_listen() {
-  for _ in $(seq 100); do
-    [ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2")" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
+teardown() { proxy_teardown; }
 
 # egress_config KEY = VALUE lines: the [egress] table of the config file.
 egress_config() {
   { echo '[egress]'; printf '%s\n' "$@"; } >"$CUBE_CONFIG"
-}
-
-start_proxy() {
-  ip netns exec "$NODE" ${PROXY_WRAP:-} cube-egress-rules serve --listen "$NODE_ADDR" --audit-log "$AUDIT" --threads 2 "$@" \
-    2>"$TMP/proxy.err" &
-  PROXY=$!
-  PIDS+=($PROXY)
-  wait_listen "$NODE" 8443
 }
 
 policy() { printf '%s' "$2" | cube-egress-rules set "$1" --file - >/dev/null; }
