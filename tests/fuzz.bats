@@ -18,65 +18,65 @@ run_target() {
   [ -x "$bin" ] || skip "needs clang's libFuzzer runtime (Debian package libclang-rt-14-dev)"
   mkdir -p "$TMP/new"
   # The corpus only (-runs=0): a regression run must not fail on a finding of its own mutations;
-  # `make fuzz` is where new inputs are searched for ($2, the old run count, is unused).
-  run "$bin" -runs=0 -max_len=4096 -timeout=10 "$TMP/new" "$CUBE_ROOT/tests/fuzz/corpus/$1"
+  # `make fuzz` is where new inputs are searched for. A crash input is written to $TMP, not here.
+  run "$bin" -runs=0 -max_len=4096 -timeout=10 -artifact_prefix="$TMP/" "$TMP/new" "$CUBE_ROOT/tests/fuzz/corpus/$1"
   [ "$status" -eq 0 ] || { echo "$output" | tail -40; false; }
 }
 
 @test "fuzz: the DNS message parser" {
-  run_target dns_message 50000
+  run_target dns_message
 }
 
 @test "fuzz: the policy JSON parser and compiler" {
-  run_target egress_policy 5000
+  run_target egress_policy
 }
 
 @test "fuzz: the target parsers (allowOut, denyOut, sni, host)" {
-  run_target egress_target 20000
+  run_target egress_target
 }
 
 @test "fuzz: cube-logs' CRI parser and the reader's scans (tail, head, time, order)" {
-  run_target logs_scan 500
+  run_target logs_scan
 }
 
 @test "fuzz: cube-logs' socket framing and record framer" {
-  run_target logs_framing 20000
+  run_target logs_framing
 }
 
 @test "fuzz: cube-versions ingest's JSON Lines" {
-  run_target versions_ingest 5000
+  run_target versions_ingest
 }
 
 @test "fuzz: cube-sched's selector and quantity parsers" {
-  run_target sched_selector 20000
+  run_target sched_selector
 }
 
 @test "fuzz: the duration, size, number and time parsers and message escaping" {
-  run_target units 50000
+  run_target units
 }
 
 @test "fuzz: the TOML config and its getters" {
-  run_target config 3000
+  run_target config
 }
 
 @test "fuzz: a layer into a temporary ext4 image and back (cube-rootfs)" {
-  run_target rootfs_layer 300
+  run_target rootfs_layer
 }
 
 @test "fuzz: an OCI layout's index, manifest and config JSON (cube-rootfs)" {
-  run_target oci_layout 3000
+  run_target oci_layout
 }
 
 @test "fuzz: the ext4 reader behind inspect, over corrupted images (cube-rootfs)" {
-  run_target ext4_image 2000
+  run_target ext4_image
 }
 
 @test "fuzz: the TLS ClientHello reader (every prefix, as the proxy's peeks see it)" {
-  run_target client_hello 20000
+  run_target client_hello
 }
 
 @test "fuzz: the proxy's HTTP request head parser and header redactor" {
-  run_target http_head 20000
+  run_target http_head
 }
 
 @test "every fuzz target has a corpus and a line in tests/fuzz/build.mk" {
