@@ -78,7 +78,7 @@ uint64_t env_knob(const char* name, uint64_t fallback, uint64_t lo, uint64_t hi)
 // the model sizes the image by them): the holes allowed keep that work in proportion to the input.
 uint64_t hole_allowance(uint64_t data_bytes) {
   return data_bytes > k_free_holes / k_holes_per_data ? std::min(data_bytes, k_max_image) * k_holes_per_data
-                                                       : k_free_holes;
+                                                      : k_free_holes;
 }
 
 ModelKnobs model_knobs_from_env() {
