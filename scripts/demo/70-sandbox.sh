@@ -43,7 +43,7 @@ in_ns() {
 node() { in_ns node "$ns" "$@"; }
 world() { in_ns world "$world" "$@"; }
 wait_line() { for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-# A server in the world on $1:$2 that answers with the request's headers, so the injected one shows.
+# A server in the world on $1:$2 that answers with the request's headers.
 world_server() {
   ip netns exec "$world" python3 -c '
 import http.server, sys
@@ -84,7 +84,7 @@ ip -n "$world" link set lo up
 ip -n "$ns" link add up0 type veth peer name w0 netns "$world"
 ip -n "$ns" addr add 198.51.100.2/24 dev up0
 ip -n "$ns" link set up0 up
-for a in 198.51.100.1 198.51.100.3 198.51.100.4; do ip -n "$world" addr add "$a/24" dev w0; done
+for a in 198.51.100.1 198.51.100.3; do ip -n "$world" addr add "$a/24" dev w0; done
 ip -n "$world" link set w0 up
 mkdir -p "$DEMO_DIR/sb-bpf"
 mount -t bpf bpf "$DEMO_DIR/sb-bpf"
@@ -118,17 +118,12 @@ pids+=($!)
 wait_line "$DEMO_DIR/sb-serve.log" 'serving TAP fds' || true
 world_server 198.51.100.1 8000
 world_server 198.51.100.3 8000
-world_server 198.51.100.4 80
 
-say "The sandbox's egress policy: 198.51.100.1 allowed, a credential injected for 198.51.100.4, the rest refused"
+say "The sandbox's egress policy: 198.51.100.1 allowed, the rest refused (the proxy's chapter shows L7 rules)"
 cat >"$DEMO_DIR/web1.json" <<'JSON'
 {
   "allowInternetAccess": false,
-  "allowOut": ["198.51.100.1/32"],
-  "rules": [
-    {"name": "world-api", "match": {"host": "198.51.100.4"},
-     "action": {"allow": true, "inject": [{"header": "Authorization", "secret": "demo-token-42", "format": "Bearer ${SECRET}"}]}}
-  ]
+  "allowOut": ["198.51.100.1/32"]
 }
 JSON
 jq -c . "$DEMO_DIR/web1.json"
@@ -148,21 +143,6 @@ world curl -sS -m 5 http://198.51.100.2:20080/
 
 say "From the sandbox (its fetch CGI runs busybox wget in the guest): an allowed request"
 world curl -sS -m 20 "http://198.51.100.2:20080/cgi-bin/fetch?http://198.51.100.1:8000/"
-
-# The injected request needs the egress proxy's HTTP side (cube-egress-rules serve terminating
-# HTTP and injecting credentials), which lands with the wip-proxy-http branch. Until then the
-# step is off; CUBE_DEMO_INJECT=1 turns it on. When it has landed: start redirect up and serve as
-# below by default, and remove this guard.
-if [ -n "${CUBE_DEMO_INJECT:-}" ]; then
-  say "An injected request: the proxy adds the credential, the world server shows what it received"
-  node cube-egress-rules redirect up
-  ip netns exec "$ns" cube-egress-rules serve --audit-log "$DEMO_DIR/audit.jsonl" 2>"$DEMO_DIR/proxy.log" &
-  pids+=($!)
-  sleep 1
-  world curl -sS -m 20 "http://198.51.100.2:20080/cgi-bin/fetch?http://198.51.100.4/"
-else
-  say "(the injected request waits for the proxy's HTTP side: CUBE_DEMO_INJECT=1 runs it once it has landed)"
-fi
 
 say "And a refused one: 198.51.100.3 is not allowed, so the guest's connection is reset"
 world curl -sS -m 20 "http://198.51.100.2:20080/cgi-bin/fetch?http://198.51.100.3:8000/"
