@@ -27,6 +27,7 @@ setup() {
 
 teardown() {
   [ -n "${GUEST:-}" ] && ip netns del "$GUEST" 2>/dev/null
+  [ -n "${NS:-}" ] && rm -rf "/etc/netns/$NS"
   tap_teardown
 }
 
@@ -333,6 +334,61 @@ EOF
   egress apply sb1 >/dev/null
   [ -z "$(set_members l7_sources)" ]
   [ -z "$(set_members dns_sources)" ]
+}
+
+@test "with serve: behind apply and redirect up, the proxy relays, injects and refuses; stopped, nothing leaves" {
+  require_command curl
+  require_command openssl
+  start_guest_addr sb1
+  world_cert api.test pinned.test other.test
+  ip netns exec "$WORLD" python3 "$CUBE_ROOT/tests/proxy/echo_server.py" 198.51.100.1 443 \
+    "$TMP/server.crt" "$TMP/server.key" 3>&- &
+  PIDS+=($!)
+  wait_listen "$WORLD" 443
+  # The node's resolver knows the names: the proxy checks that a name's destination is its address.
+  mkdir -p "/etc/netns/$NS"
+  echo "198.51.100.1 api.test pinned.test other.test" >"/etc/netns/$NS/hosts"
+  tap_config '[egress]' "upstream_ca_file = \"$TMP/world-ca.crt\""
+  egress ca init >/dev/null
+  ca=$(egress ca path)
+  printf '%s\n' '{"allowInternetAccess": false, "rules": [' \
+    '{"name": "pinned", "match": {"sni": "pinned.test"}, "action": {"allow": true}},' \
+    '{"name": "api-read", "match": {"sni": "api.test", "path": "/v1/*", "method": ["GET"]}, "action": {"allow": true,' \
+    '  "inject": [{"header": "Authorization", "secret": "tok-5ec7e7", "format": "Bearer ${SECRET}"}]}},' \
+    '{"name": "api-rest", "match": {"sni": "api.test"}, "action": {"allow": false}}]}' >"$TMP/policy.json"
+  egress set sb1 --file "$TMP/policy.json" >/dev/null
+  egress apply sb1 >/dev/null
+  egress redirect up >/dev/null
+  ip netns exec "$NS" cube-egress-rules serve --audit-log "$TMP/audit.jsonl" 2>"$TMP/proxy.err" 3>&- &
+  PROXY=$!
+  PIDS+=($PROXY)
+  wait_listen "$NS" 8443
+  # gcurl NAME CAFILE PATH [ARG...]: HTTPS from the guest to NAME at the world server.
+  gcurl() { ip netns exec "$GUEST" curl -sS -m 5 --cacert "$2" --resolve "$1:443:198.51.100.1" "https://$1$3" "${@:4}"; }
+  # Relayed untouched: the guest trusts only the world's CA and gets through.
+  run gcurl pinned.test "$TMP/world-ca.crt" /x
+  assert_success
+  [ "$(jq -r '[.path, .headers.Authorization // "-"] | join(" ")' <<<"$output")" = "/x -" ]
+  # Decrypted with the cluster CA's leaf, the credential injected on the way.
+  run gcurl api.test "$ca" /v1/a
+  assert_success
+  [ "$(jq -r .headers.Authorization <<<"$output")" = "Bearer tok-5ec7e7" ]
+  run gcurl api.test "$ca" /v1/a -X POST -d x
+  assert_output '{"rule":"api-rest","reason":"rule_deny"}'
+  run gcurl other.test "$ca" /
+  assert_failure
+  [[ "$output" == *"alert access denied"* ]]
+  run jq -r '[.event, .policy.decision, .policy.matched_rule // "-", .policy.reason] | join(" ")' "$TMP/audit.jsonl"
+  assert_output "tls_passthrough allow pinned rule_allow
+http_request allow api-read rule_allow
+http_request deny api-rest rule_deny
+tls_passthrough deny - not_l7_target"
+  ! grep -q tok-5ec7e7 "$TMP/audit.jsonl" "$TMP/proxy.err"
+  # Stopped, the redirect finds no socket: the connection fails instead of leaving directly.
+  kill "$PROXY"
+  wait "$PROXY" || true
+  run gcurl pinned.test "$TMP/world-ca.crt" /x
+  assert_failure
 }
 
 @test "dns-relay stops cleanly on SIGTERM" {

@@ -33,3 +33,24 @@ require_root() {
 require_command() {
   command -v "$1" >/dev/null 2>&1 || skip "needs $1"
 }
+
+# world_cert NAME...: a test CA, $TMP/world-ca.{crt,key} (made once), and $TMP/server.{crt,key} for
+# the names, the first as CN: what an HTTPS server in a test's "world" namespace presents.
+world_cert() {
+  [ -f "$TMP/world-ca.crt" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$TMP/world-ca.key" -out "$TMP/world-ca.crt" -subj /CN=world-test-ca -days 2 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/server.key" \
+    -out "$TMP/server.csr" -subj "/CN=$1" 2>/dev/null
+  printf 'subjectAltName=%s\n' "$(printf 'DNS:%s,' "$@" | sed 's/,$//')" >"$TMP/san"
+  openssl x509 -req -in "$TMP/server.csr" -CA "$TMP/world-ca.crt" -CAkey "$TMP/world-ca.key" -CAcreateserial \
+    -out "$TMP/server.crt" -days 2 -extfile "$TMP/san" 2>/dev/null
+}
+
+# wait_listen NS PORT: waits up to 5 s for a TCP listener on PORT in namespace NS.
+wait_listen() {
+  for _ in $(seq 100); do
+    [ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2")" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}

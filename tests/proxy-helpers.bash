@@ -74,18 +74,6 @@ proxy_teardown() {
 # address of the name). `ip netns exec` binds /etc/netns/NAME/hosts over /etc/hosts for it alone.
 proxy_hosts() { printf '%s\n' "$@" >"/etc/netns/$NODE/hosts"; }
 
-# world_cert NAME...: $TMP/world-ca.{crt,key} (made once) and $TMP/server.{crt,key} for the names,
-# the first as CN.
-world_cert() {
-  [ -f "$TMP/world-ca.crt" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$TMP/world-ca.key" -out "$TMP/world-ca.crt" -subj /CN=world-test-ca -days 2 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/server.key" \
-    -out "$TMP/server.csr" -subj "/CN=$1" 2>/dev/null
-  printf 'subjectAltName=%s\n' "$(printf 'DNS:%s,' "$@" | sed 's/,$//')" >"$TMP/san"
-  openssl x509 -req -in "$TMP/server.csr" -CA "$TMP/world-ca.crt" -CAkey "$TMP/world-ca.key" -CAcreateserial \
-    -out "$TMP/server.crt" -days 2 -extfile "$TMP/san" 2>/dev/null
-}
-
 # echo_server ADDRESS PORT [CERT KEY]: an echo server in the world (TLS when given a certificate).
 echo_server() {
   ip netns exec "$WORLD" python3 "$CUBE_ROOT/tests/proxy/echo_server.py" "$@" &
@@ -97,15 +85,6 @@ echo_server() {
 bind_sandbox() {
   sqlite3 "$CUBE_STATE" "INSERT INTO taps (name, address, addr_index, sandbox_id, state, created_ms, updated_ms)
     VALUES ('z$(printf '%02x' ${2//./ })', '$2', ${3:-2}, '$1', 'in_use', 0, 0)"
-}
-
-# wait_listen NS PORT: waits up to 5 s for a TCP listener on PORT in namespace NS.
-wait_listen() {
-  for _ in $(seq 100); do
-    [ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2")" ] && return 0
-    sleep 0.05
-  done
-  return 1
 }
 
 # start_proxy [ARG...]: `serve` in the node namespace (under $PROXY_WRAP if set), its pid in PROXY,
