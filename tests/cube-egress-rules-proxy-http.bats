@@ -201,3 +201,20 @@ except OSError:
   run plain api.test "GET /ok"
   [ "$(cut -d' ' -f2 <<<"$output")" = 200 ]
 }
+
+@test "serve http: a WebSocket upgrade is decided like any request, then tunnelled both ways once answered 101" {
+  policy '{"rules": [{"name": "ws", "match": {"host": "api.test", "path": "/ws"}, "action": {"allow": true}},
+    {"name": "rest", "match": {"host": "api.test"}, "action": {"allow": false}}]}'
+  start_proxy
+  # Refused, the connection stays an HTTP one; the next upgrade on it is allowed and tunnelled.
+  run plain api.test "upgrade:/admin refused" "upgrade:/ws hello through port 80"
+  assert_success
+  [ "$(cut -d' ' -f2- <<<"${lines[0]}")" = '403 {"rule":"rest","reason":"rule_deny"}' ]
+  [ "$(cut -d' ' -f2- <<<"${lines[1]}")" = "101 HELLO THROUGH PORT 80" ]
+  run https api.test "upgrade:/ws hello through tls"
+  assert_success
+  [ "$(cut -d' ' -f2- <<<"$output")" = "101 HELLO THROUGH TLS" ]
+  run requests 3
+  [ "$(jq -r '[.http.scheme, .http.path, .http.status, .policy.matched_rule] | join(" ")' <<<"$output" | tr '\n' '|')" = \
+    "http /admin 403 rest|http /ws 101 ws|https /ws 101 ws|" ]
+}

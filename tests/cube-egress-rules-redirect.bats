@@ -383,6 +383,10 @@ EOF
 http_request allow api-read rule_allow
 http_request deny api-rest rule_deny
 tls_passthrough deny - not_l7_target"
+  # The decrypted request names the TLS the guest spoke, and what was injected by name only.
+  line=$(jq -c 'select(.policy.matched_rule == "api-read")' "$TMP/audit.jsonl")
+  [ "$(jq -r '[.tls.sni, .tls.version, .credentials.injected[0]] | join(" ")' <<<"$line")" = "api.test TLSv1.3 Authorization" ]
+  [[ "$(jq -r .tls.cipher <<<"$line")" == TLS_* ]]
   ! grep -q tok-5ec7e7 "$TMP/audit.jsonl" "$TMP/proxy.err"
   # Stopped, the redirect finds no socket: the connection fails instead of leaving directly.
   kill "$PROXY"

@@ -3,7 +3,8 @@
 each STEP in turn and prints one line per request, "<local port> <status> <body>".
 
 STEP: "METHOD /path" (a request), "METHOD /path BODY" (with a JSON body), "sh:COMMAND" (a shell
-command between two requests: change the policy) or "sleep:SECONDS". With CAFILE "-" it speaks
+command between two requests: change the policy), "sleep:SECONDS", or "upgrade:/path TEXT": a GET
+asking for a WebSocket upgrade; on 101 it sends TEXT through the tunnel and prints what comes back. With CAFILE "-" it speaks
 plain HTTP. HOST goes to the Host header and the SNI; ADDR is where it connects."""
 import http.client
 import socket
@@ -29,6 +30,9 @@ def main():
         if step.startswith("sleep:"):
             time.sleep(float(step[6:]))
             continue
+        if step.startswith("upgrade:"):
+            upgrade(conn, host, *step[8:].split(" ", 1))
+            continue
         parts = step.split(" ", 2)
         body = parts[2].encode() if len(parts) > 2 else None
         headers = {"Host": host}
@@ -39,6 +43,23 @@ def main():
         resp = conn.getresponse()
         data = resp.read().decode(errors="replace").strip()
         print(local, resp.status, data, flush=True)
+
+
+def upgrade(conn, host, path, text):
+    conn.request("GET", path, headers={"Host": host, "Connection": "Upgrade", "Upgrade": "websocket"})
+    local = conn.sock.getsockname()[1]
+    resp = conn.getresponse()
+    if resp.status != 101:
+        print(local, resp.status, resp.read().decode(errors="replace").strip(), flush=True)
+        return
+    conn.sock.sendall(text.encode())
+    got = b""
+    while len(got) < len(text):
+        chunk = conn.sock.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    print(local, 101, got.decode(errors="replace"), flush=True)
 
 
 main()
