@@ -218,3 +218,20 @@ except OSError:
   [ "$(jq -r '[.http.scheme, .http.path, .http.status, .policy.matched_rule] | join(" ")' <<<"$output" | tr '\n' '|')" = \
     "http /admin 403 rest|http /ws 101 ws|https /ws 101 ws|" ]
 }
+
+@test "serve http: the proxy resumes its TLS session with an upstream for the same name and address only" {
+  policy '{"rules": [{"name": "api", "match": {"sni": "api.test", "path": "/*"}, "action": {"allow": true}}]}'
+  start_proxy
+  # Three connections: the first makes a session, the next two resume it.
+  for i in 1 2 3; do
+    run https api.test "GET /r$i"
+    assert_success
+    echo "$(cut -d' ' -f3- <<<"$output" | jq -r .tls_resumed)" >>"$TMP/resumed"
+  done
+  [ "$(tr '\n' ' ' <"$TMP/resumed")" = "false true true " ]
+  # Another name at the same address does not get api.test's session.
+  policy '{"rules": [{"name": "any", "match": {"sni": "*.test", "path": "/*"}, "action": {"allow": true}}]}'
+  run https other.test "GET /o"
+  assert_success
+  [ "$(cut -d' ' -f3- <<<"$output" | jq -r .tls_resumed)" = false ]
+}

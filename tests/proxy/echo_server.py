@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A world server for the proxy tests: HTTPS (or HTTP without a cert) on ADDR:PORT that answers
 every GET, HEAD and POST with the request's method, path, headers and body as JSON, so a test sees
-what reached the server. A GET with "Upgrade: websocket" is answered 101, then every byte that comes
+what reached the server (over TLS, also whether the client resumed a session). A GET with "Upgrade: websocket" is answered 101, then every byte that comes
 is sent back upper-cased, until the client closes."""
 import http.server
 import json
@@ -18,6 +18,8 @@ class Echo(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         sent = self.rfile.read(length).decode(errors="replace") if length else None
         answer = {"method": self.command, "path": self.path, "headers": dict(self.headers.items())}
+        if hasattr(self.connection, "session_reused"):
+            answer["tls_resumed"] = self.connection.session_reused
         if sent is not None:
             answer["body"] = sent
         body = json.dumps(answer).encode()

@@ -216,7 +216,8 @@ class Session {
     std::string failed;
     if constexpr (std::is_same_v<S, TlsStream>) {
       m_up.emplace(ex, m_c.ctx.interception->upstream.context());
-      failed = co_await open_tls(*m_up, dst, m_c.sni, m_c.ctx.options.connect_timeout_ms);
+      failed =
+          co_await open_tls(*m_up, m_c.ctx.interception->upstream, dst, m_c.sni, m_c.ctx.options.connect_timeout_ms);
     } else {
       m_up.emplace(ex);
       failed = co_await open_tcp(*m_up, dst, m_c.ctx.options.connect_timeout_ms);

@@ -20,6 +20,19 @@ namespace beast = boost::beast;
 using asio::ip::tcp;
 
 constexpr unsigned char k_alpn_http11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+constexpr size_t k_max_sessions = 4096;
+
+// Where a connection's new sessions go: its cache and its key, hung on the SSL object.
+struct SessionSlot {
+  UpstreamTls* cache;
+  std::string key;
+};
+int slot_index() {
+  static const int index = SSL_get_ex_new_index(
+      0, nullptr, nullptr, nullptr,
+      [](void*, void* p, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<SessionSlot*>(p); });
+  return index;
+}
 
 }  // namespace
 
@@ -34,6 +47,38 @@ UpstreamTls::UpstreamTls(const std::string& ca_file) {
   if (!ca_file.empty() && SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) != 1)
     throw Error(Exit::usage, fmt::format("[egress] upstream_ca_file {}: no certificates could be read", ca_file));
   SSL_CTX_set_alpn_protos(ctx, k_alpn_http11, sizeof k_alpn_http11);
+  // Sessions are kept by (destination, SNI) here, not in OpenSSL's cache, which is keyed by the
+  // server's session id alone.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, on_new_session);
+}
+
+void UpstreamTls::resume(SSL* ssl, const std::string& key) {
+  SSL_set_ex_data(ssl, slot_index(), new SessionSlot{this, key});
+  std::lock_guard lock(m_mutex);
+  auto it = m_sessions.find(key);
+  if (it != m_sessions.end()) SSL_set_session(ssl, it->second.get());
+}
+
+void UpstreamTls::forget(const std::string& key) {
+  std::lock_guard lock(m_mutex);
+  m_sessions.erase(key);
+}
+
+int UpstreamTls::on_new_session(SSL* ssl, SSL_SESSION* session) {
+  auto* slot = static_cast<SessionSlot*>(SSL_get_ex_data(ssl, slot_index()));
+  if (!slot || !SSL_SESSION_is_resumable(session)) return 0;
+  // A copy: the connection's own session is marked not resumable if that connection ends without
+  // a clean shutdown, which must not spoil the next one.
+  if (SSL_SESSION* copy = SSL_SESSION_dup(session)) slot->cache->keep(slot->key, copy);
+  return 0;
+}
+
+void UpstreamTls::keep(const std::string& key, SSL_SESSION* session) {
+  std::lock_guard lock(m_mutex);
+  // Bounded without bookkeeping: when full, start again (the next handshake of each pair refills).
+  if (m_sessions.size() >= k_max_sessions && !m_sessions.count(key)) m_sessions.clear();
+  m_sessions[key].reset(session);
 }
 
 asio::awaitable<std::string> open_tcp(beast::tcp_stream& s, const tcp::endpoint& dst, int64_t timeout_ms) {
@@ -44,11 +89,13 @@ asio::awaitable<std::string> open_tcp(beast::tcp_stream& s, const tcp::endpoint&
   co_return ec ? fmt::format("connect: {}", ec.message()) : std::string();
 }
 
-asio::awaitable<std::string> open_tls(TlsStream& s, const tcp::endpoint& dst, const std::optional<std::string>& sni,
-                                      int64_t timeout_ms) {
+asio::awaitable<std::string> open_tls(TlsStream& s, UpstreamTls& tls, const tcp::endpoint& dst,
+                                      const std::optional<std::string>& sni, int64_t timeout_ms) {
   std::string failed = co_await open_tcp(beast::get_lowest_layer(s), dst, timeout_ms);
   if (!failed.empty()) co_return failed;
   SSL* ssl = s.native_handle();
+  std::string key = fmt::format("{}:{}/{}", dst.address().to_string(), dst.port(), sni.value_or(""));
+  tls.resume(ssl, key);
   if (sni) {
     SSL_set_tlsext_host_name(ssl, sni->c_str());
     SSL_set1_host(ssl, sni->c_str());
@@ -60,6 +107,7 @@ asio::awaitable<std::string> open_tls(TlsStream& s, const tcp::endpoint& dst, co
   co_await s.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
   beast::get_lowest_layer(s).expires_never();
   if (!ec) co_return std::string();
+  tls.forget(key);
   long verify = SSL_get_verify_result(ssl);
   if (verify != X509_V_OK) co_return fmt::format("certificate: {}", X509_verify_cert_error_string(verify));
   co_return fmt::format("handshake: {}", ec.message());
