@@ -109,19 +109,40 @@ Config Config::load(std::string_view flag_path) {
   return parse(fs::read_file(path, k_max_config_bytes), path);
 }
 
+namespace {
+
+size_t first_control(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return i;
+  }
+  return std::string_view::npos;
+}
+
+// Error(usage) "config file PATH:LINE:COLUMN: what" for the byte at `at`.
+[[noreturn]] void refuse_at(std::string_view text, size_t at, const std::string& path, const std::string& what) {
+  std::string_view before = text.substr(0, at);
+  size_t nl = before.rfind('\n');
+  size_t column = at - (nl == std::string_view::npos ? 0 : nl + 1) + 1;
+  throw Error(Exit::usage, fmt::format("config file {}:{}:{}: {}", path,
+                                       std::count(before.begin(), before.end(), '\n') + 1, column, what));
+}
+
+}  // namespace
+
 Config Config::parse(std::string_view toml_text, std::string path) {
   Config cfg;
   cfg.m_path = std::move(path);
   cfg.m_loaded = true;
-  // TOML is UTF-8, and toml++ stops at an internal check on some invalid sequences instead of
-  // reporting them: refuse them here, where the place can be named.
-  if (size_t bad = first_invalid_utf8(toml_text); bad != std::string_view::npos) {
-    std::string_view before = toml_text.substr(0, bad);
-    size_t nl = before.rfind('\n');
-    size_t column = bad - (nl == std::string_view::npos ? 0 : nl + 1) + 1;
-    throw Error(Exit::usage, fmt::format("config file {}:{}:{}: not valid UTF-8", cfg.m_path,
-                                         std::count(before.begin(), before.end(), '\n') + 1, column));
-  }
+  // TOML is UTF-8 without raw control characters (tab, CR and LF aside); toml++ meets some of both
+  // with an internal check or an unreachable branch instead of an error: refuse them here, where
+  // the place can be named.
+  if (size_t bad = first_invalid_utf8(toml_text); bad != std::string_view::npos)
+    refuse_at(toml_text, bad, cfg.m_path, "not valid UTF-8");
+  if (size_t bad = first_control(toml_text); bad != std::string_view::npos)
+    refuse_at(toml_text, bad, cfg.m_path,
+              fmt::format("control character 0x{:02x} (TOML allows one only escaped, in a string)",
+                          static_cast<unsigned char>(toml_text[bad])));
   try {
     toml::table doc = toml::parse(toml_text, cfg.m_path);
     flatten(doc, "", cfg.m_leaves);
