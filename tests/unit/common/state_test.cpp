@@ -150,14 +150,24 @@ TEST(State, UserVersionDecidesWhichMigrationsRun) {
   EXPECT_FALSE(db.table_exists("node_component_version"));
 }
 
-TEST(State, NewerFileIsLeftAlone) {
+TEST(State, NewerFileIsRefusedAndLeftAlone) {
   test::TempDir tmp;
   std::string file = tmp / "state.db";
   int newer = state::latest_schema_version() + 5;
   raw_sql(file, fmt::format("PRAGMA user_version={}", newer));
-  Db db = Db::open(file, Access::write);
-  EXPECT_EQ(db.schema_version(), newer);
-  EXPECT_EQ(pragma_int(db, "user_version"), newer);
+  for (Access access : {Access::write, Access::read}) {
+    Error e = error_of([&] { Db::open(file, access); });
+    EXPECT_EQ(e.code(), Exit::failed);
+    EXPECT_TRUE(contains(e.what(), fmt::format("schema version {}, newer than this tool's", newer))) << e.message();
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &s, nullptr);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), newer);
+  sqlite3_finalize(s);
+  sqlite3_close(raw);
 }
 
 TEST(State, FailedMigrationNamesItselfAndRollsBack) {

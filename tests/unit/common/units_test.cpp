@@ -95,7 +95,8 @@ TEST(Units, IntegersAreDecimalWholeAndInRange) {
   EXPECT_EQ(message("-99999999999999999999", -1, 1000), "--max-files -99999999999999999999 is too small (at least -1)");
   EXPECT_EQ(message("1001", 1, 1000), "--max-files 1001 is too large (at most 1000)");
   EXPECT_EQ(message("0", 1, 1000), "--max-files 0 is too small (at least 1)");
-  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "0x10", "1e3", "1.0", "-", "--1", "1k"})
+  EXPECT_EQ(message("-1", 0, 1000), "--max-files -1 is too small (at least 0)");
+  for (const char* bad : {"", "+1", " 1", "1 ", "0x10", "1e3", "1.0", "-", "--1", "1k"})
     EXPECT_NE(message(bad, 0, 1000).find("invalid --max-files"), std::string::npos) << bad;
 }
 
