@@ -50,6 +50,9 @@ std::string_view policy_name(Policy p) {
 }
 
 Status parse_status(std::string_view text) {
+  // The spellings this module writes first: the compat matrix parses one per replica row.
+  if (text == "OK") return Status::ok;
+  if (text == "STALE") return Status::stale;
   std::string s = upper(text);
   if (s == "OK") return Status::ok;
   if (s == "STALE") return Status::stale;

@@ -1,4 +1,5 @@
 #include "output.hpp"
+#include "output_stream.hpp"
 
 #include "chunk.hpp"
 #include "error.hpp"
@@ -38,6 +39,11 @@ void write_all(std::string_view rest) {
   detail::g_flush_at = chunk_size(g_written, k_first_flush, k_capacity);
 }
 
+void check_width(const std::vector<Cell>& row, const std::vector<Column>& columns) {
+  if (row.size() != columns.size())
+    throw Error(Exit::failed, fmt::format("internal: row has {} cells for {} columns", row.size(), columns.size()));
+}
+
 void json_value(json::Writer& w, const Value& v) {
   std::visit(
       [&](const auto& x) {
@@ -50,21 +56,17 @@ void json_value(json::Writer& w, const Value& v) {
       v);
 }
 
-void json_row(json::Writer& w, const Table& t, const std::vector<Cell>& row) {
+void json_row(json::Writer& w, const std::vector<Column>& columns, const std::vector<Cell>& row) {
   w.begin_object();
-  for (size_t i = 0; i < t.columns().size(); ++i) {
-    w.key(t.columns()[i].key);
+  for (size_t i = 0; i < columns.size(); ++i) {
+    w.key(columns[i].key);
     json_value(w, row[i].value);
   }
   w.end_object();
 }
 
 // TSV cells escape the bytes that would break a line or a field, as `\t`, `\n`, `\r`, `\\`.
-std::string tsv_text(const Value& v) {
-  if (std::holds_alternative<std::monostate>(v)) return "";
-  if (const bool* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
-  std::string raw = cell_text(v), out;
-  out.reserve(raw.size());
+void append_tsv_escaped(std::string& out, std::string_view raw) {
   for (char c : raw) {
     switch (c) {
       case '\t': out += "\\t"; break;
@@ -74,7 +76,39 @@ std::string tsv_text(const Value& v) {
       default: out += c;
     }
   }
-  return out;
+}
+
+// Appends the cell as TSV shows it: null empty, bools as true/false. Numbers and text are written
+// straight into the line, which a listing of a million cells notices.
+void append_tsv(std::string& out, const Value& v) {
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>)
+          return;
+        else if constexpr (std::is_same_v<T, bool>)
+          out += x ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::string>)
+          append_tsv_escaped(out, x);
+        else
+          fmt::format_to(std::back_inserter(out), "{}", x);
+      },
+      v);
+}
+
+// One TSV line, with its newline.
+void tsv_line(std::string& out, const std::vector<Cell>& row) {
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (i) out += '\t';
+    append_tsv(out, row[i].value);
+  }
+  out += '\n';
+}
+
+std::string tsv_header(const std::vector<Column>& columns) {
+  std::string line;
+  for (size_t i = 0; i < columns.size(); ++i) line += (i ? "\t" : "") + columns[i].key;
+  return line + "\n";
 }
 
 // Printable width of UTF-8 text: counts code points, which is right for the text we print.
@@ -120,13 +154,12 @@ void print_table(const Table& t) {
 }
 
 void print_tsv(const Table& t, size_t max_rows) {
+  write(tsv_header(t.columns()));
   std::string line;
-  for (size_t i = 0; i < t.columns().size(); ++i) line += (i ? "\t" : "") + t.columns()[i].key;
-  write(line + "\n");
   for (size_t r = 0; r < t.rows().size() && r < max_rows; ++r) {
     line.clear();
-    for (size_t i = 0; i < t.columns().size(); ++i) line += (i ? "\t" : "") + tsv_text(t.rows()[r][i].value);
-    write(line + "\n");
+    tsv_line(line, t.rows()[r]);
+    write(line);
   }
 }
 
@@ -151,8 +184,7 @@ std::string_view format_name(Format f) {
 }
 
 void Table::add(std::vector<Cell> row) {
-  if (row.size() != m_columns.size())
-    throw Error(Exit::failed, fmt::format("internal: row has {} cells for {} columns", row.size(), m_columns.size()));
+  check_width(row, m_columns);
   m_rows.push_back(std::move(row));
 }
 
@@ -176,21 +208,11 @@ void print(const Table& t, Format format) {
   switch (format) {
     case Format::table: print_table(t); return;
     case Format::tsv: print_tsv(t, t.rows().size()); return;
-    case Format::json: {
-      json::Writer w;
-      w.begin_array();
-      for (const auto& row : t.rows()) json_row(w, t, row);
-      w.end_array();
-      write(w.str() + "\n");
-      return;
-    }
+    case Format::json:
     case Format::jsonl: {
-      json::Writer w;
-      for (const auto& row : t.rows()) {
-        w.clear();
-        json_row(w, t, row);
-        write(w.str() + "\n");
-      }
+      RowStream stream(t.columns(), format);
+      for (const auto& row : t.rows()) stream.add(row);
+      stream.finish();
       return;
     }
   }
@@ -202,7 +224,7 @@ void print_record(const Table& t, Format format) {
   if (format == Format::tsv) return print_tsv(t, 1);
   if (format == Format::json || format == Format::jsonl) {
     json::Writer w;
-    json_row(w, t, row);
+    json_row(w, t.columns(), row);
     write(w.str() + "\n");
     return;
   }
@@ -213,6 +235,32 @@ void print_record(const Table& t, Format format) {
     write(paint(h + ":", Style::dim) + std::string(width - display_width(h) + 1, ' ') +
           paint(table_text(row[i].value), row[i].style) + "\n");
   }
+}
+
+RowStream::RowStream(std::vector<Column> columns, Format format) : m_table(std::move(columns)), m_format(format) {
+  if (m_format == Format::tsv) write(tsv_header(m_table.columns()));
+  if (m_format == Format::json) write("[");
+}
+
+void RowStream::add(const std::vector<Cell>& row) {
+  if (m_format == Format::table) return m_table.add(row);
+  check_width(row, m_table.columns());
+  if (m_format == Format::tsv) {
+    m_line.clear();
+    tsv_line(m_line, row);
+    return write(m_line);
+  }
+  m_json.clear();
+  if (m_format == Format::json && !m_first) write(",");
+  m_first = false;
+  json_row(m_json, m_table.columns(), row);
+  write(m_json.str());
+  if (m_format == Format::jsonl) write("\n");
+}
+
+void RowStream::finish() {
+  if (m_format == Format::json) write("]\n");
+  if (m_format == Format::table) print_table(m_table);
 }
 
 bool stdout_is_tty() {

@@ -47,7 +47,12 @@ void compat(cli::Context& ctx, const CompatArgs& a) {
   switch (ctx.format()) {
     case output::Format::json: compat_json(m, output::write); break;
     case output::Format::jsonl:
-    case output::Format::tsv: output::print(compat_long(m), ctx.format()); break;
+    case output::Format::tsv: {
+      output::RowStream rows(compat_long_columns(), ctx.format());
+      compat_long(m, rows);
+      rows.finish();
+      break;
+    }
     case output::Format::table:
       output::print(compat_grid(m), output::Format::table);
       output::write("\n");

@@ -13,16 +13,30 @@
 namespace cube::versions {
 namespace {
 
-// Interns strings; versions repeat across thousands of rows, so the last value of each column is
-// checked before the map.
+// A hash map from text to an index that is searched with the string_view a statement hands out,
+// without copying it into a std::string first.
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using TextIndex = std::unordered_map<std::string, uint32_t, TextHash, std::equal_to<>>;
+
+uint32_t find_index(const TextIndex& index, std::string_view key) {
+  auto it = index.find(key);
+  return it == index.end() ? UINT32_MAX : it->second;
+}
+
+// Interns strings. Versions repeat across a quarter of a million rows: each column remembers its
+// last raw text, and a raw version seen before maps straight to its normalised string, so most rows
+// cost a comparison rather than a normalisation and a hash.
 class Pool {
  public:
   explicit Pool(std::vector<std::string>& strings) : m_strings(strings) {
     for (uint32_t i = 0; i < m_strings.size(); ++i) m_ids.emplace(m_strings[i], i);
   }
   uint32_t id(std::string_view s) {
-    auto it = m_ids.find(std::string(s));
-    if (it != m_ids.end()) return it->second;
+    uint32_t found = find_index(m_ids, s);
+    if (found != UINT32_MAX) return found;
     m_strings.emplace_back(s);
     return m_ids.emplace(m_strings.back(), static_cast<uint32_t>(m_strings.size() - 1)).first->second;
   }
@@ -33,13 +47,28 @@ class Pool {
     text = s;
     return id_ = id(s);
   }
+  // The ID of compat::normalise_version(raw), remembering the last answer for column `col`.
+  uint32_t version_id(int col, std::string_view raw) {
+    auto& [text, id_] = m_last[col];
+    if (id_ != UINT32_MAX && text == raw) return id_;
+    text = raw;
+    id_ = find_index(m_raw_versions, raw);
+    if (id_ == UINT32_MAX) {
+      id_ = id(compat::normalise_version(raw));
+      m_raw_versions.emplace(raw, id_);
+    }
+    return id_;
+  }
 
  private:
   std::vector<std::string>& m_strings;
-  std::unordered_map<std::string, uint32_t> m_ids;
+  TextIndex m_ids, m_raw_versions;
   std::pair<std::string, uint32_t> m_last[8] = {{"", UINT32_MAX}, {"", UINT32_MAX}, {"", UINT32_MAX}, {"", UINT32_MAX},
                                                 {"", UINT32_MAX}, {"", UINT32_MAX}, {"", UINT32_MAX}, {"", UINT32_MAX}};
 };
+
+// Pool columns: each caches its own last value.
+enum PoolColumn { k_replica_status, k_bound_guest_image, k_bound_agent, k_bound_kernel, k_current_version };
 
 CellStatus cell_of(compat::Status s) {
   return s == compat::Status::ok      ? CellStatus::ok
@@ -47,26 +76,36 @@ CellStatus cell_of(compat::Status s) {
                                       : CellStatus::unknown;
 }
 
+// Every node holding a replica, in ID order. A skip scan of the (node_id, compat_status) index,
+// one seek per node: SELECT DISTINCT would read an index entry per replica.
+constexpr const char* k_replica_nodes =
+    "WITH RECURSIVE n(id) AS (SELECT min(node_id) FROM template_replicas UNION ALL "
+    "SELECT (SELECT min(node_id) FROM template_replicas WHERE node_id > n.id) FROM n WHERE n.id IS NOT NULL) "
+    "SELECT id FROM n WHERE id IS NOT NULL";
+
 // Registered nodes, nodes with a replica and nodes with a report, sorted, with health and versions.
-void load_nodes(state::Db& db, const CompatQuery& q, CompatMatrix& m, Pool& pool,
-                std::unordered_map<std::string, uint32_t>& index) {
-  std::map<std::string, CompatNode> nodes;
+void load_nodes(state::Db& db, const CompatQuery& q, CompatMatrix& m, Pool& pool, TextIndex& index) {
+  std::map<std::string, CompatNode, std::less<>> nodes;
+  auto node = [&](std::string_view id) -> CompatNode& {
+    auto it = nodes.find(id);
+    return it != nodes.end() ? it->second : nodes[std::string(id)];
+  };
   auto reg = db.prepare("SELECT id, instance_type, heartbeat_ms, ready FROM nodes");
   while (reg.step()) {
-    CompatNode& n = nodes[std::string(reg.text(0))];
+    CompatNode& n = node(reg.text(0));
     n.instance_type = reg.text(1);
     n.registered = true;
     n.healthy = health::evaluate(reg.integer(2), reg.integer(3) != 0, q.now_ms, q.heartbeat_timeout_ms).healthy;
   }
-  auto rep = db.prepare("SELECT DISTINCT node_id FROM template_replicas");
-  while (rep.step()) nodes[std::string(rep.text(0))];
+  auto rep = db.prepare(k_replica_nodes);
+  while (rep.step()) node(rep.text(0));
   auto ver =
       db.prepare("SELECT node_id, component, version FROM node_component_version WHERE component IN (?1, ?2, ?3)");
   ver.bind_all(compat::k_guest_image, compat::k_agent, compat::k_kernel);
   while (ver.step()) {
-    CompatNode& n = nodes[std::string(ver.text(0))];
+    CompatNode& n = node(ver.text(0));
     std::string_view c = ver.text(1);
-    uint32_t v = pool.id(compat::normalise_version(ver.text(2)));
+    uint32_t v = pool.version_id(k_current_version, ver.text(2));
     (c == compat::k_guest_image ? n.guest_image : c == compat::k_agent ? n.agent : n.kernel) = v;
   }
   for (auto& [id, n] : nodes) {
@@ -90,76 +129,113 @@ void load_templates(state::Db& db, const CompatQuery& q, CompatMatrix& m) {
                            {}});
 }
 
-// The statuses of live evaluation, remembered per (policy, bound, current): a matrix has few.
+// The statuses of live evaluation, remembered per (policy, bound, current): a matrix has few, and
+// consecutive cells mostly ask the same question, so the last answer is checked first.
 class Evaluator {
  public:
   explicit Evaluator(const CompatMatrix& m) : m_matrix(m) {}
   compat::Status operator()(compat::Policy p, const CompatCell& c, const CompatNode& n) {
-    auto key = std::make_tuple(static_cast<int>(p), c.guest_image, c.agent, c.kernel, n.guest_image, n.agent, n.kernel);
+    Key key{static_cast<int>(p), c.guest_image, c.agent, c.kernel, n.guest_image, n.agent, n.kernel};
+    if (m_last && m_last->first == key) return m_last->second;
     auto it = m_memo.find(key);
-    if (it != m_memo.end()) return it->second;
-    return m_memo[key] = compat::evaluate(m_matrix.bound(c), m_matrix.current(n), p);
+    if (it == m_memo.end()) it = m_memo.emplace(key, compat::evaluate(m_matrix.bound(c), m_matrix.current(n), p)).first;
+    m_last = &*it;
+    return it->second;
   }
 
  private:
+  using Key = std::tuple<int, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t>;
   const CompatMatrix& m_matrix;
-  std::map<std::tuple<int, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t>, compat::Status> m_memo;
+  std::map<Key, compat::Status> m_memo;
+  const std::pair<const Key, compat::Status>* m_last = nullptr;
 };
 
-// Reads the replica rows in (template, node) order and merges them with each template's healthy
-// nodes of its type.
-void load_cells(state::Db& db, const CompatQuery& q, CompatMatrix& m, Pool& pool,
-                const std::unordered_map<std::string, uint32_t>& index) {
-  std::map<std::string, std::vector<uint32_t>> healthy_of_type;
+// The replica rows of the shown templates, as cells (node index, binding, status) per template.
+// The table is read in its own order: walking the (template_id, node_id) key instead costs a seek
+// into the table per row, more than putting the rows in order here. Rows of other templates (not
+// READY, or filtered out) are skipped.
+std::vector<std::vector<CompatCell>> read_replicas(state::Db& db, const CompatQuery& q, const CompatMatrix& m,
+                                                   Pool& pool, const TextIndex& node_index) {
+  TextIndex template_index;
+  for (uint32_t i = 0; i < m.templates.size(); ++i) template_index.emplace(m.templates[i].id, i);
+  const char* columns =
+      "SELECT template_id, node_id, status, guest_image_version, agent_version, kernel_version, compat_status, "
+      "compat_checked_ms FROM template_replicas";
+  auto rows =
+      q.template_id.empty() ? db.prepare(columns) : db.prepare(std::string(columns) + " WHERE template_id = ?1");
+  if (!q.template_id.empty()) rows.bind(1, q.template_id);
+  std::vector<std::vector<CompatCell>> out(m.templates.size());
+  std::string last_template;
+  uint32_t t = UINT32_MAX;
+  Evaluator eval(m);
+  while (rows.step()) {
+    if (rows.text(0) != last_template) {  // rows mostly come a template at a time
+      last_template = rows.text(0);
+      t = find_index(template_index, last_template);
+    }
+    if (t == UINT32_MAX) continue;
+    CompatCell c;
+    c.node = find_index(node_index, rows.text(1));
+    if (c.node == UINT32_MAX)  // load_nodes read every replica's node in the same snapshot
+      throw Error(Exit::failed, fmt::format("internal: replica on node {} of no node list", rows.text(1)));
+    c.replica = true;
+    c.replica_status = pool.id(k_replica_status, rows.text(2));
+    c.guest_image = pool.version_id(k_bound_guest_image, rows.text(3));
+    c.agent = pool.version_id(k_bound_agent, rows.text(4));
+    c.kernel = pool.version_id(k_bound_kernel, rows.text(5));
+    c.stored = compat::parse_status(rows.text(6));
+    c.checked_ms = rows.integer(7);
+    const CompatNode& n = m.nodes[c.node];
+    const compat::Policy policy = m.templates[t].policy;
+    if (m.text(c.replica_status) != "READY")
+      c.status = CellStatus::missing;
+    else
+      c.status = cell_of(n.healthy ? eval(policy, c, n) : compat::rescan(c.stored, {}, std::nullopt, policy));
+    out[t].push_back(c);
+  }
+  return out;
+}
+
+// Whether a replica cell belongs to the template's node set: a READY one always, another only on a
+// healthy node of the template's type.
+bool in_set(const CompatMatrix& m, const CompatTemplate& t, const CompatCell& c) {
+  const CompatNode& n = m.nodes[c.node];
+  return c.status != CellStatus::missing || (n.healthy && n.instance_type == t.instance_type);
+}
+
+// The template's cells: its replicas in node order merged with the healthy nodes of its type,
+// MISSING where they hold no replica.
+void merge_cells(const CompatMatrix& m, CompatTemplate& t, std::vector<CompatCell>& replicas,
+                 const std::vector<uint32_t>& healthy) {
+  auto by_node = [](const CompatCell& a, const CompatCell& b) { return a.node < b.node; };
+  if (!std::is_sorted(replicas.begin(), replicas.end(), by_node)) std::sort(replicas.begin(), replicas.end(), by_node);
+  t.cells.reserve(std::max(replicas.size(), healthy.size()));
+  size_t a = 0, b = 0;
+  while (a < replicas.size() || b < healthy.size()) {
+    bool take_replica = b == healthy.size() || (a < replicas.size() && replicas[a].node <= healthy[b]);
+    if (take_replica) {
+      const CompatCell& c = replicas[a++];
+      if (b < healthy.size() && healthy[b] == c.node) ++b;
+      if (in_set(m, t, c)) t.cells.push_back(c);
+    } else {
+      CompatCell c;
+      c.node = healthy[b++];
+      t.cells.push_back(c);
+    }
+  }
+}
+
+void load_cells(state::Db& db, const CompatQuery& q, CompatMatrix& m, Pool& pool, const TextIndex& index) {
+  std::map<std::string, std::vector<uint32_t>, std::less<>> healthy_of_type;
   for (uint32_t i = 0; i < m.nodes.size(); ++i)
     if (m.nodes[i].healthy) healthy_of_type[m.nodes[i].instance_type].push_back(i);
-  auto rows = db.prepare(
-      "SELECT template_id, node_id, status, guest_image_version, agent_version, kernel_version, compat_status, "
-      "compat_checked_ms FROM template_replicas WHERE (?1 = '' OR template_id = ?1) ORDER BY template_id, node_id");
-  rows.bind(1, q.template_id);
-  bool more = rows.step();
-  Evaluator eval(m);
+  std::vector<std::vector<CompatCell>> replicas = read_replicas(db, q, m, pool, index);
   static const std::vector<uint32_t> none;
-  std::vector<CompatCell> replicas;  // one template's, reused: reallocating per template shows up at scale
-  for (CompatTemplate& t : m.templates) {
-    while (more && rows.text(0) < t.id) more = rows.step();
-    replicas.clear();
-    for (; more && rows.text(0) == t.id; more = rows.step()) {
-      CompatCell c;
-      c.node = index.at(std::string(rows.text(1)));
-      c.replica = true;
-      c.replica_status = pool.id(0, rows.text(2));
-      c.guest_image = pool.id(1, compat::normalise_version(rows.text(3)));
-      c.agent = pool.id(2, compat::normalise_version(rows.text(4)));
-      c.kernel = pool.id(3, compat::normalise_version(rows.text(5)));
-      c.stored = compat::parse_status(rows.text(6));
-      c.checked_ms = rows.integer(7);
-      const CompatNode& n = m.nodes[c.node];
-      if (m.text(c.replica_status) != "READY")
-        c.status = CellStatus::missing;
-      else
-        c.status = cell_of(n.healthy ? eval(t.policy, c, n) : compat::rescan(c.stored, {}, std::nullopt, t.policy));
-      replicas.push_back(c);
-    }
+  for (size_t i = 0; i < m.templates.size(); ++i) {
+    CompatTemplate& t = m.templates[i];
     auto it = healthy_of_type.find(t.instance_type);
-    const std::vector<uint32_t>& healthy = it == healthy_of_type.end() ? none : it->second;
-    t.cells.reserve(std::max(replicas.size(), healthy.size()));
-    size_t a = 0, b = 0;
-    while (a < replicas.size() || b < healthy.size()) {
-      bool take_replica = b == healthy.size() || (a < replicas.size() && replicas[a].node <= healthy[b]);
-      if (take_replica) {
-        const CompatCell& c = replicas[a];
-        if (b < healthy.size() && healthy[b] == c.node) ++b;
-        const CompatNode& n = m.nodes[c.node];
-        bool in_set = c.status != CellStatus::missing || (n.healthy && n.instance_type == t.instance_type);
-        if (in_set) t.cells.push_back(c);
-        ++a;
-      } else {
-        CompatCell c;
-        c.node = healthy[b++];
-        t.cells.push_back(c);
-      }
-    }
+    merge_cells(m, t, replicas[i], it == healthy_of_type.end() ? none : it->second);
+    std::vector<CompatCell>().swap(replicas[i]);  // its memory serves the next template's cells
   }
 }
 
@@ -209,7 +285,7 @@ compat::Versions CompatMatrix::bound(const CompatCell& c) const {
 CompatMatrix load_compat(state::Db& db, const CompatQuery& q) {
   CompatMatrix m;
   Pool pool(m.strings);
-  std::unordered_map<std::string, uint32_t> index;
+  TextIndex index;
   db.exec("BEGIN");  // one snapshot for every table read
   load_nodes(db, q, m, pool, index);
   load_templates(db, q, m);
@@ -218,7 +294,7 @@ CompatMatrix load_compat(state::Db& db, const CompatQuery& q) {
   if (!q.template_id.empty() && m.templates.empty())
     throw Error(Exit::not_found, fmt::format("template {} not found", q.template_id), "no READY template has that ID",
                 "cube-rootfs list shows the templates");
-  if (!q.node.empty() && !index.count(q.node))
+  if (!q.node.empty() && !index.contains(q.node))
     throw Error(Exit::not_found, fmt::format("node '{}' not found", q.node),
                 "it is not registered, holds no replica and has reported no versions");
   summarise(q, m);

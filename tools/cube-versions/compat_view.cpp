@@ -37,6 +37,41 @@ output::Cell delta_cell(const std::string& bound, const std::string& current, bo
   return output::Cell(text, differs && compared ? output::Style::bad : output::Style::warn);
 }
 
+// The end of a replica's JSON cell, its bound versions and the closing brace. A matrix has few
+// distinct bindings, mostly in runs, so each is serialised once and the last is checked first.
+class BoundTail {
+ public:
+  explicit BoundTail(const CompatMatrix& m) {
+    for (const auto& s : m.strings) m_quoted.push_back(quoted(s));
+  }
+  const std::string& operator()(const CompatCell& c) {
+    Key key{c.guest_image, c.agent, c.kernel};
+    if (m_last && m_last->first == key) return m_last->second;
+    auto [it, fresh] = m_tails.try_emplace(key);
+    if (fresh)
+      it->second = fmt::format(R"(,"guest_image_version":{},"agent_version":{},"kernel_version":{}}})",
+                               m_quoted[c.guest_image], m_quoted[c.agent], m_quoted[c.kernel]);
+    m_last = &*it;
+    return it->second;
+  }
+
+ private:
+  using Key = std::tuple<uint32_t, uint32_t, uint32_t>;
+  std::vector<std::string> m_quoted;  // CompatMatrix::strings as JSON strings
+  std::map<Key, std::string> m_tails;
+  const std::pair<const Key, std::string>* m_last = nullptr;
+};
+
+// One cell as JSON into `out`: {"node_id":…,"status":"…"} with the bound versions of a replica.
+void cell_json(std::string& out, const std::string& quoted_node, const CompatCell& c, BoundTail& bound) {
+  out.assign(R"({"node_id":)");
+  out += quoted_node;
+  out += R"(,"status":")";
+  out += cell_status_name(c.status);
+  out += '"';
+  out += c.replica ? std::string_view(bound(c)) : std::string_view("}");
+}
+
 }  // namespace
 
 output::Table compat_grid(const CompatMatrix& m) {
@@ -76,18 +111,17 @@ output::Table compat_summary(const CompatMatrix& m) {
 }
 
 void compat_json(const CompatMatrix& m, const std::function<void(std::string_view)>& sink) {
-  constexpr size_t k_piece = 64 * 1024;
   std::vector<std::string> ids;
   for (const auto& n : m.nodes) ids.push_back(quoted(n.id));
-  std::vector<std::string> texts;
-  for (const auto& s : m.strings) texts.push_back(quoted(s));
-  // A READY cell's bound versions repeat across the matrix: serialise each triple once.
-  std::map<std::tuple<uint32_t, uint32_t, uint32_t>, std::string> bound;
+  BoundTail bound(m);
+  std::string cell;
+  // A template at a time through one writer, which keeps its buffer: draining a writer into a
+  // fresh buffer for every piece of a 30 MB document has malloc grow and trim the heap each time.
   json::Writer w;
-  w.begin_object();
-  w.key("templates");
-  w.begin_array();
-  for (const auto& t : m.templates) {
+  sink(R"({"templates":[)");
+  for (size_t i = 0; i < m.templates.size(); ++i) {
+    const CompatTemplate& t = m.templates[i];
+    w.clear();
     w.begin_object();
     w.field("template_id", t.id);
     w.field("instance_type", t.instance_type);
@@ -96,19 +130,16 @@ void compat_json(const CompatMatrix& m, const std::function<void(std::string_vie
     w.key("cells");
     w.begin_array();
     for (const auto& c : t.cells) {
-      std::string& b = bound[{c.guest_image, c.agent, c.kernel}];
-      if (b.empty())
-        b = fmt::format(R"(,"guest_image_version":{},"agent_version":{},"kernel_version":{}}})", texts[c.guest_image],
-                        texts[c.agent], texts[c.kernel]);
-      w.raw(fmt::format(R"({{"node_id":{},"status":"{}")", ids[c.node], cell_status_name(c.status)) +
-            (c.replica ? b : std::string("}")));
+      cell_json(cell, ids[c.node], c, bound);
+      w.raw(cell);
     }
     w.end_array();
     w.end_object();
-    if (w.str().size() >= k_piece) sink(w.drain());
+    if (i > 0) sink(",");
+    sink(w.str());
   }
-  w.end_array();
-  w.key("summary");
+  sink(R"(],"summary":)");
+  w.clear();
   w.begin_object();
   const CompatSummary& s = m.summary;
   w.field("templates", static_cast<int64_t>(m.templates.size()));
@@ -118,26 +149,33 @@ void compat_json(const CompatMatrix& m, const std::function<void(std::string_vie
   w.field("missing_replicas", s.missing_replicas);
   w.field("unknown_replicas", s.unknown_replicas);
   w.end_object();
-  w.end_object();
-  sink(w.drain() + "\n");
+  sink(w.str());
+  sink("}\n");
 }
 
-output::Table compat_long(const CompatMatrix& m) {
-  output::Table t({{"template_id", "TEMPLATE"},
-                   {"node_id", "NODE"},
-                   {"healthy", "HEALTHY"},
-                   {"status", "STATUS"},
-                   {"policy", "POLICY"},
-                   {"guest_image_version", "GUEST IMAGE"},
-                   {"agent_version", "AGENT"},
-                   {"kernel_version", "KERNEL"}});
-  for (const auto& tpl : m.templates)
+std::vector<output::Column> compat_long_columns() {
+  return {{"template_id", "TEMPLATE"}, {"node_id", "NODE"},         {"healthy", "HEALTHY"},
+          {"status", "STATUS"},        {"policy", "POLICY"},        {"guest_image_version", "GUEST IMAGE"},
+          {"agent_version", "AGENT"},  {"kernel_version", "KERNEL"}};
+}
+
+void compat_long(const CompatMatrix& m, output::RowStream& rows) {
+  // One row, refilled: assigning a string into a cell that holds one reuses its buffer.
+  std::vector<output::Cell> row(8);
+  for (const auto& tpl : m.templates) {
+    row[0].value = tpl.id;
+    row[4].value = std::string(compat::policy_name(tpl.policy));
     for (const auto& c : tpl.cells) {
       const CompatNode& n = m.nodes[c.node];
-      t.add({tpl.id, n.id, n.healthy, std::string(cell_status_name(c.status)),
-             std::string(compat::policy_name(tpl.policy)), m.text(c.guest_image), m.text(c.agent), m.text(c.kernel)});
+      row[1].value = n.id;
+      row[2].value = n.healthy;
+      row[3].value = std::string(cell_status_name(c.status));
+      row[5].value = m.text(c.guest_image);
+      row[6].value = m.text(c.agent);
+      row[7].value = m.text(c.kernel);
+      rows.add(row);
     }
-  return t;
+  }
 }
 
 std::string fix_command(const CompatMatrix& m, const CompatTemplate& t, const CompatCell& c) {

@@ -5,6 +5,7 @@
 
 #include "compat_matrix.hpp"
 #include "output.hpp"
+#include "output_stream.hpp"
 
 #include <functional>
 #include <string_view>
@@ -14,7 +15,10 @@ namespace cube::versions {
 output::Table compat_grid(const CompatMatrix& m);
 output::Table compat_summary(const CompatMatrix& m);
 void compat_json(const CompatMatrix& m, const std::function<void(std::string_view)>& sink);
-output::Table compat_long(const CompatMatrix& m);
+// The long form, a row per cell, added to `rows` as they are made: 250k cells would be a Table of
+// two million strings. compat_long_columns() are the stream's columns.
+std::vector<output::Column> compat_long_columns();
+void compat_long(const CompatMatrix& m, output::RowStream& rows);
 
 // compat show: one row per node of the (single) template in `m`. `machine`: bound and current
 // versions as separate fields instead of `bound -> current` text.

@@ -1,6 +1,7 @@
 // cube::output: every format from one Table, and the stdout write path including a closed pipe.
 #include "output.hpp"
 #include "error.hpp"
+#include "output_stream.hpp"
 #include "testing.hpp"
 
 #include <gtest/gtest.h>
@@ -129,6 +130,37 @@ TEST(Output, RecordEscapesControlBytes) {
   Table t(std::vector<output::Column>{{"s", "S"}});
   t.add({"a\nb"});
   EXPECT_EQ(render(t, Format::table, true), "S: a\\x0ab\n");
+}
+
+// What a RowStream of the table's rows sends to stdout, one refilled row vector for every add().
+std::string render_stream(const Table& t, Format f) {
+  test::Redirect out(STDOUT_FILENO);
+  output::RowStream stream(t.columns(), f);
+  std::vector<Cell> row(t.columns().size());
+  for (const auto& r : t.rows()) {
+    for (size_t i = 0; i < r.size(); ++i) row[i] = r[i];
+    stream.add(row);
+  }
+  stream.finish();
+  output::flush();
+  return out.text();
+}
+
+TEST(Output, RowStreamWritesWhatPrintWrites) {
+  Table t = sample();
+  t.add({"tab\there", -1, true, 2.5});
+  Table empty({{"id", "ID"}, {"size", "SIZE", Align::right}});
+  for (Format f : {Format::table, Format::json, Format::jsonl, Format::tsv}) {
+    EXPECT_EQ(render_stream(t, f), render(t, f)) << output::format_name(f);
+    EXPECT_EQ(render_stream(empty, f), render(empty, f)) << output::format_name(f);
+  }
+}
+
+TEST(Output, RowStreamRefusesARowOfTheWrongWidth) {
+  test::Redirect out(STDOUT_FILENO);
+  output::RowStream stream({{"a", "A"}, {"b", "B"}}, Format::tsv);
+  EXPECT_THROW(stream.add({"only one"}), Error);
+  output::flush();
 }
 
 TEST(Output, RowOfTheWrongWidthIsRefused) {
