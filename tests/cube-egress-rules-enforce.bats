@@ -401,3 +401,18 @@ NFT
   assert_output "[]"
   ip netns exec "$NS" nft -t list chain inet cube_egress a_c0a80002 | grep -q 'comment "sandbox=sb1 revision=2 '
 }
+
+@test "set --apply stores and installs in one call; when the kernel refuses, nothing is stored" {
+  tapx ensure sb1 >/dev/null
+  tapx ensure sb2 >/dev/null
+  run egr set sb1 --file - --apply <<<'{"allowOut": ["203.0.113.7"]}'
+  assert_success
+  ip netns exec "$NS" nft -t list chain inet cube_egress a_c0a80002 | grep -q 'comment "sandbox=sb1 revision=1 '
+  # sb2's deny set exists with another definition: nftables refuses the batch, and the policy the
+  # kernel refused is not stored either.
+  ip netns exec "$NS" nft add set inet cube_egress a_c0a80003_deny '{ type ipv4_addr; }'
+  run egr set sb2 --file - --apply <<<'{"allowInternetAccess": false}'
+  assert_failure 1
+  run egr show sb2
+  assert_failure 3
+}

@@ -29,6 +29,7 @@ complete -c cube-egress-rules -n 'not __fish_seen_subcommand_from completion set
 complete -c cube-egress-rules -n '__fish_seen_subcommand_from completion' -l help -s h -d 'Print this help and exit'
 complete -c cube-egress-rules -n '__fish_seen_subcommand_from set' -l help -s h -d 'Print this help and exit'
 complete -c cube-egress-rules -n '__fish_seen_subcommand_from set' -l file -x -d 'The policy JSON ('\''-'\'' for stdin)'
+complete -c cube-egress-rules -n '__fish_seen_subcommand_from set' -l apply -d 'Also install it in nftables, as apply SANDBOX does, in one transaction'
 complete -c cube-egress-rules -n '__fish_seen_subcommand_from patch' -l help -s h -d 'Print this help and exit'
 complete -c cube-egress-rules -n '__fish_seen_subcommand_from patch' -l rule -x -d 'One rule'\''s JSON ('\''-'\'' for stdin)'
 complete -c cube-egress-rules -n '__fish_seen_subcommand_from show' -l help -s h -d 'Print this help and exit'

@@ -111,6 +111,7 @@ void set(cli::Context& tool, const SetArgs& a) {
   auto db = tool.open_state(state::Access::write);
   state::Transaction tx(db);
   int64_t revision = put(db, a.sandbox, p, time::now_ms());
+  if (a.apply) apply_in(db, s, a.sandbox);
   tx.commit();
   print_summary(tool, a.sandbox, revision, c);
 }

@@ -13,7 +13,8 @@ namespace cube::egress::cmd {
 
 struct SetArgs {
   std::string sandbox;
-  std::string file;  // "-" for stdin
+  std::string file;    // "-" for stdin
+  bool apply = false;  // also install it, in the same transaction
 };
 
 struct PatchArgs {
@@ -59,6 +60,8 @@ void check(cli::Context& tool, const CheckArgs& a);
 void config(cli::Context& tool);
 // commands_apply.cpp: the kernel side.
 void apply(cli::Context& tool, const ApplyArgs& a);
+// set --apply: what apply SANDBOX does, inside the caller's write transaction.
+void apply_in(state::Db& db, const Settings& s, const std::string& sandbox);
 void reconcile(cli::Context& tool, const ReconcileArgs& a);
 void teardown(cli::Context& tool);
 

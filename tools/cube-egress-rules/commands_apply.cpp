@@ -47,6 +47,12 @@ void apply(cli::Context& tool, const ApplyArgs& a) {
   print_applied(rows, tool.format());
 }
 
+void apply_in(state::Db& db, const Settings& s, const std::string& sandbox) {
+  nft::Context nft;
+  EnforceEnv e = env(db, nft, s);
+  apply_sandbox(e, sandbox);
+}
+
 void reconcile(cli::Context& tool, const ReconcileArgs& a) {
   Settings s = settings(tool);
   auto db = tool.open_state(a.dry_run ? state::Access::read : state::Access::write);

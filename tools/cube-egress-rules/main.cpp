@@ -47,10 +47,10 @@ int main(int argc, char** argv) {
   cli::Tool tool("cube-egress-rules",
                  "Egress policy of sandboxes: rules, validation, storage and evaluation (first match wins)");
   cmd::SetArgs set;
-  sandbox_verb(tool, "set", "Store a sandbox's policy, replacing any it had", set.sandbox, [&] { cmd::set(tool, set); })
-      ->add_option("--file", set.file, "The policy JSON ('-' for stdin)")
-      ->required()
-      ->type_name("POLICY");
+  CLI::App* sv_set = sandbox_verb(tool, "set", "Store a sandbox's policy, replacing any it had", set.sandbox,
+                                  [&] { cmd::set(tool, set); });
+  sv_set->add_option("--file", set.file, "The policy JSON ('-' for stdin)")->required()->type_name("POLICY");
+  sv_set->add_flag("--apply", set.apply, "Also install it in nftables, as apply SANDBOX does, in one transaction");
 
   cmd::PatchArgs patch;
   sandbox_verb(tool, "patch", "Add a rule to a sandbox's policy, or replace the rule of that name", patch.sandbox,
