@@ -97,6 +97,9 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ProxyContext& ctx, Ha
       co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    // Relayed and proxied bytes go out as they come: Nagle's wait for an ACK (delayed up to 40 ms
+    // by the peer) would add to every request whose last segment is small.
+    s.set_option(tcp::no_delay(true), ec);
     tcp::endpoint src = s.remote_endpoint(ec);
     if (ec) continue;
     auto slot = ctx.limits.admit(src.address().to_v4().to_uint());

@@ -156,6 +156,8 @@ asio::awaitable<bool> connect_upstream(tcp::socket& upstream, const tcp::endpoin
   if (ec) co_return false;
   Deadline deadline(upstream, timeout_ms);
   co_await upstream.async_connect(dst, asio::redirect_error(asio::use_awaitable, ec));
+  boost::system::error_code ignored;  // as for the client side (proxy_server.cpp)
+  if (!ec) upstream.set_option(tcp::no_delay(true), ignored);
   co_return !ec;
 }
 

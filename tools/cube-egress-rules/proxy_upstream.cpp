@@ -1,6 +1,7 @@
 #include "proxy_upstream.hpp"
 
 #include "error.hpp"
+#include "timeutil.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/redirect_error.hpp>
@@ -10,7 +11,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
 
 namespace cube::egress {
 namespace {
@@ -86,6 +89,8 @@ asio::awaitable<std::string> open_tcp(beast::tcp_stream& s, const tcp::endpoint&
   s.expires_after(std::chrono::milliseconds(timeout_ms));
   co_await s.async_connect(dst, asio::redirect_error(asio::use_awaitable, ec));
   s.expires_never();
+  boost::system::error_code ignored;  // as for the client side (proxy_server.cpp)
+  if (!ec) s.socket().set_option(tcp::no_delay(true), ignored);
   co_return ec ? fmt::format("connect: {}", ec.message()) : std::string();
 }
 
@@ -113,14 +118,56 @@ asio::awaitable<std::string> open_tls(TlsStream& s, UpstreamTls& tls, const tcp:
   co_return fmt::format("handshake: {}", ec.message());
 }
 
+namespace {
+
+// What the resolver said of a name, kept 5 s: the resolver answers on one thread of its own, and a
+// lookup per connection made it the proxy's bottleneck (and a sandbox could keep it busy for all).
+struct NameCache {
+  struct Entry {
+    std::vector<uint32_t> addresses;
+    int64_t expires_ms;
+  };
+  static constexpr int64_t k_ttl_ms = 5000;
+  static constexpr size_t k_max_names = 4096;
+
+  std::optional<std::vector<uint32_t>> find(const std::string& name, int64_t now_ms) {
+    std::lock_guard lock(mutex);
+    auto it = names.find(name);
+    if (it == names.end() || it->second.expires_ms <= now_ms) return std::nullopt;
+    return it->second.addresses;
+  }
+  void keep(const std::string& name, std::vector<uint32_t> addresses, int64_t now_ms) {
+    std::lock_guard lock(mutex);
+    if (names.size() >= k_max_names && !names.count(name)) names.clear();
+    names[name] = Entry{std::move(addresses), now_ms + k_ttl_ms};
+  }
+
+  std::mutex mutex;
+  std::unordered_map<std::string, Entry> names;
+};
+
+NameCache& name_cache() {
+  static NameCache cache;
+  return cache;
+}
+
+}  // namespace
+
 asio::awaitable<bool> dst_is_of_name(const std::string& name, uint32_t dst) {
-  tcp::resolver resolver(co_await asio::this_coro::executor);
-  boost::system::error_code ec;
-  auto results = co_await resolver.async_resolve(tcp::v4(), name, "443", asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return false;
-  for (const auto& r : results)
-    if (r.endpoint().address().is_v4() && r.endpoint().address().to_v4().to_uint() == dst) co_return true;
-  co_return false;
+  int64_t now = time::now_ms();
+  std::optional<std::vector<uint32_t>> addresses = name_cache().find(name, now);
+  if (!addresses) {
+    tcp::resolver resolver(co_await asio::this_coro::executor);
+    boost::system::error_code ec;
+    auto results =
+        co_await resolver.async_resolve(tcp::v4(), name, "443", asio::redirect_error(asio::use_awaitable, ec));
+    addresses.emplace();
+    if (!ec)
+      for (const auto& r : results)
+        if (r.endpoint().address().is_v4()) addresses->push_back(r.endpoint().address().to_v4().to_uint());
+    name_cache().keep(name, *addresses, now);
+  }
+  co_return std::find(addresses->begin(), addresses->end(), dst) != addresses->end();
 }
 
 }  // namespace cube::egress

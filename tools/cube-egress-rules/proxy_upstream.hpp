@@ -10,7 +10,8 @@
 // - open_tcp() connects within the timeout; open_tls() also shakes hands with SNI = the client's
 //   and verifies the certificate against that name (against the address when there is no SNI).
 //   Both return an empty string on success, else why not (never thrown: the caller answers 502).
-// - dst_is_of_name() asks the node's resolver whether `dst` is an address of `name`.
+// - dst_is_of_name() asks the node's resolver whether `dst` is an address of `name`; each name's
+//   answer (addresses, or none) is kept 5 s, for at most 4,096 names.
 #pragma once
 
 #include <utility>  // before Boost.Asio: Boost 1.74's awaitable.hpp needs it with g++ 12
