@@ -28,18 +28,7 @@ cleanup() {
   umount "$DEMO_DIR/dp-bpf" 2>/dev/null || true
 }
 trap cleanup EXIT
-# node/guest/world CMD…: show a command, then run it in that namespace.
-in_ns() {
-  local label=$1 where=$2
-  shift 2
-  printf '\033[2m[%s] $ %s\033[0m\n' "$label" "$*" >&2
-  ip netns exec "$where" "$@"
-}
-node() { in_ns node "$ns" "$@"; }
-guest() { in_ns guest "$guest" "$@"; }
-world() { in_ns world "$world" "$@"; }
-# Waits up to 5 s for a line in a file.
-wait_line() { for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+. "$CUBE_ROOT/scripts/demo/lib/net.bash"
 # An HTTP server in namespace $1 on $2:$3 that answers with a greeting naming the client it saw.
 serve_http() {
   ip netns exec "$1" python3 -c '
@@ -83,11 +72,7 @@ node cube-tap get-fd sb-web --socket "$DEMO_DIR/dp.sock" --exec \
   "$relay" --guest-netns "/run/netns/$guest" --guest-tap eth0 >"$DEMO_DIR/relay.out" 2>&1 &
 pids+=($!)
 wait_line "$DEMO_DIR/relay.out" ready
-ip -n "$guest" link set eth0 address 20:90:6f:fc:fc:fc
-ip netns exec "$guest" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
-ip -n "$guest" link set eth0 up
-ip -n "$guest" addr add 169.254.68.6/30 dev eth0
-ip -n "$guest" route add default via 169.254.68.5
+guest_eth0
 guest ip -br addr show eth0
 guest ping -c 1 -W 2 169.254.68.5 | grep 'bytes from'
 

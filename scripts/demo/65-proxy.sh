@@ -29,22 +29,7 @@ cleanup() {
   umount "$DEMO_DIR/px-bpf" 2>/dev/null || true
 }
 trap cleanup EXIT
-in_ns() {
-  local label=$1 where=$2
-  shift 2
-  printf '\033[2m[%s] $ %s\033[0m\n' "$label" "$*" >&2
-  ip netns exec "$where" "$@"
-}
-node() { in_ns node "$ns" "$@"; }
-guest() { in_ns guest "$guest" "$@"; }
-wait_line() { for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-wait_listen() {
-  for _ in $(seq 100); do
-    [ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2")" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
+. "$CUBE_ROOT/scripts/demo/lib/net.bash"
 
 # A state file and config of the chapter's own; the proxy trusts the world's test CA.
 export CUBE_STATE="$DEMO_DIR/proxy.db" CUBE_CONFIG="$DEMO_DIR/proxy.toml"
@@ -88,11 +73,7 @@ node cube-tap get-fd sb-1 --socket "$DEMO_DIR/px.sock" --exec \
   "$relay" --guest-netns "/run/netns/$guest" --guest-tap eth0 >"$DEMO_DIR/px-relay.out" 2>&1 &
 pids+=($!)
 wait_line "$DEMO_DIR/px-relay.out" ready
-ip -n "$guest" link set eth0 address 20:90:6f:fc:fc:fc
-ip netns exec "$guest" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
-ip -n "$guest" link set eth0 up
-ip -n "$guest" addr add 169.254.68.6/30 dev eth0
-ip -n "$guest" route add default via 169.254.68.5
+guest_eth0
 
 say "The policy: pinned.test relayed as is; api.test's /v1/ reads get a credential; the rest refused"
 cat >"$DEMO_DIR/px-policy.json" <<'JSON'

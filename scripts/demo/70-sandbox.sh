@@ -34,15 +34,7 @@ cleanup() {
   umount "$DEMO_DIR/sb-bpf" 2>/dev/null || true
 }
 trap cleanup EXIT
-in_ns() {
-  local label=$1 where=$2
-  shift 2
-  printf '\033[2m[%s] $ %s\033[0m\n' "$label" "$*" >&2
-  ip netns exec "$where" "$@"
-}
-node() { in_ns node "$ns" "$@"; }
-world() { in_ns world "$world" "$@"; }
-wait_line() { for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+. "$CUBE_ROOT/scripts/demo/lib/net.bash"
 # A server in the world on $1:$2 that answers with the request's headers.
 world_server() {
   ip netns exec "$world" python3 -c '
