@@ -180,6 +180,11 @@ FUZZ_TARGETS   := $(basename $(notdir $(wildcard tests/fuzz/*.cpp)))
 FUZZ_BINS      := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 FUZZ_FLAGS     := -std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -Icommon -Itools
 FUZZ_RUNS      ?= 200000
+# FUZZ_SECONDS=N fuzzes each target for N seconds instead of FUZZ_RUNS inputs; FUZZ=a,b picks targets.
+FUZZ_SECONDS   ?=
+comma          := ,
+FUZZ           ?= $(FUZZ_TARGETS)
+FUZZ_LIMIT     := $(if $(FUZZ_SECONDS),-max_total_time=$(FUZZ_SECONDS),-runs=$(FUZZ_RUNS))
 HAVE_LIBFUZZER := $(wildcard $(shell $(CLANG) -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer-*.a)
 
 $(BUILD)/fuzz/obj/%.o: %.cpp
@@ -243,10 +248,13 @@ bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/datapath-testrun $(BUILD)/
     $(BUILD)/bench/egress-match-inproc $(BUILD)/bench/datapath-flood $(BUILD)/bench/datapath-drain
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
 
-# Each fuzz target over its corpus for FUZZ_RUNS inputs; what it finds new goes to $(BUILD)/fuzz/new-<target>.
+# Each fuzz target over its corpus for FUZZ_RUNS inputs (or FUZZ_SECONDS); what it finds new goes to
+# $(BUILD)/fuzz/new-<target>, a crash input to $(BUILD)/fuzz/crash-<target>-*.
 fuzz: $(FUZZ_BINS)
-	$(Q)for t in $(FUZZ_TARGETS); do mkdir -p $(BUILD)/fuzz/new-$$t && echo "== fuzz $$t" && \
-	  $(BUILD)/fuzz/$$t -runs=$(FUZZ_RUNS) -max_len=4096 $(BUILD)/fuzz/new-$$t tests/fuzz/corpus/$$t || exit 1; done
+	$(Q)for t in $(subst $(comma), ,$(FUZZ)); do [ -x $(BUILD)/fuzz/$$t ] || { echo "make fuzz: no target '$$t' (targets: $(FUZZ_TARGETS))" >&2; exit 2; }; \
+	  mkdir -p $(BUILD)/fuzz/new-$$t && echo "== fuzz $$t" && \
+	  $(BUILD)/fuzz/$$t $(FUZZ_LIMIT) -max_len=4096 -artifact_prefix=$(BUILD)/fuzz/crash-$$t- \
+	  $(BUILD)/fuzz/new-$$t tests/fuzz/corpus/$$t || exit 1; done
 
 # The demo from a fresh machine: dependencies first, then build, then the story (the data-path
 # chapter's guest is reached through vmm-relay, a test helper).

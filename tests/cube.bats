@@ -437,6 +437,25 @@ no_controls() {
   assert_failure 2
 }
 
+@test "config: a non-ASCII character where white space may stand is an error or text, never undefined behaviour" {
+  # Fuzzing found toml++ 3.3 reaching an unreachable branch for U+00A1..U+0499 and U+FC58..U+FEFE
+  # where it looks for white space; the input that found it stays in the corpus.
+  cp "$CUBE_ROOT/tests/fuzz/corpus/config/unicode-space-gap" "$CUBE_CONFIG"
+  run --separate-stderr cube-logs config
+  assert_failure 2
+  printf '[logs]\nmax_files = 5\xc3\xa9\n' >"$CUBE_CONFIG"
+  run --separate-stderr cube-logs config
+  assert_failure 2
+  [[ "$stderr" == *"config file $CUBE_CONFIG:2:14: "*"saw 'é'"* ]] || fail "$stderr"
+  # After a line-ending backslash the parser skips white space; these characters are text.
+  for c in '\xc2\xa1' '\xd2\x99' '\xef\xb1\x98' '\xef\xbb\xbe'; do
+    printf "[logs]\nroot = \"\"\"\\\\\n  ${c}dir\"\"\"\n" >"$CUBE_CONFIG"
+    run --separate-stderr cube-logs config -o tsv
+    assert_success
+    [[ "$output" == *"logs.root	$(printf "$c")dir	config"* ]] || fail "$c: $output"
+  done
+}
+
 @test "every tool: a config file the parser cannot follow is exit 2, not an abort inside toml++" {
   cp "$CUBE_ROOT/tests/fuzz/corpus/config/internal-check-unclosed-table" "$CUBE_CONFIG"
   for t in $(tools); do

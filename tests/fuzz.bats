@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The libFuzzer targets (tests/fuzz/*.cpp, built by `make check` with clang, ASan and UBSan) run
 # over their committed corpora for a bounded number of inputs: a crash, a leak, undefined behaviour
-# or a hang fails the test. `make fuzz FUZZ_RUNS=N` runs them longer.
+# or a hang fails the test. `make fuzz FUZZ_SECONDS=N` fuzzes each target for N seconds.
 
 load helpers
 
