@@ -65,19 +65,6 @@ void json_row(json::Writer& w, const std::vector<Column>& columns, const std::ve
   w.end_object();
 }
 
-// TSV cells escape the bytes that would break a line or a field, as `\t`, `\n`, `\r`, `\\`.
-void append_tsv_escaped(std::string& out, std::string_view raw) {
-  for (char c : raw) {
-    switch (c) {
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\\': out += "\\\\"; break;
-      default: out += c;
-    }
-  }
-}
-
 // Appends the cell as TSV shows it: null empty, bools as true/false. Numbers and text are written
 // straight into the line, which a listing of a million cells notices.
 void append_tsv(std::string& out, const Value& v) {
@@ -103,12 +90,6 @@ void tsv_line(std::string& out, const std::vector<Cell>& row) {
     append_tsv(out, row[i].value);
   }
   out += '\n';
-}
-
-std::string tsv_header(const std::vector<Column>& columns) {
-  std::string line;
-  for (size_t i = 0; i < columns.size(); ++i) line += (i ? "\t" : "") + columns[i].key;
-  return line + "\n";
 }
 
 // Printable width of UTF-8 text: counts code points, which is right for the text we print.
@@ -164,6 +145,25 @@ void print_tsv(const Table& t, size_t max_rows) {
 }
 
 }  // namespace
+
+// TSV cells escape the bytes that would break a line or a field, as `\t`, `\n`, `\r`, `\\`.
+void append_tsv_escaped(std::string& out, std::string_view raw) {
+  for (char c : raw) {
+    switch (c) {
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\\': out += "\\\\"; break;
+      default: out += c;
+    }
+  }
+}
+
+std::string tsv_header(const std::vector<Column>& columns) {
+  std::string line;
+  for (size_t i = 0; i < columns.size(); ++i) line += (i ? "\t" : "") + columns[i].key;
+  return line + "\n";
+}
 
 Format parse_format(std::string_view name) {
   if (name == "table") return Format::table;

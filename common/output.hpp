@@ -77,6 +77,11 @@ void print_record(const Table& table, Format format);
 // Text as a table cell would show it ("-" for null, "yes"/"no" for bools).
 std::string cell_text(const Value& v);
 
+// TSV pieces, for a listing that assembles its own lines from pre-escaped parts (cube-versions
+// compat): the header line, and a field escaped as every TSV cell is (`\t`, `\n`, `\r`, `\\`).
+std::string tsv_header(const std::vector<Column>& columns);
+void append_tsv_escaped(std::string& out, std::string_view raw);
+
 bool stdout_is_tty();
 bool colour_enabled();
 // Wraps text in the ANSI colour of `style` when colour is enabled.

@@ -46,8 +46,8 @@ void compat(cli::Context& ctx, const CompatArgs& a) {
   CompatMatrix m = load(ctx, tpl, a.node);
   switch (ctx.format()) {
     case output::Format::json: compat_json(m, output::write); break;
-    case output::Format::jsonl:
-    case output::Format::tsv: {
+    case output::Format::tsv: compat_tsv(m, output::write); break;
+    case output::Format::jsonl: {
       output::RowStream rows(compat_long_columns(), ctx.format());
       compat_long(m, rows);
       rows.finish();

@@ -178,6 +178,36 @@ void compat_long(const CompatMatrix& m, output::RowStream& rows) {
   }
 }
 
+void compat_tsv(const CompatMatrix& m, const std::function<void(std::string_view)>& sink) {
+  auto escaped = [](std::string_view raw) {
+    std::string out;
+    output::append_tsv_escaped(out, raw);
+    return out;
+  };
+  std::vector<std::string> nodes, strings;  // "node\thealthy\t" per node; each interned string
+  for (const auto& n : m.nodes) nodes.push_back(escaped(n.id) + (n.healthy ? "\ttrue\t" : "\tfalse\t"));
+  for (const auto& text : m.strings) strings.push_back(escaped(text));
+  sink(output::tsv_header(compat_long_columns()));
+  std::string line;
+  for (const auto& t : m.templates) {
+    std::string id = escaped(t.id) + '\t';
+    std::string policy = '\t' + escaped(compat::policy_name(t.policy)) + '\t';
+    for (const auto& c : t.cells) {
+      line.assign(id);
+      line += nodes[c.node];
+      line += cell_status_name(c.status);
+      line += policy;
+      line += strings[c.guest_image];
+      line += '\t';
+      line += strings[c.agent];
+      line += '\t';
+      line += strings[c.kernel];
+      line += '\n';
+      sink(line);
+    }
+  }
+}
+
 std::string fix_command(const CompatMatrix& m, const CompatTemplate& t, const CompatCell& c) {
   const CompatNode& n = m.nodes[c.node];
   switch (c.status) {

@@ -19,6 +19,9 @@ void compat_json(const CompatMatrix& m, const std::function<void(std::string_vie
 // two million strings. compat_long_columns() are the stream's columns.
 std::vector<output::Column> compat_long_columns();
 void compat_long(const CompatMatrix& m, output::RowStream& rows);
+// The long form as TSV, byte for byte what compat_long gives a TSV RowStream, assembled from
+// pieces escaped once: a matrix repeats a few node IDs and bindings a quarter of a million times.
+void compat_tsv(const CompatMatrix& m, const std::function<void(std::string_view)>& sink);
 
 // compat show: one row per node of the (single) template in `m`. `machine`: bound and current
 // versions as separate fields instead of `bound -> current` text.
