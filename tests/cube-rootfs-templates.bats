@@ -419,3 +419,145 @@ start_paused() {
   assert_success
   [ -z "$(ls -A "$TMP/unused")" ]
 }
+
+# Targets from the cluster: this node is "here"; every other node's store is under $TMP/nodes.
+cluster_config() {
+  local pattern=${1:-}
+  [ -n "$pattern" ] || pattern="$TMP/nodes/{node}/x-{node}"
+  printf '[rootfs]\ncluster_ca = "none"\nnode = "here"\nnode_store = "%s"\n' "$pattern" >"$CUBE_CONFIG"
+}
+# node_up NODE TYPE ADDRESS [heartbeat options…]: registered and heartbeating now.
+node_up() {
+  cube-sched node register "$1" --cpu 4 --mem 8G --instance-type "$2" --address "$3" >/dev/null
+  cube-sched heartbeat "$1" --cpu-util 10 --mem-free 1T "${@:4}" >/dev/null
+}
+# A heartbeat two minutes old, as a node that went silent leaves it.
+go_silent() { q "UPDATE nodes SET heartbeat_ms = heartbeat_ms - 120000 WHERE id = '$1'"; }
+replica_targets() { q "SELECT node_id || '=' || target FROM template_replicas WHERE template_id = '$1' ORDER BY node_id"; }
+stored_targets() { q "SELECT json_array_length(request_json, '\$.targets') FROM templates WHERE template_id = '$1'"; }
+
+@test "distribute without --to: the healthy nodes of the type, each in node_store, this node in the store" {
+  cluster_config
+  node_up here cubebox 10.0.0.1
+  node_up n1 cubebox 10.0.0.11
+  node_up n2 cubebox 10.0.0.12
+  go_silent n2
+  node_up n3 gpu 10.0.0.13
+  node_up n4 cubebox 10.0.0.14 --not-ready
+  tpl=$(cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" -o json | jq -r .template_id)
+  art=$(q "SELECT artifact_id FROM templates WHERE template_id = '$tpl'")
+  [ -z "$(replica_targets "$tpl")" ]  # build copies only to --to nodes
+  run --separate-stderr cube-rootfs distribute "$tpl" -v -o json
+  assert_success
+  [ "$(jq -r .replicas <<<"$output")" = "here:READY,n1:READY" ]
+  [[ "$stderr" == *"node n2: left out: unhealthy (HeartbeatExpired)"* ]]
+  [[ "$stderr" == *"node n3: left out: instance type gpu, not cubebox"* ]]
+  [[ "$stderr" == *"node n4: left out: unhealthy (ReportedNotReady)"* ]]
+  [[ "$stderr" == *"node here: target, store $STORE (this node: no copy)"* ]]
+  # Every {node} of the pattern is the node's ID; this node's copy is the store's own.
+  cmp "$STORE/$art/$art.ext4" "$TMP/nodes/n1/x-n1/$art/$art.ext4"
+  [ "$(ls "$TMP/nodes")" = n1 ]
+  [ "$(replica_targets "$tpl" | tr '\n' ' ')" = "here=$STORE n1=$TMP/nodes/n1/x-n1 " ]
+  [ "$(job_of "$tpl" expected_node_count)" = 2 ]
+  [ "$(stored_targets "$tpl")" = 0 ]  # asked again at each job, never stored
+
+  # n2 comes back: a failed-only redo asks the registry again and copies to it alone.
+  node_up n2 cubebox 10.0.0.12
+  run --separate-stderr cube-rootfs redo "$tpl" -o json
+  assert_success
+  [ "$(jq -r .replicas <<<"$output")" = "here:READY,n1:READY,n2:READY" ]
+  [ "$(job_of "$tpl" expected_node_count)" = 1 ]
+  cmp "$STORE/$art/$art.ext4" "$TMP/nodes/n2/x-n2/$art/$art.ext4"
+  run --separate-stderr cube-rootfs redo "$tpl"
+  assert_failure 3
+  [[ "$stderr" == *"no failed template replicas matched"* ]]
+  run --separate-stderr cube-rootfs redo "$tpl" --mode all --nodes n3
+  assert_failure 3
+  [[ "$stderr" == *"target nodes are not healthy or not found: n3 (n3: instance type gpu, not cubebox"* ]]
+
+  # --to overrides the registry, and its targets are stored as before.
+  run cube-rootfs distribute "$tpl" --to x="$TMP/x" -o json
+  assert_success
+  [ "$(job_of "$tpl" expected_node_count)" = 1 ]
+  [ -f "$TMP/x/$art/$art.ext4" ]
+  [ "$(stored_targets "$tpl")" = 1 ]
+
+  # A --via command gets the node's registered address as $4; this node is never copied to.
+  tpl=$(cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" -o json | jq -r .template_id)
+  run cube-rootfs distribute "$tpl" --via "echo \"\$2 \$3 \$4\" >>$TMP/via.log" -o json
+  assert_success
+  [ "$(jq -r .replicas <<<"$output")" = "here:READY,n1:READY,n2:READY" ]
+  [ "$(sort "$TMP/via.log" | tr '\n' ' ')" = "n1 $TMP/nodes/n1/x-n1 10.0.0.11 n2 $TMP/nodes/n2/x-n2 10.0.0.12 " ]
+}
+
+@test "distribute without --to keeps to the template's node scope, and names scoped nodes left out" {
+  cluster_config
+  node_up here cubebox 10.0.0.1
+  node_up n1 cubebox 10.0.0.11
+  node_up n2 cubebox 10.0.0.12
+  node_up n3 cubebox 10.0.0.13
+  go_silent n2
+  tpl=$(cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --node-scope n1 --node-scope n2 \
+    --node-scope n9 -o json | jq -r .template_id)
+  art=$(q "SELECT artifact_id FROM templates WHERE template_id = '$tpl'")
+  run --separate-stderr cube-rootfs distribute "$tpl" -o json
+  assert_success
+  [ "$(jq -r .replicas <<<"$output")" = "n1:READY" ]
+  [[ "$stderr" == *"warning: node n2 of the template's node scope is left out: unhealthy (HeartbeatExpired)"* ]]
+  [[ "$stderr" == *"warning: node n9 of the template's node scope is left out: in the template's node scope but not registered"* ]]
+  [[ "$stderr" != *"n3"* ]]  # out of scope: said with -v only
+  [ "$(ls "$TMP/nodes")" = n1 ]
+  [ -f "$TMP/nodes/n1/x-n1/$art/$art.ext4" ]
+}
+
+@test "no eligible node: distribute and redo fail with exit 3 naming the type and why each node is out" {
+  cluster_config
+  tpl=$(cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --node-scope n1 --node-scope n2 -o json |
+    jq -r .template_id)
+  run --separate-stderr cube-rootfs distribute "$tpl"
+  assert_failure 3
+  [[ "$stderr" == *"no eligible node for template $tpl of instance type cubebox (n1: in the template's node scope but not registered; n2: in the template's node scope but not registered;"* ]]
+  node_up n1 cubebox 10.0.0.11
+  go_silent n1
+  node_up n2 gpu 10.0.0.12
+  node_up n3 cubebox 10.0.0.13
+  for cmd in "distribute $tpl" "redo $tpl --mode all"; do
+    run --separate-stderr cube-rootfs $cmd
+    assert_failure 3
+    [[ "$stderr" == *"error: no eligible node for template $tpl of instance type cubebox (n1: unhealthy (HeartbeatExpired); n2: instance type gpu, not cubebox; n3: not in the template's node scope;"* ]]
+  done
+  # Nothing was started, copied or recorded.
+  [ "$(q "SELECT count(*) FROM jobs WHERE template_id = '$tpl'")" = 1 ]
+  [ "$(q "SELECT count(*) FROM template_replicas")" = 0 ]
+  [ ! -e "$TMP/nodes" ]
+  # Without node_store, only this node has a store: the others say so.
+  printf '[rootfs]\ncluster_ca = "none"\nnode = "here"\n' >"$CUBE_CONFIG"
+  tpl2=$(cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" --writable-layer-size 2G -o json | jq -r .template_id)
+  run --separate-stderr cube-rootfs distribute "$tpl2"
+  assert_failure 3
+  [[ "$stderr" == *"n3: no store directory ([rootfs] node_store is not set)"* ]]
+  node_up here cubebox 10.0.0.1
+  run cube-rootfs distribute "$tpl2" -o json
+  assert_success
+  [ "$(jq -r .replicas <<<"$output")" = "here:READY" ]
+}
+
+@test "[rootfs] node_store: a pattern without {node}, relative, with .. or another placeholder is exit 2" {
+  for bad in "/srv/cube/store" "nodes/{node}" "/srv/../{node}" "/srv/{node}/.." "/srv/{address}/{node}"; do
+    cluster_config "$bad"
+    run --separate-stderr cube-rootfs distribute tpl-0123456789abcdef01234567
+    assert_failure 2
+    [[ "$stderr" == *"error: [rootfs] node_store = \"$bad\":"* ]]
+    run --separate-stderr cube-rootfs config
+    assert_failure 2
+  done
+  [ ! -e "$CUBE_STATE" ]
+  printf '[rootfs]\nnode = "a/b"\n' >"$CUBE_CONFIG"
+  run --separate-stderr cube-rootfs redo tpl-0123456789abcdef01234567
+  assert_failure 2
+  [[ "$stderr" == *'[rootfs] node = "a/b": not a node ID'* ]]
+  cluster_config
+  run cube-rootfs config -o json
+  assert_success
+  [ "$(jq -r '.[] | select(.key == "rootfs.node_store") | .value' <<<"$output")" = "$TMP/nodes/{node}/x-{node}" ]
+}

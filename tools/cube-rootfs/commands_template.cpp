@@ -237,17 +237,19 @@ void build(cli::Context& ctx, const BuildArgs& a) {
 
 void redo(cli::Context& ctx, const RedoArgs& a) {
   std::string id = ids::check_template_ref(a.template_id);
+  ClusterSettings cluster = settings(ctx, {}).cluster;
   state::Db db = ctx.open_state(state::Access::write);
   RedoMode mode = a.mode == "all" ? RedoMode::all : RedoMode::failed_only;
-  run_and_show(ctx, db, [&] { return redo_template(db, id, mode, a.nodes, progress_bar()); });
+  run_and_show(ctx, db, [&] { return redo_template(db, id, mode, a.nodes, cluster, progress_bar()); });
 }
 
 void distribute(cli::Context& ctx, const DistributeArgs& a) {
   std::string id = ids::check_template_ref(a.template_id);
   std::vector<Target> targets;
   for (const auto& t : a.to) targets.push_back(parse_target(t));
+  ClusterSettings cluster = settings(ctx, {}).cluster;
   state::Db db = ctx.open_state(state::Access::write);
-  run_and_show(ctx, db, [&] { return distribute_template(db, id, targets, a.via, progress_bar()); });
+  run_and_show(ctx, db, [&] { return distribute_template(db, id, targets, a.via, cluster, progress_bar()); });
 }
 
 void list(cli::Context& ctx) {

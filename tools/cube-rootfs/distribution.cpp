@@ -70,7 +70,7 @@ void copy_one(const std::string& src_dir, const std::string& id, const Target& t
 }
 
 void run_via(const std::string& via, const std::string& src_dir, const Target& t) {
-  std::vector<std::string> args = {"/bin/sh", "-c", via, "cube-rootfs-copy", src_dir, t.node, t.dir};
+  std::vector<std::string> args = {"/bin/sh", "-c", via, "cube-rootfs-copy", src_dir, t.node, t.dir, t.address};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -120,7 +120,9 @@ void distribute_artifact(const std::string& artifact_dir, const std::string& art
     for (size_t i; (i = next++) < targets.size();) {
       CopyResult r{targets[i], false, {}};
       try {
-        via.empty() ? copy_one(artifact_dir, artifact_id, targets[i]) : run_via(via, artifact_dir, targets[i]);
+        // This node's store is where the artifact was built: nothing to copy.
+        if (!targets[i].local)
+          via.empty() ? copy_one(artifact_dir, artifact_id, targets[i]) : run_via(via, artifact_dir, targets[i]);
         r.ok = true;
       } catch (const Error& e) {
         r.error = e.message();

@@ -2,9 +2,11 @@
 //
 // Contract: each target gets `<dir>/<artifact_id>/` with the image (holes kept), files.jsonl and
 // manifest.json, written as `.part` files and renamed, so a node never sees half an artifact. With
-// `via` the command runs as `sh -c VIA cube-rootfs-copy SRC_DIR NODE DEST` for each node instead
-// (rsync, scp); exit 0 is success. on_result is called on the caller's thread, one target at a
-// time, as each finishes.
+// `via` the command runs as `sh -c VIA cube-rootfs-copy SRC_DIR NODE DEST ADDRESS` for each node
+// instead (rsync, scp; ADDRESS is the node's registered address, empty for a --to target): values
+// reach it as arguments, never as text of the command. Exit 0 is success. A `local` target (this
+// node, whose store holds the artifact) succeeds without a copy. on_result is called on the
+// caller's thread, one target at a time, as each finishes.
 #pragma once
 
 #include "request.hpp"

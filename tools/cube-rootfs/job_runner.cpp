@@ -2,6 +2,7 @@
 
 #include "build_child.hpp"
 #include "ca_bake.hpp"
+#include "cluster_targets.hpp"
 #include "distribution.hpp"
 #include "error.hpp"
 #include "fs.hpp"
@@ -21,8 +22,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <optional>
-#include <set>
 
 namespace cube::rootfs {
 namespace {
@@ -247,18 +248,9 @@ class JobRunner {
 
   std::vector<Target> targets_for(const RunScope& scope) {
     std::vector<Target> out;
-    std::set<std::string> known;
-    for (const auto& t : m_req.targets) known.insert(t.node);
-    std::vector<std::string> unknown;
-    for (const auto& n : scope.nodes)
-      if (!known.count(n)) unknown.push_back(n);
-    if (!unknown.empty())
-      throw Error(Exit::not_found,
-                  fmt::format("target nodes are not healthy or not found: {}", fmt::join(unknown, ",")), "",
-                  "give them with cube-rootfs distribute --to NODE=DIR first");
     std::map<std::string, std::string> status;
     for (const auto& r : m_cat.replicas(m_job.template_id)) status[r.node] = r.status;
-    for (const auto& t : m_req.targets) {
+    for (const auto& t : scope.targets) {
       if (!scope.nodes.empty() && std::find(scope.nodes.begin(), scope.nodes.end(), t.node) == scope.nodes.end())
         continue;
       if (scope.failed_only && status[t.node] == "READY") continue;
@@ -299,6 +291,7 @@ class JobRunner {
   void remove_fresh_artifact(const std::vector<Target>& targets, const std::string& why) {
     std::vector<std::string> left;
     for (const auto& t : targets) {
+      if (t.local) continue;  // this node's copy is the artifact's own directory, removed below
       if (!m_req.via.empty()) {
         left.push_back(t.node);  // a --via destination is not a path this process can reach
         continue;
@@ -349,6 +342,48 @@ class JobRunner {
   bool m_built_here = false;  // this job built the artifact (not reused it)
 };
 
+// The template's targets from cube-sched's registry, each node said on stderr: a target or why it
+// was left out (-v), or a warning when the template's node scope names it.
+ClusterTargets targets_from_cluster(state::Db& db, const TemplateRow& tpl, const TemplateRequest& req,
+                                    const ClusterSettings& cluster) {
+  ClusterTargets ct = cluster_targets(db, {tpl.instance_type, req.node_scope, req.store, cluster, time::now_ms()});
+  for (const auto& t : ct.targets)
+    log::info("node {}: target, store {}{}", t.node, t.dir, t.local ? " (this node: no copy)" : "");
+  for (const auto& e : ct.excluded) {
+    if (e.scoped)
+      log::warn("node {} of the template's node scope is left out: {}", e.node, e.why);
+    else
+      log::info("node {}: left out: {}", e.node, e.why);
+  }
+  return ct;
+}
+
+[[noreturn]] void no_eligible_node(const TemplateRow& tpl, const ClusterTargets& ct) {
+  throw Error(Exit::not_found,
+              fmt::format("no eligible node for template {} of instance type {}", tpl.id, tpl.instance_type),
+              explain(ct.excluded),
+              "register nodes of that type with cube-sched and keep them heartbeating, set [rootfs] node_store, or "
+              "name the nodes with --to NODE=DIR");
+}
+
+// Every node --nodes names must be a target; else not_found, with why the cluster left it out.
+void check_known(const std::vector<std::string>& nodes, const std::vector<Target>& targets,
+                 const std::vector<Exclusion>& excluded, bool from_cluster) {
+  std::vector<std::string> unknown;
+  std::vector<Exclusion> why;
+  for (const auto& n : nodes) {
+    if (std::any_of(targets.begin(), targets.end(), [&](const Target& t) { return t.node == n; })) continue;
+    unknown.push_back(n);
+    auto e = std::find_if(excluded.begin(), excluded.end(), [&](const Exclusion& x) { return x.node == n; });
+    why.push_back(e != excluded.end() ? *e : Exclusion{n, "not registered", false});
+  }
+  if (unknown.empty()) return;
+  throw Error(Exit::not_found, fmt::format("target nodes are not healthy or not found: {}", fmt::join(unknown, ",")),
+              from_cluster ? explain(why) : "",
+              from_cluster ? "the template has no --to list: its targets are cube-sched's healthy nodes of its type"
+                           : "give them with cube-rootfs distribute --to NODE=DIR first");
+}
+
 }  // namespace
 
 ArtifactPaths artifact_paths(const std::string& store, const std::string& id) {
@@ -362,12 +397,12 @@ JobRow build_template(state::Db& db, TemplateRequest req, const ProgressFn& bar)
   cat.create_template(req.template_id, req.image, req.instance_type, req.network_type, to_json(req));
   JobRow job = cat.start_job(req.template_id, "CREATE", Phase::pulling);
   JobRunner runner(db, job, req, bar);
-  runner.run(Phase::pulling, {});
+  runner.run(Phase::pulling, {req.targets, {}, false});
   return *cat.job(job.id);
 }
 
 JobRow redo_template(state::Db& db, const std::string& template_id, RedoMode mode,
-                     const std::vector<std::string>& nodes, const ProgressFn& bar) {
+                     const std::vector<std::string>& nodes, const ClusterSettings& cluster, const ProgressFn& bar) {
   Catalog cat(db);
   auto tpl = cat.find_template(template_id);
   if (!tpl) throw Error(Exit::not_found, fmt::format("template {} not found", template_id));
@@ -388,21 +423,24 @@ JobRow redo_template(state::Db& db, const std::string& template_id, RedoMode mod
                                        : Phase::distributing;
     if (last->status == "READY") from = Phase::distributing;
   }
-  std::vector<std::string> unknown;
-  for (const auto& n : nodes)
-    if (std::none_of(req.targets.begin(), req.targets.end(), [&](const Target& t) { return t.node == n; }))
-      unknown.push_back(n);
-  if (!unknown.empty())
-    throw Error(Exit::not_found, fmt::format("target nodes are not healthy or not found: {}", fmt::join(unknown, ",")),
-                "", "give them with cube-rootfs distribute --to NODE=DIR first");
-  RunScope scope{nodes, mode == RedoMode::failed_only};
-  if (from == Phase::distributing && mode == RedoMode::failed_only) {
-    bool any = false;
-    for (const auto& r : cat.replicas(template_id))
-      if (r.status != "READY" && (nodes.empty() || std::find(nodes.begin(), nodes.end(), r.node) != nodes.end()))
-        any = true;
-    if (!any && last && last->status == "READY")
-      throw Error(Exit::not_found, "no failed template replicas matched redo request", "", "use --mode all");
+  RunScope scope{req.targets, nodes, mode == RedoMode::failed_only};
+  std::vector<Exclusion> excluded;
+  if (req.targets.empty()) {
+    ClusterTargets ct = targets_from_cluster(db, *tpl, req, cluster);
+    if (ct.targets.empty() && from == Phase::distributing) no_eligible_node(*tpl, ct);
+    if (ct.targets.empty()) log::info("no node to copy to: {}", explain(ct.excluded));
+    scope.targets = std::move(ct.targets);
+    excluded = std::move(ct.excluded);
+  }
+  check_known(nodes, scope.targets, excluded, req.targets.empty());
+  if (from == Phase::distributing && mode == RedoMode::failed_only && last && last->status == "READY") {
+    std::map<std::string, std::string> status;
+    for (const auto& r : cat.replicas(template_id)) status[r.node] = r.status;
+    bool any = std::any_of(scope.targets.begin(), scope.targets.end(), [&](const Target& t) {
+      return status[t.node] != "READY" &&
+             (nodes.empty() || std::find(nodes.begin(), nodes.end(), t.node) != nodes.end());
+    });
+    if (!any) throw Error(Exit::not_found, "no failed template replicas matched redo request", "", "use --mode all");
   }
   std::string scope_json = "[";
   for (size_t i = 0; i < nodes.size(); ++i) scope_json += (i ? ",\"" : "\"") + nodes[i] + "\"";
@@ -415,7 +453,7 @@ JobRow redo_template(state::Db& db, const std::string& template_id, RedoMode mod
 }
 
 JobRow distribute_template(state::Db& db, const std::string& template_id, const std::vector<Target>& targets,
-                           const std::string& via, const ProgressFn& bar) {
+                           const std::string& via, const ClusterSettings& cluster, const ProgressFn& bar) {
   Catalog cat(db);
   auto tpl = cat.find_template(template_id);
   if (!tpl) throw Error(Exit::not_found, fmt::format("template {} not found", template_id));
@@ -424,11 +462,17 @@ JobRow distribute_template(state::Db& db, const std::string& template_id, const 
     throw Error(Exit::conflict, fmt::format("template {} has no READY artifact", template_id), "",
                 fmt::format("cube-rootfs redo {} --mode all", template_id));
   TemplateRequest req = request_from_json(tpl->request_json);
+  std::vector<Target> run_targets = targets;
+  if (targets.empty()) {
+    ClusterTargets ct = targets_from_cluster(db, *tpl, req, cluster);
+    if (ct.targets.empty()) no_eligible_node(*tpl, ct);
+    run_targets = std::move(ct.targets);
+  }
   std::vector<std::string> nodes;
+  for (const auto& t : run_targets) nodes.push_back(t.node);
   for (const auto& t : targets) {
     std::erase_if(req.targets, [&](const Target& o) { return o.node == t.node; });
     req.targets.push_back(t);
-    nodes.push_back(t.node);
   }
   if (!via.empty()) req.via = via;
   {
@@ -440,7 +484,7 @@ JobRow distribute_template(state::Db& db, const std::string& template_id, const 
   }
   JobRow job = cat.start_job(template_id, "DISTRIBUTE", Phase::distributing);
   JobRunner runner(db, job, req, bar);
-  runner.run(Phase::distributing, {nodes, false});
+  runner.run(Phase::distributing, {run_targets, nodes, false});
   return *cat.job(job.id);
 }
 

@@ -14,6 +14,7 @@
 
 #include "catalog.hpp"
 #include "request.hpp"
+#include "settings.hpp"
 
 #include <functional>
 #include <string>
@@ -22,6 +23,7 @@
 namespace cube::rootfs {
 
 struct RunScope {
+  std::vector<Target> targets;     // the nodes the job may copy to: the --to list, or the cluster's
   std::vector<std::string> nodes;  // empty: every target
   bool failed_only = false;        // only targets whose replica is not READY
 };
@@ -31,14 +33,19 @@ using ProgressFn = std::function<void(std::string_view, int)>;
 // Creates the template and its first job, then runs it. Returns the job as it ended.
 JobRow build_template(state::Db& db, TemplateRequest req, const ProgressFn& bar);
 
+// A redo copies to the template's --to list, or, when it has none, to the cluster's targets
+// (cluster_targets.hpp), asked afresh; a redo that only distributes fails (not_found) when the
+// cluster has no eligible node, one that rebuilds then copies nowhere, as build does.
 enum class RedoMode { failed_only, all };
 JobRow redo_template(state::Db& db, const std::string& template_id, RedoMode mode,
-                     const std::vector<std::string>& nodes, const ProgressFn& bar);
+                     const std::vector<std::string>& nodes, const ClusterSettings& cluster, const ProgressFn& bar);
 
-// Copies a READY template's artifact to more nodes (a DISTRIBUTE job); the targets join the
-// template's request so that a redo retries them.
+// Copies a READY template's artifact to more nodes (a DISTRIBUTE job). Named targets (--to) join
+// the template's request so that a redo retries them; with none, the job copies to the cluster's
+// targets, which are not stored (a redo asks the registry again), and fails (not_found) naming
+// why each node was left out when there is none.
 JobRow distribute_template(state::Db& db, const std::string& template_id, const std::vector<Target>& targets,
-                           const std::string& via, const ProgressFn& bar);
+                           const std::string& via, const ClusterSettings& cluster, const ProgressFn& bar);
 
 // The store layout of one artifact.
 struct ArtifactPaths {

@@ -79,7 +79,7 @@ void add_build_verb(cli::Tool& tool, cmd::BuildArgs& a) {
   v->add_option("--cert-dir", a.cert_dir, "With --pull: the registry's CA certificates (*.crt) and client keys")
       ->type_name("DIR");
   v->add_option("--to", a.to, "Distribute to a node store, NODE=DIR (repeatable)")->type_name("NODE=DIR");
-  v->add_option("--via", a.via, "Transfer command run as sh -c CMD _ SRC_DIR NODE DEST")->type_name("CMD");
+  v->add_option("--via", a.via, "Transfer command run as sh -c CMD _ SRC_DIR NODE DEST ADDRESS")->type_name("CMD");
   v->add_option("--safety-margin", a.safety_margin, "Disk pre-check margin over the image size (default 1.5)")
       ->type_name("X")
       ->check(cli::real(0, 1000));
@@ -111,8 +111,9 @@ void add_distribute_verb(cli::Tool& tool, cmd::DistributeArgs& a) {
   auto* v = tool.verb("distribute", "Copy a template's artifact to node stores (4 workers)",
                       [&] { cmd::distribute(tool, a); });
   v->add_option("TEMPLATE", a.template_id, "Template ID")->required()->type_name("TEMPLATE");
-  v->add_option("--to", a.to, "Node store, NODE=DIR (repeatable)")->required()->type_name("NODE=DIR");
-  v->add_option("--via", a.via, "Transfer command run as sh -c CMD _ SRC_DIR NODE DEST")->type_name("CMD");
+  v->add_option("--to", a.to, "Node store, NODE=DIR (repeatable; default: cube-sched's healthy nodes of the type)")
+      ->type_name("NODE=DIR");
+  v->add_option("--via", a.via, "Transfer command run as sh -c CMD _ SRC_DIR NODE DEST ADDRESS")->type_name("CMD");
 }
 
 void add_gc_verb(cli::Tool& tool, cmd::GcArgs& a) {

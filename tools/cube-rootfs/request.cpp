@@ -129,7 +129,7 @@ Target parse_target(const std::string& spec) {
   size_t eq = spec.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
     bad(fmt::format("--to \"{:.100}\" is not NODE=DIR", spec));
-  Target t{spec.substr(0, eq), spec.substr(eq + 1)};
+  Target t{spec.substr(0, eq), spec.substr(eq + 1), {}, false};
   ids::check(t.node, "node ID");
   return t;
 }
@@ -206,7 +206,7 @@ TemplateRequest request_from_json(std::string_view text) {
   r.safety_margin = j.value("safety_margin", 1.5);
   r.seccomp = j.value("seccomp", true);
   for (const auto& t : j.value("targets", json::array()))
-    r.targets.push_back({t.value("node", ""), t.value("dir", "")});
+    r.targets.push_back({t.value("node", ""), t.value("dir", ""), {}, false});
   r.via = j.value("via", "");
   return r;
 }

@@ -16,6 +16,8 @@ inline constexpr size_t k_max_custom_ports = 3;
 
 struct Target {
   std::string node, dir;  // dir: the node's store directory, or the --via destination
+  std::string address;    // the node's registered address (targets from the cluster), for --via
+  bool local = false;     // this node, whose store is `dir` and already holds the artifact
 };
 
 struct TemplateRequest {

@@ -1,8 +1,9 @@
 #include "settings.hpp"
 
+#include "cluster_targets.hpp"
 #include "error.hpp"
 #include "fs.hpp"
-
+#include "ids.hpp"
 #include "log.hpp"
 
 #include <fmt/format.h>
@@ -11,11 +12,36 @@
 #include <cstdlib>
 
 namespace cube::rootfs {
+namespace {
+
+// The host name up to its first dot, as cube-versions and cube-sandbox name this node by default.
+std::string short_hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  std::string name = buf;
+  return name.substr(0, name.find('.'));
+}
+
+ClusterSettings load_cluster(config::Settings& s) {
+  ClusterSettings c;
+  c.node = s.text("node", short_hostname());
+  c.node_store = s.text("node_store", "");
+  c.heartbeat_timeout_ms = s.duration_ms("heartbeat_timeout", "40s");
+  if (!ids::is_path_safe(c.node))
+    throw Error(Exit::usage, fmt::format("[rootfs] node = {:?}: not a node ID", c.node),
+                "1 to 128 bytes of letters, digits, _ and -", "set it to this node's ID in cube-sched's registry");
+  if (c.heartbeat_timeout_ms <= 0) throw Error(Exit::usage, "[rootfs] heartbeat_timeout: expected a positive duration");
+  check_node_store(c.node_store);
+  return c;
+}
+
+}  // namespace
 
 Settings load_settings(config::Settings& s, const SettingFlags& f) {
   Settings out;
   out.store = s.text("store", k_default_store, f.store && !f.store->empty() ? f.store : std::nullopt);
   std::string ca = s.text("cluster_ca", "auto", f.cluster_ca);
+  out.cluster = load_cluster(s);
   s.finish();
   if (ca == "required")
     out.cluster_ca = ClusterCa::required;

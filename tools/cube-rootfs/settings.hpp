@@ -1,9 +1,11 @@
-// cube::rootfs settings — the [rootfs] table (`store`, `cluster_ca`), flag, then config, then
-// built-in default; and the disk pre-check margin, which comes from a flag or the environment.
+// cube::rootfs settings — the [rootfs] table (`store`, `cluster_ca`, and for targets taken from
+// the cluster `node`, `node_store`, `heartbeat_timeout`), flag, then config, then built-in default;
+// and the disk pre-check margin, which comes from a flag or the environment.
 #pragma once
 
 #include "config.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,9 +24,18 @@ struct SettingFlags {
 // the node has one (a warning when not), `required` (a missing CA is an error), `none`.
 enum class ClusterCa { auto_, required, none };
 
+// Where distribute and redo copy when no --to names the nodes (doc/cube-rootfs.md, "Targets from
+// the cluster").
+struct ClusterSettings {
+  std::string node;        // this node's ID in cube-sched's registry: it uses the local store
+  std::string node_store;  // a node's store directory, "{node}" standing for its ID; "" when unset
+  int64_t heartbeat_timeout_ms = 40'000;
+};
+
 struct Settings {
   std::string store;  // made absolute: a redo may run from another directory
   ClusterCa cluster_ca = ClusterCa::auto_;
+  ClusterSettings cluster;
 };
 
 Settings load_settings(config::Settings& s, const SettingFlags& flags);
