@@ -8,6 +8,8 @@
 #include <cctype>
 #include <random>
 
+#include <unistd.h>
+
 namespace cube::ids {
 namespace {
 
@@ -41,6 +43,13 @@ void check(std::string_view id, std::string_view kind) {
                     : id.size() > k_max_length ? fmt::format("{} bytes, the limit is {}", id.size(), k_max_length)
                                                : "only letters, digits, '_' and '-' are allowed";
   throw Error(Exit::usage, fmt::format("invalid {} '{}'", kind, printable(id)), why);
+}
+
+std::string default_node() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  std::string name = buf;
+  return name.substr(0, name.find('.'));
 }
 
 std::string random_hex24() {

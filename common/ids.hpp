@@ -17,6 +17,10 @@ bool is_path_safe(std::string_view id);
 // Throws Error(usage) unless is_path_safe; `kind` is "sandbox ID", "node ID", …
 void check(std::string_view id, std::string_view kind);
 
+// This node's ID when the config names none: the host name up to its first dot ("localhost" when
+// it cannot be read). cube-versions reports under it and cube-rootfs knows its own store by it.
+std::string default_node();
+
 // 24 random lowercase hex digits (from /dev/urandom via std::random_device).
 std::string random_hex24();
 

@@ -345,7 +345,7 @@ void Catalog::bind_replica(const std::string& template_id, const std::string& no
   compat::Versions bound = compat::recorded_versions(m_db, node);
   compat::Policy policy = compat::template_policy(m_db, template_id);
   std::optional<compat::Versions> current;
-  if (compat::node_healthy(m_db, node, now, health::k_default_timeout_ms)) current = bound;
+  if (compat::node_healthy(m_db, node, now, m_heartbeat_timeout_ms)) current = bound;
   compat::Status status = compat::rescan(compat::Status::unknown, bound, current, policy);
   m_db.prepare(
           "UPDATE template_replicas SET guest_image_version = ?, agent_version = ?, kernel_version = ?, "

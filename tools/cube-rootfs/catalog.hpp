@@ -3,6 +3,7 @@
 // process killed at any point leaves rows that describe the last completed step.
 #pragma once
 
+#include "health.hpp"
 #include "state.hpp"
 
 #include <cstdint>
@@ -42,7 +43,10 @@ struct ReplicaRow {
 
 class Catalog {
  public:
-  explicit Catalog(state::Db& db) : m_db(db) {}
+  // `heartbeat_timeout_ms`: how old a node's heartbeat may be for it to count as healthy when a
+  // replica on it is bound to its versions ([rootfs] heartbeat_timeout).
+  explicit Catalog(state::Db& db, int64_t heartbeat_timeout_ms = health::k_default_timeout_ms)
+      : m_db(db), m_heartbeat_timeout_ms(heartbeat_timeout_ms) {}
 
   void create_template(const std::string& id, const std::string& image, const std::string& instance_type,
                        const std::string& network_type, const std::string& request_json);
@@ -92,6 +96,7 @@ class Catalog {
   void bind_replica(const std::string& template_id, const std::string& node, int64_t now);
 
   state::Db& m_db;
+  int64_t m_heartbeat_timeout_ms;
 };
 
 // This process's start time from /proc (field 22), to tell a live runner from a reused PID.

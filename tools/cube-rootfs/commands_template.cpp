@@ -186,12 +186,11 @@ void set_ca(cli::Context& ctx, const BuildArgs& a, ClusterCa mode, TemplateReque
 }
 
 // What build's flags ask for, before normalise() checks it.
-TemplateRequest template_request(cli::Context& ctx, const BuildArgs& a) {
+TemplateRequest template_request(cli::Context& ctx, const BuildArgs& a, const Settings& s) {
   TemplateRequest r;
   BuildOptions bo = build_options(a.image_flags);
   r.image = a.pull ? a.image : absolute_image(a.image);
   r.pull = a.pull;
-  Settings s = settings(ctx, a.settings);
   r.store = s.store;
   if (!a.image_flags.work_dir.empty()) {
     require_dir(a.image_flags.work_dir, "--work-dir");
@@ -229,10 +228,11 @@ TemplateRequest template_request(cli::Context& ctx, const BuildArgs& a) {
 void build(cli::Context& ctx, const BuildArgs& a) {
   if (!a.template_id.empty())
     log::warn("ignoring --template-id {}: template IDs are always generated (tpl- + 24 hex)", a.template_id);
-  TemplateRequest r = template_request(ctx, a);
+  Settings s = settings(ctx, a.settings);
+  TemplateRequest r = template_request(ctx, a, s);
   normalise(r);
   state::Db db = ctx.open_state(state::Access::write);
-  run_and_show(ctx, db, [&] { return build_template(db, r, progress_bar()); });
+  run_and_show(ctx, db, [&] { return build_template(db, r, s.cluster, progress_bar()); });
 }
 
 void redo(cli::Context& ctx, const RedoArgs& a) {

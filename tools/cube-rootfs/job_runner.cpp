@@ -39,8 +39,8 @@ void remove_file(const std::string& p) { ::unlink(p.c_str()); }
 
 class JobRunner {
  public:
-  JobRunner(state::Db& db, JobRow job, TemplateRequest req, ProgressFn bar)
-      : m_cat(db), m_job(std::move(job)), m_req(std::move(req)), m_bar(std::move(bar)) {}
+  JobRunner(Catalog cat, JobRow job, TemplateRequest req, ProgressFn bar)
+      : m_cat(cat), m_job(std::move(job)), m_req(std::move(req)), m_bar(std::move(bar)) {}
 
   void run(Phase from, const RunScope& scope) {
     try {
@@ -391,19 +391,19 @@ ArtifactPaths artifact_paths(const std::string& store, const std::string& id) {
   return {dir, dir + "/" + id + ".ext4", dir + "/" + id + ".files.jsonl", dir + "/manifest.json"};
 }
 
-JobRow build_template(state::Db& db, TemplateRequest req, const ProgressFn& bar) {
-  Catalog cat(db);
+JobRow build_template(state::Db& db, TemplateRequest req, const ClusterSettings& cluster, const ProgressFn& bar) {
+  Catalog cat(db, cluster.heartbeat_timeout_ms);
   req.template_id = new_template_id();
   cat.create_template(req.template_id, req.image, req.instance_type, req.network_type, to_json(req));
   JobRow job = cat.start_job(req.template_id, "CREATE", Phase::pulling);
-  JobRunner runner(db, job, req, bar);
+  JobRunner runner(cat, job, req, bar);
   runner.run(Phase::pulling, {req.targets, {}, false});
   return *cat.job(job.id);
 }
 
 JobRow redo_template(state::Db& db, const std::string& template_id, RedoMode mode,
                      const std::vector<std::string>& nodes, const ClusterSettings& cluster, const ProgressFn& bar) {
-  Catalog cat(db);
+  Catalog cat(db, cluster.heartbeat_timeout_ms);
   auto tpl = cat.find_template(template_id);
   if (!tpl) throw Error(Exit::not_found, fmt::format("template {} not found", template_id));
   TemplateRequest req = request_from_json(tpl->request_json);
@@ -447,14 +447,14 @@ JobRow redo_template(state::Db& db, const std::string& template_id, RedoMode mod
   scope_json += "]";
   JobRow job = cat.start_job(template_id, "REDO", from, last ? last->id : "",
                              mode == RedoMode::all ? "ALL" : "FAILED_ONLY", scope_json);
-  JobRunner runner(db, job, req, bar);
+  JobRunner runner(cat, job, req, bar);
   runner.run(from, scope);
   return *cat.job(job.id);
 }
 
 JobRow distribute_template(state::Db& db, const std::string& template_id, const std::vector<Target>& targets,
                            const std::string& via, const ClusterSettings& cluster, const ProgressFn& bar) {
-  Catalog cat(db);
+  Catalog cat(db, cluster.heartbeat_timeout_ms);
   auto tpl = cat.find_template(template_id);
   if (!tpl) throw Error(Exit::not_found, fmt::format("template {} not found", template_id));
   auto art = tpl->artifact_id.empty() ? std::nullopt : cat.find_artifact(tpl->artifact_id);
@@ -483,7 +483,7 @@ JobRow distribute_template(state::Db& db, const std::string& template_id, const 
     tx.commit();
   }
   JobRow job = cat.start_job(template_id, "DISTRIBUTE", Phase::distributing);
-  JobRunner runner(db, job, req, bar);
+  JobRunner runner(cat, job, req, bar);
   runner.run(Phase::distributing, {run_targets, nodes, false});
   return *cat.job(job.id);
 }

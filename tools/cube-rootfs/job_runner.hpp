@@ -30,8 +30,9 @@ struct RunScope {
 
 using ProgressFn = std::function<void(std::string_view, int)>;
 
-// Creates the template and its first job, then runs it. Returns the job as it ended.
-JobRow build_template(state::Db& db, TemplateRequest req, const ProgressFn& bar);
+// Creates the template and its first job, then runs it. Returns the job as it ended. `cluster`
+// gives the heartbeat timeout by which a replica's node counts as healthy when it is bound.
+JobRow build_template(state::Db& db, TemplateRequest req, const ClusterSettings& cluster, const ProgressFn& bar);
 
 // A redo copies to the template's --to list, or, when it has none, to the cluster's targets
 // (cluster_targets.hpp), asked afresh; a redo that only distributes fails (not_found) when the

@@ -14,17 +14,9 @@
 namespace cube::rootfs {
 namespace {
 
-// The host name up to its first dot, as cube-versions and cube-sandbox name this node by default.
-std::string short_hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  std::string name = buf;
-  return name.substr(0, name.find('.'));
-}
-
 ClusterSettings load_cluster(config::Settings& s) {
   ClusterSettings c;
-  c.node = s.text("node", short_hostname());
+  c.node = s.text("node", ids::default_node());
   c.node_store = s.text("node_store", "");
   c.heartbeat_timeout_ms = s.duration_ms("heartbeat_timeout", "40s");
   if (!ids::is_path_safe(c.node))

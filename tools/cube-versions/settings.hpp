@@ -25,7 +25,4 @@ struct Settings {
 
 Settings load_settings(config::Settings& s, const SettingFlags& flags);
 
-// The short host name (up to the first dot), the default node ID.
-std::string short_hostname();
-
 }  // namespace cube::versions
