@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """A world server for the proxy tests: HTTPS (or HTTP without a cert) on ADDR:PORT that answers
 every GET, HEAD and POST with the request's method, path, headers and body as JSON, so a test sees
-what reached the server (over TLS, also whether the client resumed a session). A GET with "Upgrade: websocket" is answered 101, then every byte that comes
-is sent back upper-cased, until the client closes."""
+what reached the server (over TLS, also whether the client resumed a session). A GET with
+"Upgrade: websocket" is answered 101, then every byte that comes is sent back upper-cased, until
+the client closes. GET /bytes/N answers N pseudo-random bytes with their SHA-256 in X-Sha256; a
+body of more than 64 KiB is answered with its length and SHA-256 instead of the body itself."""
+import hashlib
 import http.server
+import random
 import json
 import ssl
 import sys
@@ -15,9 +19,15 @@ class Echo(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.headers.get("Upgrade", "").lower() == "websocket":
             return self.tunnel()
+        if self.path.startswith("/bytes/"):
+            return self.send_bytes(int(self.path[len("/bytes/"):]))
         length = int(self.headers.get("Content-Length") or 0)
-        sent = self.rfile.read(length).decode(errors="replace") if length else None
+        raw = self.rfile.read(length) if length else b""
+        sent = raw.decode(errors="replace") if 0 < length <= 65536 else None
         answer = {"method": self.command, "path": self.path, "headers": dict(self.headers.items())}
+        if length > 65536:
+            answer["body_length"] = len(raw)
+            answer["body_sha256"] = hashlib.sha256(raw).hexdigest()
         if hasattr(self.connection, "session_reused"):
             answer["tls_resumed"] = self.connection.session_reused
         if sent is not None:
@@ -29,6 +39,14 @@ class Echo(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def send_bytes(self, n):
+        body = random.Random(n).randbytes(n)
+        self.send_response(200)
+        self.send_header("Content-Length", str(n))
+        self.send_header("X-Sha256", hashlib.sha256(body).hexdigest())
+        self.end_headers()
+        self.wfile.write(body)
 
     def tunnel(self):
         self.send_response(101)
