@@ -59,7 +59,8 @@ $(shell mkdir -p $(BUILD) && { [ -f $(FLAGS_FILE) ] && [ "$$(cat $(FLAGS_FILE))"
 # --- libcube -------------------------------------------------------------------------------------------
 COMMON_SRC := $(wildcard common/*.cpp)
 MIGRATIONS := $(sort $(wildcard common/migrations/*.sql))
-GEN_SRC    := $(BUILD)/gen/migrations.cpp $(BUILD)/gen/stamp.cpp
+PG_MIGRATIONS := $(sort $(wildcard common/migrations/pg/*.sql))
+GEN_SRC    := $(BUILD)/gen/migrations.cpp $(BUILD)/gen/pg_migrations.cpp $(BUILD)/gen/stamp.cpp
 COMMON_OBJ := $(COMMON_SRC:%.cpp=$(BUILD)/obj/%.o) $(GEN_SRC:$(BUILD)/gen/%.cpp=$(BUILD)/obj/gen/%.o)
 LIBCUBE    := $(BUILD)/lib/libcube.a
 
@@ -67,6 +68,16 @@ $(BUILD)/gen/migrations.cpp: $(MIGRATIONS) scripts/gen-migrations
 	$(call msg,GEN,$@)
 	@mkdir -p $(@D)
 	$(Q)scripts/gen-migrations $@ $(MIGRATIONS)
+
+$(BUILD)/gen/pg_migrations.cpp: $(PG_MIGRATIONS) scripts/gen-migrations
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)scripts/gen-migrations --array k_pg_migration $@ $(PG_MIGRATIONS)
+
+# The cluster store's PostgreSQL half (common/cluster_pg.cpp) needs libpq: a tool that opens the
+# store adds -lpq to its LDLIBS_<tool>; the others never pull that object out of libcube.a (and
+# cube-logs, linked statically, must not). The common unit tests exercise it.
+LDLIBS_common := -lpq
 
 # The stamp script rewrites the file only when the version or commit changed.
 $(BUILD)/gen/stamp.cpp: FORCE
@@ -237,7 +248,7 @@ $(BUILD)/bench/tap-inproc: $(BUILD)/obj/tests/bench/tap_inproc.o $(filter-out %/
 all: $(BINS) $(MAN_OUT)
 
 # Everything the build compiles waits for the dependency check (order-only: it makes nothing).
-$(LIBCUBE) $(BUILD)/gen/migrations.cpp $(BPF_SKEL) $(MAN_OUT): | check-deps
+$(LIBCUBE) $(BUILD)/gen/migrations.cpp $(BUILD)/gen/pg_migrations.cpp $(BPF_SKEL) $(MAN_OUT): | check-deps
 
 completions: $(COMPLETIONS)
 
