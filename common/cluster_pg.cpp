@@ -52,14 +52,20 @@ class Retryable : public Error {
 // an error line is one line. The password is cut out, should libpq ever echo the URL.
 std::string one_line(std::string_view text, const std::string& password) {
   std::string out;
+  bool line_break = false;
   for (char c : text) {
-    if (c == '\n' || c == '\t' || c == '\r') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else {
-      out += c;
+    if (c == '\n' || c == '\r') {
+      line_break = true;
+      continue;
     }
+    if (c == '\t') {
+      if (!line_break) out += ' ';  // a continuation line's indent goes; a tab within a line is a space
+      continue;
+    }
+    if (line_break && !out.empty()) out += "; ";
+    line_break = false;
+    out += c;
   }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
   for (size_t at; !password.empty() && (at = out.find(password)) != std::string::npos;)
     out.replace(at, password.size(), "***");
   return out;
@@ -210,8 +216,11 @@ void PgStore::connection_failed() {
 void PgStore::raise(const PGresult* r, std::string_view doing) {
   const char* field = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   std::string_view state = field ? field : "";
-  std::string why = one_line(r ? PQresultErrorMessage(r) : PQerrorMessage(m_conn.get()), m_password);
-  if (why.empty()) why = one_line(PQerrorMessage(m_conn.get()), m_password);
+  // The server's words without libpq's "ERROR:  " prefix, and its detail, which names the key.
+  const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const char* detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : nullptr;
+  std::string why = primary ? one_line(detail ? fmt::format("{}: {}", primary, detail) : primary, m_password)
+                            : one_line(PQerrorMessage(m_conn.get()), m_password);
   // An error without an SQLSTATE is libpq's own ("server closed the connection unexpectedly"),
   // which it may report before it marks the connection bad.
   if (PQstatus(m_conn.get()) == CONNECTION_BAD || state.empty() || is_connection_loss(state)) {
