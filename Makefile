@@ -74,10 +74,8 @@ $(BUILD)/gen/pg_migrations.cpp: $(PG_MIGRATIONS) scripts/gen-migrations
 	@mkdir -p $(@D)
 	$(Q)scripts/gen-migrations --array k_pg_migration $@ $(PG_MIGRATIONS)
 
-# The cluster store's PostgreSQL half (common/cluster_pg.cpp) needs libpq: a tool that opens the
-# store adds -lpq to its LDLIBS_<tool>; the others never pull that object out of libcube.a (and
-# cube-logs, linked statically, must not). The common unit tests exercise it.
-LDLIBS_common := -lpq
+# No tool links libpq: the cluster store loads it with dlopen() when it first connects to
+# PostgreSQL (common/cluster_libpq.hpp says why), so only its header is needed to build.
 
 # The stamp script rewrites the file only when the version or commit changed.
 $(BUILD)/gen/stamp.cpp: FORCE

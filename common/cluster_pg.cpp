@@ -1,13 +1,13 @@
 // The cluster store in PostgreSQL, through libpq: one connection, SERIALIZABLE writes retried on
 // serialization failures, migrations under an advisory lock (cluster.hpp has the contract).
 #include "cluster_backends.hpp"
+#include "cluster_libpq.hpp"
 #include "error.hpp"
 #include "log.hpp"
 #include "migrations.hpp"
 #include "timeutil.hpp"
 
 #include <fmt/format.h>
-#include <postgresql/libpq-fe.h>
 
 #include <unistd.h>
 #include <algorithm>
@@ -34,10 +34,10 @@ constexpr Oid k_float8_oid = 701;
 constexpr Oid k_text_oid = 25;
 
 struct Finish {
-  void operator()(PGconn* c) const { PQfinish(c); }
+  void operator()(PGconn* c) const { libpq().PQfinish(c); }
 };
 struct Clear {
-  void operator()(PGresult* r) const { PQclear(r); }
+  void operator()(PGresult* r) const { libpq().PQclear(r); }
 };
 using ConnPtr = std::unique_ptr<PGconn, Finish>;
 using ResultPtr = std::unique_ptr<PGresult, Clear>;
@@ -103,7 +103,7 @@ class PgStore;
 
 class PgRows final : public Rows::Source {
  public:
-  explicit PgRows(ResultPtr r) : m_result(std::move(r)), m_count(PQntuples(m_result.get())) {}
+  explicit PgRows(ResultPtr r) : m_result(std::move(r)), m_count(libpq().PQntuples(m_result.get())) {}
   bool next() override { return ++m_row < m_count; }
   int64_t integer(int c) const override {
     std::string_view v = text(c);
@@ -115,12 +115,13 @@ class PgRows final : public Rows::Source {
     return static_cast<int64_t>(real(c));  // numeric (SUM of BIGINT) or a real read as an integer
   }
   double real(int c) const override {
-    return is_null(c) ? 0 : std::strtod(PQgetvalue(m_result.get(), m_row, c), nullptr);
+    return is_null(c) ? 0 : std::strtod(libpq().PQgetvalue(m_result.get(), m_row, c), nullptr);
   }
   std::string_view text(int c) const override {
-    return {PQgetvalue(m_result.get(), m_row, c), static_cast<size_t>(PQgetlength(m_result.get(), m_row, c))};
+    return {libpq().PQgetvalue(m_result.get(), m_row, c),
+            static_cast<size_t>(libpq().PQgetlength(m_result.get(), m_row, c))};
   }
-  bool is_null(int c) const override { return PQgetisnull(m_result.get(), m_row, c) != 0; }
+  bool is_null(int c) const override { return libpq().PQgetisnull(m_result.get(), m_row, c) != 0; }
 
  private:
   ResultPtr m_result;
@@ -171,7 +172,7 @@ class PgTx final : public Tx {
   }
   int64_t exec(std::string_view sql, Params params) override {
     ResultPtr r = m_store.run(sql, params, "a statement");
-    const char* n = PQcmdTuples(r.get());
+    const char* n = libpq().PQcmdTuples(r.get());
     return *n ? std::strtoll(n, nullptr, 10) : 0;
   }
 
@@ -190,40 +191,40 @@ void PgStore::connect(const std::string& url) {
   const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
   std::string timeout(k_connect_timeout_s);
   const char* values[] = {timeout.c_str(), "cube", url.c_str(), nullptr};
-  m_conn.reset(PQconnectdbParams(keys, values, 1));
+  m_conn.reset(libpq().PQconnectdbParams(keys, values, 1));
   if (!m_conn)
     throw Error(Exit::failed, fmt::format("cannot connect to the cluster database {}", m_where), "out of memory");
-  if (PQstatus(m_conn.get()) != CONNECTION_OK) connection_failed();
+  if (libpq().PQstatus(m_conn.get()) != CONNECTION_OK) connection_failed();
   // libpq prints NOTICEs on stderr ("relation … already exists, skipping"); they are debug here.
-  PQsetNoticeProcessor(
+  libpq().PQsetNoticeProcessor(
       m_conn.get(), [](void*, const char* message) { log::debug("cluster database: {}", std::string_view(message)); },
       nullptr);
 }
 
 void PgStore::connection_failed() {
-  const char* host = PQhost(m_conn.get());
-  const char* port = PQport(m_conn.get());
+  const char* host = libpq().PQhost(m_conn.get());
+  const char* port = libpq().PQport(m_conn.get());
   std::string at;
   if (host && *host == '/')
     at = fmt::format(" at socket {}/.s.PGSQL.{}", host, port && *port ? port : "5432");
   else if (host && *host)
     at = fmt::format(" at host {} port {}", host, port && *port ? port : "5432");
   throw Error(Exit::failed, fmt::format("cannot connect to the cluster database {}{}", m_where, at),
-              one_line(PQerrorMessage(m_conn.get()), m_password),
+              one_line(libpq().PQerrorMessage(m_conn.get()), m_password),
               fmt::format("check that the server runs and the URL ([state] cluster or ${})", k_env));
 }
 
 void PgStore::raise(const PGresult* r, std::string_view doing) {
-  const char* field = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const char* field = r ? libpq().PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   std::string_view state = field ? field : "";
   // The server's words without libpq's "ERROR:  " prefix, and its detail, which names the key.
-  const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-  const char* detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : nullptr;
+  const char* primary = r ? libpq().PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const char* detail = r ? libpq().PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : nullptr;
   std::string why = primary ? one_line(detail ? fmt::format("{}: {}", primary, detail) : primary, m_password)
-                            : one_line(PQerrorMessage(m_conn.get()), m_password);
+                            : one_line(libpq().PQerrorMessage(m_conn.get()), m_password);
   // An error without an SQLSTATE is libpq's own ("server closed the connection unexpectedly"),
   // which it may report before it marks the connection bad.
-  if (PQstatus(m_conn.get()) == CONNECTION_BAD || state.empty() || is_connection_loss(state)) {
+  if (libpq().PQstatus(m_conn.get()) == CONNECTION_BAD || state.empty() || is_connection_loss(state)) {
     m_in_tx = false;  // the server rolled it back, or never saw its end
     throw Error(Exit::failed, fmt::format("cluster database {}: the connection was lost during {}", m_where, doing),
                 why,
@@ -274,9 +275,9 @@ ResultPtr PgStore::run(std::string_view sql, Params params, std::string_view doi
   if (int highest = highest_parameter(sql); highest != static_cast<int>(params.size()))
     throw Error(Exit::failed, fmt::format("internal error: '{}' takes {} parameters, given {}", text.substr(0, 60),
                                           highest, params.size()));
-  ResultPtr r(PQexecParams(m_conn.get(), text.c_str(), static_cast<int>(values.size()), types.data(), values.data(),
-                           nullptr, nullptr, 0));
-  ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  ResultPtr r(libpq().PQexecParams(m_conn.get(), text.c_str(), static_cast<int>(values.size()), types.data(),
+                                   values.data(), nullptr, nullptr, 0));
+  ExecStatusType status = r ? libpq().PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
     raise(r.get(), fmt::format("{} ('{}')", doing, text.substr(0, 60)));
   return r;
@@ -284,15 +285,15 @@ ResultPtr PgStore::run(std::string_view sql, Params params, std::string_view doi
 
 void PgStore::command(std::string_view sql, std::string_view doing) {
   std::string text(sql);
-  ResultPtr r(PQexec(m_conn.get(), text.c_str()));
-  ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  ResultPtr r(libpq().PQexec(m_conn.get(), text.c_str()));
+  ExecStatusType status = r ? libpq().PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) raise(r.get(), doing);
 }
 
 void PgStore::rollback() {
   if (!m_in_tx) return;
   m_in_tx = false;
-  if (PQstatus(m_conn.get()) == CONNECTION_OK) ResultPtr(PQexec(m_conn.get(), "ROLLBACK"));
+  if (libpq().PQstatus(m_conn.get()) == CONNECTION_OK) ResultPtr(libpq().PQexec(m_conn.get(), "ROLLBACK"));
 }
 
 // One attempt: BEGIN, body, COMMIT; anything thrown rolls back first.
@@ -347,9 +348,9 @@ void PgStore::read(const Body& body) { run_once("BEGIN ISOLATION LEVEL REPEATABL
 
 int PgStore::recorded_version() {
   ResultPtr exists = run("SELECT to_regclass('cube_schema_version') IS NOT NULL", {}, "reading the schema version");
-  if (std::string_view(PQgetvalue(exists.get(), 0, 0)) != "t") return 0;
+  if (std::string_view(libpq().PQgetvalue(exists.get(), 0, 0)) != "t") return 0;
   ResultPtr v = run("SELECT COALESCE(MAX(version), 0) FROM cube_schema_version", {}, "reading the schema version");
-  return std::atoi(PQgetvalue(v.get(), 0, 0));
+  return std::atoi(libpq().PQgetvalue(v.get(), 0, 0));
 }
 
 void PgStore::refuse_newer(int found) const {
