@@ -1,6 +1,6 @@
 // A real PostgreSQL 15 server for a unit test binary, through tests/pg-server: started on first
 // use, stopped and removed at exit. When the server cannot be had (no postgresql-15), available()
-// is false and reason() says why, in one line, for GTEST_SKIP.
+// is false and reason() says why, in one line, for GTEST_SKIP. Any part's tests may use it.
 #pragma once
 
 #include <fmt/format.h>
