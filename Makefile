@@ -59,7 +59,8 @@ $(shell mkdir -p $(BUILD) && { [ -f $(FLAGS_FILE) ] && [ "$$(cat $(FLAGS_FILE))"
 # --- libcube -------------------------------------------------------------------------------------------
 COMMON_SRC := $(wildcard common/*.cpp)
 MIGRATIONS := $(sort $(wildcard common/migrations/*.sql))
-GEN_SRC    := $(BUILD)/gen/migrations.cpp $(BUILD)/gen/stamp.cpp
+PG_MIGRATIONS := $(sort $(wildcard common/migrations/pg/*.sql))
+GEN_SRC    := $(BUILD)/gen/migrations.cpp $(BUILD)/gen/pg_migrations.cpp $(BUILD)/gen/stamp.cpp
 COMMON_OBJ := $(COMMON_SRC:%.cpp=$(BUILD)/obj/%.o) $(GEN_SRC:$(BUILD)/gen/%.cpp=$(BUILD)/obj/gen/%.o)
 LIBCUBE    := $(BUILD)/lib/libcube.a
 
@@ -67,6 +68,14 @@ $(BUILD)/gen/migrations.cpp: $(MIGRATIONS) scripts/gen-migrations
 	$(call msg,GEN,$@)
 	@mkdir -p $(@D)
 	$(Q)scripts/gen-migrations $@ $(MIGRATIONS)
+
+$(BUILD)/gen/pg_migrations.cpp: $(PG_MIGRATIONS) scripts/gen-migrations
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)scripts/gen-migrations --array k_pg_migration $@ $(PG_MIGRATIONS)
+
+# No tool links libpq: the cluster store loads it with dlopen() when it first connects to
+# PostgreSQL (common/cluster_libpq.hpp says why), so only its header is needed to build.
 
 # The stamp script rewrites the file only when the version or commit changed.
 $(BUILD)/gen/stamp.cpp: FORCE
@@ -237,7 +246,7 @@ $(BUILD)/bench/tap-inproc: $(BUILD)/obj/tests/bench/tap_inproc.o $(filter-out %/
 all: $(BINS) $(MAN_OUT)
 
 # Everything the build compiles waits for the dependency check (order-only: it makes nothing).
-$(LIBCUBE) $(BUILD)/gen/migrations.cpp $(BPF_SKEL) $(MAN_OUT): | check-deps
+$(LIBCUBE) $(BUILD)/gen/migrations.cpp $(BUILD)/gen/pg_migrations.cpp $(BPF_SKEL) $(MAN_OUT): | check-deps
 
 completions: $(COMPLETIONS)
 

@@ -46,9 +46,10 @@ void toml_invariant_failed(const char* expr) { throw TomlInvariant(expr); }
 namespace {
 
 // Tables of the config file that are not unknown to anyone: each tool's own, and [sandbox], which the
-// lifecycle script scripts/cube-sandbox reads (cube-sandbox(1)).
-constexpr std::array<std::string_view, 7> k_tool_tables = {"tap",      "egress", "rootfs", "logs",
-                                                           "versions", "sched",  "sandbox"};
+// lifecycle script scripts/cube-sandbox reads (cube-sandbox(1)), and [state], shared by every tool:
+// its `cluster` key says where the cluster tables live (cluster_url.hpp, cube-state(5)).
+constexpr std::array<std::string_view, 8> k_tool_tables = {"tap",      "egress", "rootfs",  "logs",
+                                                           "versions", "sched",  "sandbox", "state"};
 constexpr uint64_t k_max_config_bytes = 1 << 20;
 
 std::string scalar_text(const toml::node& n) {

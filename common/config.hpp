@@ -1,5 +1,5 @@
 // cube::config — the optional TOML file, one table per tool ([tap], [egress], [rootfs], [logs],
-// [versions], [sched]).
+// [versions], [sched]), [sandbox] for scripts/cube-sandbox and [state], which every tool shares.
 //
 // Contract:
 // - File: --config PATH, else $CUBE_CONFIG, else /etc/cube/cube.toml. The default path may be

@@ -465,3 +465,12 @@ no_controls() {
       fail "$t: $stderr"
   done
 }
+
+@test "every tool: [state] cluster in the config file is no unknown table to anyone" {
+  printf '[state]\ncluster = "postgresql://cube:secret@db.example/cube"\n' >"$CUBE_CONFIG"
+  for t in $(tools); do
+    run --separate-stderr "$t" config
+    assert_success
+    [ -z "$stderr" ] || fail "$t: $stderr"
+  done
+}

@@ -113,6 +113,13 @@ void add_node_row(output::Table& t, const NodeRow& r, int64_t now, const Policy&
          r.reg.address});
 }
 
+// The cluster tables through the cluster store, in the state file whatever [state] cluster says:
+// until all of cube-sched's queries are on the store, the registry in PostgreSQL and placement in
+// the file would disagree (doc/architecture.md, "The cluster store").
+std::unique_ptr<cluster::Store> open_cluster(cli::Context& ctx) {
+  return cluster::open({"", ctx.state_path()}, cluster::Access::write);
+}
+
 }  // namespace
 
 Settings settings(cli::Context& ctx) {
@@ -141,14 +148,14 @@ void node_register(cli::Context& ctx, const RegisterArgs& a) {
   reg.max_sandboxes = a.max_sandboxes;
   reg.labels = parse_labels(a.labels);
   Policy p = settings(ctx).policy;
-  auto db = ctx.open_state(state::Access::write);
-  for (const auto& key : register_node(db, reg))
+  for (const auto& key : register_node(*open_cluster(ctx), reg))
     log::warn(
         "label '{}' is canonical and comes from the node's own fields (--zone, --cluster-id, --cpu-type, "
         "--mem, --cpu, --instance-type); the given value is ignored",
         key);
   output::Table t = node_table();
   int64_t now = time::now_ms();
+  auto db = ctx.open_state(state::Access::read);
   add_node_row(t, get_node(db, a.id, p.creating_after(now)), now, p);
   output::print_record(t, ctx.format());
 }
@@ -208,21 +215,18 @@ void node_show(cli::Context& ctx, const NodeArgs& a) {
 }
 
 void node_remove(cli::Context& ctx, const RemoveArgs& a) {
-  auto db = ctx.open_state(state::Access::write);
-  int64_t dropped = remove_node(db, a.id, a.force);
+  int64_t dropped = remove_node(*open_cluster(ctx), a.id, a.force);
   if (dropped > 0) log::warn("node '{}' removed with its {} allocation(s)", a.id, dropped);
   log::info("node '{}' removed", a.id);
 }
 
 void node_cordon(cli::Context& ctx, const NodeArgs& a) {
-  auto db = ctx.open_state(state::Access::write);
-  set_cordoned(db, a.id, true);
+  set_cordoned(*open_cluster(ctx), a.id, true);
   log::info("node '{}' cordoned", a.id);
 }
 
 void node_uncordon(cli::Context& ctx, const NodeArgs& a) {
-  auto db = ctx.open_state(state::Access::write);
-  set_cordoned(db, a.id, false);
+  set_cordoned(*open_cluster(ctx), a.id, false);
   log::info("node '{}' uncordoned", a.id);
 }
 

@@ -55,59 +55,57 @@ NodeRow row_of(const state::Statement& s) {
   throw Error(Exit::not_found, fmt::format("node '{}' is not registered", id), "", "see 'cube-sched node list'");
 }
 
-void require_node(state::Db& db, const std::string& id) {
-  auto s = db.prepare("SELECT 1 FROM nodes WHERE id = ?");
-  s.bind_all(id);
-  if (!s.step()) no_node(id);
-}
-
 }  // namespace
 
-std::vector<std::string> register_node(state::Db& db, const Registration& reg) {
+std::vector<std::string> register_node(cluster::Store& store, const Registration& reg) {
   std::vector<std::string> dropped;
-  state::Transaction tx(db);
-  db.prepare(R"(INSERT INTO nodes (id, address, instance_type, zone, cluster_id, cpu_type, cpu_m, mem_bytes,
-                                   max_sandboxes, registered_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET address = excluded.address, instance_type = excluded.instance_type,
-                  zone = excluded.zone, cluster_id = excluded.cluster_id, cpu_type = excluded.cpu_type,
-                  cpu_m = excluded.cpu_m, mem_bytes = excluded.mem_bytes, max_sandboxes = excluded.max_sandboxes,
-                  registered_ms = excluded.registered_ms)")
-      .bind_all(reg.id, reg.address, reg.instance_type, reg.zone, reg.cluster_id, reg.cpu_type, reg.cpu_m,
-                reg.mem_bytes, reg.max_sandboxes, time::now_ms())
-      .run();
-  db.prepare("DELETE FROM node_labels WHERE node_id = ?").bind_all(reg.id).run();
-  auto insert = db.prepare("INSERT OR REPLACE INTO node_labels (node_id, key, value) VALUES (?, ?, ?)");
-  for (const auto& [key, value] : reg.labels) {
-    if (is_canonical_label(full_label_key(key))) {
-      dropped.push_back(key);
-      continue;
+  int64_t now_ms = time::now_ms();
+  store.write([&](cluster::Tx& tx) {
+    dropped.clear();  // a retried transaction starts again
+    tx.exec(R"(INSERT INTO nodes (id, address, instance_type, zone, cluster_id, cpu_type, cpu_m, mem_bytes,
+                                  max_sandboxes, registered_ms)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               ON CONFLICT (id) DO UPDATE SET address = excluded.address, instance_type = excluded.instance_type,
+                 zone = excluded.zone, cluster_id = excluded.cluster_id, cpu_type = excluded.cpu_type,
+                 cpu_m = excluded.cpu_m, mem_bytes = excluded.mem_bytes, max_sandboxes = excluded.max_sandboxes,
+                 registered_ms = excluded.registered_ms)",
+            {reg.id, reg.address, reg.instance_type, reg.zone, reg.cluster_id, reg.cpu_type, reg.cpu_m, reg.mem_bytes,
+             reg.max_sandboxes, now_ms});
+    tx.exec("DELETE FROM node_labels WHERE node_id = $1", {reg.id});
+    for (const auto& [key, value] : reg.labels) {
+      if (is_canonical_label(full_label_key(key))) {
+        dropped.push_back(key);
+        continue;
+      }
+      // A key given twice: the last value wins.
+      tx.exec(
+          "INSERT INTO node_labels (node_id, key, value) VALUES ($1, $2, $3) "
+          "ON CONFLICT (node_id, key) DO UPDATE SET value = excluded.value",
+          {reg.id, key, value});
     }
-    insert.bind_all(reg.id, key, value).run();
-  }
-  tx.commit();
+  });
   return dropped;
 }
 
-int64_t remove_node(state::Db& db, const std::string& id, bool force) {
-  state::Transaction tx(db);
-  require_node(db, id);
-  auto count = db.prepare("SELECT COUNT(*) FROM allocations WHERE node_id = ?");
-  count.bind_all(id).step();
-  int64_t n = count.integer(0);
-  if (n > 0 && !force)
-    throw Error(Exit::conflict, fmt::format("node '{}' still holds {} allocation{}", id, n, n == 1 ? "" : "s"), "",
-                "release them first, or pass --force to drop them with the node");
-  db.prepare("DELETE FROM nodes WHERE id = ?").bind_all(id).run();
-  tx.commit();
+int64_t remove_node(cluster::Store& store, const std::string& id, bool force) {
+  int64_t n = 0;
+  store.write([&](cluster::Tx& tx) {
+    if (!tx.query("SELECT 1 FROM nodes WHERE id = $1", {id}).next()) no_node(id);
+    auto count = tx.query("SELECT COUNT(*) FROM allocations WHERE node_id = $1", {id});
+    count.next();
+    n = count.integer(0);
+    if (n > 0 && !force)
+      throw Error(Exit::conflict, fmt::format("node '{}' still holds {} allocation{}", id, n, n == 1 ? "" : "s"), "",
+                  "release them first, or pass --force to drop them with the node");
+    tx.exec("DELETE FROM nodes WHERE id = $1", {id});
+  });
   return n;
 }
 
-void set_cordoned(state::Db& db, const std::string& id, bool cordoned) {
-  state::Transaction tx(db);
-  require_node(db, id);
-  db.prepare("UPDATE nodes SET cordoned = ? WHERE id = ?").bind_all(cordoned ? 1 : 0, id).run();
-  tx.commit();
+void set_cordoned(cluster::Store& store, const std::string& id, bool cordoned) {
+  store.write([&](cluster::Tx& tx) {
+    if (tx.exec("UPDATE nodes SET cordoned = $1 WHERE id = $2", {cordoned ? 1 : 0, id}) == 0) no_node(id);
+  });
 }
 
 void record_heartbeat(state::Db& db, const std::string& id, const Heartbeat& hb) {

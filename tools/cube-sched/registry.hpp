@@ -1,11 +1,15 @@
 // cube::sched registry — the nodes, node_labels and allocations tables (migration 0002).
 //
-// Contract: every write is one BEGIN IMMEDIATE transaction. Registering an existing node updates its
+// Contract: every write is one transaction: registration, removal and cordons through the cluster
+// store (common/cluster.hpp: SQL both backends take, retried whole on PostgreSQL), the rest still
+// BEGIN IMMEDIATE on the state file until they move too (doc/architecture.md, "The cluster
+// store"). Registering an existing node updates its
 // registration (capacity, type, address, labels) and keeps its heartbeat, cordon and allocations.
 // Unknown node or sandbox IDs are Error(not_found); removing a node that still holds allocations
 // is Error(conflict) unless forced.
 #pragma once
 
+#include "cluster.hpp"
 #include "labels.hpp"
 #include "state.hpp"
 
@@ -63,10 +67,10 @@ struct Allocation {
 };
 
 // Upserts the node; returns the canonical-key labels that were given and dropped.
-std::vector<std::string> register_node(state::Db& db, const Registration& reg);
+std::vector<std::string> register_node(cluster::Store& store, const Registration& reg);
 // Returns the number of allocations removed with the node.
-int64_t remove_node(state::Db& db, const std::string& id, bool force);
-void set_cordoned(state::Db& db, const std::string& id, bool cordoned);
+int64_t remove_node(cluster::Store& store, const std::string& id, bool force);
+void set_cordoned(cluster::Store& store, const std::string& id, bool cordoned);
 void record_heartbeat(state::Db& db, const std::string& id, const Heartbeat& hb);
 
 // All nodes in ID order (byte order), with labels (`with_labels`) and allocation totals. An

@@ -1,0 +1,37 @@
+// cube::cluster — where the cluster-level tables live (cube-state(5), "Two backends"): the choice
+// and the redaction of its URL. No libpq here, so that every tool may include it; the store itself
+// is cluster.hpp.
+//
+// Contract:
+// - choose(): $CUBE_CLUSTER_URL, else `[state] cluster` in the config file; empty (or both unset)
+//   means the SQLite state file, exactly as before there was a choice. A value that is not a
+//   postgresql:// (or postgres://) URL is Error(usage, exit 2), printed redacted.
+// - redacted(): the URL with the password of its user part, and any `password=` query parameter,
+//   replaced by ***: the only form a URL is ever printed in (doc/conventions.md, "Secrets").
+#pragma once
+
+#include "config.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace cube::cluster {
+
+inline constexpr std::string_view k_env = "CUBE_CLUSTER_URL";
+
+struct Choice {
+  std::string url;                                        // empty: the SQLite state file
+  config::Source source = config::Source::default_value;  // flag, config or default (env counts as flag)
+};
+
+// `flag` is --cluster's value (empty when not given; no tool declares it yet).
+Choice choose(std::string_view flag, const config::Config& cfg);
+
+bool is_postgresql(std::string_view url);
+std::string redacted(std::string_view url);
+
+// The password a URL carries (in its user part or a password= parameter), percent-decoded; empty
+// when there is none. Error messages from libpq are scrubbed of it before they are printed.
+std::string password_of(std::string_view url);
+
+}  // namespace cube::cluster
