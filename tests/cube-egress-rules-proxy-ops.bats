@@ -266,8 +266,12 @@ while True:
   for set in CapEff CapPrm CapInh CapAmb CapBnd; do
     [ "$(awk -v s="$set:" '$1 == s {print $2}' "$status")" = 0000000000000000 ] || { grep Cap "$status"; false; }
   done
-  [ "$(awk '/^Seccomp:/ {print $2}' "$status")" = 2 ]
-  [ "$(awk '/^NoNewPrivs:/ {print $2}' "$status")" = 1 ]
+  # A sanitizer build (make SAN=1) loads no filter: its runtimes need calls the filter refuses
+  # (common/seccomp.cpp); the release build is where the confinement is tested.
+  if ! ldd "$CUBE_BUILD/bin/cube-egress-rules" | grep -q libasan; then
+    [ "$(awk '/^Seccomp:/ {print $2}' "$status")" = 2 ]
+    [ "$(awk '/^NoNewPrivs:/ {print $2}' "$status")" = 1 ]
+  fi
   # Confined, it still serves: the relay, the resolver, the audit log.
   run fetch "$SB1" pinned.test
   assert_success
