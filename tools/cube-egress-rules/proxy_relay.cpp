@@ -41,16 +41,16 @@ struct Pipe {
   }
   // Grows the pipe when the budget allows; keeps the default capacity when the kernel refuses.
   void grow() {
-    if (large || g_large_pipes.fetch_add(1, std::memory_order_relaxed) >= k_max_large_pipes) {
-      if (!large) g_large_pipes.fetch_sub(1, std::memory_order_relaxed);
+    if (large) return;
+    int size = 0;
+    if (g_large_pipes.fetch_add(1, std::memory_order_relaxed) < k_max_large_pipes)
+      size = ::fcntl(write.get(), F_SETPIPE_SZ, static_cast<int>(k_large_pipe));
+    if (size <= 0) {  // over the budget, or refused by the kernel
+      g_large_pipes.fetch_sub(1, std::memory_order_relaxed);
       return;
     }
-    int size = ::fcntl(write.get(), F_SETPIPE_SZ, static_cast<int>(k_large_pipe));
-    large = size > 0;
-    if (large)
-      capacity = static_cast<size_t>(size);
-    else
-      g_large_pipes.fetch_sub(1, std::memory_order_relaxed);
+    large = true;
+    capacity = static_cast<size_t>(size);
   }
 };
 
