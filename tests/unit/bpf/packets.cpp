@@ -1,5 +1,7 @@
 #include "packets.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 namespace cube::test {
@@ -61,7 +63,7 @@ Bytes build(const Frame& f) {
   size_t l4 = l4_header_len(f.proto) + f.payload.size();
   Bytes b = ethernet(f.dst, f.src, f.ethertype, k_ip + l4);
   size_t at = k_eth + k_ip;
-  std::memcpy(&b[at + l4_header_len(f.proto)], f.payload.data(), f.payload.size());
+  std::copy(f.payload.begin(), f.payload.end(), b.begin() + static_cast<std::ptrdiff_t>(at + l4_header_len(f.proto)));
   if (f.proto == 6) {
     put16(b, at, f.sport);
     put16(b, at + 2, f.dport);
@@ -104,7 +106,7 @@ Bytes icmp_error(const Mac& dst, const Mac& src, uint32_t saddr, uint32_t daddr,
   size_t at = k_eth + k_ip;
   b[at] = type;
   b[at + 1] = code;
-  std::memcpy(&b[at + 8], quoted.data(), quoted.size());
+  std::copy(quoted.begin(), quoted.end(), b.begin() + static_cast<std::ptrdiff_t>(at + 8));
   ip_header(b, 1, 0, saddr, daddr);
   put16(b, at + 2, fold(sum(&b[at], 8 + quoted.size())));
   return b;
