@@ -1,5 +1,5 @@
 // cube::egress proxy_notify — systemd's notify protocol for `serve` (Type=notify, WatchdogSec=),
-// through libsystemd's sd_notify.
+// spoken directly (sd_notify(3)), without linking libsystemd.
 //
 // Contract:
 // - Without NOTIFY_SOCKET in the environment (not run by systemd) every call does nothing.
