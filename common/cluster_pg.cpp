@@ -354,11 +354,7 @@ int PgStore::recorded_version() {
 }
 
 void PgStore::refuse_newer(int found) const {
-  if (found > latest_pg_schema_version())
-    throw Error(Exit::failed,
-                fmt::format("cluster database {} has schema version {}, newer than this tool's {}", m_where, found,
-                            latest_pg_schema_version()),
-                "a newer release migrated it", "use the tools of that release (or newer) with this database");
+  state::refuse_newer_schema(fmt::format("cluster database {}", m_where), found, latest_pg_schema_version());
 }
 
 // Two tools connecting at once: both may see an old version, but only one at a time holds the

@@ -79,12 +79,7 @@ Db Db::open(const std::string& file, Access access) {
 void Db::check_schema() {
   Statement version(*this, "PRAGMA user_version");
   version.step();
-  int64_t found = version.integer(0);
-  if (found > latest_schema_version())
-    throw Error(Exit::failed,
-                fmt::format("state file {} has schema version {}, newer than this tool's {}", m_path, found,
-                            latest_schema_version()),
-                "a newer release wrote it", "use the tools of that release (or newer) with this file");
+  refuse_newer_schema(fmt::format("state file {}", m_path), version.integer(0), latest_schema_version());
 }
 
 void Db::configure() {
