@@ -103,6 +103,7 @@ class Db {
   void check_schema();
   void configure();
   void enable_wal();
+  void keep_wal_on_close();
   void migrate();
 
   std::string m_path;
