@@ -159,7 +159,7 @@ wait_for() {
   [ "$(jq -r '.[] | select(.id=="n1") | .healthy' <<<"$output")" = true ]
   [ "$(jq -r '.[] | select(.id=="n2") | .reason' <<<"$output")" = ReportedNotReady ]
   # A heartbeat two minutes old, as a node that went silent leaves it.
-  sqlite3 "$CUBE_STATE" "UPDATE nodes SET heartbeat_ms = heartbeat_ms - 120000 WHERE id = 'n1'"
+  sqlite3 "$CUBE_STATE" "UPDATE node_heartbeats SET heartbeat_ms = heartbeat_ms - 120000 WHERE node_id = 'n1'"
   run cube-sched node show n1 -o json
   [ "$(jq -r .reason <<<"$output")" = HeartbeatExpired ]
   run --separate-stderr cube-sched place --cpu 100m --mem 1M

@@ -11,9 +11,10 @@ namespace {
 
 constexpr std::string_view k_node_select = R"(
   SELECT n.id, n.address, n.instance_type, n.zone, n.cluster_id, n.cpu_type, n.cpu_m, n.mem_bytes,
-         n.max_sandboxes, n.cordoned, n.heartbeat_ms, n.ready, n.cpu_util, n.mem_free_bytes, n.registered_ms,
-         COALESCE(a.cpu, 0), COALESCE(a.mem, 0), COALESCE(a.c, 0), n.disk_used_percent, COALESCE(a.creating, 0)
-  FROM nodes n LEFT JOIN
+         n.max_sandboxes, n.cordoned, COALESCE(h.heartbeat_ms, 0), COALESCE(h.ready, 0), COALESCE(h.cpu_util, 0),
+         COALESCE(h.mem_free_bytes, 0), n.registered_ms, COALESCE(a.cpu, 0), COALESCE(a.mem, 0), COALESCE(a.c, 0),
+         COALESCE(h.disk_used_percent, 0), COALESCE(a.creating, 0)
+  FROM nodes n LEFT JOIN node_heartbeats h ON h.node_id = n.id LEFT JOIN
        (SELECT node_id, SUM(cpu_m) AS cpu, SUM(mem_bytes) AS mem, COUNT(*) AS c,
                SUM(started_ms = 0 AND created_ms > ?1) AS creating
         FROM allocations GROUP BY node_id) a
@@ -110,9 +111,13 @@ void set_cordoned(cluster::Store& store, const std::string& id, bool cordoned) {
 
 void record_heartbeat(state::Db& db, const std::string& id, const Heartbeat& hb) {
   state::Transaction tx(db);
+  // Through nodes, so that an unknown node inserts nothing (not_found) rather than break the foreign key.
   db.prepare(
-        "UPDATE nodes SET heartbeat_ms = ?, ready = ?, cpu_util = ?, mem_free_bytes = ?, disk_used_percent = ? "
-        "WHERE id = ?")
+        "INSERT INTO node_heartbeats (node_id, heartbeat_ms, ready, cpu_util, mem_free_bytes, disk_used_percent) "
+        "SELECT id, ?1, ?2, ?3, ?4, ?5 FROM nodes WHERE id = ?6 "
+        "ON CONFLICT (node_id) DO UPDATE SET heartbeat_ms = excluded.heartbeat_ms, ready = excluded.ready, "
+        "cpu_util = excluded.cpu_util, mem_free_bytes = excluded.mem_free_bytes, "
+        "disk_used_percent = excluded.disk_used_percent")
       .bind_all(hb.at_ms, hb.ready ? 1 : 0, hb.cpu_util, hb.mem_free, hb.disk_used, id)
       .run();
   if (db.changes() == 0) no_node(id);
