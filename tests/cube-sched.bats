@@ -376,13 +376,30 @@ wait_for() {
   [ "$output" = "27|27" ]
   run sqlite3 "$CUBE_STATE" "SELECT COUNT(*) FROM allocations WHERE sandbox_id = 'dup'"
   [ "$output" -le 1 ]
-  run sqlite3 "$CUBE_STATE" "SELECT MAX(s) FROM (SELECT SUM(cpu_m) s FROM allocations GROUP BY node_id)"
+  run sqlite3 "$CUBE_STATE" "SELECT MAX(s) FROM (SELECT SUM(cpu_m) s FROM allocations GROUP BY node_id) t"
   [ "$output" -le 4500 ]
   # The losers were told why: the sandbox was already placed, or nothing had room left.
   for i in $(seq 1 40); do
     [ -s "$TMP/err.$i" ] || continue
     grep -qE "already allocated|no node fits" "$TMP/err.$i" || fail "process $i: $(cat "$TMP/err.$i")"
   done
+}
+
+@test "--cluster: a postgresql:// URL only, before \$CUBE_CLUSTER_URL, never printed with its password" {
+  cube-sched --help | grep -q -- '--cluster URL'
+  run --separate-stderr cube-sched --cluster 'mysql://cube:s3cret@db/cube' node list
+  assert_failure 2
+  [[ "$stderr" == *"cluster URL 'mysql://cube:***@db/cube' is not a PostgreSQL URL"* ]]
+  [[ "$stderr" != *s3cret* ]]
+  run --separate-stderr cube-sched node list --cluster ''
+  assert_failure 2
+  # No server there: exit 1 naming the socket directory, not the password; the flag beats the
+  # variable, which alone would be exit 2.
+  CUBE_CLUSTER_URL='mysql://x' run --separate-stderr cube-sched node list \
+    --cluster "postgresql://cube:s3cret@/cube?host=$TMP/no-server"
+  assert_failure 1
+  [[ "$stderr" == *"$TMP/no-server"* ]]
+  [[ "$stderr" != *s3cret* ]]
 }
 
 @test "heartbeat --loop waits at least one interval before the first report" {
