@@ -38,7 +38,7 @@ def nodes(db, count, now):
             db.execute("INSERT INTO node_labels VALUES (?, 'gpu', ?)", (node_id, rng.choice(["0", "2", "4", "8", "many"])))
         db.execute("INSERT INTO node_labels VALUES (?, 'owner', ?)", (node_id, "team%d" % rng.randrange(9)))
         for k in range(rng.randrange(6)):
-            db.execute("INSERT INTO allocations VALUES (?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO allocations (sandbox_id, node_id, cpu_m, mem_bytes, created_ms) VALUES (?, ?, ?, ?, ?)",
                        ("%s-sb%d" % (node_id, k), node_id, rng.choice([1, 2, 4, 8, 16]) * 1000,
                         rng.choice([1, 2, 4, 8, 32]) * GIB, now))
 
