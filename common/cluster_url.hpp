@@ -3,9 +3,10 @@
 // is cluster.hpp.
 //
 // Contract:
-// - choose(): $CUBE_CLUSTER_URL, else `[state] cluster` in the config file; empty (or both unset)
-//   means the SQLite state file, exactly as before there was a choice. A value that is not a
-//   postgresql:// (or postgres://) URL is Error(usage, exit 2), printed redacted.
+// - choose(): the --cluster flag, else $CUBE_CLUSTER_URL, else `[state] cluster` in the config
+//   file; empty (or all unset) means the SQLite state file, exactly as before there was a choice.
+//   A value that is not a postgresql:// (or postgres://) URL is Error(usage, exit 2), printed
+//   redacted.
 // - redacted(): the URL with the password of its user part, and any `password=` query parameter,
 //   replaced by ***: the only form a URL is ever printed in (doc/conventions.md, "Secrets").
 #pragma once
@@ -24,7 +25,7 @@ struct Choice {
   config::Source source = config::Source::default_value;  // flag, config or default (env counts as flag)
 };
 
-// `flag` is --cluster's value (empty when not given; no tool declares it yet).
+// `flag` is --cluster's value (empty when not given; cube-sched declares it, the other tools not yet).
 Choice choose(std::string_view flag, const config::Config& cfg);
 
 bool is_postgresql(std::string_view url);

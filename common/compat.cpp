@@ -97,7 +97,9 @@ Versions recorded_versions(state::Db& db, std::string_view node_id) {
 }
 
 bool node_healthy(state::Db& db, std::string_view node_id, int64_t now_ms, int64_t timeout_ms) {
-  auto q = db.prepare("SELECT heartbeat_ms, ready FROM nodes WHERE id = ?1");
+  auto q = db.prepare(
+      "SELECT COALESCE(h.heartbeat_ms, 0), COALESCE(h.ready, 0) FROM nodes n "
+      "LEFT JOIN node_heartbeats h ON h.node_id = n.id WHERE n.id = ?1");
   q.bind(1, node_id);
   if (!q.step()) return false;
   return health::evaluate(q.integer(0), q.integer(1) != 0, now_ms, timeout_ms).healthy;

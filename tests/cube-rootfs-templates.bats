@@ -432,7 +432,7 @@ node_up() {
   cube-sched heartbeat "$1" --cpu-util 10 --mem-free 1T "${@:4}" >/dev/null
 }
 # A heartbeat two minutes old, as a node that went silent leaves it.
-go_silent() { q "UPDATE nodes SET heartbeat_ms = heartbeat_ms - 120000 WHERE id = '$1'"; }
+go_silent() { q "UPDATE node_heartbeats SET heartbeat_ms = heartbeat_ms - 120000 WHERE node_id = '$1'"; }
 replica_targets() { q "SELECT node_id || '=' || target FROM template_replicas WHERE template_id = '$1' ORDER BY node_id"; }
 stored_targets() { q "SELECT json_array_length(request_json, '\$.targets') FROM templates WHERE template_id = '$1'"; }
 

@@ -1,9 +1,22 @@
 #!/usr/bin/env bats
 # cube-sched through the real binary and a real state file: registry, health, selectors, overcommit,
 # --explain, commit/release, --batch, and 40 placers committing at once.
+# tests/cube-sched-pg.bats is a link to this file: run under that name, every test here runs with
+# the cluster tables in a PostgreSQL 15 server of the file's own (tests/pg-helpers.bash), a fresh
+# schema per test, through $CUBE_CLUSTER_URL: both backends, the same tests.
 load helpers
+load pg-helpers
 
-setup() { cube_setup; }
+on_pg() { [[ "$BATS_TEST_FILENAME" == *-pg.bats ]]; }
+setup_file() { if on_pg; then pg_start; fi; }
+teardown_file() { if on_pg; then pg_stop; fi; }
+setup() {
+  cube_setup
+  if on_pg; then
+    require_pg
+    pg_use_schema
+  fi
+}
 teardown() { cube_teardown; }
 
 # node ID CPU MEM [register options…]: registered and freshly heartbeating with plenty of real memory.
@@ -159,7 +172,7 @@ wait_for() {
   [ "$(jq -r '.[] | select(.id=="n1") | .healthy' <<<"$output")" = true ]
   [ "$(jq -r '.[] | select(.id=="n2") | .reason' <<<"$output")" = ReportedNotReady ]
   # A heartbeat two minutes old, as a node that went silent leaves it.
-  sqlite3 "$CUBE_STATE" "UPDATE nodes SET heartbeat_ms = heartbeat_ms - 120000 WHERE id = 'n1'"
+  cluster_sql "UPDATE node_heartbeats SET heartbeat_ms = heartbeat_ms - 120000 WHERE node_id = 'n1'"
   run cube-sched node show n1 -o json
   [ "$(jq -r .reason <<<"$output")" = HeartbeatExpired ]
   run --separate-stderr cube-sched place --cpu 100m --mem 1M
@@ -372,17 +385,34 @@ wait_for() {
     [ "$rc" = 0 ] && ok=$((ok + 1))
   done
   [ "$ok" -eq 27 ]
-  run sqlite3 "$CUBE_STATE" "SELECT COUNT(*), COUNT(DISTINCT sandbox_id) FROM allocations"
+  run cluster_sql "SELECT COUNT(*), COUNT(DISTINCT sandbox_id) FROM allocations"
   [ "$output" = "27|27" ]
-  run sqlite3 "$CUBE_STATE" "SELECT COUNT(*) FROM allocations WHERE sandbox_id = 'dup'"
+  run cluster_sql "SELECT COUNT(*) FROM allocations WHERE sandbox_id = 'dup'"
   [ "$output" -le 1 ]
-  run sqlite3 "$CUBE_STATE" "SELECT MAX(s) FROM (SELECT SUM(cpu_m) s FROM allocations GROUP BY node_id)"
+  run cluster_sql "SELECT MAX(s) FROM (SELECT SUM(cpu_m) s FROM allocations GROUP BY node_id) t"
   [ "$output" -le 4500 ]
   # The losers were told why: the sandbox was already placed, or nothing had room left.
   for i in $(seq 1 40); do
     [ -s "$TMP/err.$i" ] || continue
     grep -qE "already allocated|no node fits" "$TMP/err.$i" || fail "process $i: $(cat "$TMP/err.$i")"
   done
+}
+
+@test "--cluster: a postgresql:// URL only, before \$CUBE_CLUSTER_URL, never printed with its password" {
+  cube-sched --help | grep -q -- '--cluster URL'
+  run --separate-stderr cube-sched --cluster 'mysql://cube:s3cret@db/cube' node list
+  assert_failure 2
+  [[ "$stderr" == *"cluster URL 'mysql://cube:***@db/cube' is not a PostgreSQL URL"* ]]
+  [[ "$stderr" != *s3cret* ]]
+  run --separate-stderr cube-sched node list --cluster ''
+  assert_failure 2
+  # No server there: exit 1 naming the socket directory, not the password; the flag beats the
+  # variable, which alone would be exit 2.
+  CUBE_CLUSTER_URL='mysql://x' run --separate-stderr cube-sched node list \
+    --cluster "postgresql://cube:s3cret@/cube?host=$TMP/no-server"
+  assert_failure 1
+  [[ "$stderr" == *"$TMP/no-server"* ]]
+  [[ "$stderr" != *s3cret* ]]
 }
 
 @test "heartbeat --loop waits at least one interval before the first report" {

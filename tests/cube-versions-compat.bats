@@ -148,7 +148,7 @@ stored() { q "SELECT compat_status FROM template_replicas WHERE template_id = '$
 @test "binding counts a node healthy by [rootfs] heartbeat_timeout" {
   report n1 1.4.0 0.9.1 6.6.30 >/dev/null
   tpl=$(build)
-  q "UPDATE nodes SET heartbeat_ms = heartbeat_ms - 120000 WHERE id = 'n1'"
+  q "UPDATE node_heartbeats SET heartbeat_ms = heartbeat_ms - 120000 WHERE node_id = 'n1'"
   cube-rootfs distribute "$tpl" --to "n1=$TMP/nodes/n1" >/dev/null
   [ "$(stored "$tpl" n1)" = OK ]  # 2 minutes old, within the 10 minutes of the setup's config
   sed -i 's/^heartbeat_timeout = "10m"$/heartbeat_timeout = "1m"/' "$CUBE_CONFIG"

@@ -296,8 +296,8 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   report n2 1.4.0 >/dev/null
   report n3 1.4.0 >/dev/null
   now=$(($(date +%s%3N)))
-  sqlite3 "$CUBE_STATE" "CREATE TABLE IF NOT EXISTS nodes (id TEXT PRIMARY KEY, heartbeat_ms INTEGER NOT NULL DEFAULT 0, ready INTEGER NOT NULL DEFAULT 0)"
-  sqlite3 "$CUBE_STATE" "INSERT INTO nodes (id, heartbeat_ms, ready) VALUES ('n1', $now, 1), ('n2', $((now - 60000)), 1), ('n4', $now, 0)"
+  sqlite3 "$CUBE_STATE" "INSERT INTO nodes (id) VALUES ('n1'), ('n2'), ('n4')"
+  sqlite3 "$CUBE_STATE" "INSERT INTO node_heartbeats (node_id, heartbeat_ms, ready) VALUES ('n1', $now, 1), ('n2', $((now - 60000)), 1), ('n4', $now, 0)"
   run cube-versions matrix --base "$BASE" -o json
   [ "$(jq -c '[.nodes[]|[.node_id,.healthy,.health_reason]]' <<<"$output")" = \
     '[["n1",true,""],["n2",false,"HeartbeatExpired"],["n3",null,"NotRegistered"],["n4",false,"ReportedNotReady"]]' ]

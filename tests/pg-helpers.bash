@@ -4,6 +4,8 @@
 #   setup_file()    { pg_start; }     # once per file: starting a server takes about 2 s
 #   teardown_file() { pg_stop; }
 #   setup()         { cube_setup; pg_use_schema; }   # a fresh schema per test; sets CUBE_CLUSTER_URL
+# To run a whole file on both backends, as tests/cube-sched.bats does, link NAME-pg.bats to it and
+# start the server only when the file runs under that name.
 # A test that needs the server calls require_pg, which skips with the reason when it cannot run.
 # bats runs teardown_file even when setup_file or a test failed, so no server outlives the file.
 
@@ -29,6 +31,17 @@ require_pg() {
 # The URL of the test server's database, as user postgres.
 pg_url() {
   echo "postgresql://postgres@/postgres?host=$CUBE_PG_DIR"
+}
+
+# cluster_sql SQL: runs SQL where the cluster tables are, PostgreSQL when $CUBE_CLUSTER_URL is set,
+# else the state file, and prints the rows alike: columns joined by '|', no header. For a test that
+# reads or ages rows behind the tool's back on either backend.
+cluster_sql() {
+  if [ -n "${CUBE_CLUSTER_URL:-}" ]; then
+    psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 "$CUBE_CLUSTER_URL" -c "$1"
+  else
+    sqlite3 "$CUBE_STATE" "$1"
+  fi
 }
 
 # A schema of the test's own on the file's server, and CUBE_CLUSTER_URL pointing at it.

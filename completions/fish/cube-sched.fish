@@ -16,6 +16,7 @@ complete -c cube-sched -n 'not __fish_seen_subcommand_from completion node heart
 complete -c cube-sched -n 'not __fish_seen_subcommand_from completion node heartbeat place release started alloc config' -l verbose -s v -d 'Say more on stderr (twice for debug)'
 complete -c cube-sched -n 'not __fish_seen_subcommand_from completion node heartbeat place release started alloc config' -l log-format -x -a 'text json' -d 'Diagnostics format on stderr'
 complete -c cube-sched -n 'not __fish_seen_subcommand_from completion node heartbeat place release started alloc config' -l version -d 'Print the version and exit (with -o json as JSON)'
+complete -c cube-sched -n 'not __fish_seen_subcommand_from completion node heartbeat place release started alloc config' -l cluster -x -d 'PostgreSQL URL for the cluster tables (else $CUBE_CLUSTER_URL, else [state] cluster)'
 complete -c cube-sched -n '__fish_seen_subcommand_from completion' -l help -s h -d 'Print this help and exit'
 complete -c cube-sched -n '__fish_seen_subcommand_from node' -a register -d 'Register a node, or update its registration'
 complete -c cube-sched -n '__fish_seen_subcommand_from node' -a list -d 'List nodes with health and capacity'

@@ -20,20 +20,25 @@ def nodes(db, count, now):
         node_id = "node-%05d" % i
         roll = rng.random()
         heartbeat = now if roll < 0.90 else (now - 2 * 3600 * 1000 if roll < 0.95 else 0)
-        db.execute("INSERT INTO nodes (id, heartbeat_ms, ready, address, instance_type, zone, cluster_id, cpu_type,"
-                   " cpu_m, mem_bytes, max_sandboxes, cordoned, cpu_util, mem_free_bytes, registered_ms)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (node_id, heartbeat, int(rng.random() < 0.97), "10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255),
-                    rng.choice(types), rng.choice(zones), "k%d" % rng.randrange(4),
-                    rng.choice(["icx", "milan", "n1"]), rng.choice([8, 16, 32, 48, 64, 96]) * 1000,
-                    rng.choice([32, 64, 128, 256, 512]) * GIB, rng.choice([0, 0, 0, 40]), int(rng.random() < 0.02),
-                    round(rng.uniform(0, 100), 1), rng.randrange(8, 600) * GIB, now))
+        # Drawn in the order the rows once took them in one tuple, so the data stays the same.
+        ready = int(rng.random() < 0.97)
+        reg = (node_id, "10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255),
+               rng.choice(types), rng.choice(zones), "k%d" % rng.randrange(4),
+               rng.choice(["icx", "milan", "n1"]), rng.choice([8, 16, 32, 48, 64, 96]) * 1000,
+               rng.choice([32, 64, 128, 256, 512]) * GIB, rng.choice([0, 0, 0, 40]), int(rng.random() < 0.02), now)
+        cpu_util, mem_free = round(rng.uniform(0, 100), 1), rng.randrange(8, 600) * GIB
+        db.execute("INSERT INTO nodes (id, address, instance_type, zone, cluster_id, cpu_type,"
+                   " cpu_m, mem_bytes, max_sandboxes, cordoned, registered_ms)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", reg)
+        if heartbeat != 0:  # a node never heard from has no heartbeat row
+            db.execute("INSERT INTO node_heartbeats (node_id, heartbeat_ms, ready, cpu_util, mem_free_bytes)"
+                       " VALUES (?, ?, ?, ?, ?)", (node_id, heartbeat, ready, cpu_util, mem_free))
         db.execute("INSERT INTO node_labels VALUES (?, 'rack', ?)", (node_id, "r%d" % rng.randrange(50)))
         if rng.random() < 0.7:
             db.execute("INSERT INTO node_labels VALUES (?, 'gpu', ?)", (node_id, rng.choice(["0", "2", "4", "8", "many"])))
         db.execute("INSERT INTO node_labels VALUES (?, 'owner', ?)", (node_id, "team%d" % rng.randrange(9)))
         for k in range(rng.randrange(6)):
-            db.execute("INSERT INTO allocations VALUES (?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO allocations (sandbox_id, node_id, cpu_m, mem_bytes, created_ms) VALUES (?, ?, ?, ?, ?)",
                        ("%s-sb%d" % (node_id, k), node_id, rng.choice([1, 2, 4, 8, 16]) * 1000,
                         rng.choice([1, 2, 4, 8, 32]) * GIB, now))
 

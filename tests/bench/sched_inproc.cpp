@@ -2,6 +2,7 @@
 // Placer::decide (selector compilation included) over the requests of a JSON Lines file, cycling
 // through them. Prints decisions/s and latency percentiles as one JSON object per round.
 // Usage: sched-inproc STATE CONFIG REQUESTS [DECISIONS] [ROUNDS]
+#include "cluster.hpp"
 #include "config.hpp"
 #include "cube-sched/inventory.hpp"
 #include "cube-sched/placer.hpp"
@@ -66,9 +67,9 @@ int main(int argc, char** argv) {
     config::Config cfg = config::Config::load(argv[2]);
     config::Settings s(cfg, "sched");
     Policy policy = load_settings(s).policy;
-    state::Db db = state::Db::open(argv[1], state::Access::read);
+    auto store = cluster::open({"", argv[1]}, cluster::Access::read);
     int64_t now = time::now_ms();
-    Inventory inv(load_nodes(db, true, policy.creating_after(now)), policy, now);
+    Inventory inv(load_nodes(*store, true, policy.creating_after(now)), policy, now);
     std::vector<Request> reqs = read_requests(argv[3], policy);
     size_t decisions = argc > 4 ? std::stoul(argv[4]) : 20000;
     int rounds = argc > 5 ? std::stoi(argv[5]) : 3;

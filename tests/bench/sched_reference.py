@@ -107,8 +107,10 @@ class Policy:
 def load_nodes(path):
     db = sqlite3.connect(path)
     nodes = []
-    for row in db.execute("SELECT id, heartbeat_ms, ready, instance_type, zone, cluster_id, cpu_type, cpu_m, mem_bytes,"
-                          " max_sandboxes, cordoned, cpu_util, mem_free_bytes FROM nodes ORDER BY id"):
+    for row in db.execute("SELECT n.id, COALESCE(h.heartbeat_ms, 0), COALESCE(h.ready, 0), n.instance_type, n.zone,"
+                          " n.cluster_id, n.cpu_type, n.cpu_m, n.mem_bytes, n.max_sandboxes, n.cordoned,"
+                          " COALESCE(h.cpu_util, 0), COALESCE(h.mem_free_bytes, 0)"
+                          " FROM nodes n LEFT JOIN node_heartbeats h ON h.node_id = n.id ORDER BY n.id"):
         keys = ["id", "heartbeat_ms", "ready", "instance_type", "zone", "cluster_id", "cpu_type", "cpu_m", "mem_bytes",
                 "max_sandboxes", "cordoned", "cpu_util", "mem_free", "labels", "alloc_cpu", "alloc_mem", "sandboxes"]
         nodes.append(dict(zip(keys, list(row) + [{}, 0, 0, 0])))

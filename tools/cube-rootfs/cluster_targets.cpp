@@ -39,7 +39,9 @@ ClusterTargets cluster_targets(state::Db& db, const ClusterQuery& q) {
   ClusterTargets out;
   std::set<std::string, std::less<>> registered;
   if (db.table_exists("nodes")) {
-    auto s = db.prepare("SELECT id, address, instance_type, heartbeat_ms, ready FROM nodes ORDER BY id");
+    auto s = db.prepare(
+        "SELECT n.id, n.address, n.instance_type, COALESCE(h.heartbeat_ms, 0), COALESCE(h.ready, 0) FROM nodes n "
+        "LEFT JOIN node_heartbeats h ON h.node_id = n.id ORDER BY n.id");
     while (s.step()) {
       std::string id(s.text(0));
       registered.insert(id);

@@ -2,7 +2,8 @@
 // (doc/cube-rootfs.md, "Targets from the cluster").
 //
 // Contract: the targets are the registered nodes of cube-sched's `nodes` table (read through the
-// columns cube-state(5) documents: id, address, instance_type, heartbeat_ms, ready) that have the
+// columns cube-state(5) documents: id, address, instance_type, and heartbeat_ms and ready of
+// node_heartbeats, where a node without a row never sent one) that have the
 // template's instance type, are healthy by the one rule of common/health.hpp, and, when the
 // template has a node scope, are in it. This node ([rootfs] node) gets the local store, where the
 // artifact already is; any other node the directory [rootfs] node_store names once "{node}" is its

@@ -113,18 +113,24 @@ void add_node_row(output::Table& t, const NodeRow& r, int64_t now, const Policy&
          r.reg.address});
 }
 
-// The cluster tables through the cluster store, in the state file whatever [state] cluster says:
-// until all of cube-sched's queries are on the store, the registry in PostgreSQL and placement in
-// the file would disagree (doc/architecture.md, "The cluster store").
-std::unique_ptr<cluster::Store> open_cluster(cli::Context& ctx) {
-  return cluster::open({"", ctx.state_path()}, cluster::Access::write);
-}
-
 }  // namespace
 
 Settings settings(cli::Context& ctx) {
   config::Settings s(ctx.config(), "sched");
   return load_settings(s);
+}
+
+namespace {
+const std::string* s_cluster_flag = nullptr;
+}  // namespace
+
+void use_cluster_flag(const std::string& flag) { s_cluster_flag = &flag; }
+
+std::unique_ptr<cluster::Store> open_cluster(cli::Context& ctx, cluster::Access access) {
+  cluster::Choice c = cluster::choose(s_cluster_flag ? *s_cluster_flag : "", ctx.config());
+  auto store = cluster::open({c.url, c.url.empty() ? ctx.state_path() : ""}, access);
+  log::debug("cluster store: {}", store->where());  // a URL's password never prints (redacted)
+  return store;
 }
 
 void node_register(cli::Context& ctx, const RegisterArgs& a) {
@@ -148,32 +154,32 @@ void node_register(cli::Context& ctx, const RegisterArgs& a) {
   reg.max_sandboxes = a.max_sandboxes;
   reg.labels = parse_labels(a.labels);
   Policy p = settings(ctx).policy;
-  for (const auto& key : register_node(*open_cluster(ctx), reg))
+  auto store = open_cluster(ctx, cluster::Access::write);
+  for (const auto& key : register_node(*store, reg))
     log::warn(
         "label '{}' is canonical and comes from the node's own fields (--zone, --cluster-id, --cpu-type, "
         "--mem, --cpu, --instance-type); the given value is ignored",
         key);
   output::Table t = node_table();
   int64_t now = time::now_ms();
-  auto db = ctx.open_state(state::Access::read);
-  add_node_row(t, get_node(db, a.id, p.creating_after(now)), now, p);
+  add_node_row(t, get_node(*store, a.id, p.creating_after(now)), now, p);
   output::print_record(t, ctx.format());
 }
 
 void node_list(cli::Context& ctx) {
   Policy p = settings(ctx).policy;
-  auto db = ctx.open_state(state::Access::read);
+  auto store = open_cluster(ctx, cluster::Access::read);
   output::Table t = node_table();
   int64_t now = time::now_ms();
-  for (const auto& r : load_nodes(db, false, p.creating_after(now))) add_node_row(t, r, now, p);
+  for (const auto& r : load_nodes(*store, false, p.creating_after(now))) add_node_row(t, r, now, p);
   output::print(t, ctx.format());
 }
 
 void node_show(cli::Context& ctx, const NodeArgs& a) {
   Policy p = settings(ctx).policy;
-  auto db = ctx.open_state(state::Access::read);
+  auto store = open_cluster(ctx, cluster::Access::read);
   int64_t now = time::now_ms();
-  NodeRow r = get_node(db, a.id, p.creating_after(now));
+  NodeRow r = get_node(*store, a.id, p.creating_after(now));
   Labels all = r.reg.labels;
   for (auto& l : canonical_labels(r.reg.zone, r.reg.cluster_id, r.reg.cpu_type, r.reg.mem_bytes, r.reg.cpu_m,
                                   r.reg.instance_type))
@@ -215,18 +221,18 @@ void node_show(cli::Context& ctx, const NodeArgs& a) {
 }
 
 void node_remove(cli::Context& ctx, const RemoveArgs& a) {
-  int64_t dropped = remove_node(*open_cluster(ctx), a.id, a.force);
+  int64_t dropped = remove_node(*open_cluster(ctx, cluster::Access::write), a.id, a.force);
   if (dropped > 0) log::warn("node '{}' removed with its {} allocation(s)", a.id, dropped);
   log::info("node '{}' removed", a.id);
 }
 
 void node_cordon(cli::Context& ctx, const NodeArgs& a) {
-  set_cordoned(*open_cluster(ctx), a.id, true);
+  set_cordoned(*open_cluster(ctx, cluster::Access::write), a.id, true);
   log::info("node '{}' cordoned", a.id);
 }
 
 void node_uncordon(cli::Context& ctx, const NodeArgs& a) {
-  set_cordoned(*open_cluster(ctx), a.id, false);
+  set_cordoned(*open_cluster(ctx, cluster::Access::write), a.id, false);
   log::info("node '{}' uncordoned", a.id);
 }
 
@@ -250,8 +256,7 @@ void heartbeat(cli::Context& ctx, const HeartbeatArgs& a) {
   std::optional<CpuTimes> since;
   auto report = [&] {
     Heartbeat hb = measure(in, since);
-    auto db = ctx.open_state(state::Access::write);
-    record_heartbeat(db, a.id, hb);
+    record_heartbeat(*open_cluster(ctx, cluster::Access::write), a.id, hb);
     log::info("heartbeat {}: cpu {:.1f}%, mem free {}, disk {:.1f}%, {}", a.id, hb.cpu_util,
               units::format_size(hb.mem_free), hb.disk_used, hb.ready ? "ready" : "not ready");
   };
@@ -262,20 +267,18 @@ void heartbeat(cli::Context& ctx, const HeartbeatArgs& a) {
 
 void release(cli::Context& ctx, const ReleaseArgs& a) {
   ids::check(a.sandbox, "sandbox ID");
-  auto db = ctx.open_state(state::Access::write);
-  Allocation freed = sched::release(db, a.sandbox);
+  Allocation freed = sched::release(*open_cluster(ctx, cluster::Access::write), a.sandbox);
   log::info("released sandbox '{}' from node '{}'", freed.sandbox, freed.node);
 }
 
 void started(cli::Context& ctx, const ReleaseArgs& a) {
   ids::check(a.sandbox, "sandbox ID");
-  auto db = ctx.open_state(state::Access::write);
-  Allocation s = mark_started(db, a.sandbox, time::now_ms());
+  Allocation s = mark_started(*open_cluster(ctx, cluster::Access::write), a.sandbox, time::now_ms());
   log::info("sandbox '{}' on node '{}' started {}", s.sandbox, s.node, time::rfc3339_ms(s.started_ms));
 }
 
 void alloc_list(cli::Context& ctx, const AllocListArgs& a) {
-  auto db = ctx.open_state(state::Access::read);
+  auto store = open_cluster(ctx, cluster::Access::read);
   using output::Align;
   output::Table t({{"sandbox", "SANDBOX"},
                    {"node", "NODE"},
@@ -283,7 +286,7 @@ void alloc_list(cli::Context& ctx, const AllocListArgs& a) {
                    {"mem_bytes", "MEM", Align::right},
                    {"created", "CREATED"},
                    {"started", "STARTED"}});
-  for (const auto& row : list_allocations(db, a.node))
+  for (const auto& row : list_allocations(*store, a.node))
     t.add({row.sandbox, row.node, row.cpu_m, row.mem_bytes, time::rfc3339_ms(row.created_ms),
            row.started_ms ? output::Cell(time::rfc3339_ms(row.started_ms)) : output::Cell()});
   output::print(t, ctx.format());

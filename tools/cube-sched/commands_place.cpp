@@ -13,6 +13,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
 namespace cube::sched::cmd {
 namespace {
@@ -21,15 +22,35 @@ namespace {
 // are seen; within that window decisions use the inventory in memory.
 constexpr int64_t k_inventory_max_age_ms = 1000;
 
-Inventory load_inventory(state::Db& db, const Policy& p) {
+// Where placement reads and writes: the cluster store, and the state file for templates' replicas,
+// opened only when a request names a template.
+class Stores {
+ public:
+  Stores(cli::Context& ctx, bool commit)
+      : m_ctx(ctx), m_cluster(open_cluster(ctx, commit ? cluster::Access::write : cluster::Access::read)) {}
+  cluster::Store& cluster() { return *m_cluster; }
+  state::Db& state() {
+    if (!m_state) m_state = m_ctx.open_state(state::Access::read);
+    return *m_state;
+  }
+  state::Db* state_if_open() { return m_state ? &*m_state : nullptr; }
+
+ private:
+  cli::Context& m_ctx;
+  std::unique_ptr<cluster::Store> m_cluster;
+  std::optional<state::Db> m_state;
+};
+
+Inventory load_inventory(Stores& s, const Policy& p) {
   int64_t now = time::now_ms();
-  return Inventory(load_nodes(db, true, p.creating_after(now)), p, now);
+  return Inventory(load_nodes(s.cluster(), true, p.creating_after(now)), p, now);
 }
 
-Decision run(state::Db& db, Inventory& inv, const Request& req, const PlaceArgs& a) {
+Decision run(Stores& s, Inventory& inv, const Request& req, const PlaceArgs& a) {
   if (a.commit && req.sandbox.empty())
     throw Error(Exit::usage, "--commit needs a sandbox ID", "", "give --sandbox ID (or \"sandbox\" in a batch line)");
-  return a.commit ? place_and_commit(db, inv, req, a.random_top) : Placer(inv).decide(req, a.random_top);
+  return a.commit ? place_and_commit(s.cluster(), s.state_if_open(), inv, req, a.random_top)
+                  : Placer(inv).decide(req, a.random_top);
 }
 
 [[noreturn]] void nothing_fits(const Rejections& r, bool explained) {
@@ -118,28 +139,28 @@ void print_decision(const Inventory& inv, const Request& req, const Decision& d,
 
 // A request naming a template gets that template's replicas; a batch keeps them until it reloads
 // the inventory.
-void with_replicas(state::Db& db, Request& req, const std::string& template_id,
+void with_replicas(Stores& s, Request& req, const std::string& template_id,
                    std::map<std::string, std::shared_ptr<const TemplateReplicas>>* cache = nullptr) {
   if (template_id.empty()) return;
   std::string id = ids::check_template_ref(template_id);
   if (cache) {
     auto& slot = (*cache)[id];
-    if (!slot) slot = load_replicas(db, id);
+    if (!slot) slot = load_replicas(s.state(), id);
     req.replicas = slot;
     return;
   }
-  req.replicas = load_replicas(db, id);
+  req.replicas = load_replicas(s.state(), id);
 }
 
 void place_one(cli::Context& ctx, const PlaceArgs& a) {
   Policy p = settings(ctx).policy;
   Request req = build_request(a.request, p.selector_keys);
-  auto db = ctx.open_state(a.commit ? state::Access::write : state::Access::read);
-  with_replicas(db, req, a.request.template_id);
-  Inventory inv = load_inventory(db, p);
+  Stores stores(ctx, a.commit);
+  with_replicas(stores, req, a.request.template_id);
+  Inventory inv = load_inventory(stores, p);
   std::optional<Explanation> e;
   if (a.explain) e = Placer(inv).explain(req);  // before committing: the numbers the decision saw
-  Decision d = run(db, inv, req, a);
+  Decision d = run(stores, inv, req, a);
   if (e) {
     e->decision = d;
     print_explain(inv, req, *e, a.commit, ctx.format());
@@ -170,8 +191,8 @@ bool read_line(std::istream& in, std::string& line, bool& too_long) {
 void place(cli::Context& ctx, const PlaceArgs& a) {
   if (!a.batch) return place_one(ctx, a);
   Policy p = settings(ctx).policy;
-  auto db = ctx.open_state(a.commit ? state::Access::write : state::Access::read);
-  Inventory inv = load_inventory(db, p);
+  Stores stores(ctx, a.commit);
+  Inventory inv = load_inventory(stores, p);
   std::map<std::string, std::shared_ptr<const TemplateReplicas>> replicas;
   std::string line;
   bool too_long = false;
@@ -181,7 +202,7 @@ void place(cli::Context& ctx, const PlaceArgs& a) {
   while (read_line(std::cin, line, too_long)) {
     ++n;
     if (time::now_ms() - inv.loaded_ms() > k_inventory_max_age_ms) {
-      inv = load_inventory(db, p);
+      inv = load_inventory(stores, p);
       replicas.clear();
     }
     json::Writer w;
@@ -192,8 +213,8 @@ void place(cli::Context& ctx, const PlaceArgs& a) {
       if (too_long) line.resize(k_max_request_line + 1);  // parse_request_line names the limit
       std::string template_id;
       Request req = parse_request_line(line, p.selector_keys, &template_id);
-      with_replicas(db, req, template_id, &replicas);
-      Decision d = run(db, inv, req, a);
+      with_replicas(stores, req, template_id, &replicas);
+      Decision d = run(stores, inv, req, a);
       write_decision(w, inv, req, d, a.commit);
       decided = true;
       if (!d.node) nothing_fits(Placer(inv).rejections(req), false);

@@ -8,17 +8,15 @@
 namespace cube::sched {
 namespace {
 
-void refuse_second_record(state::Db& db, const std::string& sandbox) {
-  if (auto node = allocation_node(db, sandbox))
+void refuse_second_record(cluster::Tx& tx, const std::string& sandbox) {
+  if (auto node = allocation_node(tx, sandbox))
     throw Error(Exit::conflict, fmt::format("sandbox '{}' is already allocated on node '{}'", sandbox, *node), "",
                 "release it first with 'cube-sched release'");
 }
 
-// The replica the decision relied on, read again in the transaction: a rescan may have made it
-// STALE since the replicas were loaded. Returns false (and updates `req`) when it changed.
-bool replica_unchanged(state::Db& db, Request& req, const std::string& node) {
-  if (!req.replicas) return true;
-  std::optional<ReplicaState> now = read_replica(db, req.replicas->template_id, node);
+// The replica the decision relied on, as read again: a rescan may have made it STALE since the
+// replicas were loaded. Returns false (and updates `req`) when it changed.
+bool replica_unchanged(Request& req, const std::string& node, const std::optional<ReplicaState>& now) {
   const ReplicaState* was = req.replicas->find(node);
   if (was && now && was->status == now->status && was->compat_status == now->compat_status) return true;
   if (!was && !now) return true;
@@ -33,24 +31,39 @@ bool replica_unchanged(state::Db& db, Request& req, const std::string& node) {
 
 }  // namespace
 
-Decision place_and_commit(state::Db& db, Inventory& inv, const Request& original, size_t random_top) {
+Decision place_and_commit(cluster::Store& store, state::Db* db, Inventory& inv, const Request& original,
+                          size_t random_top) {
   Request req = original;
+  bool same_file = store.backend() == cluster::Backend::sqlite;
   for (;;) {
     Decision d = Placer(inv).decide(req, random_top);
-    state::Transaction tx(db);
-    refuse_second_record(db, req.sandbox);
-    if (!d.node) return d;
+    if (!d.node) {
+      store.read([&](cluster::Tx& tx) { refuse_second_record(tx, req.sandbox); });
+      return d;
+    }
     size_t i = *d.node;
-    int64_t now = time::now_ms();
-    inv.refresh(i, read_node(db, inv.id(i), inv.policy().creating_after(now)), now);
-    if (!replica_unchanged(db, req, inv.id(i))) continue;  // decide again with what the file says now
-    Placer fresh(inv);
-    if (fresh.check(fresh.compile(req), req, i).filter != Filter::none) continue;  // lost a race: decide again
-    d.score = fresh.score(req, i);
-    insert_allocation(db, {req.sandbox, inv.id(i), req.cpu_m, req.mem, now});
-    tx.commit();
-    inv.add_allocation(i, req.cpu_m, req.mem);
-    return d;
+    const std::string& id = inv.id(i);
+    Heartbeat hb = read_heartbeat(store, id);
+    std::optional<ReplicaState> replica;
+    if (req.replicas && !same_file) replica = read_replica(*db, req.replicas->template_id, id);
+    bool placed = false;
+    store.write([&](cluster::Tx& tx) {
+      placed = false;  // a retried transaction starts again
+      refuse_second_record(tx, req.sandbox);
+      int64_t now = time::now_ms();
+      inv.refresh(i, read_node(tx, id, inv.policy().creating_after(now), hb), now);
+      if (req.replicas && same_file) replica = read_replica(tx, req.replicas->template_id, id);
+      if (req.replicas && !replica_unchanged(req, id, replica)) return;  // decide again with what is stored now
+      Placer fresh(inv);
+      if (fresh.check(fresh.compile(req), req, i).filter != Filter::none) return;  // lost a race: decide again
+      d.score = fresh.score(req, i);
+      insert_allocation(tx, {req.sandbox, id, req.cpu_m, req.mem, now});
+      placed = true;
+    });
+    if (placed) {
+      inv.add_allocation(i, req.cpu_m, req.mem);
+      return d;
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <string>
 
 using namespace cube;
 using namespace cube::sched;
@@ -104,6 +105,12 @@ void add_place_verb(cli::Tool& tool, cmd::PlaceArgs& p) {
 
 int main(int argc, char** argv) {
   cli::Tool tool("cube-sched", "Placement: node registry, heartbeats, overcommit, affinity, atomic allocation");
+  std::string cluster;
+  tool.app()
+      .add_option("--cluster", cluster,
+                  "PostgreSQL URL for the cluster tables (else $CUBE_CLUSTER_URL, else [state] cluster)")
+      ->type_name("URL");
+  cmd::use_cluster_flag(cluster);
   NodeVerbs node;
   add_node_verbs(tool, node);
   cmd::HeartbeatArgs heartbeat;

@@ -3,30 +3,41 @@
 #include "error.hpp"
 #include "timeutil.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <unordered_map>
 
 namespace cube::sched {
 namespace {
 
-constexpr std::string_view k_node_select = R"(
+// Columns 0-14: the registration and the allocation totals, from nodes and `a` (k_totals).
+constexpr std::string_view k_node_columns = R"(
   SELECT n.id, n.address, n.instance_type, n.zone, n.cluster_id, n.cpu_type, n.cpu_m, n.mem_bytes,
-         n.max_sandboxes, n.cordoned, n.heartbeat_ms, n.ready, n.cpu_util, n.mem_free_bytes, n.registered_ms,
-         COALESCE(a.cpu, 0), COALESCE(a.mem, 0), COALESCE(a.c, 0), n.disk_used_percent, COALESCE(a.creating, 0)
-  FROM nodes n LEFT JOIN
+         n.max_sandboxes, n.cordoned, n.registered_ms,
+         COALESCE(a.cpu, 0), COALESCE(a.mem, 0), COALESCE(a.c, 0), COALESCE(a.creating, 0))";
+// Columns 15-19: the heartbeat, from `h`; a node without a row never sent one.
+constexpr std::string_view k_heartbeat_columns = R"(,
+         COALESCE(h.heartbeat_ms, 0), COALESCE(h.ready, 0), COALESCE(h.cpu_util, 0),
+         COALESCE(h.mem_free_bytes, 0), COALESCE(h.disk_used_percent, 0))";
+constexpr std::string_view k_heartbeat_join = " LEFT JOIN node_heartbeats h ON h.node_id = n.id";
+// The allocation totals per node ($1: creating_after), over the allocations {} selects: one node's
+// inside a placement, so that PostgreSQL's serializable check sees only what that node's
+// placements touch.
+constexpr std::string_view k_totals = R"( LEFT JOIN
        (SELECT node_id, SUM(cpu_m) AS cpu, SUM(mem_bytes) AS mem, COUNT(*) AS c,
-               SUM(started_ms = 0 AND created_ms > ?1) AS creating
-        FROM allocations GROUP BY node_id) a
+               SUM(CASE WHEN started_ms = 0 AND created_ms > $1 THEN 1 ELSE 0 END) AS creating
+        FROM allocations {} GROUP BY node_id) a
        ON a.node_id = n.id)";
 
 constexpr std::string_view k_alloc_select =
     "SELECT sandbox_id, node_id, cpu_m, mem_bytes, created_ms, started_ms FROM allocations";
 
-Allocation allocation_of(const state::Statement& s) {
-  return {std::string(s.text(0)), std::string(s.text(1)), s.integer(2), s.integer(3), s.integer(4), s.integer(5)};
+Allocation allocation_of(const cluster::Rows& r) {
+  return {std::string(r.text(0)), std::string(r.text(1)), r.integer(2), r.integer(3), r.integer(4), r.integer(5)};
 }
 
-NodeRow row_of(const state::Statement& s) {
+NodeRow row_of(const cluster::Rows& s) {
   NodeRow r;
   r.reg.id = s.text(0);
   r.reg.address = s.text(1);
@@ -38,16 +49,30 @@ NodeRow row_of(const state::Statement& s) {
   r.reg.mem_bytes = s.integer(7);
   r.reg.max_sandboxes = s.integer(8);
   r.cordoned = s.integer(9) != 0;
-  r.heartbeat_ms = s.integer(10);
-  r.ready = s.integer(11) != 0;
-  r.cpu_util = s.real(12);
-  r.mem_free = s.integer(13);
-  r.registered_ms = s.integer(14);
-  r.alloc_cpu_m = s.integer(15);
-  r.alloc_mem = s.integer(16);
-  r.sandboxes = s.integer(17);
-  r.disk_used = s.real(18);
-  r.creating = s.integer(19);
+  r.registered_ms = s.integer(10);
+  r.alloc_cpu_m = s.integer(11);
+  r.alloc_mem = s.integer(12);
+  r.sandboxes = s.integer(13);
+  r.creating = s.integer(14);
+  return r;
+}
+
+void set_heartbeat(NodeRow& r, const Heartbeat& hb) {
+  r.heartbeat_ms = hb.at_ms;
+  r.ready = hb.ready;
+  r.cpu_util = hb.cpu_util;
+  r.mem_free = hb.mem_free;
+  r.disk_used = hb.disk_used;
+}
+
+// The heartbeat in columns `first`…`first + 4`.
+Heartbeat heartbeat_of(const cluster::Rows& s, int first) {
+  return {s.integer(first), s.integer(first + 1) != 0, s.real(first + 2), s.integer(first + 3), s.real(first + 4)};
+}
+
+NodeRow row_with_heartbeat(const cluster::Rows& s) {
+  NodeRow r = row_of(s);
+  set_heartbeat(r, heartbeat_of(s, 15));
   return r;
 }
 
@@ -108,77 +133,110 @@ void set_cordoned(cluster::Store& store, const std::string& id, bool cordoned) {
   });
 }
 
-void record_heartbeat(state::Db& db, const std::string& id, const Heartbeat& hb) {
-  state::Transaction tx(db);
-  db.prepare(
-        "UPDATE nodes SET heartbeat_ms = ?, ready = ?, cpu_util = ?, mem_free_bytes = ?, disk_used_percent = ? "
-        "WHERE id = ?")
-      .bind_all(hb.at_ms, hb.ready ? 1 : 0, hb.cpu_util, hb.mem_free, hb.disk_used, id)
-      .run();
-  if (db.changes() == 0) no_node(id);
-  tx.commit();
+void record_heartbeat(cluster::Store& store, const std::string& id, const Heartbeat& hb) {
+  store.write([&](cluster::Tx& tx) {
+    // Selected through nodes, so that an unknown node inserts nothing (not_found) rather than
+    // break the foreign key; the WHERE also tells SQLite that ON CONFLICT is the upsert's.
+    int64_t n = tx.exec(
+        "INSERT INTO node_heartbeats (node_id, heartbeat_ms, ready, cpu_util, mem_free_bytes, disk_used_percent) "
+        "SELECT id, $1, $2, $3, $4, $5 FROM nodes WHERE id = $6 "
+        "ON CONFLICT (node_id) DO UPDATE SET heartbeat_ms = excluded.heartbeat_ms, ready = excluded.ready, "
+        "cpu_util = excluded.cpu_util, mem_free_bytes = excluded.mem_free_bytes, "
+        "disk_used_percent = excluded.disk_used_percent",
+        {hb.at_ms, hb.ready ? 1 : 0, hb.cpu_util, hb.mem_free, hb.disk_used, id});
+    if (n == 0) no_node(id);
+  });
 }
 
-std::vector<NodeRow> load_nodes(state::Db& db, bool with_labels, int64_t creating_after) {
+std::vector<NodeRow> load_nodes(cluster::Store& store, bool with_labels, int64_t creating_after) {
+  static const std::string sql = fmt::format("{}{} FROM nodes n{}{} ORDER BY n.id", k_node_columns, k_heartbeat_columns,
+                                             k_heartbeat_join, fmt::format(k_totals, ""));
   std::vector<NodeRow> rows;
-  auto s = db.prepare(std::string(k_node_select) + " ORDER BY n.id");
-  s.bind(1, creating_after);
-  while (s.step()) rows.push_back(row_of(s));
-  if (!with_labels) return rows;
-  std::unordered_map<std::string_view, size_t> index;
-  for (size_t i = 0; i < rows.size(); ++i) index.emplace(rows[i].reg.id, i);
-  auto l = db.prepare("SELECT node_id, key, value FROM node_labels ORDER BY node_id, key");
-  while (l.step()) {
-    auto it = index.find(l.text(0));
-    if (it != index.end()) rows[it->second].reg.labels.emplace_back(l.text(1), l.text(2));
-  }
+  store.read([&](cluster::Tx& tx) {
+    rows.clear();
+    auto s = tx.query(sql, {creating_after});
+    while (s.next()) rows.push_back(row_with_heartbeat(s));
+    if (!with_labels) return;
+    std::unordered_map<std::string_view, size_t> index;
+    for (size_t i = 0; i < rows.size(); ++i) index.emplace(rows[i].reg.id, i);
+    auto l = tx.query("SELECT node_id, key, value FROM node_labels ORDER BY node_id, key");
+    while (l.next()) {
+      auto it = index.find(l.text(0));
+      if (it != index.end()) rows[it->second].reg.labels.emplace_back(l.text(1), l.text(2));
+    }
+  });
   return rows;
 }
 
-std::optional<NodeRow> read_node(state::Db& db, const std::string& id, int64_t creating_after) {
-  auto s = db.prepare(std::string(k_node_select) + " WHERE n.id = ?2");
-  s.bind_all(creating_after, id);
-  if (!s.step()) return std::nullopt;
-  return row_of(s);
+Heartbeat read_heartbeat(cluster::Store& store, const std::string& id) {
+  Heartbeat hb{0, false, 0, 0, 0};
+  store.read([&](cluster::Tx& tx) {
+    auto s = tx.query(
+        "SELECT heartbeat_ms, ready, cpu_util, mem_free_bytes, disk_used_percent FROM node_heartbeats "
+        "WHERE node_id = $1",
+        {id});
+    if (s.next()) hb = heartbeat_of(s, 0);
+  });
+  return hb;
 }
 
-NodeRow get_node(state::Db& db, const std::string& id, int64_t creating_after) {
-  auto row = read_node(db, id, creating_after);
+std::optional<NodeRow> read_node(cluster::Tx& tx, const std::string& id, int64_t creating_after, const Heartbeat& hb) {
+  static const std::string sql =
+      fmt::format("{} FROM nodes n{} WHERE n.id = $2", k_node_columns, fmt::format(k_totals, "WHERE node_id = $2"));
+  auto s = tx.query(sql, {creating_after, id});
+  if (!s.next()) return std::nullopt;
+  NodeRow r = row_of(s);
+  set_heartbeat(r, hb);
+  return r;
+}
+
+NodeRow get_node(cluster::Store& store, const std::string& id, int64_t creating_after) {
+  static const std::string sql =
+      fmt::format("{}{} FROM nodes n{}{} WHERE n.id = $2", k_node_columns, k_heartbeat_columns, k_heartbeat_join,
+                  fmt::format(k_totals, "WHERE node_id = $2"));
+  std::optional<NodeRow> row;
+  store.read([&](cluster::Tx& tx) {
+    row.reset();
+    auto s = tx.query(sql, {creating_after, id});
+    if (!s.next()) return;
+    row = row_with_heartbeat(s);
+    auto l = tx.query("SELECT key, value FROM node_labels WHERE node_id = $1 ORDER BY key", {id});
+    while (l.next()) row->reg.labels.emplace_back(l.text(0), l.text(1));
+  });
   if (!row) no_node(id);
-  auto l = db.prepare("SELECT key, value FROM node_labels WHERE node_id = ? ORDER BY key");
-  l.bind_all(id);
-  while (l.step()) row->reg.labels.emplace_back(l.text(0), l.text(1));
   return *row;
 }
 
-std::vector<Allocation> list_allocations(state::Db& db, const std::string& node_filter) {
-  auto s = db.prepare(std::string(k_alloc_select) + " WHERE ?1 = '' OR node_id = ?1 ORDER BY created_ms, sandbox_id");
-  s.bind_all(node_filter);
+std::vector<Allocation> list_allocations(cluster::Store& store, const std::string& node_filter) {
+  static const std::string sql =
+      fmt::format("{} WHERE $1 = '' OR node_id = $1 ORDER BY created_ms, sandbox_id", k_alloc_select);
   std::vector<Allocation> out;
-  while (s.step()) out.push_back(allocation_of(s));
+  store.read([&](cluster::Tx& tx) {
+    out.clear();
+    auto s = tx.query(sql, {node_filter});
+    while (s.next()) out.push_back(allocation_of(s));
+  });
   return out;
 }
 
-std::optional<std::string> allocation_node(state::Db& db, const std::string& sandbox) {
-  auto s = db.prepare("SELECT node_id FROM allocations WHERE sandbox_id = ?");
-  s.bind_all(sandbox);
-  if (!s.step()) return std::nullopt;
+std::optional<std::string> allocation_node(cluster::Tx& tx, const std::string& sandbox) {
+  auto s = tx.query("SELECT node_id FROM allocations WHERE sandbox_id = $1", {sandbox});
+  if (!s.next()) return std::nullopt;
   return std::string(s.text(0));
 }
 
-void insert_allocation(state::Db& db, const Allocation& a) {
-  db.prepare("INSERT INTO allocations (sandbox_id, node_id, cpu_m, mem_bytes, created_ms) VALUES (?, ?, ?, ?, ?)")
-      .bind_all(a.sandbox, a.node, a.cpu_m, a.mem_bytes, a.created_ms)
-      .run();
+void insert_allocation(cluster::Tx& tx, const Allocation& a) {
+  tx.exec("INSERT INTO allocations (sandbox_id, node_id, cpu_m, mem_bytes, created_ms) VALUES ($1, $2, $3, $4, $5)",
+          {a.sandbox, a.node, a.cpu_m, a.mem_bytes, a.created_ms});
 }
 
 namespace {
 
 // Inside the caller's transaction.
-Allocation require_allocation(state::Db& db, const std::string& sandbox) {
-  auto s = db.prepare(std::string(k_alloc_select) + " WHERE sandbox_id = ?");
-  s.bind_all(sandbox);
-  if (!s.step())
+Allocation require_allocation(cluster::Tx& tx, const std::string& sandbox) {
+  static const std::string sql = fmt::format("{} WHERE sandbox_id = $1", k_alloc_select);
+  auto s = tx.query(sql, {sandbox});
+  if (!s.next())
     throw Error(Exit::not_found, fmt::format("sandbox '{}' has no allocation", sandbox), "",
                 "see 'cube-sched alloc list'");
   return allocation_of(s);
@@ -186,22 +244,23 @@ Allocation require_allocation(state::Db& db, const std::string& sandbox) {
 
 }  // namespace
 
-Allocation release(state::Db& db, const std::string& sandbox) {
-  state::Transaction tx(db);
-  Allocation a = require_allocation(db, sandbox);
-  db.prepare("DELETE FROM allocations WHERE sandbox_id = ?").bind_all(sandbox).run();
-  tx.commit();
+Allocation release(cluster::Store& store, const std::string& sandbox) {
+  Allocation a;
+  store.write([&](cluster::Tx& tx) {
+    a = require_allocation(tx, sandbox);
+    tx.exec("DELETE FROM allocations WHERE sandbox_id = $1", {sandbox});
+  });
   return a;
 }
 
-Allocation mark_started(state::Db& db, const std::string& sandbox, int64_t now_ms) {
-  state::Transaction tx(db);
-  Allocation a = require_allocation(db, sandbox);
-  if (a.started_ms == 0) {
-    db.prepare("UPDATE allocations SET started_ms = ? WHERE sandbox_id = ?").bind_all(now_ms, sandbox).run();
+Allocation mark_started(cluster::Store& store, const std::string& sandbox, int64_t now_ms) {
+  Allocation a;
+  store.write([&](cluster::Tx& tx) {
+    a = require_allocation(tx, sandbox);
+    if (a.started_ms != 0) return;
+    tx.exec("UPDATE allocations SET started_ms = $1 WHERE sandbox_id = $2", {now_ms, sandbox});
     a.started_ms = now_ms;
-  }
-  tx.commit();
+  });
   return a;
 }
 

@@ -1,17 +1,18 @@
-// cube::sched registry — the nodes, node_labels and allocations tables (migration 0002).
+// cube::sched registry — the nodes, node_heartbeats, node_labels and allocations tables
+// (migrations 0002, 0007, 0009), through the cluster store (common/cluster.hpp): the SQLite state
+// file or PostgreSQL, with one SQL text for both.
 //
-// Contract: every write is one transaction: registration, removal and cordons through the cluster
-// store (common/cluster.hpp: SQL both backends take, retried whole on PostgreSQL), the rest still
-// BEGIN IMMEDIATE on the state file until they move too (doc/architecture.md, "The cluster
-// store"). Registering an existing node updates its
-// registration (capacity, type, address, labels) and keeps its heartbeat, cordon and allocations.
+// Contract: every write is one store transaction (BEGIN IMMEDIATE on SQLite; SERIALIZABLE and
+// retried whole on PostgreSQL). Registering an existing node updates its registration (capacity,
+// type, address, labels) and keeps its heartbeat, cordon and allocations. A heartbeat writes only
+// node_heartbeats, so it never conflicts with a placement, which reads heartbeats before its
+// transaction (load_nodes, read_heartbeat) and nodes and allocations inside it (read_node).
 // Unknown node or sandbox IDs are Error(not_found); removing a node that still holds allocations
 // is Error(conflict) unless forced.
 #pragma once
 
 #include "cluster.hpp"
 #include "labels.hpp"
-#include "state.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -71,25 +72,29 @@ std::vector<std::string> register_node(cluster::Store& store, const Registration
 // Returns the number of allocations removed with the node.
 int64_t remove_node(cluster::Store& store, const std::string& id, bool force);
 void set_cordoned(cluster::Store& store, const std::string& id, bool cordoned);
-void record_heartbeat(state::Db& db, const std::string& id, const Heartbeat& hb);
+void record_heartbeat(cluster::Store& store, const std::string& id, const Heartbeat& hb);
 
-// All nodes in ID order (byte order), with labels (`with_labels`) and allocation totals. An
-// allocation counts as creating while it is not marked started and was placed after
-// `creating_after` (Unix ms): past the create window it no longer holds a create slot.
-std::vector<NodeRow> load_nodes(state::Db& db, bool with_labels, int64_t creating_after);
-// One node without labels; nullopt when it does not exist. Used inside placement transactions.
-std::optional<NodeRow> read_node(state::Db& db, const std::string& id, int64_t creating_after);
-// One node with labels, or Error(not_found).
-NodeRow get_node(state::Db& db, const std::string& id, int64_t creating_after);
+// All nodes in ID order (byte order), with their heartbeats, labels (`with_labels`) and
+// allocation totals, on one snapshot. An allocation counts as creating while it is not marked
+// started and was placed after `creating_after` (Unix ms): past the create window it no longer
+// holds a create slot.
+std::vector<NodeRow> load_nodes(cluster::Store& store, bool with_labels, int64_t creating_after);
+// One node's last heartbeat (at_ms 0: never), read before a placement transaction.
+Heartbeat read_heartbeat(cluster::Store& store, const std::string& id);
+// One node's registration and allocation totals, inside a placement transaction, with `hb` as its
+// heartbeat (not read here: see the contract); nullopt when the node does not exist.
+std::optional<NodeRow> read_node(cluster::Tx& tx, const std::string& id, int64_t creating_after, const Heartbeat& hb);
+// One node with its heartbeat and labels, or Error(not_found).
+NodeRow get_node(cluster::Store& store, const std::string& id, int64_t creating_after);
 
-std::vector<Allocation> list_allocations(state::Db& db, const std::string& node_filter);
+std::vector<Allocation> list_allocations(cluster::Store& store, const std::string& node_filter);
 // The node a sandbox is allocated on, if any.
-std::optional<std::string> allocation_node(state::Db& db, const std::string& sandbox);
+std::optional<std::string> allocation_node(cluster::Tx& tx, const std::string& sandbox);
 // Inserts inside the caller's transaction. The sandbox primary key refuses a second record.
-void insert_allocation(state::Db& db, const Allocation& a);
-Allocation release(state::Db& db, const std::string& sandbox);
+void insert_allocation(cluster::Tx& tx, const Allocation& a);
+Allocation release(cluster::Store& store, const std::string& sandbox);
 // Marks the sandbox started (its create slot is free); the first mark stays. Error(not_found)
 // without an allocation.
-Allocation mark_started(state::Db& db, const std::string& sandbox, int64_t now_ms);
+Allocation mark_started(cluster::Store& store, const std::string& sandbox, int64_t now_ms);
 
 }  // namespace cube::sched

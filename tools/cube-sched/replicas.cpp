@@ -25,10 +25,21 @@ std::shared_ptr<const TemplateReplicas> load_replicas(state::Db& db, const std::
   return out;
 }
 
+namespace {
+constexpr const char* k_replica_query =
+    "SELECT status, compat_status FROM template_replicas WHERE template_id = $1 AND node_id = $2";
+}  // namespace
+
 std::optional<ReplicaState> read_replica(state::Db& db, const std::string& template_id, const std::string& node) {
-  auto q = db.prepare("SELECT status, compat_status FROM template_replicas WHERE template_id = ?1 AND node_id = ?2");
+  auto q = db.prepare(k_replica_query);
   q.bind_all(template_id, node);
   if (!q.step()) return std::nullopt;
+  return ReplicaState{std::string(q.text(0)), std::string(q.text(1))};
+}
+
+std::optional<ReplicaState> read_replica(cluster::Tx& tx, const std::string& template_id, const std::string& node) {
+  auto q = tx.query(k_replica_query, {template_id, node});
+  if (!q.next()) return std::nullopt;
   return ReplicaState{std::string(q.text(0)), std::string(q.text(1))};
 }
 

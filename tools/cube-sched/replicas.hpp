@@ -3,6 +3,7 @@
 // template_replicas through its documented columns (status, compat_status).
 #pragma once
 
+#include "cluster.hpp"
 #include "state.hpp"
 
 #include <memory>
@@ -27,7 +28,9 @@ struct TemplateReplicas {
 
 // Every replica of the template; Error(not_found) when the template does not exist.
 std::shared_ptr<const TemplateReplicas> load_replicas(state::Db& db, const std::string& template_id);
-// One node's replica, read again inside a placement transaction.
+// One node's replica, read again at placement: from the state file, or, when the cluster store is
+// that same file, inside the placement's transaction.
 std::optional<ReplicaState> read_replica(state::Db& db, const std::string& template_id, const std::string& node);
+std::optional<ReplicaState> read_replica(cluster::Tx& tx, const std::string& template_id, const std::string& node);
 
 }  // namespace cube::sched

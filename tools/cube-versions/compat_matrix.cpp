@@ -90,7 +90,9 @@ void load_nodes(state::Db& db, const CompatQuery& q, CompatMatrix& m, Pool& pool
     auto it = nodes.find(id);
     return it != nodes.end() ? it->second : nodes[std::string(id)];
   };
-  auto reg = db.prepare("SELECT id, instance_type, heartbeat_ms, ready FROM nodes");
+  auto reg = db.prepare(
+      "SELECT n.id, n.instance_type, COALESCE(h.heartbeat_ms, 0), COALESCE(h.ready, 0) FROM nodes n "
+      "LEFT JOIN node_heartbeats h ON h.node_id = n.id");
   while (reg.step()) {
     CompatNode& n = node(reg.text(0));
     n.instance_type = reg.text(1);

@@ -181,7 +181,9 @@ void load_registry(state::Db& db, const MatrixQuery& q, Matrix& m) {
   m.registry = db.table_exists("nodes");
   if (!m.registry) return;
   for (auto& n : m.nodes) n.reason = "NotRegistered";
-  auto reg = db.prepare("SELECT id, heartbeat_ms, ready FROM nodes ORDER BY id");
+  auto reg = db.prepare(
+      "SELECT n.id, COALESCE(h.heartbeat_ms, 0), COALESCE(h.ready, 0) FROM nodes n "
+      "LEFT JOIN node_heartbeats h ON h.node_id = n.id ORDER BY n.id");
   std::vector<NodeView> extra;
   size_t cursor = 0;
   while (reg.step()) {

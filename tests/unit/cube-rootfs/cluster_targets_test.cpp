@@ -27,9 +27,13 @@ void expect_refused(std::string_view pattern, std::string_view why) {
 
 void add_node(state::Db& db, std::string_view id, std::string_view type, int64_t heartbeat_ms, bool ready) {
   state::Transaction tx(db);
-  db.prepare("INSERT INTO nodes (id, address, instance_type, heartbeat_ms, ready) VALUES (?, ?, ?, ?, ?)")
-      .bind_all(id, std::string("10.0.0.") + std::string(id.substr(1)), type, heartbeat_ms, ready ? 1 : 0)
+  db.prepare("INSERT INTO nodes (id, address, instance_type) VALUES (?, ?, ?)")
+      .bind_all(id, std::string("10.0.0.") + std::string(id.substr(1)), type)
       .run();
+  if (heartbeat_ms != 0)  // a node never heard from has no heartbeat row
+    db.prepare("INSERT INTO node_heartbeats (node_id, heartbeat_ms, ready) VALUES (?, ?, ?)")
+        .bind_all(id, heartbeat_ms, ready ? 1 : 0)
+        .run();
   tx.commit();
 }
 

@@ -1,14 +1,19 @@
-// cube-sched's registry writes through the cluster store, with the same bodies on a real SQLite
-// file and a real PostgreSQL 15 server (tests/pg-server; skipped only where it is not installed).
+// cube-sched's registry, heartbeats, allocations and committed placement through the cluster store,
+// with the same bodies on a real SQLite file and a real PostgreSQL 15 server (tests/pg-server;
+// skipped only where it is not installed).
 #include "cluster.hpp"
+#include "cube-sched/commit.hpp"
+#include "cube-sched/inventory.hpp"
 #include "cube-sched/registry.hpp"
 #include "error.hpp"
 #include "pg_server.hpp"
 #include "testing.hpp"
+#include "timeutil.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 using namespace cube;
 using cluster::Backend;
@@ -99,6 +104,76 @@ TEST_P(RegistryStore, RemoveRefusesANodeWithAllocationsUnlessForced) {
   EXPECT_EQ(one("SELECT sandbox_id, NULL FROM allocations WHERE node_id = $1", "n-1"), "");
   EXPECT_EQ(one("SELECT key, value FROM node_labels WHERE node_id = $1", "n-1"), "");
   EXPECT_EQ(error_of([&] { sched::remove_node(*m_store, "n-1", false); }).code(), Exit::not_found);
+}
+
+TEST_P(RegistryStore, HeartbeatsAreTheirOwnRows) {
+  sched::register_node(*m_store, node("n-1"));
+  sched::register_node(*m_store, node("n-2"));
+  EXPECT_EQ(sched::read_heartbeat(*m_store, "n-1").at_ms, 0);
+  sched::record_heartbeat(*m_store, "n-1", {1000, true, 12.5, 4096, 50.25});
+  sched::record_heartbeat(*m_store, "n-1", {2000, false, 20.5, 8192, 60.5});  // the last one counts
+  auto rows = sched::load_nodes(*m_store, false, 0);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].heartbeat_ms, 2000);
+  EXPECT_FALSE(rows[0].ready);
+  EXPECT_DOUBLE_EQ(rows[0].cpu_util, 20.5);
+  EXPECT_EQ(rows[0].mem_free, 8192);
+  EXPECT_DOUBLE_EQ(rows[0].disk_used, 60.5);
+  EXPECT_EQ(rows[1].heartbeat_ms, 0);  // never heard from: no row, read as zero
+  EXPECT_EQ(error_of([&] { sched::record_heartbeat(*m_store, "ghost", {1, true, 0, 0, 0}); }).code(), Exit::not_found);
+  // Registering again keeps the heartbeat; removing the node removes it.
+  sched::register_node(*m_store, node("n-1"));
+  EXPECT_EQ(sched::get_node(*m_store, "n-1", 0).heartbeat_ms, 2000);
+  sched::remove_node(*m_store, "n-1", false);
+  EXPECT_EQ(one("SELECT node_id, NULL FROM node_heartbeats WHERE node_id = $1", "n-1"), "");
+}
+
+TEST_P(RegistryStore, AllocationsCountTowardTheNodeUntilReleased) {
+  sched::register_node(*m_store, node("n-1", {{"rack", "r1"}}));
+  m_store->write([](Tx& tx) {
+    sched::insert_allocation(tx, {"sb-1", "n-1", 1500, 1024, 100});
+    sched::insert_allocation(tx, {"sb-2", "n-1", 500, 2048, 200});
+  });
+  EXPECT_EQ(sched::mark_started(*m_store, "sb-1", 300).started_ms, 300);
+  EXPECT_EQ(sched::mark_started(*m_store, "sb-1", 400).started_ms, 300);  // the first mark stays
+  sched::NodeRow r = sched::get_node(*m_store, "n-1", 150);
+  EXPECT_EQ(r.alloc_cpu_m, 2000);
+  EXPECT_EQ(r.alloc_mem, 3072);
+  EXPECT_EQ(r.sandboxes, 2);
+  EXPECT_EQ(r.creating, 1);  // sb-2: not started, placed after 150
+  EXPECT_EQ(r.reg.labels, (sched::Labels{{"rack", "r1"}}));
+  EXPECT_EQ(sched::list_allocations(*m_store, "n-1").size(), 2u);
+  EXPECT_EQ(sched::list_allocations(*m_store, "n-2").size(), 0u);
+  EXPECT_EQ(sched::release(*m_store, "sb-1").node, "n-1");
+  EXPECT_EQ(error_of([&] { sched::release(*m_store, "sb-1"); }).code(), Exit::not_found);
+  EXPECT_EQ(error_of([&] { sched::mark_started(*m_store, "sb-1", 1); }).code(), Exit::not_found);
+  EXPECT_EQ(sched::list_allocations(*m_store, "").size(), 1u);
+}
+
+TEST_P(RegistryStore, CommittedPlacementFillsANodeAndNoMore) {
+  sched::Registration reg = node("n-1");
+  reg.cpu_m = 1000;
+  sched::register_node(*m_store, reg);
+  int64_t now = time::now_ms();
+  sched::record_heartbeat(*m_store, "n-1", {now, true, 1, int64_t{1} << 40, 1});
+  sched::Policy policy;
+  auto inventory = [&] { return sched::Inventory(sched::load_nodes(*m_store, true, 0), policy, now); };
+  sched::Request req;
+  req.cpu_m = 1000;  // a third of the effective 3000m (ratio 3)
+  req.mem = 1024;
+  // Five placers that all loaded the node empty, as masters deciding at once would.
+  std::vector<sched::Inventory> placers;
+  for (int i = 0; i < 5; ++i) placers.push_back(inventory());
+  int placed = 0;
+  for (int i = 0; i < 5; ++i) {
+    req.sandbox = fmt::format("sb-{}", i);
+    if (sched::place_and_commit(*m_store, nullptr, placers[i], req, 0).node) ++placed;
+  }
+  EXPECT_EQ(placed, 3);
+  EXPECT_EQ(sched::get_node(*m_store, "n-1", 0).alloc_cpu_m, 3000);
+  sched::Inventory inv = inventory();
+  req.sandbox = "sb-0";
+  EXPECT_EQ(error_of([&] { sched::place_and_commit(*m_store, nullptr, inv, req, 0); }).code(), Exit::conflict);
 }
 
 }  // namespace
