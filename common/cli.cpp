@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <malloc.h>
 #include <csignal>
 #include <iostream>
 
@@ -202,6 +203,19 @@ void Tool::dispatch() {
   m_handlers.at(chosen(m_app))();
 }
 
+namespace {
+
+// A short command frees everything at exit, so giving memory back to the kernel on the way is pure
+// cost: libnftables and libnl allocate their netlink buffers (132 KiB each) above glibc's 128 KiB
+// mmap threshold, and each free was a munmap, a TLB flush on every CPU the process touched. On
+// this VM those munmaps and the heap trims were a fifth of `cube-egress-rules set --apply`.
+void keep_freed_memory() {
+  ::mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+
+}  // namespace
+
 int Tool::run(int argc, char** argv) {
   // A closed pipe must surface as EPIPE on write, not kill the tool mid-line.
   std::signal(SIGPIPE, SIG_IGN);
@@ -234,6 +248,7 @@ int Tool::run(int argc, char** argv) {
       std::cerr << fmt::format("Try '{} --help' for more information.\n", path);
       return static_cast<int>(Exit::usage);
     }
+    if (!m_long_running.count(verb)) keep_freed_memory();
     dispatch();
     output::flush();
     return 0;

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +49,10 @@ class Tool : public Context {
   CLI::App* lazy_verb(std::string name, std::string description, Handler handler, Options options,
                       CLI::App* parent = nullptr);
 
+  // Marks a verb that runs until stopped (a server, a forwarder): it keeps the C library's memory
+  // defaults, which give freed memory back, where a short command's start-up is tuned for speed.
+  void long_running(CLI::App* verb) { m_long_running.insert(verb); }
+
   int run(int argc, char** argv);
 
  private:
@@ -59,6 +64,7 @@ class Tool : public Context {
   CLI::App m_app;
   std::map<const CLI::App*, Handler> m_handlers;
   std::vector<std::pair<CLI::App*, Options>> m_lazy;  // verbs whose options are not added yet
+  std::set<const CLI::App*> m_long_running;
   std::string m_completion_shell;
 };
 

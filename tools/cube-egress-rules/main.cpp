@@ -102,8 +102,9 @@ int main(int argc, char** argv) {
       "down", "Remove what up installed", [&] { cmd::redirect_down(tool); }, redirect);
   tool.verb(
       "status", "Show what is installed", [&] { cmd::redirect_status(tool); }, redirect);
-  tool.verb("dns-relay", "Forward the redirected DNS of sandboxes and learn their allowed names' addresses",
-            [&] { cmd::dns_relay(tool); });
+  tool.long_running(tool.verb("dns-relay",
+                              "Forward the redirected DNS of sandboxes and learn their allowed names' addresses",
+                              [&] { cmd::dns_relay(tool); }));
 
   CaArgs ca;
   add_ca_verbs(tool, ca);
@@ -111,6 +112,7 @@ int main(int argc, char** argv) {
   cmd::ServeArgs serve;
   auto* sv =
       tool.verb("serve", "Run the transparent L7 egress proxy on the TPROXY ports", [&] { cmd::serve(tool, serve); });
+  tool.long_running(sv);
   sv->add_option("--listen", serve.listen, "Address to listen on (default: the node's gateway)")->type_name("ADDR");
   sv->add_option("--audit-log", serve.audit_log, "The audit log (default: [egress] audit_log)")->type_name("FILE");
   sv->add_option("--threads", serve.threads, "Threads of the event loop (default: one per core)")

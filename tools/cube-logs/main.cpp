@@ -91,9 +91,10 @@ int main(int argc, char** argv) {
   // short `cube-logs sb --tail 10`.
   cmd::ForwardArgs fwd;
   int status = 0;
-  tool.lazy_verb(
+  CLI::App* forward = tool.lazy_verb(
       "forward", "Forward a container's stdout and stderr into <bundle>/stdout and <bundle>/stderr",
       [&] { status = cmd::forward(tool, fwd); }, [&](CLI::App& v) { forward_options(v, fwd); });
+  tool.long_running(forward);
 
   cmd::ReadArgs rd;
   CLI::App* read = tool.verb("read", "Print a sandbox's (or template build's) log; also `cube-logs SANDBOX`",

@@ -63,9 +63,9 @@ void add_pool_verbs(cli::Tool& tool, cmd::PoolArgs& pool) {
 }
 
 void add_fd_verbs(cli::Tool& tool, cmd::ServeArgs& serve, cmd::GetFdArgs& get, cmd::ReconcileArgs& rec) {
-  tool.verb("serve", "Hand TAP fds to VMMs over a Unix socket", [&] { cmd::serve(tool, serve); })
-      ->add_option("--socket", serve.flags.socket, "Socket path (default /run/cube/tap.sock)")
-      ->type_name("PATH");
+  CLI::App* sv = tool.verb("serve", "Hand TAP fds to VMMs over a Unix socket", [&] { cmd::serve(tool, serve); });
+  tool.long_running(sv);
+  sv->add_option("--socket", serve.flags.socket, "Socket path (default /run/cube/tap.sock)")->type_name("PATH");
   CLI::App* g = tool.verb("get-fd", "Get a sandbox's TAP fd from serve and run a command with it as fd 3",
                           [&] { cmd::get_fd(tool, get); });
   g->add_option("sandbox", get.sandbox, "Sandbox ID")->required();
