@@ -375,3 +375,26 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   run --separate-stderr timeout 20 cube-versions collect --base "$BASE" --node n1 -o json
   [ "$status" -ne 124 ]
 }
+
+@test "--cluster: a postgresql:// URL only, before \$CUBE_CLUSTER_URL, never printed with its password; cube-rootfs too" {
+  cube-versions --help | grep -q -- '--cluster URL'
+  cube-rootfs --help | grep -q -- '--cluster URL'
+  run --separate-stderr cube-versions --cluster 'mysql://cube:s3cret@db/cube' matrix
+  assert_failure 2
+  [[ "$stderr" == *"cluster URL 'mysql://cube:***@db/cube' is not a PostgreSQL URL"* ]]
+  [[ "$stderr" != *s3cret* ]]
+  run --separate-stderr cube-versions node forget n1 --cluster ''
+  assert_failure 2
+  # No server there: exit 1 naming the socket directory, not the password; the flag beats the
+  # variable, which alone would be exit 2. Nothing was recorded anywhere.
+  CUBE_CLUSTER_URL='mysql://x' run --separate-stderr cube-versions ingest --node n1 \
+    --cluster "postgresql://cube:s3cret@/cube?host=$TMP/no-server" <<<'{"component":"a","version":"1"}'
+  assert_failure 1
+  [[ "$stderr" == *"$TMP/no-server"* ]]
+  [[ "$stderr" != *s3cret* ]]
+  [ ! -e "$CUBE_STATE" ] || [ "$(sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version")" -eq 0 ]
+  run --separate-stderr cube-rootfs distribute "tpl-$(printf '0%.0s' {1..24})" --cluster 'mysql://cube:s3cret@db/cube'
+  assert_failure 2
+  [[ "$stderr" == *"mysql://cube:***@db/cube"* ]]
+  [[ "$stderr" != *s3cret* ]]
+}
