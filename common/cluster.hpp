@@ -23,6 +23,10 @@
 //   mid-transaction is exit 1 and the transaction is gone with it.
 // - read(body) runs body on one consistent snapshot (read-only; never retried, never conflicts).
 // - Rows are valid until the next call on the Tx, and the Tx only inside body.
+// - state_file(): on the SQLite backend, the state file's connection the store runs on, so that a
+//   tool may read and write its node-local tables (templates, replicas) in the same transaction;
+//   nullptr on PostgreSQL. on_state_file() runs SQL written for a Tx on a state file connection the
+//   caller already holds, inside whatever transaction it is in.
 #pragma once
 
 #include "cluster_url.hpp"
@@ -33,6 +37,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+
+namespace cube::state {
+class Db;
+}
 
 namespace cube::cluster {
 
@@ -115,6 +123,8 @@ class Store {
 
   virtual void write(const Body& body) = 0;
   virtual void read(const Body& body) = 0;
+
+  virtual state::Db* state_file() { return nullptr; }
 };
 
 struct Target {
@@ -123,6 +133,8 @@ struct Target {
 };
 
 std::unique_ptr<Store> open(const Target& target, Access access);
+
+std::unique_ptr<Tx> on_state_file(state::Db& db);
 
 // The number of the newest embedded PostgreSQL migration.
 int latest_pg_schema_version();

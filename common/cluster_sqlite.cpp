@@ -129,12 +129,15 @@ class SqliteStore final : public Store {
     SqliteTx t(m_db);
     body(t);
   }
+  state::Db* state_file() override { return &m_db; }
 
  private:
   state::Db m_db;
 };
 
 }  // namespace
+
+std::unique_ptr<Tx> on_state_file(state::Db& db) { return std::make_unique<SqliteTx>(db); }
 
 std::unique_ptr<Store> open_sqlite(const std::string& path, Access access) {
   return std::make_unique<SqliteStore>(path, access);

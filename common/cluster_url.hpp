@@ -25,7 +25,8 @@ struct Choice {
   config::Source source = config::Source::default_value;  // flag, config or default (env counts as flag)
 };
 
-// `flag` is --cluster's value (empty when not given; cube-sched declares it, the other tools not yet).
+// `flag` is --cluster's value (empty when not given; cube-sched, cube-versions and cube-rootfs
+// declare it).
 Choice choose(std::string_view flag, const config::Config& cfg);
 
 bool is_postgresql(std::string_view url);

@@ -83,12 +83,12 @@ Status rescan(Status stored, const Versions& bound, const std::optional<Versions
   return stored == Status::stale ? Status::stale : Status::unknown;
 }
 
-Versions recorded_versions(state::Db& db, std::string_view node_id) {
-  auto q = db.prepare(
-      "SELECT component, version FROM node_component_version WHERE node_id = ?1 AND component IN (?2, ?3, ?4)");
-  q.bind_all(node_id, k_guest_image, k_agent, k_kernel);
+Versions recorded_versions(cluster::Tx& tx, std::string_view node_id) {
+  auto q =
+      tx.query("SELECT component, version FROM node_component_version WHERE node_id = $1 AND component IN ($2, $3, $4)",
+               {node_id, k_guest_image, k_agent, k_kernel});
   Versions v;
-  while (q.step()) {
+  while (q.next()) {
     std::string_view c = q.text(0);
     std::string value = normalise_version(q.text(1));
     (c == k_guest_image ? v.guest_image : c == k_agent ? v.agent : v.kernel) = std::move(value);
@@ -96,18 +96,19 @@ Versions recorded_versions(state::Db& db, std::string_view node_id) {
   return v;
 }
 
-bool node_healthy(state::Db& db, std::string_view node_id, int64_t now_ms, int64_t timeout_ms) {
-  auto q = db.prepare(
+bool node_healthy(cluster::Tx& tx, std::string_view node_id, int64_t now_ms, int64_t timeout_ms) {
+  auto q = tx.query(
       "SELECT COALESCE(h.heartbeat_ms, 0), COALESCE(h.ready, 0) FROM nodes n "
-      "LEFT JOIN node_heartbeats h ON h.node_id = n.id WHERE n.id = ?1");
-  q.bind(1, node_id);
-  if (!q.step()) return false;
+      "LEFT JOIN node_heartbeats h ON h.node_id = n.id WHERE n.id = $1",
+      {node_id});
+  if (!q.next()) return false;
   return health::evaluate(q.integer(0), q.integer(1) != 0, now_ms, timeout_ms).healthy;
 }
 
-std::optional<Versions> current_versions(state::Db& db, std::string_view node_id, int64_t now_ms, int64_t timeout_ms) {
-  if (!node_healthy(db, node_id, now_ms, timeout_ms)) return std::nullopt;
-  return recorded_versions(db, node_id);
+std::optional<Versions> current_versions(cluster::Tx& tx, std::string_view node_id, int64_t now_ms,
+                                         int64_t timeout_ms) {
+  if (!node_healthy(tx, node_id, now_ms, timeout_ms)) return std::nullopt;
+  return recorded_versions(tx, node_id);
 }
 
 Policy template_policy(state::Db& db, std::string_view template_id) {

@@ -10,6 +10,7 @@
 // STALE replica stays STALE.
 #pragma once
 
+#include "cluster.hpp"
 #include "state.hpp"
 
 #include <cstdint>
@@ -50,15 +51,18 @@ Status evaluate(const Versions& bound, const Versions& current, Policy p);
 // unless the replica was STALE.
 Status rescan(Status stored, const Versions& bound, const std::optional<Versions>& current, Policy p);
 
-// --- reading the state file through the documented columns (cube-state(5)) ----------------------
+// --- reading the tables through the documented columns (cube-state(5)) --------------------------
+// The cluster tables through the cluster store's transaction (common/cluster.hpp), which is the
+// state file or PostgreSQL; template_compat, node-local, through the state file.
 
 // The versions cube-versions last recorded for the node (node_component_version), normalised;
 // empty when the node never reported them.
-Versions recorded_versions(state::Db& db, std::string_view node_id);
-// Healthy by common/health.hpp from cube-sched's nodes columns; false when it is not registered.
-bool node_healthy(state::Db& db, std::string_view node_id, int64_t now_ms, int64_t timeout_ms);
+Versions recorded_versions(cluster::Tx& tx, std::string_view node_id);
+// Healthy by common/health.hpp from cube-sched's nodes and node_heartbeats; false when it is not
+// registered.
+bool node_healthy(cluster::Tx& tx, std::string_view node_id, int64_t now_ms, int64_t timeout_ms);
 // recorded_versions() when the node is healthy, else nullopt.
-std::optional<Versions> current_versions(state::Db& db, std::string_view node_id, int64_t now_ms, int64_t timeout_ms);
+std::optional<Versions> current_versions(cluster::Tx& tx, std::string_view node_id, int64_t now_ms, int64_t timeout_ms);
 // The template's policy (template_compat, owned by cube-versions); STRICT when it has none.
 Policy template_policy(state::Db& db, std::string_view template_id);
 

@@ -2,15 +2,27 @@
 # Template replica compatibility through the real tools on one state file: cube-rootfs builds and
 # distributes (binding each replica), cube-versions collect | ingest reports and rescans, the
 # compat views and --check, policies, adopt-baseline, node forget, and cube-sched place --template.
+# tests/cube-versions-compat-pg.bats is a link to this file: run under that name, the cluster
+# tables (nodes, heartbeats, versions) are in a PostgreSQL 15 server of the file's own
+# (tests/pg-helpers.bash), a fresh schema per test, and templates and replicas in the state file:
+# both backends, the same tests.
 load helpers
+load pg-helpers
 load fixtures/rootfs-images
 
+on_pg() { [[ "$BATS_TEST_FILENAME" == *-pg.bats ]]; }
 setup_file() {
+  if on_pg; then pg_start; fi
   make_fixture_images || return 0
 }
+teardown_file() { if on_pg; then pg_stop; fi; }
 
 setup() {
   cube_setup
+  if on_pg; then
+    require_pg
+    pg_use_schema
+  fi
   require_root
   require_command umoci
   require_command sqlite3
@@ -32,6 +44,7 @@ teardown() {
   cube_teardown
 }
 
+# The state file's tables (templates, replicas); the cluster's are cluster_sql's.
 q() { sqlite3 "$CUBE_STATE" "$1"; }
 alive() { cube-sched heartbeat "$1" --cpu-util 10 --mem-free 1T --disk-used 10 >/dev/null; }
 
@@ -148,7 +161,7 @@ stored() { q "SELECT compat_status FROM template_replicas WHERE template_id = '$
 @test "binding counts a node healthy by [rootfs] heartbeat_timeout" {
   report n1 1.4.0 0.9.1 6.6.30 >/dev/null
   tpl=$(build)
-  q "UPDATE node_heartbeats SET heartbeat_ms = heartbeat_ms - 120000 WHERE node_id = 'n1'"
+  cluster_sql "UPDATE node_heartbeats SET heartbeat_ms = heartbeat_ms - 120000 WHERE node_id = 'n1'"
   cube-rootfs distribute "$tpl" --to "n1=$TMP/nodes/n1" >/dev/null
   [ "$(stored "$tpl" n1)" = OK ]  # 2 minutes old, within the 10 minutes of the setup's config
   sed -i 's/^heartbeat_timeout = "10m"$/heartbeat_timeout = "1m"/' "$CUBE_CONFIG"
@@ -219,7 +232,7 @@ stored() { q "SELECT compat_status FROM template_replicas WHERE template_id = '$
   run cube-versions node forget n3 -o json
   assert_success
   [ "$(jq -r '(.components > 0 | tostring) + " " + (.report | tostring)' <<<"$output")" = "true true" ]
-  [ "$(q "SELECT count(*) FROM node_component_version WHERE node_id = 'n3'")" = 0 ]
+  [ "$(cluster_sql "SELECT count(*) FROM node_component_version WHERE node_id = 'n3'")" = 0 ]
   run cube-versions node forget n3
   [ "$status" -eq 3 ]
 }
@@ -239,7 +252,7 @@ stored() { q "SELECT compat_status FROM template_replicas WHERE template_id = '$
   for _ in $(seq 1 8); do distribute "$tpl" n1 n2; done
   wait "$BG"
   BG=
-  final=$(q "SELECT version FROM node_component_version WHERE node_id = 'n1' AND component = 'guest-image'")
+  final=$(cluster_sql "SELECT version FROM node_component_version WHERE node_id = 'n1' AND component = 'guest-image'")
   bound=$(q "SELECT guest_image_version FROM template_replicas WHERE template_id = '$tpl' AND node_id = 'n1'")
   want=OK
   [ "$bound" = "$final" ] || want=STALE

@@ -1,9 +1,20 @@
 #!/usr/bin/env bats
 # cube-versions through the real binary: manifest, collect, ingest, matrix, --check, bad input.
+# tests/cube-versions-pg.bats is a link to this file: run under that name, every test here runs
+# with the cluster tables in a PostgreSQL 15 server of the file's own (tests/pg-helpers.bash), a
+# fresh schema per test, through $CUBE_CLUSTER_URL: both backends, the same tests.
 load helpers
+load pg-helpers
 
+on_pg() { [[ "$BATS_TEST_FILENAME" == *-pg.bats ]]; }
+setup_file() { if on_pg; then pg_start; fi; }
+teardown_file() { if on_pg; then pg_stop; fi; }
 setup() {
   cube_setup
+  if on_pg; then
+    require_pg
+    pg_use_schema
+  fi
   # collect lists the cube-* binaries beside it; give it a directory with cube-versions alone, so
   # the expected component lists do not change as other tools are built.
   mkdir -p "$TMP/bin"
@@ -26,7 +37,16 @@ report() {
   cube-versions collect --base "$BASE" --node "$1" --report -o json
 }
 
-rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1"; }
+rows() { cluster_sql "SELECT count(*) FROM node_component_version $1"; }
+# No version row was written: possibly no state file at all, or on PostgreSQL a schema no tool
+# has migrated (bad input is refused before the store is opened).
+no_rows() {
+  if on_pg; then
+    [ -z "$(cluster_sql "SELECT to_regclass('node_component_version')")" ] || [ "$(rows "")" -eq 0 ]
+  else
+    [ ! -e "$CUBE_STATE" ] || [ "$(rows "")" -eq 0 ]
+  fi
+}
 
 @test "manifest: the upstream shape, pretty with a trailing newline, digests of every built tool" {
   run cube-versions manifest --release-version 0.4.0 --guest-image-version 1.4.0 --agent-version 0.9.1 --vmlinux "$TMP/vmlinux"
@@ -141,12 +161,12 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   cube-versions ingest --node n1 <"$TMP/r" >/dev/null
   # The test sets the recorded times itself: any write by the second ingest replaces them with the
   # clock's, however little time has passed.
-  sqlite3 "$CUBE_STATE" "UPDATE node_component_version SET updated_ms = 1, reported_ms = 1;
-    UPDATE node_version_report SET reported_ms = 1"
+  cluster_sql "UPDATE node_component_version SET updated_ms = 1, reported_ms = 1"
+  cluster_sql "UPDATE node_version_report SET reported_ms = 1"
   tac "$TMP/r" | cube-versions ingest --node n1 -o json >"$TMP/out"
   [ "$(jq -r .changed "$TMP/out")" = false ]
-  [ "$(sqlite3 "$CUBE_STATE" "SELECT DISTINCT updated_ms || ',' || reported_ms FROM node_component_version")" = 1,1 ]
-  [ "$(sqlite3 "$CUBE_STATE" "SELECT reported_ms FROM node_version_report")" = 1 ]
+  [ "$(cluster_sql "SELECT DISTINCT updated_ms || ',' || reported_ms FROM node_component_version")" = 1,1 ]
+  [ "$(cluster_sql "SELECT reported_ms FROM node_version_report")" = 1 ]
 }
 
 @test "ingest: components no longer reported are hard-deleted" {
@@ -170,7 +190,7 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   printf '{"component":"a","version":"1","source":"guess"}\n' | { run --separate-stderr cube-versions ingest --node n1; assert_failure 2; }
   printf '{"version":"1"}\n' | { run --separate-stderr cube-versions ingest --node n1; assert_failure 2; }
   printf '{"component":"%0200d","version":"1"}\n' 0 | { run --separate-stderr cube-versions ingest --node n1; assert_failure 2; }
-  [ ! -e "$CUBE_STATE" ] || [ "$(rows "")" -eq 0 ]
+  no_rows
 }
 
 @test "ingest and collect: path-unsafe node IDs exit 2 and write nothing" {
@@ -184,7 +204,7 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
     run --separate-stderr cube-versions collect --base "$BASE" --node "$id" --report
     assert_failure 2
   done
-  [ ! -e "$CUBE_STATE" ] || [ "$(rows "")" -eq 0 ]
+  no_rows
 }
 
 @test "matrix: the JSON shape with skew, declared flags and sorted node lists" {
@@ -251,18 +271,18 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   report n1 1.4.0 >/dev/null
   report n3 1.3.9 >/dev/null
   fast=$(cube-versions matrix --base "$BASE" -o json)
-  [ "$(sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_version_report WHERE report = ''")" -eq 0 ]
+  [ "$(cluster_sql "SELECT count(*) FROM node_version_report WHERE report = ''")" -eq 0 ]
   # Texts missing (a file written before migration 4): the rows are read instead.
-  sqlite3 "$CUBE_STATE" "UPDATE node_version_report SET report = '' WHERE node_id = 'n2'"
+  cluster_sql "UPDATE node_version_report SET report = '' WHERE node_id = 'n2'"
   [ "$(cube-versions matrix --base "$BASE" -o json)" = "$fast" ]
   for f in "--component guest-image" "--node n3"; do
-    sqlite3 "$CUBE_STATE" "UPDATE node_version_report SET report = '' WHERE node_id = 'n2'"
+    cluster_sql "UPDATE node_version_report SET report = '' WHERE node_id = 'n2'"
     slow=$(cube-versions matrix --base "$BASE" -o json $f)
     report n2 1.4.1 >/dev/null && report n2 1.4.0 >/dev/null
     [ "$(cube-versions matrix --base "$BASE" -o json $f)" = "$slow" ]
   done
   # A row no report mentions is still shown.
-  sqlite3 "$CUBE_STATE" "INSERT INTO node_component_version (node_id, component, version) VALUES ('n9', 'kernel', 'x')"
+  cluster_sql "INSERT INTO node_component_version (node_id, component, version) VALUES ('n9', 'kernel', 'x')"
   run cube-versions matrix --base "$BASE" -o json
   [ "$(jq -r '.components[]|select(.component=="kernel")|.versions[]|select(.version=="x")|.nodes[0]' <<<"$output")" = n9 ]
 }
@@ -296,8 +316,8 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   report n2 1.4.0 >/dev/null
   report n3 1.4.0 >/dev/null
   now=$(($(date +%s%3N)))
-  sqlite3 "$CUBE_STATE" "INSERT INTO nodes (id) VALUES ('n1'), ('n2'), ('n4')"
-  sqlite3 "$CUBE_STATE" "INSERT INTO node_heartbeats (node_id, heartbeat_ms, ready) VALUES ('n1', $now, 1), ('n2', $((now - 60000)), 1), ('n4', $now, 0)"
+  cluster_sql "INSERT INTO nodes (id) VALUES ('n1'), ('n2'), ('n4')"
+  cluster_sql "INSERT INTO node_heartbeats (node_id, heartbeat_ms, ready) VALUES ('n1', $now, 1), ('n2', $((now - 60000)), 1), ('n4', $now, 0)"
   run cube-versions matrix --base "$BASE" -o json
   [ "$(jq -c '[.nodes[]|[.node_id,.healthy,.health_reason]]' <<<"$output")" = \
     '[["n1",true,""],["n2",false,"HeartbeatExpired"],["n3",null,"NotRegistered"],["n4",false,"ReportedNotReady"]]' ]
@@ -314,8 +334,9 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   cat "$TMP"/err.* >"$TMP/errs"
   [ ! -s "$TMP/errs" ] || { cat "$TMP/errs"; false; }
   [ "$(rows "")" -eq 160 ]
-  [ "$(sqlite3 "$CUBE_STATE" "SELECT count(DISTINCT node_id) FROM node_component_version")" -eq 32 ]
-  [ "$(sqlite3 "$CUBE_STATE" "PRAGMA journal_mode")" = wal ]
+  [ "$(cluster_sql "SELECT count(DISTINCT node_id) FROM node_component_version")" -eq 32 ]
+  [ "$(cluster_sql "SELECT count(*) FROM node_version_report")" -eq 32 ]
+  on_pg || [ "$(sqlite3 "$CUBE_STATE" "PRAGMA journal_mode")" = wal ]
 }
 
 @test "config: effective settings with their source" {
@@ -374,4 +395,27 @@ rows() { sqlite3 "$CUBE_STATE" "SELECT count(*) FROM node_component_version $1";
   mkfifo "$BASE/cube-egress/version"
   run --separate-stderr timeout 20 cube-versions collect --base "$BASE" --node n1 -o json
   [ "$status" -ne 124 ]
+}
+
+@test "--cluster: a postgresql:// URL only, before \$CUBE_CLUSTER_URL, never printed with its password; cube-rootfs too" {
+  cube-versions --help | grep -q -- '--cluster URL'
+  cube-rootfs --help | grep -q -- '--cluster URL'
+  run --separate-stderr cube-versions --cluster 'mysql://cube:s3cret@db/cube' matrix
+  assert_failure 2
+  [[ "$stderr" == *"cluster URL 'mysql://cube:***@db/cube' is not a PostgreSQL URL"* ]]
+  [[ "$stderr" != *s3cret* ]]
+  run --separate-stderr cube-versions node forget n1 --cluster ''
+  assert_failure 2
+  # No server there: exit 1 naming the socket directory, not the password; the flag beats the
+  # variable, which alone would be exit 2. Nothing was recorded anywhere.
+  CUBE_CLUSTER_URL='mysql://x' run --separate-stderr cube-versions ingest --node n1 \
+    --cluster "postgresql://cube:s3cret@/cube?host=$TMP/no-server" <<<'{"component":"a","version":"1"}'
+  assert_failure 1
+  [[ "$stderr" == *"$TMP/no-server"* ]]
+  [[ "$stderr" != *s3cret* ]]
+  no_rows
+  run --separate-stderr cube-rootfs distribute "tpl-$(printf '0%.0s' {1..24})" --cluster 'mysql://cube:s3cret@db/cube'
+  assert_failure 2
+  [[ "$stderr" == *"mysql://cube:***@db/cube"* ]]
+  [[ "$stderr" != *s3cret* ]]
 }

@@ -19,6 +19,7 @@ complete -c cube-rootfs -n 'not __fish_seen_subcommand_from completion convert i
 complete -c cube-rootfs -n 'not __fish_seen_subcommand_from completion convert inspect build redo distribute list show delete gc config' -l verbose -s v -d 'Say more on stderr (twice for debug)'
 complete -c cube-rootfs -n 'not __fish_seen_subcommand_from completion convert inspect build redo distribute list show delete gc config' -l log-format -x -a 'text json' -d 'Diagnostics format on stderr'
 complete -c cube-rootfs -n 'not __fish_seen_subcommand_from completion convert inspect build redo distribute list show delete gc config' -l version -d 'Print the version and exit (with -o json as JSON)'
+complete -c cube-rootfs -n 'not __fish_seen_subcommand_from completion convert inspect build redo distribute list show delete gc config' -l cluster -x -d 'PostgreSQL URL for the cluster tables (else $CUBE_CLUSTER_URL, else [state] cluster)'
 complete -c cube-rootfs -n '__fish_seen_subcommand_from completion' -l help -s h -d 'Print this help and exit'
 complete -c cube-rootfs -n '__fish_seen_subcommand_from convert' -l help -s h -d 'Print this help and exit'
 complete -c cube-rootfs -n '__fish_seen_subcommand_from convert' -l out -r -F -d 'The .ext4 file to create'

@@ -16,6 +16,7 @@ complete -c cube-versions -n 'not __fish_seen_subcommand_from completion manifes
 complete -c cube-versions -n 'not __fish_seen_subcommand_from completion manifest collect ingest matrix compat node config' -l verbose -s v -d 'Say more on stderr (twice for debug)'
 complete -c cube-versions -n 'not __fish_seen_subcommand_from completion manifest collect ingest matrix compat node config' -l log-format -x -a 'text json' -d 'Diagnostics format on stderr'
 complete -c cube-versions -n 'not __fish_seen_subcommand_from completion manifest collect ingest matrix compat node config' -l version -d 'Print the version and exit (with -o json as JSON)'
+complete -c cube-versions -n 'not __fish_seen_subcommand_from completion manifest collect ingest matrix compat node config' -l cluster -x -d 'PostgreSQL URL for the cluster tables (else $CUBE_CLUSTER_URL, else [state] cluster)'
 complete -c cube-versions -n '__fish_seen_subcommand_from completion' -l help -s h -d 'Print this help and exit'
 complete -c cube-versions -n '__fish_seen_subcommand_from manifest' -l help -s h -d 'Print this help and exit'
 complete -c cube-versions -n '__fish_seen_subcommand_from manifest' -l out -r -F -d 'Where to write it ('\''-'\'' for stdout)'

@@ -342,10 +342,15 @@ void Catalog::replica_result(const std::string& template_id, const std::string& 
 // under the template's policy, inside the transaction that made it READY: an ingest that changes
 // the node's versions either comes before (and is bound) or after (and rescans this replica).
 void Catalog::bind_replica(const std::string& template_id, const std::string& node, int64_t now) {
-  compat::Versions bound = compat::recorded_versions(m_db, node);
+  compat::Versions bound;
+  bool healthy = false;
+  m_cluster.read([&](cluster::Tx& tx) {
+    bound = compat::recorded_versions(tx, node);
+    healthy = compat::node_healthy(tx, node, now, m_heartbeat_timeout_ms);
+  });
   compat::Policy policy = compat::template_policy(m_db, template_id);
   std::optional<compat::Versions> current;
-  if (compat::node_healthy(m_db, node, now, m_heartbeat_timeout_ms)) current = bound;
+  if (healthy) current = bound;
   compat::Status status = compat::rescan(compat::Status::unknown, bound, current, policy);
   m_db.prepare(
           "UPDATE template_replicas SET guest_image_version = ?, agent_version = ?, kernel_version = ?, "

@@ -3,6 +3,7 @@
 // process killed at any point leaves rows that describe the last completed step.
 #pragma once
 
+#include "cluster_reader.hpp"
 #include "health.hpp"
 #include "state.hpp"
 
@@ -45,8 +46,11 @@ class Catalog {
  public:
   // `heartbeat_timeout_ms`: how old a node's heartbeat may be for it to count as healthy when a
   // replica on it is bound to its versions ([rootfs] heartbeat_timeout).
-  explicit Catalog(state::Db& db, int64_t heartbeat_timeout_ms = health::k_default_timeout_ms)
-      : m_db(db), m_heartbeat_timeout_ms(heartbeat_timeout_ms) {}
+  // `cluster_url`: where the nodes, heartbeats and versions are (cluster_reader.hpp); "" for the
+  // state file.
+  explicit Catalog(state::Db& db, int64_t heartbeat_timeout_ms = health::k_default_timeout_ms,
+                   std::string cluster_url = "")
+      : m_db(db), m_heartbeat_timeout_ms(heartbeat_timeout_ms), m_cluster(db, std::move(cluster_url)) {}
 
   void create_template(const std::string& id, const std::string& image, const std::string& instance_type,
                        const std::string& network_type, const std::string& request_json);
@@ -97,6 +101,7 @@ class Catalog {
 
   state::Db& m_db;
   int64_t m_heartbeat_timeout_ms;
+  ClusterReader m_cluster;
 };
 
 // This process's start time from /proc (field 22), to tell a live runner from a reused PID.

@@ -1,5 +1,6 @@
 #include "cluster_targets.hpp"
 
+#include "cluster_reader.hpp"
 #include "error.hpp"
 #include "health.hpp"
 #include "ids.hpp"
@@ -38,11 +39,13 @@ std::string exclusion(const ClusterQuery& q, std::string_view id, std::string_vi
 ClusterTargets cluster_targets(state::Db& db, const ClusterQuery& q) {
   ClusterTargets out;
   std::set<std::string, std::less<>> registered;
-  if (db.table_exists("nodes")) {
-    auto s = db.prepare(
+  ClusterReader(db, q.settings.url).read([&](cluster::Tx& tx) {
+    out = {};
+    registered.clear();
+    auto s = tx.query(
         "SELECT n.id, n.address, n.instance_type, COALESCE(h.heartbeat_ms, 0), COALESCE(h.ready, 0) FROM nodes n "
         "LEFT JOIN node_heartbeats h ON h.node_id = n.id ORDER BY n.id");
-    while (s.step()) {
+    while (s.next()) {
       std::string id(s.text(0));
       registered.insert(id);
       bool scoped = std::find(q.scope.begin(), q.scope.end(), id) != q.scope.end();
@@ -55,7 +58,7 @@ ClusterTargets cluster_targets(state::Db& db, const ClusterQuery& q) {
         out.targets.push_back({id, expand_node_store(q.settings.node_store, id), std::string(s.text(1)), false});
       }
     }
-  }
+  });
   for (const auto& n : q.scope)
     if (!registered.count(n)) out.excluded.push_back({n, "in the template's node scope but not registered", true});
   return out;

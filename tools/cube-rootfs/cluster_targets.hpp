@@ -1,7 +1,8 @@
 // cube::rootfs cluster targets — the nodes `distribute` and `redo` copy to when no --to names them
 // (doc/cube-rootfs.md, "Targets from the cluster").
 //
-// Contract: the targets are the registered nodes of cube-sched's `nodes` table (read through the
+// Contract: the targets are the registered nodes of cube-sched's `nodes` table, in the cluster
+// store q.settings.url names (cluster_reader.hpp), read through the
 // columns cube-state(5) documents: id, address, instance_type, and heartbeat_ms and ready of
 // node_heartbeats, where a node without a row never sent one) that have the
 // template's instance type, are healthy by the one rule of common/health.hpp, and, when the

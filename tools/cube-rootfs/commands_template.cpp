@@ -3,6 +3,7 @@
 #include "ca_bake.hpp"
 #include "cleanup.hpp"
 #include "cluster_ca.hpp"
+#include "cluster_url.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "ids.hpp"
@@ -27,6 +28,16 @@ namespace {
 Settings settings(cli::Context& ctx, const SettingFlags& flags) {
   config::Settings s(ctx.config(), "rootfs");
   return load_settings(s, flags);
+}
+
+const std::string* s_cluster_flag = nullptr;
+
+// [rootfs]'s cluster settings and where the cluster tables are: --cluster, else $CUBE_CLUSTER_URL,
+// else [state] cluster, else the state file. Only the verbs that bind replicas or ask the
+// registry for targets choose, so a bad URL never stops the others.
+ClusterSettings cluster_settings(cli::Context& ctx, ClusterSettings c) {
+  c.url = cluster::choose(s_cluster_flag ? *s_cluster_flag : "", ctx.config()).url;
+  return c;
 }
 
 // The absolute path of an existing file or directory named by a flag (a redo may run elsewhere).
@@ -225,19 +236,22 @@ TemplateRequest template_request(cli::Context& ctx, const BuildArgs& a, const Se
 
 }  // namespace
 
+void use_cluster_flag(const std::string& flag) { s_cluster_flag = &flag; }
+
 void build(cli::Context& ctx, const BuildArgs& a) {
   if (!a.template_id.empty())
     log::warn("ignoring --template-id {}: template IDs are always generated (tpl- + 24 hex)", a.template_id);
   Settings s = settings(ctx, a.settings);
   TemplateRequest r = template_request(ctx, a, s);
   normalise(r);
+  ClusterSettings cluster = cluster_settings(ctx, s.cluster);
   state::Db db = ctx.open_state(state::Access::write);
-  run_and_show(ctx, db, [&] { return build_template(db, r, s.cluster, progress_bar()); });
+  run_and_show(ctx, db, [&] { return build_template(db, r, cluster, progress_bar()); });
 }
 
 void redo(cli::Context& ctx, const RedoArgs& a) {
   std::string id = ids::check_template_ref(a.template_id);
-  ClusterSettings cluster = settings(ctx, {}).cluster;
+  ClusterSettings cluster = cluster_settings(ctx, settings(ctx, {}).cluster);
   state::Db db = ctx.open_state(state::Access::write);
   RedoMode mode = a.mode == "all" ? RedoMode::all : RedoMode::failed_only;
   run_and_show(ctx, db, [&] { return redo_template(db, id, mode, a.nodes, cluster, progress_bar()); });
@@ -247,7 +261,7 @@ void distribute(cli::Context& ctx, const DistributeArgs& a) {
   std::string id = ids::check_template_ref(a.template_id);
   std::vector<Target> targets;
   for (const auto& t : a.to) targets.push_back(parse_target(t));
-  ClusterSettings cluster = settings(ctx, {}).cluster;
+  ClusterSettings cluster = cluster_settings(ctx, settings(ctx, {}).cluster);
   state::Db db = ctx.open_state(state::Access::write);
   run_and_show(ctx, db, [&] { return distribute_template(db, id, targets, a.via, cluster, progress_bar()); });
 }

@@ -392,7 +392,7 @@ ArtifactPaths artifact_paths(const std::string& store, const std::string& id) {
 }
 
 JobRow build_template(state::Db& db, TemplateRequest req, const ClusterSettings& cluster, const ProgressFn& bar) {
-  Catalog cat(db, cluster.heartbeat_timeout_ms);
+  Catalog cat(db, cluster.heartbeat_timeout_ms, cluster.url);
   req.template_id = new_template_id();
   cat.create_template(req.template_id, req.image, req.instance_type, req.network_type, to_json(req));
   JobRow job = cat.start_job(req.template_id, "CREATE", Phase::pulling);
@@ -403,7 +403,7 @@ JobRow build_template(state::Db& db, TemplateRequest req, const ClusterSettings&
 
 JobRow redo_template(state::Db& db, const std::string& template_id, RedoMode mode,
                      const std::vector<std::string>& nodes, const ClusterSettings& cluster, const ProgressFn& bar) {
-  Catalog cat(db, cluster.heartbeat_timeout_ms);
+  Catalog cat(db, cluster.heartbeat_timeout_ms, cluster.url);
   auto tpl = cat.find_template(template_id);
   if (!tpl) throw Error(Exit::not_found, fmt::format("template {} not found", template_id));
   TemplateRequest req = request_from_json(tpl->request_json);
@@ -454,7 +454,7 @@ JobRow redo_template(state::Db& db, const std::string& template_id, RedoMode mod
 
 JobRow distribute_template(state::Db& db, const std::string& template_id, const std::vector<Target>& targets,
                            const std::string& via, const ClusterSettings& cluster, const ProgressFn& bar) {
-  Catalog cat(db, cluster.heartbeat_timeout_ms);
+  Catalog cat(db, cluster.heartbeat_timeout_ms, cluster.url);
   auto tpl = cat.find_template(template_id);
   if (!tpl) throw Error(Exit::not_found, fmt::format("template {} not found", template_id));
   auto art = tpl->artifact_id.empty() ? std::nullopt : cat.find_artifact(tpl->artifact_id);

@@ -30,6 +30,7 @@ struct ClusterSettings {
   std::string node;        // this node's ID in cube-sched's registry: it uses the local store
   std::string node_store;  // a node's store directory, "{node}" standing for its ID; "" when unset
   int64_t heartbeat_timeout_ms = 40'000;
+  std::string url;  // the cluster store (cluster_reader.hpp); "" for the state file
 };
 
 struct Settings {

@@ -10,6 +10,7 @@
 #include "matrix_view.hpp"
 #include "output.hpp"
 #include "report.hpp"
+#include "stores.hpp"
 #include "timeutil.hpp"
 
 #include <fmt/format.h>
@@ -76,8 +77,8 @@ void collect(cli::Context& ctx, const CollectArgs& a) {
   Collected c = versions::collect({s.base, s.bin_dir, manifest_path(s.manifest, "", s.base), ctx.name()});
   for (const auto& note : c.notes) log::info("{}", note);
   if (!a.report) return output::print(component_rows(c.components), ctx.format());
-  state::Db db = ctx.open_state(state::Access::write);
-  print_ingest(versions::ingest(db, s.node, c.components, {time::now_ms(), s.heartbeat_timeout_ms}), ctx.format());
+  Stores stores(ctx, cluster::Access::write);
+  print_ingest(versions::ingest(stores, s.node, c.components, {time::now_ms(), s.heartbeat_timeout_ms}), ctx.format());
 }
 
 void ingest(cli::Context& ctx, const IngestArgs& a) {
@@ -86,16 +87,16 @@ void ingest(cli::Context& ctx, const IngestArgs& a) {
   if (rows.empty()) log::warn("empty report for node {} ignored", a.node);
   config::Settings cfg(ctx.config(), "versions");
   int64_t timeout = load_settings(cfg, {}).heartbeat_timeout_ms;
-  state::Db db = ctx.open_state(state::Access::write);
-  print_ingest(versions::ingest(db, a.node, rows, {time::now_ms(), timeout}), ctx.format());
+  Stores stores(ctx, cluster::Access::write);
+  print_ingest(versions::ingest(stores, a.node, rows, {time::now_ms(), timeout}), ctx.format());
 }
 
 void matrix(cli::Context& ctx, const MatrixArgs& a) {
   Settings s = settings(ctx, a.settings);
   if (!a.node.empty()) ids::check(a.node, "node ID");
   Declared declared = load_declared(manifest_path(s.manifest, "", s.base));
-  state::Db db = ctx.open_state(state::Access::read);
-  Matrix m = load_matrix(db, declared, {a.component, a.node, time::now_ms(), s.heartbeat_timeout_ms});
+  Stores stores(ctx, cluster::Access::read);
+  Matrix m = load_matrix(stores.cluster(), declared, {a.component, a.node, time::now_ms(), s.heartbeat_timeout_ms});
   switch (ctx.format()) {
     case output::Format::json: matrix_json(m, version::current(), output::write); break;
     case output::Format::jsonl:

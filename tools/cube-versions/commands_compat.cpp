@@ -8,6 +8,7 @@
 #include "ids.hpp"
 #include "log.hpp"
 #include "output.hpp"
+#include "stores.hpp"
 #include "timeutil.hpp"
 
 #include <fmt/format.h>
@@ -22,8 +23,8 @@ Clock clock_now(cli::Context& ctx) {
 
 CompatMatrix load(cli::Context& ctx, const std::string& template_id, const std::string& node) {
   Clock c = clock_now(ctx);
-  state::Db db = ctx.open_state(state::Access::read);
-  return load_compat(db, {template_id, node, c.now_ms, c.heartbeat_timeout_ms});
+  Stores stores(ctx, cluster::Access::read);
+  return load_compat(stores, {template_id, node, c.now_ms, c.heartbeat_timeout_ms});
 }
 
 void print_rescans(const std::vector<RescanResult>& results, output::Format format) {
@@ -82,8 +83,8 @@ void compat_policy(cli::Context& ctx, const PolicyArgs& a) {
     throw Error(Exit::usage, fmt::format("unknown compatibility policy \"{}\"", a.policy),
                 "expected STRICT, GUEST_ONLY or STRICT_KERNEL");
   Clock c = clock_now(ctx);
-  state::Db db = ctx.open_state(state::Access::write);
-  PolicyResult r = set_policy(db, tpl, *policy, c);
+  Stores stores(ctx, cluster::Access::write);
+  PolicyResult r = set_policy(stores, tpl, *policy, c);
   output::Table t({{"template_id", "Template"},
                    {"policy", "Policy"},
                    {"replicas", "Replicas re-evaluated", output::Align::right},
@@ -99,15 +100,15 @@ void compat_rescan(cli::Context& ctx, const RescanArgs& a) {
     throw Error(Exit::usage, a.all ? "--all and --node exclude each other" : "rescan needs --node NODE or --all");
   for (const auto& n : a.nodes) ids::check(n, "node ID");
   Clock c = clock_now(ctx);
-  state::Db db = ctx.open_state(state::Access::write);
-  print_rescans(rescan(db, a.nodes, a.all, c), ctx.format());
+  Stores stores(ctx, cluster::Access::write);
+  print_rescans(rescan(stores, a.nodes, a.all, c), ctx.format());
 }
 
 void compat_adopt(cli::Context& ctx, const TemplateArgs& a) {
   std::string tpl = ids::check_template_ref(a.template_id);
   Clock c = clock_now(ctx);
-  state::Db db = ctx.open_state(state::Access::write);
-  int64_t n = adopt_baseline(db, tpl, c);
+  Stores stores(ctx, cluster::Access::write);
+  int64_t n = adopt_baseline(stores, tpl, c);
   output::Table t({{"template_id", "Template"}, {"updated", "Replicas adopted", output::Align::right}});
   t.add({tpl, n});
   output::print_record(t, ctx.format());
@@ -115,8 +116,8 @@ void compat_adopt(cli::Context& ctx, const TemplateArgs& a) {
 
 void node_forget(cli::Context& ctx, const ForgetArgs& a) {
   ids::check(a.node, "node ID");
-  state::Db db = ctx.open_state(state::Access::write);
-  ForgetResult r = forget_node(db, a.node);
+  Stores stores(ctx, cluster::Access::write);
+  ForgetResult r = forget_node(stores.cluster(), a.node);
   log::info("forgot node {}: {} component row{}{}", r.node_id, r.components, r.components == 1 ? "" : "s",
             r.report ? " and its last report" : "");
   output::Table t(

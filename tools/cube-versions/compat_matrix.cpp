@@ -84,27 +84,29 @@ constexpr const char* k_replica_nodes =
     "SELECT id FROM n WHERE id IS NOT NULL";
 
 // Registered nodes, nodes with a replica and nodes with a report, sorted, with health and versions.
-void load_nodes(state::Db& db, const CompatQuery& q, CompatMatrix& m, Pool& pool, TextIndex& index) {
+// The registry and the versions are cluster tables, the replicas the state file's: each is read
+// from its own store and the three are joined here, by node ID (stores.hpp).
+void load_nodes(Both& both, const CompatQuery& q, CompatMatrix& m, Pool& pool, TextIndex& index) {
   std::map<std::string, CompatNode, std::less<>> nodes;
   auto node = [&](std::string_view id) -> CompatNode& {
     auto it = nodes.find(id);
     return it != nodes.end() ? it->second : nodes[std::string(id)];
   };
-  auto reg = db.prepare(
+  cluster::Tx& tx = both.cluster();
+  auto reg = tx.query(
       "SELECT n.id, n.instance_type, COALESCE(h.heartbeat_ms, 0), COALESCE(h.ready, 0) FROM nodes n "
       "LEFT JOIN node_heartbeats h ON h.node_id = n.id");
-  while (reg.step()) {
+  while (reg.next()) {
     CompatNode& n = node(reg.text(0));
     n.instance_type = reg.text(1);
     n.registered = true;
     n.healthy = health::evaluate(reg.integer(2), reg.integer(3) != 0, q.now_ms, q.heartbeat_timeout_ms).healthy;
   }
-  auto rep = db.prepare(k_replica_nodes);
+  auto rep = both.local().prepare(k_replica_nodes);
   while (rep.step()) node(rep.text(0));
-  auto ver =
-      db.prepare("SELECT node_id, component, version FROM node_component_version WHERE component IN (?1, ?2, ?3)");
-  ver.bind_all(compat::k_guest_image, compat::k_agent, compat::k_kernel);
-  while (ver.step()) {
+  auto ver = tx.query("SELECT node_id, component, version FROM node_component_version WHERE component IN ($1, $2, $3)",
+                      {compat::k_guest_image, compat::k_agent, compat::k_kernel});
+  while (ver.next()) {
     CompatNode& n = node(ver.text(0));
     std::string_view c = ver.text(1);
     uint32_t v = pool.version_id(k_current_version, ver.text(2));
@@ -310,15 +312,19 @@ compat::Versions CompatMatrix::bound(const CompatCell& c) const {
   return {text(c.guest_image), text(c.agent), text(c.kernel)};
 }
 
-CompatMatrix load_compat(state::Db& db, const CompatQuery& q) {
+CompatMatrix load_compat(Stores& stores, const CompatQuery& q) {
   CompatMatrix m;
-  Pool pool(m.strings);
   TextIndex index;
-  db.exec("BEGIN");  // one snapshot for every table read
-  load_nodes(db, q, m, pool, index);
-  load_templates(db, q, m);
-  load_cells(db, q, m, pool, index);
-  db.exec("COMMIT");
+  // One snapshot of each store (of the one file, on SQLite) for every table read.
+  stores.read([&](Both& both) {
+    m = CompatMatrix{};
+    Pool pool(m.strings);
+    TextIndex fresh;
+    load_nodes(both, q, m, pool, fresh);
+    load_templates(both.local(), q, m);
+    load_cells(both.local(), q, m, pool, fresh);
+    index = std::move(fresh);
+  });
   if (!q.template_id.empty() && m.templates.empty())
     throw Error(Exit::not_found, fmt::format("template {} not found", q.template_id), "no READY template has that ID",
                 "cube-rootfs list shows the templates");

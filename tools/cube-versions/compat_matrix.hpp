@@ -9,7 +9,7 @@
 #pragma once
 
 #include "compat.hpp"
-#include "state.hpp"
+#include "stores.hpp"
 
 #include <cstdint>
 #include <string>
@@ -65,7 +65,7 @@ struct CompatQuery {
   int64_t heartbeat_timeout_ms = 0;
 };
 
-CompatMatrix load_compat(state::Db& db, const CompatQuery& q);
+CompatMatrix load_compat(Stores& stores, const CompatQuery& q);
 
 // One line per STALE cell, naming the template, the node and what changed: what --check prints.
 std::vector<std::string> stale_replicas(const CompatMatrix& m);

@@ -1,6 +1,9 @@
 // cube-versions: the whole command line. The handlers are in commands.cpp, the work in the modules.
 #include "cli.hpp"
 #include "commands.hpp"
+#include "stores.hpp"
+
+#include <string>
 
 using namespace cube;
 using namespace cube::versions;
@@ -99,6 +102,12 @@ int main(int argc, char** argv) {
   cli::Tool tool(
       "cube-versions",
       "Component versions of cube nodes: the release manifest, what each node runs, and the cluster matrix.");
+  std::string cluster;
+  tool.app()
+      .add_option("--cluster", cluster,
+                  "PostgreSQL URL for the cluster tables (else $CUBE_CLUSTER_URL, else [state] cluster)")
+      ->type_name("URL");
+  use_cluster_flag(cluster);
   cmd::ManifestArgs manifest;
   add_manifest_verb(tool, manifest);
   cmd::CollectArgs collect;

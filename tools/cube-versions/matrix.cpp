@@ -23,23 +23,23 @@ void declare(Declared& d, const std::string& component, const std::string& versi
 
 // The node list in ID order, read from the rows themselves, built before the rows are walked so
 // they can be matched to nodes by a forward walk instead of a hash lookup or a sort afterwards.
-std::vector<NodeView> node_list(state::Db& db) {
+std::vector<NodeView> node_list(cluster::Tx& tx) {
   std::vector<NodeView> nodes;
-  auto ids = db.prepare("SELECT DISTINCT node_id FROM node_component_version ORDER BY node_id");
-  while (ids.step()) nodes.push_back({std::string(ids.text(0)), Health::unknown, ""});
+  auto ids = tx.query("SELECT DISTINCT node_id FROM node_component_version ORDER BY node_id");
+  while (ids.next()) nodes.push_back({std::string(ids.text(0)), Health::unknown, ""});
   return nodes;
 }
 
 // Rows arrive ordered by component, version, node ID: within one version group the node IDs only
 // grow, so a cursor over the sorted node list finds each in amortised constant time. This is the
 // slow path, for files whose report texts are missing or incomplete (see load_from_reports).
-void load_rows(state::Db& db, const Declared& declared, const MatrixQuery& q, Matrix& m) {
-  auto rows = db.prepare(
+void load_rows(cluster::Tx& tx, const Declared& declared, const MatrixQuery& q, Matrix& m) {
+  auto rows = tx.query(
       "SELECT component, version, node_id FROM node_component_version"
-      " WHERE (?1 = '' OR component = ?1) ORDER BY component, version, node_id");
-  rows.bind(1, q.component);
+      " WHERE ($1 = '' OR component = $1) ORDER BY component, version, node_id",
+      {q.component});
   uint32_t cursor = 0;
-  while (rows.step()) {
+  while (rows.next()) {
     std::string_view comp = rows.text(0), ver = rows.text(1), node_id = rows.text(2);
     if (m.components.empty() || m.components.back().name != comp) {
       ComponentView c;
@@ -140,20 +140,20 @@ class LineIndex {
   std::vector<uint32_t> m_line_guess, m_last_group;
 };
 
-int64_t count_rows(state::Db& db, const char* table) {
-  auto count = db.prepare(fmt::format("SELECT count(*) FROM {}", table));
-  return count.step() ? count.integer(0) : 0;
+int64_t count_rows(cluster::Tx& tx, const char* table) {
+  auto count = tx.query(fmt::format("SELECT count(*) FROM {}", table));
+  return count.next() ? count.integer(0) : 0;
 }
 
 // The fast path: one row per node, its report text parsed here. Returns false, leaving `m` to be
 // reset, when the texts are not the whole truth: a node without text (written before migration
 // 4) or rows that no text mentions (written by something other than ingest).
-bool load_from_reports(state::Db& db, const Declared& declared, const MatrixQuery& q, Matrix& m) {
-  size_t node_count = static_cast<size_t>(count_rows(db, "node_version_report"));
+bool load_from_reports(cluster::Tx& tx, const Declared& declared, const MatrixQuery& q, Matrix& m) {
+  size_t node_count = static_cast<size_t>(count_rows(tx, "node_version_report"));
   LineIndex index(m, declared, node_count);
   int64_t lines = 0;
-  auto reports = db.prepare("SELECT node_id, report FROM node_version_report ORDER BY node_id");
-  while (reports.step()) {
+  auto reports = tx.query("SELECT node_id, report FROM node_version_report ORDER BY node_id");
+  while (reports.next()) {
     std::string_view text = reports.text(1);
     uint32_t node = static_cast<uint32_t>(m.nodes.size());
     if (text.empty() || node >= node_count) return false;
@@ -171,22 +171,21 @@ bool load_from_reports(state::Db& db, const Declared& declared, const MatrixQuer
       m.components[ci].group_of[node] = gi;
     }
   }
-  if (m.nodes.size() != node_count || count_rows(db, "node_component_version") != lines) return false;
+  if (m.nodes.size() != node_count || count_rows(tx, "node_component_version") != lines) return false;
   sort_components(m);
   return true;
 }
 
 // Health for every registered node; registered nodes without versions join the list.
-void load_registry(state::Db& db, const MatrixQuery& q, Matrix& m) {
-  m.registry = db.table_exists("nodes");
-  if (!m.registry) return;
+void load_registry(cluster::Tx& tx, const MatrixQuery& q, Matrix& m) {
+  m.registry = true;  // cube-sched's tables exist wherever the cluster store is
   for (auto& n : m.nodes) n.reason = "NotRegistered";
-  auto reg = db.prepare(
+  auto reg = tx.query(
       "SELECT n.id, COALESCE(h.heartbeat_ms, 0), COALESCE(h.ready, 0) FROM nodes n "
       "LEFT JOIN node_heartbeats h ON h.node_id = n.id ORDER BY n.id");
   std::vector<NodeView> extra;
   size_t cursor = 0;
-  while (reg.step()) {
+  while (reg.next()) {
     std::string_view id = reg.text(0);
     while (cursor < m.nodes.size() && m.nodes[cursor].id < id) ++cursor;
     bool known = cursor < m.nodes.size() && m.nodes[cursor].id == id;
@@ -229,19 +228,20 @@ Declared declared_versions(const Manifest& m) {
   return d;
 }
 
-Matrix load_matrix(state::Db& db, const Declared& declared, const MatrixQuery& q) {
+Matrix load_matrix(cluster::Store& store, const Declared& declared, const MatrixQuery& q) {
   Matrix m;
-  // One read transaction, so the node list and the rows come from the same snapshot.
-  db.exec("BEGIN");
-  if (!load_from_reports(db, declared, q, m)) {
+  // One read snapshot, so the node list and the rows agree; every table is a cluster table.
+  store.read([&](cluster::Tx& tx) {
     m = Matrix{};
-    m.nodes = node_list(db);
-    load_rows(db, declared, q, m);
-  }
-  if (!q.component.empty() && m.components.empty())
-    throw Error(Exit::not_found, fmt::format("component '{}' not found", q.component), "no node reports it");
-  load_registry(db, q, m);
-  db.exec("COMMIT");
+    if (!load_from_reports(tx, declared, q, m)) {
+      m = Matrix{};
+      m.nodes = node_list(tx);
+      load_rows(tx, declared, q, m);
+    }
+    if (!q.component.empty() && m.components.empty())
+      throw Error(Exit::not_found, fmt::format("component '{}' not found", q.component), "no node reports it");
+    load_registry(tx, q, m);
+  });
   for (uint32_t i = 0; i < m.nodes.size(); ++i)
     if (q.node.empty() || m.nodes[i].id == q.node) m.shown_nodes.push_back(i);
   if (!q.node.empty() && m.shown_nodes.empty())

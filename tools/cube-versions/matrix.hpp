@@ -3,8 +3,8 @@
 // (doc/cube-versions.md, "The matrix").
 #pragma once
 
+#include "cluster.hpp"
 #include "manifest.hpp"
-#include "state.hpp"
 
 #include <cstdint>
 #include <map>
@@ -47,7 +47,7 @@ struct Matrix {
   std::vector<ComponentView> components;  // sorted by name
   std::vector<NodeView> nodes;            // sorted by ID
   std::vector<uint32_t> shown_nodes;      // the nodes the --node filter keeps, in order
-  bool registry = false;                  // a node registry (cube-sched) exists in the file
+  bool registry = false;                  // a node registry (cube-sched) exists in the cluster store
 };
 
 struct MatrixQuery {
@@ -58,7 +58,7 @@ struct MatrixQuery {
 };
 
 // Reads the matrix; throws Error(not_found) when a named component or node has no rows.
-Matrix load_matrix(state::Db& db, const Declared& declared, const MatrixQuery& q);
+Matrix load_matrix(cluster::Store& store, const Declared& declared, const MatrixQuery& q);
 
 // What --check reports: every skewed component and every undeclared version, one line each, for
 // the shown nodes.

@@ -56,55 +56,66 @@ std::vector<Component> parse_report(std::string_view jsonl) {
   return rows;
 }
 
-IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector<Component>& rows, const Clock& clock) {
-  int64_t now_ms = clock.now_ms;
+namespace {
+
+// The components the node has rows for now, to delete what the report no longer names: one
+// statement both backends accept, where a temporary table of the reported names was SQLite's.
+std::vector<std::string> stored_components(cluster::Tx& tx, const std::string& node_id) {
+  std::vector<std::string> out;
+  auto q = tx.query("SELECT component FROM node_component_version WHERE node_id = $1", {node_id});
+  while (q.next()) out.emplace_back(q.text(0));
+  return out;
+}
+
+// One attempt at recording the report, inside the cluster's transaction; a rerun overwrites `r`.
+void record(Both& both, const std::string& node_id, const std::vector<Component>& rows, const std::string& text,
+            const std::string& hash, const Clock& clock, IngestResult& r) {
+  cluster::Tx& tx = both.cluster();
+  r.changed = false;
+  r.upserted = r.deleted = 0;
+  r.rescanned = 0;
+  auto last = tx.query("SELECT report_hash FROM node_version_report WHERE node_id = $1", {node_id});
+  if (last.next() && last.text(0) == hash) return;  // unchanged: nothing written, the transaction commits empty
+  compat::Versions before = compat::recorded_versions(tx, node_id);
+  for (const Component& c : rows)
+    tx.exec(
+        "INSERT INTO node_component_version"
+        " (node_id, component, version, \"commit\", build_time, source, reported_ms, created_ms, updated_ms)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7)"
+        " ON CONFLICT (node_id, component) DO UPDATE SET version = excluded.version, \"commit\" = excluded.\"commit\","
+        " build_time = excluded.build_time, source = excluded.source, reported_ms = excluded.reported_ms,"
+        " updated_ms = excluded.updated_ms",
+        {node_id, c.component, c.version, c.commit, c.build_time, c.source, clock.now_ms});
+  r.upserted = static_cast<int>(rows.size());
+  // Whatever this report did not name is gone from the node: delete it (no soft delete:
+  // doc/cube-versions.md, "Recording a report").
+  std::set<std::string_view> named;
+  for (const Component& c : rows) named.insert(c.component);
+  for (const std::string& component : stored_components(tx, node_id))
+    if (!named.count(component))
+      r.deleted += static_cast<int>(
+          tx.exec("DELETE FROM node_component_version WHERE node_id = $1 AND component = $2", {node_id, component}));
+  tx.exec(
+      "INSERT INTO node_version_report (node_id, report_hash, reported_ms, report) VALUES ($1, $2, $3, $4)"
+      " ON CONFLICT (node_id) DO UPDATE SET report_hash = excluded.report_hash, reported_ms = excluded.reported_ms,"
+      " report = excluded.report",
+      {node_id, hash, clock.now_ms, text});
+  // A changed guest image, agent or kernel makes the node's replicas worth a look, in this same
+  // transaction, so no replica bound in between is missed (doc/cube-versions.md; stores.hpp).
+  Changed changed = changed_between(before, compat::recorded_versions(tx, node_id));
+  if (changed.any()) r.rescanned = rescan_node(both, node_id, clock, &changed).checked;
+  r.changed = true;
+}
+
+}  // namespace
+
+IngestResult ingest(Stores& stores, const std::string& node_id, const std::vector<Component>& rows,
+                    const Clock& clock) {
   IngestResult result{node_id, rows.size(), false, 0, 0, 0};
   if (rows.empty()) return result;
   std::string text = report_text(rows);
   std::string hash = sha256_hex(text);
-  state::Transaction tx(db);
-  auto last = db.prepare("SELECT report_hash FROM node_version_report WHERE node_id = ?1");
-  last.bind(1, node_id);
-  if (last.step() && last.text(0) == hash) return result;  // unchanged: the transaction rolls back, nothing written
-  compat::Versions before = compat::recorded_versions(db, node_id);
-  auto upsert = db.prepare(
-      "INSERT INTO node_component_version"
-      " (node_id, component, version, \"commit\", build_time, source, reported_ms, created_ms, updated_ms)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?7)"
-      " ON CONFLICT (node_id, component) DO UPDATE SET version = excluded.version, \"commit\" = excluded.\"commit\","
-      " build_time = excluded.build_time, source = excluded.source, reported_ms = excluded.reported_ms,"
-      " updated_ms = excluded.updated_ms");
-  for (const Component& c : rows) {
-    upsert.bind_all(node_id, c.component, c.version, c.commit, c.build_time, c.source, now_ms);
-    upsert.run();
-  }
-  result.upserted = static_cast<int>(rows.size());
-  // Whatever this report did not name is gone from the node: delete it (no soft delete:
-  // doc/cube-versions.md, "Recording a report").
-  db.exec("CREATE TEMP TABLE IF NOT EXISTS reported (component TEXT PRIMARY KEY); DELETE FROM temp.reported");
-  auto keep = db.prepare("INSERT INTO temp.reported (component) VALUES (?1)");
-  for (const Component& c : rows) {
-    keep.bind(1, c.component);
-    keep.run();
-  }
-  auto gone = db.prepare(
-      "DELETE FROM node_component_version WHERE node_id = ?1 AND component NOT IN (SELECT component FROM "
-      "temp.reported)");
-  gone.bind(1, node_id);
-  gone.run();
-  result.deleted = db.changes();
-  auto remember = db.prepare(
-      "INSERT INTO node_version_report (node_id, report_hash, reported_ms, report) VALUES (?1, ?2, ?3, ?4)"
-      " ON CONFLICT (node_id) DO UPDATE SET report_hash = excluded.report_hash, reported_ms = excluded.reported_ms,"
-      " report = excluded.report");
-  remember.bind_all(node_id, hash, now_ms, text);
-  remember.run();
-  // A changed guest image, agent or kernel makes the node's replicas worth a look, in this same
-  // transaction, so no replica bound in between is missed (doc/cube-versions.md).
-  Changed changed = changed_between(before, compat::recorded_versions(db, node_id));
-  if (changed.any()) result.rescanned = rescan_node(db, node_id, clock, &changed).checked;
-  tx.commit();
-  result.changed = true;
+  stores.write([&](Both& both) { record(both, node_id, rows, text, hash, clock, result); });
   return result;
 }
 

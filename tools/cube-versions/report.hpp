@@ -5,7 +5,7 @@
 
 #include "compat_store.hpp"
 #include "component.hpp"
-#include "state.hpp"
+#include "stores.hpp"
 
 #include <string>
 #include <string_view>
@@ -28,7 +28,8 @@ struct IngestResult {
 
 // Records `rows` as node `node_id`'s components. An empty report is ignored (changed = false). When
 // the node's guest-image, cube-agent or kernel version changed, its READY replicas whose policy
-// compares it are rescanned in the same transaction.
-IngestResult ingest(state::Db& db, const std::string& node_id, const std::vector<Component>& rows, const Clock& clock);
+// compares it are rescanned in the same transaction (stores.hpp: on PostgreSQL, this state file's
+// replicas, under its write lock). A rerun after a serialization failure records it again.
+IngestResult ingest(Stores& stores, const std::string& node_id, const std::vector<Component>& rows, const Clock& clock);
 
 }  // namespace cube::versions

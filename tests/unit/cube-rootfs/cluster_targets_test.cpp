@@ -75,7 +75,7 @@ TEST(RootfsClusterTargets, HealthyNodesOfTheTypeInScope) {
   add_node(db, "n3", "gpu", now, true);                // another type
   add_node(db, "n4", "cubebox", now, false);           // reported not ready
   add_node(db, "n5", "cubebox", now, true);            // healthy: this node
-  ClusterQuery q{"cubebox", {}, "/local/store", {"n5", "/srv/{node}/store", 40'000}, now};
+  ClusterQuery q{"cubebox", {}, "/local/store", {"n5", "/srv/{node}/store", 40'000, ""}, now};
   ClusterTargets ct = cluster_targets(db, q);
   EXPECT_EQ(nodes_of(ct), "n1=/srv/n1/store n5=/local/store(local) ");
   EXPECT_EQ(ct.targets[0].address, "10.0.0.1");
@@ -105,7 +105,7 @@ TEST(RootfsClusterTargets, HealthyNodesOfTheTypeInScope) {
 TEST(RootfsClusterTargets, NoNodeRegistered) {
   test::TempDir tmp;
   state::Db db = state::Db::open(tmp.path() + "/state.db", state::Access::write);
-  ClusterTargets ct = cluster_targets(db, {"cubebox", {}, "/s", {"me", "/srv/{node}", 40'000}, 1});
+  ClusterTargets ct = cluster_targets(db, {"cubebox", {}, "/s", {"me", "/srv/{node}", 40'000, ""}, 1});
   EXPECT_TRUE(ct.targets.empty());
   EXPECT_EQ(explain(ct.excluded), "no node is registered");
 }

@@ -1,0 +1,1 @@
+cube-versions.bats
