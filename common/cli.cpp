@@ -216,6 +216,13 @@ void keep_freed_memory() {
 
 }  // namespace
 
+void Tool::cluster_option() {
+  m_app
+      .add_option("--cluster", m_globals.cluster,
+                  "PostgreSQL URL for the cluster tables (else $CUBE_CLUSTER_URL, else [state] cluster)")
+      ->type_name("URL");
+}
+
 int Tool::run(int argc, char** argv) {
   // A closed pipe must surface as EPIPE on write, not kill the tool mid-line.
   std::signal(SIGPIPE, SIG_IGN);

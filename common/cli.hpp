@@ -49,6 +49,9 @@ class Tool : public Context {
   CLI::App* lazy_verb(std::string name, std::string description, Handler handler, Options options,
                       CLI::App* parent = nullptr);
 
+  // Adds the global --cluster flag, for the tools whose tables can live in PostgreSQL
+  // (Context::cluster_choice reads it).
+  void cluster_option();
   // Marks a verb that runs until stopped (a server, a forwarder): it keeps the C library's memory
   // defaults, which give freed memory back, where a short command's start-up is tuned for speed.
   void long_running(CLI::App* verb) { m_long_running.insert(verb); }

@@ -6,6 +6,7 @@
 // (most of a clean build's time when every handler included them).
 #pragma once
 
+#include "cluster_url.hpp"
 #include "config.hpp"
 #include "output.hpp"
 #include "state.hpp"
@@ -18,6 +19,7 @@ namespace cube::cli {
 struct Globals {
   std::string state;
   std::string config;
+  std::string cluster;  // --cluster, on the tools that declare it (Tool::cluster_option)
   std::string output = "table";
   std::string log_format = "text";
   bool quiet = false;
@@ -38,6 +40,8 @@ class Context {
   state::Db open_state(state::Access access) const { return state::Db::open(state_path(), access); }
   // The config file, read on first use.
   const config::Config& config();
+  // Where the cluster tables live: --cluster, else $CUBE_CLUSTER_URL, else [state] cluster.
+  cluster::Choice cluster_choice() { return cluster::choose(m_globals.cluster, config()); }
 
  protected:
   ~Context() = default;

@@ -84,9 +84,6 @@ struct ConfigArgs {
 
 void convert(cli::Context& ctx, const ConvertArgs& a);
 void inspect(cli::Context& ctx, const InspectArgs& a);
-// --cluster's variable, handed over once by main.cpp before parsing: where build, redo and
-// distribute read nodes, heartbeats and versions (cluster_reader.hpp).
-void use_cluster_flag(const std::string& flag);
 
 void build(cli::Context& ctx, const BuildArgs& a);
 void redo(cli::Context& ctx, const RedoArgs& a);

@@ -30,13 +30,11 @@ Settings settings(cli::Context& ctx, const SettingFlags& flags) {
   return load_settings(s, flags);
 }
 
-const std::string* s_cluster_flag = nullptr;
-
 // [rootfs]'s cluster settings and where the cluster tables are: --cluster, else $CUBE_CLUSTER_URL,
 // else [state] cluster, else the state file. Only the verbs that bind replicas or ask the
 // registry for targets choose, so a bad URL never stops the others.
 ClusterSettings cluster_settings(cli::Context& ctx, ClusterSettings c) {
-  c.url = cluster::choose(s_cluster_flag ? *s_cluster_flag : "", ctx.config()).url;
+  c.url = ctx.cluster_choice().url;
   return c;
 }
 
@@ -235,8 +233,6 @@ TemplateRequest template_request(cli::Context& ctx, const BuildArgs& a, const Se
 }
 
 }  // namespace
-
-void use_cluster_flag(const std::string& flag) { s_cluster_flag = &flag; }
 
 void build(cli::Context& ctx, const BuildArgs& a) {
   if (!a.template_id.empty())

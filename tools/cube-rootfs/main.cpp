@@ -129,12 +129,7 @@ void add_gc_verb(cli::Tool& tool, cmd::GcArgs& a) {
 
 int main(int argc, char** argv) {
   cli::Tool tool("cube-rootfs", "Container image to ext4 rootfs: templates, jobs, distribution");
-  std::string cluster;
-  tool.app()
-      .add_option("--cluster", cluster,
-                  "PostgreSQL URL for the cluster tables (else $CUBE_CLUSTER_URL, else [state] cluster)")
-      ->type_name("URL");
-  cmd::use_cluster_flag(cluster);
+  tool.cluster_option();
 
   cmd::ConvertArgs convert;
   add_convert_verb(tool, convert);

@@ -60,9 +60,7 @@ struct AllocListArgs {
 // The [sched] settings from ctx's config file, for the handlers of commands_*.cpp.
 Settings settings(cli::Context& ctx);
 // The cluster store cube-sched's tables live in: --cluster, else $CUBE_CLUSTER_URL, else [state]
-// cluster, else the state file (common/cluster_url.hpp). main.cpp hands over --cluster's variable
-// once, before parsing; open_cluster() reads it when a handler runs.
-void use_cluster_flag(const std::string& flag);
+// cluster, else the state file (Context::cluster_choice).
 std::unique_ptr<cluster::Store> open_cluster(cli::Context& ctx, cluster::Access access);
 
 void node_register(cli::Context& ctx, const RegisterArgs& a);

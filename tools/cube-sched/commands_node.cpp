@@ -120,14 +120,8 @@ Settings settings(cli::Context& ctx) {
   return load_settings(s);
 }
 
-namespace {
-const std::string* s_cluster_flag = nullptr;
-}  // namespace
-
-void use_cluster_flag(const std::string& flag) { s_cluster_flag = &flag; }
-
 std::unique_ptr<cluster::Store> open_cluster(cli::Context& ctx, cluster::Access access) {
-  cluster::Choice c = cluster::choose(s_cluster_flag ? *s_cluster_flag : "", ctx.config());
+  cluster::Choice c = ctx.cluster_choice();
   auto store = cluster::open({c.url, c.url.empty() ? ctx.state_path() : ""}, access);
   log::debug("cluster store: {}", store->where());  // a URL's password never prints (redacted)
   return store;

@@ -105,12 +105,7 @@ void add_place_verb(cli::Tool& tool, cmd::PlaceArgs& p) {
 
 int main(int argc, char** argv) {
   cli::Tool tool("cube-sched", "Placement: node registry, heartbeats, overcommit, affinity, atomic allocation");
-  std::string cluster;
-  tool.app()
-      .add_option("--cluster", cluster,
-                  "PostgreSQL URL for the cluster tables (else $CUBE_CLUSTER_URL, else [state] cluster)")
-      ->type_name("URL");
-  cmd::use_cluster_flag(cluster);
+  tool.cluster_option();
   NodeVerbs node;
   add_node_verbs(tool, node);
   cmd::HeartbeatArgs heartbeat;

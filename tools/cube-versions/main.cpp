@@ -102,12 +102,7 @@ int main(int argc, char** argv) {
   cli::Tool tool(
       "cube-versions",
       "Component versions of cube nodes: the release manifest, what each node runs, and the cluster matrix.");
-  std::string cluster;
-  tool.app()
-      .add_option("--cluster", cluster,
-                  "PostgreSQL URL for the cluster tables (else $CUBE_CLUSTER_URL, else [state] cluster)")
-      ->type_name("URL");
-  use_cluster_flag(cluster);
+  tool.cluster_option();
   cmd::ManifestArgs manifest;
   add_manifest_verb(tool, manifest);
   cmd::CollectArgs collect;

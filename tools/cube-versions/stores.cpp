@@ -5,8 +5,6 @@
 namespace cube::versions {
 namespace {
 
-const std::string* s_cluster_flag = nullptr;
-
 // A read snapshot of the state file, ended however the body ends.
 class Snapshot {
  public:
@@ -26,10 +24,8 @@ class Snapshot {
 
 }  // namespace
 
-void use_cluster_flag(const std::string& flag) { s_cluster_flag = &flag; }
-
 Stores::Stores(cli::Context& ctx, cluster::Access access) : m_ctx(ctx), m_access(access) {
-  cluster::Choice c = cluster::choose(s_cluster_flag ? *s_cluster_flag : "", ctx.config());
+  cluster::Choice c = ctx.cluster_choice();
   m_cluster = cluster::open({c.url, c.url.empty() ? ctx.state_path() : ""}, access);
   log::debug("cluster store: {}", m_cluster->where());  // a URL's password never prints (redacted)
 }

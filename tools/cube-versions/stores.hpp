@@ -59,7 +59,4 @@ class Stores {
   std::optional<state::Db> m_state;
 };
 
-// --cluster's variable, handed over once by main.cpp before parsing.
-void use_cluster_flag(const std::string& flag);
-
 }  // namespace cube::versions
