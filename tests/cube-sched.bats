@@ -7,15 +7,11 @@
 load helpers
 load pg-helpers
 
-on_pg() { [[ "$BATS_TEST_FILENAME" == *-pg.bats ]]; }
-setup_file() { if on_pg; then pg_start; fi; }
-teardown_file() { if on_pg; then pg_stop; fi; }
+setup_file() { pg_suite_start; }
+teardown_file() { pg_suite_stop; }
 setup() {
   cube_setup
-  if on_pg; then
-    require_pg
-    pg_use_schema
-  fi
+  pg_suite_schema
 }
 teardown() { cube_teardown; }
 

@@ -10,19 +10,15 @@ load helpers
 load pg-helpers
 load fixtures/rootfs-images
 
-on_pg() { [[ "$BATS_TEST_FILENAME" == *-pg.bats ]]; }
 setup_file() {
-  if on_pg; then pg_start; fi
+  pg_suite_start
   make_fixture_images || return 0
 }
-teardown_file() { if on_pg; then pg_stop; fi; }
+teardown_file() { pg_suite_stop; }
 
 setup() {
   cube_setup
-  if on_pg; then
-    require_pg
-    pg_use_schema
-  fi
+  pg_suite_schema
   require_root
   require_command umoci
   require_command sqlite3

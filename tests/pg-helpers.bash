@@ -4,8 +4,7 @@
 #   setup_file()    { pg_start; }     # once per file: starting a server takes about 2 s
 #   teardown_file() { pg_stop; }
 #   setup()         { cube_setup; pg_use_schema; }   # a fresh schema per test; sets CUBE_CLUSTER_URL
-# To run a whole file on both backends, as tests/cube-sched.bats does, link NAME-pg.bats to it and
-# start the server only when the file runs under that name.
+# To run a whole file on both backends, link NAME-pg.bats to it and use pg_suite_* (at the end).
 # A test that needs the server calls require_pg, which skips with the reason when it cannot run.
 # bats runs teardown_file even when setup_file or a test failed, so no server outlives the file.
 
@@ -50,4 +49,17 @@ pg_use_schema() {
   local schema="t_${BATS_SUITE_TEST_NUMBER:-0}_$$"
   psql -q -X -v ON_ERROR_STOP=1 "$(pg_url)" -c "CREATE SCHEMA $schema" >/dev/null
   export CUBE_CLUSTER_URL="$(pg_url)&options=-csearch_path%3D$schema"
+}
+
+# A suite that runs on both backends is one file and a link to it named *-pg.bats (cube-sched.bats
+# and tests/cube-sched-pg.bats): under the link's name these start the file's server and give each
+# test a fresh schema; under the file's own name they do nothing.
+on_pg() { [[ "$BATS_TEST_FILENAME" == *-pg.bats ]]; }
+pg_suite_start() { if on_pg; then pg_start; fi; }
+pg_suite_stop() { if on_pg; then pg_stop; fi; }
+pg_suite_schema() {
+  if on_pg; then
+    require_pg
+    pg_use_schema
+  fi
 }
