@@ -10,8 +10,12 @@ FUZZ_SRC_logs_scan := $(addprefix tools/cube-logs/,chain.cpp cri.cpp scan.cpp) \
     $(addprefix common/,fs.cpp error.cpp fmt_impl.cpp timeutil.cpp)
 FUZZ_SRC_logs_framing := $(addprefix tools/cube-logs/,framer.cpp cri.cpp) common/error.cpp common/fmt_impl.cpp \
     common/timeutil.cpp
-FUZZ_SRC_versions_ingest := $(addprefix tools/cube-versions/,report.cpp component.cpp compat_store.cpp) common/compat.cpp common/health.cpp $(BUILD)/gen/migrations.cpp \
-    $(addprefix common/,error.cpp fmt_impl.cpp sha256.cpp state.cpp fs.cpp log.cpp json_writer.cpp timeutil.cpp escape.cpp)
+# report.cpp also holds ingest, which writes through the cluster store (stores.cpp): linked whole.
+FUZZ_SRC_versions_ingest := $(addprefix tools/cube-versions/,report.cpp component.cpp compat_store.cpp stores.cpp) \
+    common/compat.cpp common/health.cpp $(BUILD)/gen/migrations.cpp $(BUILD)/gen/pg_migrations.cpp \
+    $(addprefix common/,error.cpp fmt_impl.cpp sha256.cpp state.cpp migrations.cpp fs.cpp log.cpp json_writer.cpp \
+    timeutil.cpp escape.cpp cluster.cpp cluster_sqlite.cpp cluster_pg.cpp cluster_libpq.cpp cluster_url.cpp \
+    context.cpp config.cpp output.cpp units.cpp)
 FUZZ_LIBS_versions_ingest := -lsqlite3 -lcrypto
 FUZZ_SRC_sched_selector := $(addprefix tools/cube-sched/,selector.cpp quantity.cpp labels.cpp) common/error.cpp \
     common/fmt_impl.cpp
