@@ -3,6 +3,7 @@
 #include "error.hpp"
 #include "escape.hpp"
 #include "log.hpp"
+#include "output.hpp"
 #include "units.hpp"
 #include "version.hpp"
 
@@ -221,6 +222,30 @@ void Tool::cluster_option() {
       .add_option("--cluster", m_globals.cluster,
                   "PostgreSQL URL for the cluster tables (else $CUBE_CLUSTER_URL, else [state] cluster)")
       ->type_name("URL");
+}
+
+void Tool::migrate_verb(std::vector<cluster::Table> tables) {
+  verb("migrate", "Copy this tool's cluster tables from the state file into an empty PostgreSQL schema",
+       [this, tables = std::move(tables)] { migrate(tables); })
+      ->add_option("--to", m_migrate_to, "The PostgreSQL URL to copy into (its schema must hold none of the rows)")
+      ->required()
+      ->type_name("URL");
+}
+
+void Tool::migrate(const std::vector<cluster::Table>& tables) {
+  if (!cluster::is_postgresql(m_migrate_to))
+    throw Error(Exit::usage, fmt::format("invalid --to '{}'", cluster::redacted(m_migrate_to)),
+                "expected a postgresql:// URL");
+  auto from = cluster::open({"", state_path()}, cluster::Access::read);
+  auto to = cluster::open({m_migrate_to, ""}, cluster::Access::write);
+  output::Table t({{"table", "TABLE"}, {"rows", "ROWS", output::Align::right}});
+  int64_t total = 0;
+  for (const cluster::Copied& c : cluster::copy_tables(*from, *to, tables)) {
+    t.add({std::string(c.table), c.rows});
+    total += c.rows;
+  }
+  log::info("copied {} rows from {} into {}", total, from->where(), to->where());
+  output::print(t, format());
 }
 
 int Tool::run(int argc, char** argv) {

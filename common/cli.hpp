@@ -12,6 +12,7 @@
 //   command to run (options of type CMD or ARG), where an empty word is a word.
 #pragma once
 
+#include "cluster_copy.hpp"
 #include "context.hpp"
 
 #include <CLI/CLI.hpp>
@@ -52,6 +53,9 @@ class Tool : public Context {
   // Adds the global --cluster flag, for the tools whose tables can live in PostgreSQL
   // (Context::cluster_choice reads it).
   void cluster_option();
+  // Adds `migrate --to URL`: copies `tables`, the tool's own cluster tables, from the state file
+  // into an empty PostgreSQL schema (cluster::copy_tables) and prints each table's row count.
+  void migrate_verb(std::vector<cluster::Table> tables);
   // Marks a verb that runs until stopped (a server, a forwarder): it keeps the C library's memory
   // defaults, which give freed memory back, where a short command's start-up is tuned for speed.
   void long_running(CLI::App* verb) { m_long_running.insert(verb); }
@@ -63,12 +67,14 @@ class Tool : public Context {
   void add_lazy_options(int argc, char** argv);
   void refuse_empty_values(CLI::App& app);
   void dispatch();
+  void migrate(const std::vector<cluster::Table>& tables);
 
   CLI::App m_app;
   std::map<const CLI::App*, Handler> m_handlers;
   std::vector<std::pair<CLI::App*, Options>> m_lazy;  // verbs whose options are not added yet
   std::set<const CLI::App*> m_long_running;
   std::string m_completion_shell;
+  std::string m_migrate_to;
 };
 
 // Checks for numeric options, run on the text before CLI11 converts it (CLI11's own conversion

@@ -35,6 +35,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -75,6 +76,8 @@ class Param {
 };
 
 using Params = std::initializer_list<Param>;
+// The same, for a list built at run time (a row copied column by column).
+using ParamSpan = std::span<const Param>;
 
 // A query's result, read row by row. Columns are 0-based. A NULL reads as 0 or "", and a boolean
 // (PostgreSQL's t/f) as 1 or 0, so readers need not know the backend.
@@ -106,9 +109,15 @@ class Rows {
 class Tx {
  public:
   virtual ~Tx() = default;
-  virtual Rows query(std::string_view sql, Params params = {}) = 0;
+  Rows query(std::string_view sql, Params params = {}) { return do_query(sql, ParamSpan(params.begin(), params.size())); }
+  Rows query(std::string_view sql, ParamSpan params) { return do_query(sql, params); }
   // Runs one statement to its end; the number of rows it inserted, updated or deleted.
-  virtual int64_t exec(std::string_view sql, Params params = {}) = 0;
+  int64_t exec(std::string_view sql, Params params = {}) { return do_exec(sql, ParamSpan(params.begin(), params.size())); }
+  int64_t exec(std::string_view sql, ParamSpan params) { return do_exec(sql, params); }
+
+ private:
+  virtual Rows do_query(std::string_view sql, ParamSpan params) = 0;
+  virtual int64_t do_exec(std::string_view sql, ParamSpan params) = 0;
 };
 
 using Body = std::function<void(Tx&)>;

@@ -139,7 +139,7 @@ class PgStore final : public Store {
   void read(const Body& body) override;
 
   // Runs one statement with parameters; its result, or the Error it is.
-  ResultPtr run(std::string_view sql, Params params, std::string_view doing);
+  ResultPtr run(std::string_view sql, ParamSpan params, std::string_view doing);
   // A statement without parameters and without rows (BEGIN, COMMIT, SET, the migrations' text).
   void command(std::string_view sql, std::string_view doing);
 
@@ -167,10 +167,10 @@ class PgStore final : public Store {
 class PgTx final : public Tx {
  public:
   explicit PgTx(PgStore& store) : m_store(store) {}
-  Rows query(std::string_view sql, Params params) override {
+  Rows do_query(std::string_view sql, ParamSpan params) override {
     return Rows(std::make_unique<PgRows>(m_store.run(sql, params, "a query")));
   }
-  int64_t exec(std::string_view sql, Params params) override {
+  int64_t do_exec(std::string_view sql, ParamSpan params) override {
     ResultPtr r = m_store.run(sql, params, "a statement");
     const char* n = libpq().PQcmdTuples(r.get());
     return *n ? std::strtoll(n, nullptr, 10) : 0;
@@ -245,7 +245,7 @@ void PgStore::raise(const PGresult* r, std::string_view doing) {
   throw Error(Exit::failed, what, why);
 }
 
-ResultPtr PgStore::run(std::string_view sql, Params params, std::string_view doing) {
+ResultPtr PgStore::run(std::string_view sql, ParamSpan params, std::string_view doing) {
   std::vector<std::string> texts;
   texts.reserve(params.size());
   std::vector<const char*> values;
@@ -265,6 +265,9 @@ ResultPtr PgStore::run(std::string_view sql, Params params, std::string_view doi
         types.push_back(k_float8_oid);
         break;
       case Param::Kind::text:
+        // libpq takes C strings: a NUL would cut the value short without a word.
+        if (p.text().find('\0') != std::string_view::npos)
+          throw Error(Exit::usage, "a text with a NUL byte cannot be stored in PostgreSQL");
         texts.emplace_back(p.text());
         types.push_back(k_text_oid);
         break;
@@ -375,8 +378,9 @@ void PgStore::migrate() {
       const state::Migration& m = state::k_pg_migrations[i];
       if (m.number <= m_schema_version) continue;
       command(m.sql, fmt::format("migration pg/{:04}_{}", m.number, m.name));
-      run("INSERT INTO cube_schema_version (version, name, applied_ms) VALUES ($1, $2, $3)",
-          {m.number, m.name, time::now_ms()}, "recording the schema version");
+      const Param row[] = {m.number, m.name, time::now_ms()};
+      run("INSERT INTO cube_schema_version (version, name, applied_ms) VALUES ($1, $2, $3)", row,
+          "recording the schema version");
       m_schema_version = m.number;
     }
   });

@@ -42,10 +42,10 @@ class SqliteRows final : public Rows::Source {
 class SqliteTx final : public Tx {
  public:
   explicit SqliteTx(state::Db& db) : m_db(db) {}
-  Rows query(std::string_view sql, Params params) override {
+  Rows do_query(std::string_view sql, ParamSpan params) override {
     return Rows(std::make_unique<SqliteRows>(m_db, prepare(sql, params)));
   }
-  int64_t exec(std::string_view sql, Params params) override {
+  int64_t do_exec(std::string_view sql, ParamSpan params) override {
     SqliteRows rows(m_db, prepare(sql, params));
     while (rows.next()) {
     }
@@ -53,7 +53,7 @@ class SqliteTx final : public Tx {
   }
 
  private:
-  StmtPtr prepare(std::string_view sql, Params params);
+  StmtPtr prepare(std::string_view sql, ParamSpan params);
   void bind(sqlite3_stmt* s, int index, const Param& p);
 
   state::Db& m_db;
@@ -62,7 +62,7 @@ class SqliteTx final : public Tx {
 // PostgreSQL numbers its parameters; SQLite takes "$1" as a parameter named "$1", so each value is
 // bound by that name: a number used twice is one parameter, and the order in the text is free.
 // The counts must agree, as PostgreSQL insists, so a query that works here works there.
-StmtPtr SqliteTx::prepare(std::string_view sql, Params params) {
+StmtPtr SqliteTx::prepare(std::string_view sql, ParamSpan params) {
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   int rc = sqlite3_prepare_v3(m_db.handle(), sql.data(), static_cast<int>(sql.size()), 0, &raw, &tail);

@@ -1,6 +1,7 @@
 // cube-sched: the whole command line. The handlers are in commands_*.cpp, the work in the modules.
 #include "cli.hpp"
 #include "commands.hpp"
+#include "registry.hpp"
 
 #include <climits>
 #include <cstdint>
@@ -128,5 +129,6 @@ int main(int argc, char** argv) {
       ->add_option("--node", alloc_list.node, "Only this node's")
       ->type_name("ID");
   tool.verb("config", "Print the effective [sched] settings and their sources", [&] { cmd::config(tool); });
+  tool.migrate_verb(cluster_tables());
   return tool.run(argc, argv);
 }

@@ -9,6 +9,27 @@
 #include <unordered_map>
 
 namespace cube::sched {
+
+std::vector<cluster::Table> cluster_tables() {
+  using K = cluster::Param::Kind;
+  return {
+      {"nodes",
+       {{"id", K::text}, {"address", K::text}, {"instance_type", K::text}, {"zone", K::text}, {"cluster_id", K::text},
+        {"cpu_type", K::text}, {"cpu_m", K::integer}, {"mem_bytes", K::integer}, {"max_sandboxes", K::integer},
+        {"cordoned", K::integer}, {"registered_ms", K::integer}},
+       ""},
+      {"node_heartbeats",
+       {{"node_id", K::text}, {"heartbeat_ms", K::integer}, {"ready", K::integer}, {"cpu_util", K::real},
+        {"mem_free_bytes", K::integer}, {"disk_used_percent", K::real}},
+       ""},
+      {"node_labels", {{"node_id", K::text}, {"key", K::text}, {"value", K::text}}, ""},
+      {"allocations",
+       {{"sandbox_id", K::text}, {"node_id", K::text}, {"cpu_m", K::integer}, {"mem_bytes", K::integer},
+        {"created_ms", K::integer}, {"started_ms", K::integer}},
+       ""},
+  };
+}
+
 namespace {
 
 // Columns 0-14: the registration and the allocation totals, from nodes and `a` (k_totals).

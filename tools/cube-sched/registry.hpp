@@ -12,6 +12,7 @@
 #pragma once
 
 #include "cluster.hpp"
+#include "cluster_copy.hpp"
 #include "labels.hpp"
 
 #include <cstdint>
@@ -68,6 +69,9 @@ struct Allocation {
 };
 
 // Upserts the node; returns the canonical-key labels that were given and dropped.
+// cube-sched's cluster tables, parents first, column by column: what `cube-sched migrate` copies.
+std::vector<cluster::Table> cluster_tables();
+
 std::vector<std::string> register_node(cluster::Store& store, const Registration& reg);
 // Returns the number of allocations removed with the node.
 int64_t remove_node(cluster::Store& store, const std::string& id, bool force);

@@ -1,6 +1,7 @@
 // cube-versions: the whole command line. The handlers are in commands.cpp, the work in the modules.
 #include "cli.hpp"
 #include "commands.hpp"
+#include "report.hpp"
 #include "stores.hpp"
 
 #include <string>
@@ -124,5 +125,6 @@ int main(int argc, char** argv) {
       ->required()
       ->type_name("ID");
   tool.verb("config", "Print the effective [versions] settings and where each came from", [&] { cmd::config(tool); });
+  tool.migrate_verb(cluster_tables());
   return tool.run(argc, argv);
 }

@@ -3,6 +3,7 @@
 // order-independent hash is unchanged (doc/cube-versions.md, "Recording a report").
 #pragma once
 
+#include "cluster_copy.hpp"
 #include "compat_store.hpp"
 #include "component.hpp"
 #include "stores.hpp"
@@ -12,6 +13,9 @@
 #include <vector>
 
 namespace cube::versions {
+
+// cube-versions' cluster tables, column by column: what `cube-versions migrate` copies.
+std::vector<cluster::Table> cluster_tables();
 
 // Parses JSON Lines, one component object a line (blank lines skipped). Throws Error(usage) naming
 // the line number and the field; a component named twice is an error too.
