@@ -49,8 +49,9 @@ class Retryable : public Error {
 };
 
 // libpq's messages span lines ("…failed: No such file or directory\n\tIs the server running…");
-// an error line is one line. The password is cut out, should libpq ever echo the URL.
-std::string one_line(std::string_view text, const std::string& password) {
+// an error line is one line. The password is cut out in every form it has (`secrets`): libpq
+// echoes the URL as written when it cannot parse it.
+std::string one_line(std::string_view text, const std::vector<std::string>& secrets) {
   std::string out;
   bool line_break = false;
   for (char c : text) {
@@ -66,8 +67,17 @@ std::string one_line(std::string_view text, const std::string& password) {
     line_break = false;
     out += c;
   }
-  for (size_t at; !password.empty() && (at = out.find(password)) != std::string::npos;)
-    out.replace(at, password.size(), "***");
+  for (const std::string& secret : secrets)
+    for (size_t at; !secret.empty() && (at = out.find(secret)) != std::string::npos;)
+      out.replace(at, secret.size(), "***");
+  return out;
+}
+
+// The password as written in the URL and as decoded, longer first, so that neither leaves a
+// piece of the other behind.
+std::vector<std::string> secrets_of(std::string_view url) {
+  std::vector<std::string> out{password_as_written(url), password_of(url)};
+  if (out[1].size() > out[0].size()) std::swap(out[0], out[1]);
   return out;
 }
 
@@ -156,7 +166,7 @@ class PgStore final : public Store {
 
   ConnPtr m_conn;
   std::string m_where;
-  std::string m_password;
+  std::vector<std::string> m_secrets;  // the password, as written and decoded (secrets_of)
   int m_schema_version = 0;
   bool m_in_tx = false;
   bool m_committing = false;
@@ -180,7 +190,7 @@ class PgTx final : public Tx {
   PgStore& m_store;
 };
 
-PgStore::PgStore(const std::string& url, Access access) : m_where(redacted(url)), m_password(password_of(url)) {
+PgStore::PgStore(const std::string& url, Access access) : m_where(redacted(url)), m_secrets(secrets_of(url)) {
   connect(url);
   migrate();
   if (access == Access::read) command("SET default_transaction_read_only = on", "opening for reading");
@@ -210,7 +220,7 @@ void PgStore::connection_failed() {
   else if (host && *host)
     at = fmt::format(" at host {} port {}", host, port && *port ? port : "5432");
   throw Error(Exit::failed, fmt::format("cannot connect to the cluster database {}{}", m_where, at),
-              one_line(libpq().PQerrorMessage(m_conn.get()), m_password),
+              one_line(libpq().PQerrorMessage(m_conn.get()), m_secrets),
               fmt::format("check that the server runs and the URL ([state] cluster or ${})", k_env));
 }
 
@@ -220,8 +230,8 @@ void PgStore::raise(const PGresult* r, std::string_view doing) {
   // The server's words without libpq's "ERROR:  " prefix, and its detail, which names the key.
   const char* primary = r ? libpq().PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   const char* detail = r ? libpq().PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : nullptr;
-  std::string why = primary ? one_line(detail ? fmt::format("{}: {}", primary, detail) : primary, m_password)
-                            : one_line(libpq().PQerrorMessage(m_conn.get()), m_password);
+  std::string why = primary ? one_line(detail ? fmt::format("{}: {}", primary, detail) : primary, m_secrets)
+                            : one_line(libpq().PQerrorMessage(m_conn.get()), m_secrets);
   // An error without an SQLSTATE is libpq's own ("server closed the connection unexpectedly"),
   // which it may report before it marks the connection bad.
   if (libpq().PQstatus(m_conn.get()) == CONNECTION_BAD || state.empty() || is_connection_loss(state)) {

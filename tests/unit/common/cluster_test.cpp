@@ -334,6 +334,16 @@ TEST_P(PgTest, ConnectionFailureNamesTheSocketAndHidesThePassword) {
   EXPECT_FALSE(contains(e.message(), "s3cr")) << e.message();
 }
 
+// libpq quotes a URL it cannot parse as written: the password percent-encoded, as well as decoded.
+TEST_P(PgTest, AnUnparsableUrlIsQuotedWithoutThePassword) {
+  for (std::string url : {"postgresql://cube:s3cr%2Ft@[db/cube", "postgresql://cube@[db/cube?password=s3cr%2Ft"}) {
+    Error e = error_of([&] { cluster::open({url, ""}, Access::write); });
+    EXPECT_EQ(e.code(), Exit::failed);
+    EXPECT_TRUE(contains(e.message(), "IPv6 host address")) << e.message();  // libpq's reason
+    EXPECT_FALSE(contains(e.message(), "s3cr")) << e.message();
+  }
+}
+
 // Last in the file: the server is crashed and started again.
 TEST_P(PgTest, ZzServerKilledMidTransactionLeavesNoPartialRows) {
   auto store = open();
@@ -372,6 +382,8 @@ TEST(ClusterUrl, RedactsThePasswordWhereverItIs) {
   EXPECT_EQ(cluster::password_of("postgresql://cube:s%2F3@db/cube"), "s/3");
   EXPECT_EQ(cluster::password_of("postgresql://db/cube?password=x%40y"), "x@y");
   EXPECT_EQ(cluster::password_of("postgresql://db/cube"), "");
+  EXPECT_EQ(cluster::password_as_written("postgresql://cube:s%2F3@db/cube"), "s%2F3");
+  EXPECT_EQ(cluster::password_as_written("postgresql://db/cube?password=x%40y&sslmode=require"), "x%40y");
 }
 
 TEST(ClusterUrl, EnvironmentThenConfigThenTheStateFile) {
