@@ -17,7 +17,8 @@ namespace cube::cluster {
 // a macro of juxtaposed calls: it is left as written.)
 // clang-format off
 #define CUBE_LIBPQ_FUNCTIONS(X) \
-  X(PQconnectdbParams) X(PQstatus) X(PQsetNoticeProcessor) X(PQhost) X(PQport) X(PQerrorMessage) \
+  X(PQconnectStartParams) X(PQconnectPoll) X(PQsocket) X(PQconninfo) X(PQconninfoFree) X(PQstatus) \
+  X(PQsetNoticeProcessor) X(PQhost) X(PQport) X(PQerrorMessage) \
   X(PQfinish) X(PQexec) X(PQexecParams) X(PQresultStatus) X(PQresultErrorField) X(PQclear) \
   X(PQntuples) X(PQgetvalue) X(PQgetlength) X(PQgetisnull) X(PQcmdTuples)
 // clang-format on

@@ -9,11 +9,14 @@
 
 #include <fmt/format.h>
 
+#include <poll.h>
 #include <unistd.h>
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <thread>
 #include <vector>
@@ -49,8 +52,9 @@ class Retryable : public Error {
 };
 
 // libpq's messages span lines ("…failed: No such file or directory\n\tIs the server running…");
-// an error line is one line. The password is cut out, should libpq ever echo the URL.
-std::string one_line(std::string_view text, const std::string& password) {
+// an error line is one line. The password is cut out in every form it has (`secrets`): libpq
+// echoes the URL as written when it cannot parse it.
+std::string one_line(std::string_view text, const std::vector<std::string>& secrets) {
   std::string out;
   bool line_break = false;
   for (char c : text) {
@@ -66,8 +70,17 @@ std::string one_line(std::string_view text, const std::string& password) {
     line_break = false;
     out += c;
   }
-  for (size_t at; !password.empty() && (at = out.find(password)) != std::string::npos;)
-    out.replace(at, password.size(), "***");
+  for (const std::string& secret : secrets)
+    for (size_t at; !secret.empty() && (at = out.find(secret)) != std::string::npos;)
+      out.replace(at, secret.size(), "***");
+  return out;
+}
+
+// The password as written in the URL and as decoded, longer first, so that neither leaves a
+// piece of the other behind.
+std::vector<std::string> secrets_of(std::string_view url) {
+  std::vector<std::string> out{password_as_written(url), password_of(url)};
+  if (out[1].size() > out[0].size()) std::swap(out[0], out[1]);
   return out;
 }
 
@@ -145,7 +158,9 @@ class PgStore final : public Store {
 
  private:
   void connect(const std::string& url);
-  [[noreturn]] void connection_failed();
+  // libpq's reason, or `why` when the failure is ours (a timeout).
+  [[noreturn]] void connection_failed(const std::string& why = "");
+  int connect_timeout_s() const;
   [[noreturn]] void raise(const PGresult* r, std::string_view doing);
   void migrate();
   int recorded_version();
@@ -156,7 +171,7 @@ class PgStore final : public Store {
 
   ConnPtr m_conn;
   std::string m_where;
-  std::string m_password;
+  std::vector<std::string> m_secrets;  // the password, as written and decoded (secrets_of)
   int m_schema_version = 0;
   bool m_in_tx = false;
   bool m_committing = false;
@@ -180,28 +195,55 @@ class PgTx final : public Tx {
   PgStore& m_store;
 };
 
-PgStore::PgStore(const std::string& url, Access access) : m_where(redacted(url)), m_password(password_of(url)) {
+PgStore::PgStore(const std::string& url, Access access) : m_where(redacted(url)), m_secrets(secrets_of(url)) {
   connect(url);
   migrate();
   if (access == Access::read) command("SET default_transaction_read_only = on", "opening for reading");
 }
 
+// Started without blocking and driven here, so that the notice processor is in place before the
+// server can say anything: a server may send a WARNING during start-up (one shutting down says
+// "terminating connection due to immediate shutdown command"), which libpq's default processor
+// would print raw on stderr. PQconnectPoll leaves connect_timeout to the caller: it is applied to
+// the whole start-up.
 void PgStore::connect(const std::string& url) {
   // The URL's own connect_timeout wins: with expand_dbname, later values override earlier ones.
   const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
   std::string timeout(k_connect_timeout_s);
   const char* values[] = {timeout.c_str(), "cube", url.c_str(), nullptr};
-  m_conn.reset(libpq().PQconnectdbParams(keys, values, 1));
+  m_conn.reset(libpq().PQconnectStartParams(keys, values, 1));
   if (!m_conn)
     throw Error(Exit::failed, fmt::format("cannot connect to the cluster database {}", m_where), "out of memory");
-  if (libpq().PQstatus(m_conn.get()) != CONNECTION_OK) connection_failed();
   // libpq prints NOTICEs on stderr ("relation … already exists, skipping"); they are debug here.
   libpq().PQsetNoticeProcessor(
       m_conn.get(), [](void*, const char* message) { log::debug("cluster database: {}", std::string_view(message)); },
       nullptr);
+  if (libpq().PQstatus(m_conn.get()) == CONNECTION_BAD) connection_failed();
+  int timeout_s = connect_timeout_s();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  for (PostgresPollingStatusType polled = PGRES_POLLING_WRITING; polled != PGRES_POLLING_OK;) {
+    if (polled == PGRES_POLLING_FAILED || libpq().PQsocket(m_conn.get()) < 0) connection_failed();
+    pollfd p{libpq().PQsocket(m_conn.get()), static_cast<short>(polled == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    int ready = ::poll(&p, 1, timeout_s > 0 ? static_cast<int>(std::max<int64_t>(left, 0)) : -1);
+    if (ready < 0 && errno != EINTR) connection_failed(fmt::format("poll: {}", std::strerror(errno)));
+    if (ready == 0) connection_failed(fmt::format("timeout expired after {} s (connect_timeout)", timeout_s));
+    if (ready > 0) polled = libpq().PQconnectPoll(m_conn.get());
+  }
 }
 
-void PgStore::connection_failed() {
+// The connection's connect_timeout in seconds, 0 for none, as libpq reads it: at least 2.
+int PgStore::connect_timeout_s() const {
+  int seconds = 0;
+  if (PQconninfoOption* options = libpq().PQconninfo(m_conn.get())) {
+    for (const PQconninfoOption* o = options; o->keyword; ++o)
+      if (std::string_view(o->keyword) == "connect_timeout" && o->val) seconds = std::atoi(o->val);
+    libpq().PQconninfoFree(options);
+  }
+  return seconds <= 0 ? 0 : std::max(seconds, 2);
+}
+
+void PgStore::connection_failed(const std::string& why) {
   const char* host = libpq().PQhost(m_conn.get());
   const char* port = libpq().PQport(m_conn.get());
   std::string at;
@@ -210,7 +252,7 @@ void PgStore::connection_failed() {
   else if (host && *host)
     at = fmt::format(" at host {} port {}", host, port && *port ? port : "5432");
   throw Error(Exit::failed, fmt::format("cannot connect to the cluster database {}{}", m_where, at),
-              one_line(libpq().PQerrorMessage(m_conn.get()), m_password),
+              why.empty() ? one_line(libpq().PQerrorMessage(m_conn.get()), m_secrets) : why,
               fmt::format("check that the server runs and the URL ([state] cluster or ${})", k_env));
 }
 
@@ -220,8 +262,8 @@ void PgStore::raise(const PGresult* r, std::string_view doing) {
   // The server's words without libpq's "ERROR:  " prefix, and its detail, which names the key.
   const char* primary = r ? libpq().PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   const char* detail = r ? libpq().PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : nullptr;
-  std::string why = primary ? one_line(detail ? fmt::format("{}: {}", primary, detail) : primary, m_password)
-                            : one_line(libpq().PQerrorMessage(m_conn.get()), m_password);
+  std::string why = primary ? one_line(detail ? fmt::format("{}: {}", primary, detail) : primary, m_secrets)
+                            : one_line(libpq().PQerrorMessage(m_conn.get()), m_secrets);
   // An error without an SQLSTATE is libpq's own ("server closed the connection unexpectedly"),
   // which it may report before it marks the connection bad.
   if (libpq().PQstatus(m_conn.get()) == CONNECTION_BAD || state.empty() || is_connection_loss(state)) {

@@ -70,14 +70,16 @@ std::string redacted(std::string_view url) {
   return out;
 }
 
-std::string password_of(std::string_view url) {
+std::string password_as_written(std::string_view url) {
   auto [begin, end] = userinfo(url);
   if (size_t colon = url.find(':', begin); end > begin && colon < end)
-    return percent_decoded(url.substr(colon + 1, end - colon - 1));
+    return std::string(url.substr(colon + 1, end - colon - 1));
   auto params = password_params(url);
-  if (!params.empty()) return percent_decoded(url.substr(params[0].first, params[0].second - params[0].first));
+  if (!params.empty()) return std::string(url.substr(params[0].first, params[0].second - params[0].first));
   return {};
 }
+
+std::string password_of(std::string_view url) { return percent_decoded(password_as_written(url)); }
 
 Choice choose(std::string_view flag, const config::Config& cfg) {
   Choice c;

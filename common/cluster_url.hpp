@@ -35,5 +35,8 @@ std::string redacted(std::string_view url);
 // The password a URL carries (in its user part or a password= parameter), percent-decoded; empty
 // when there is none. Error messages from libpq are scrubbed of it before they are printed.
 std::string password_of(std::string_view url);
+// The same password as the URL spells it, percent-encoding and all: what libpq echoes when it
+// quotes the URL or a part of it.
+std::string password_as_written(std::string_view url);
 
 }  // namespace cube::cluster

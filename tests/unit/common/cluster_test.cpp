@@ -8,6 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
 #include <atomic>
 #include <barrier>
 #include <cstdlib>
@@ -334,6 +338,48 @@ TEST_P(PgTest, ConnectionFailureNamesTheSocketAndHidesThePassword) {
   EXPECT_FALSE(contains(e.message(), "s3cr")) << e.message();
 }
 
+// libpq quotes a URL it cannot parse as written: the password percent-encoded, as well as decoded.
+TEST_P(PgTest, AnUnparsableUrlIsQuotedWithoutThePassword) {
+  for (std::string url : {"postgresql://cube:s3cr%2Ft@[db/cube", "postgresql://cube@[db/cube?password=s3cr%2Ft"}) {
+    Error e = error_of([&] { cluster::open({url, ""}, Access::write); });
+    EXPECT_EQ(e.code(), Exit::failed);
+    EXPECT_TRUE(contains(e.message(), "IPv6 host address")) << e.message();  // libpq's reason
+    EXPECT_FALSE(contains(e.message(), "s3cr")) << e.message();
+  }
+}
+
+// What a server says during the start-up, before the connection is handed over, goes to the
+// store's notice processor (debug), not raw to stderr: here a preloaded plpgsql warns that it now
+// reserves a setting's prefix. A server shutting down warns the same way.
+TEST_P(PgTest, AWarningDuringTheStartUpIsNotPrintedRaw) {
+  std::string url =
+      test::PgServer::get().url() + "&options=-csession_preload_libraries%3Dplpgsql%20-cplpgsql.bogus%3D1";
+  test::Redirect err(STDERR_FILENO);
+  auto store = cluster::open({url, ""}, Access::read);
+  EXPECT_EQ(err.text(), "");
+}
+
+// A socket that takes the connection and never answers: the start-up gives up after
+// connect_timeout, as libpq's blocking connect would.
+TEST_P(PgTest, AStartUpThatNeverEndsTimesOut) {
+  std::string dir = m_dir / "silent";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  Fd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string path = dir + "/.s.PGSQL.5432";
+  ASSERT_LT(path.size(), sizeof(addr.sun_path));
+  path.copy(addr.sun_path, path.size());
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener.get(), 4), 0);
+  Error e = error_of([&] {
+    cluster::open({fmt::format("postgresql://cube@/cube?host={}&connect_timeout=2", dir), ""}, Access::write);
+  });
+  EXPECT_EQ(e.code(), Exit::failed);
+  EXPECT_TRUE(contains(e.message(), fmt::format("socket {}", path))) << e.message();
+  EXPECT_TRUE(contains(e.message(), "timeout expired")) << e.message();
+}
+
 // Last in the file: the server is crashed and started again.
 TEST_P(PgTest, ZzServerKilledMidTransactionLeavesNoPartialRows) {
   auto store = open();
@@ -372,6 +418,8 @@ TEST(ClusterUrl, RedactsThePasswordWhereverItIs) {
   EXPECT_EQ(cluster::password_of("postgresql://cube:s%2F3@db/cube"), "s/3");
   EXPECT_EQ(cluster::password_of("postgresql://db/cube?password=x%40y"), "x@y");
   EXPECT_EQ(cluster::password_of("postgresql://db/cube"), "");
+  EXPECT_EQ(cluster::password_as_written("postgresql://cube:s%2F3@db/cube"), "s%2F3");
+  EXPECT_EQ(cluster::password_as_written("postgresql://db/cube?password=x%40y&sslmode=require"), "x%40y");
 }
 
 TEST(ClusterUrl, EnvironmentThenConfigThenTheStateFile) {
