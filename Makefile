@@ -213,6 +213,10 @@ $(BUILD)/bench/sched-inproc: $(BUILD)/obj/tests/bench/sched_inproc.o $(filter-ou
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_BASE) -o $@
+$(BUILD)/bench/cluster-store-inproc: $(BUILD)/obj/tests/bench/cluster_store.o $(filter-out %/main.o,$(cube-sched_OBJ)) $(LIBCUBE)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $^ $(LDLIBS_BASE) -pthread -o $@
 $(BUILD)/bench/egress-match-inproc: $(BUILD)/obj/tests/bench/egress_match.o $(filter-out %/main.o,$(cube-egress-rules_OBJ)) $(LIBCUBE)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
@@ -253,8 +257,9 @@ completions: $(COMPLETIONS)
 check: all $(UNIT_BINS) $(TEST_HELPERS) $(if $(HAVE_LIBFUZZER),$(FUZZ_BINS))
 	$(Q)CUBE_BUILD=$(abspath $(BUILD)) CUBE_MAKE_SAN=$(SAN) scripts/run-tests $(UNIT_BINS) -- tests/*.bats
 
-bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/datapath-testrun $(BUILD)/bench/tap-inproc \
-    $(BUILD)/bench/egress-match-inproc $(BUILD)/bench/datapath-flood $(BUILD)/bench/datapath-drain
+bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/cluster-store-inproc $(BUILD)/bench/datapath-testrun \
+    $(BUILD)/bench/tap-inproc $(BUILD)/bench/egress-match-inproc $(BUILD)/bench/datapath-flood \
+    $(BUILD)/bench/datapath-drain
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
 
 # Each fuzz target over its corpus for FUZZ_RUNS inputs (or FUZZ_SECONDS); what it finds new goes to

@@ -17,6 +17,9 @@ namespace {
 
 constexpr int k_busy_timeout_ms = 5000;
 constexpr int k_wal_retry_ms = 10;
+// The write-ahead log's bound (journal_size_limit, and the size past which a closing connection
+// folds it back: Db::Close).
+constexpr int64_t k_wal_limit_bytes = 4 << 20;
 
 // Creates the file 0600 before SQLite does, so it never exists with a wider mode, even briefly.
 void create_private(const std::string& path) {
@@ -93,14 +96,31 @@ void Db::configure() {
 // By default the last connection to close checkpoints the WAL into the file and deletes it: three
 // fdatasyncs and an unlink, which on a virtual disk cost more than all the rest of a short
 // command (30 ms against 10 for `cube-egress-rules set`, paid by every step of cube-sandbox up).
-// Kept, the WAL is checkpointed by SQLite's automatic checkpoint once it holds 1,000 pages, and
-// journal_size_limit truncates it back to 4 MiB after that. Durability is unchanged (a commit is
-// in the WAL either way); a copy of the state file must now be taken with SQLite's backup
-// (cube-state(5), "Backups") rather than cp, which was already the only safe way while tools run.
+// Kept, the WAL is copied into the file by SQLite's automatic checkpoint once it holds 1,000 pages,
+// and folded back and removed by the last connection to close once it passes 4 MiB (Db::Close
+// says why that is needed). Durability is unchanged (a commit is in the WAL either way); a copy of
+// the state file must now be taken with SQLite's backup (cube-state(5), "Backups") rather than
+// cp, which was already the only safe way while tools run.
 void Db::keep_wal_on_close() {
   int rc = sqlite3_db_config(m_db.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   if (rc != SQLITE_OK) raise(rc, "keeping the write-ahead log on close");
-  exec("PRAGMA journal_size_limit=4194304");
+  exec(fmt::format("PRAGMA journal_size_limit={}", k_wal_limit_bytes));
+}
+
+// The automatic checkpoint copies the log into the file but does not rewind it: only a write that
+// begins after it does, in a connection that knows it happened. The first connection to open the
+// file rebuilds SQLite's WAL index by reading the whole log, and forgets that it was copied. So
+// when every process commits once (a heartbeat, a placement), or writers never leave the log idle,
+// it grows for ever and every tool's start reads all of it: 190 MB, 46,000 reads, 0.25 s per
+// `cube-sched place --commit` after tests/bench/cluster-store. Past the limit, the last connection
+// to close folds it back and removes it, as SQLite does by default: the syncs of keep_wal_on_close()
+// are paid once per ~1,000 pages written, not by every command.
+void Db::Close::operator()(sqlite3* db) const {
+  const char* file = sqlite3_db_filename(db, "main");
+  struct stat st {};
+  if (file && *file && ::stat(sqlite3_filename_wal(file), &st) == 0 && st.st_size > k_wal_limit_bytes)
+    sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
+  sqlite3_close_v2(db);
 }
 
 // journal_mode=WAL is persistent in the file; on a WAL file setting it again is a no-op read. On a

@@ -97,7 +97,7 @@ class Db {
 
  private:
   struct Close {
-    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+    void operator()(sqlite3* db) const;
   };
   Db(std::string path, sqlite3* db) : m_path(std::move(path)), m_db(db) {}
   void check_schema();
