@@ -422,3 +422,62 @@ ingest_loop() {
     no_secret
   done
 }
+
+# The views a script reads, the same whichever backend answers.
+cluster_views() {
+  cube-sched node list -o json | jq -S 'map(del(.heartbeat_age, .healthy, .reason))'
+  cube-sched alloc list -o json | jq -S .
+  cube-versions matrix -o json | jq -S 'del(.generated)'
+}
+
+@test "migrate: each tool copies its own tables into an empty schema, all or nothing, and never into a filled one" {
+  local url=$CUBE_CLUSTER_URL
+  unset CUBE_CLUSTER_URL
+  node n1 8 16G --zone z1 --label rack=r1
+  node n2 4 8G --instance-type g1
+  cube-sched place --cpu 1 --mem 1G --sandbox s1 --commit >/dev/null
+  cube-sched place --cpu 2 --mem 2G --sandbox s2 --commit >/dev/null
+  cube-sched started s1
+  printf '{"component":"cube-agent","version":"1.2"}\n{"component":"kernel","version":"6.1"}\n' |
+    cube-versions ingest --node n1 >/dev/null
+  printf '{"component":"cube-agent","version":"1.3"}\n' | cube-versions ingest --node n2 >/dev/null
+  before=$(cluster_views)
+
+  # A value PostgreSQL cannot hold, in the last row copied: nothing of the copy stays.
+  sqlite3 "$CUBE_STATE" "INSERT INTO node_labels VALUES ('n2', 'bad', CAST(X'ff' AS TEXT))"
+  run cube-sched migrate --to "$url"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"copying table node_labels, row 'n2'"* ]]
+  [ "$(CUBE_CLUSTER_URL=$url cluster_sql 'SELECT COUNT(*) FROM nodes')" = 0 ]
+  sqlite3 "$CUBE_STATE" "DELETE FROM node_labels WHERE key = 'bad'"
+
+  run cube-sched migrate --to "$url" -o json
+  [ "$status" -eq 0 ]
+  labels=$(sqlite3 "$CUBE_STATE" 'SELECT COUNT(*) FROM node_labels')
+  [ "$labels" -ge 1 ]
+  [ "$(jq -c 'map([.table, .rows])' <<<"$output")" = \
+    "[[\"nodes\",2],[\"node_heartbeats\",2],[\"node_labels\",$labels],[\"allocations\",2]]" ]
+  run cube-versions migrate --to "$url" -o json
+  [ "$status" -eq 0 ]
+  [ "$(jq -c 'map([.table, .rows])' <<<"$output")" = '[["node_component_version",3],["node_version_report",2]]' ]
+
+  export CUBE_CLUSTER_URL=$url
+  [ "$(cluster_views)" = "$before" ]
+  # Generated ids continue after the copied ones.
+  printf '{"component":"cube-agent","version":"1.3"}\n{"component":"guest-image","version":"9"}\n' |
+    cube-versions ingest --node n2 >/dev/null
+  [ "$(cluster_sql 'SELECT COUNT(DISTINCT id) FROM node_component_version')" = 4 ]
+
+  # A second run merges nothing: exit 4, naming the table, and the target as it was.
+  run cube-sched migrate --to "$url"
+  [ "$status" -eq 4 ]
+  [[ "$output" == *"table nodes already holds rows"* ]]
+  run cube-versions migrate --to "$url"
+  [ "$status" -eq 4 ]
+  [ "$(cluster_sql 'SELECT COUNT(*) FROM allocations')" = 2 ]
+  # The state file is read, never changed; --to takes a PostgreSQL URL only.
+  [ "$(sqlite3 "$CUBE_STATE" 'SELECT COUNT(*) FROM allocations')" = 2 ]
+  run cube-sched migrate --to "$CUBE_STATE"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"expected a postgresql:// URL"* ]]
+}
