@@ -61,16 +61,6 @@ partial_reports() {
         OR c.first_ms IS DISTINCT FROM r.reported_ms OR c.last_ms IS DISTINCT FROM r.reported_ms"
 }
 
-# wait_for SECONDS CMD...: a bounded poll, every 50 ms until CMD succeeds; past SECONDS the test fails.
-wait_for() {
-  local limit=$1 deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "gave up after ${limit}s waiting for: $*"
-    sleep 0.05
-  done
-}
-
 stop_loops() {
   [ -n "${TMP:-}" ] && touch "$TMP/stop"
   local pid
@@ -241,14 +231,14 @@ ingest_loop() {
     place_loop "$l" &
     LOOP_PIDS+=($!)
   done
-  wait_for 120 at_least "$placed" 8
+  poll_until 120 at_least "$placed" 8
   "$CUBE_ROOT/tests/pg-server" crash "$CUBE_PG_DIR"
   # Commands run against the dead server, and fail.
-  wait_for 120 at_least "$failed" 4
+  poll_until 120 at_least "$failed" 4
   "$CUBE_ROOT/tests/pg-server" restart "$CUBE_PG_DIR"
   # With no step of ours, placements and releases succeed again.
-  wait_for 120 at_least "$placed" $(($(count_lines "$placed") + 8))
-  wait_for 120 at_least "$released" $(($(count_lines "$released") + 4))
+  poll_until 120 at_least "$placed" $(($(count_lines "$placed") + 8))
+  poll_until 120 at_least "$released" $(($(count_lines "$released") + 4))
   stop_loops
   cat "$TMP"/log.* >"$TMP/log"
 
@@ -301,11 +291,11 @@ ingest_loop() {
     ingest_loop "$node" &
     LOOP_PIDS+=($!)
   done
-  wait_for 120 at_least '^[0-9]+ 0$' 9
+  poll_until 120 at_least '^[0-9]+ 0$' 9
   "$CUBE_ROOT/tests/pg-server" crash "$CUBE_PG_DIR"
-  wait_for 120 at_least '^[0-9]+ 1$' 3
+  poll_until 120 at_least '^[0-9]+ 1$' 3
   "$CUBE_ROOT/tests/pg-server" restart "$CUBE_PG_DIR"
-  wait_for 120 at_least '^[0-9]+ 0$' $(($(count_lines '^[0-9]+ 0$') + 6))
+  poll_until 120 at_least '^[0-9]+ 0$' $(($(count_lines '^[0-9]+ 0$') + 6))
   stop_loops
 
   for node in v1 v2 v3; do

@@ -31,16 +31,6 @@ heartbeat_ms() { cube-sched node show "$1" -o json | jq -r .heartbeat_ms; }
 # heartbeat_after NODE MS: the node's last heartbeat is later than MS.
 heartbeat_after() { [ "$(heartbeat_ms "$1")" -gt "$2" ]; }
 
-# wait_for SECONDS CMD...: a bounded poll, every 50 ms until CMD succeeds; past SECONDS the test fails.
-wait_for() {
-  local limit=$1 deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "gave up after ${limit}s waiting for: $*"
-    sleep 0.05
-  done
-}
-
 @test "register, list and show: canonical labels always exist and win" {
   run --separate-stderr cube-sched node register n1 --cpu 16 --mem 64G --zone z1 --instance-type c1 \
     --label rack=r7 --label topology.kubernetes.io/zone=evil --address 10.0.0.1 -o json
@@ -434,9 +424,9 @@ wait_for() {
   cube-sched node register n1 --cpu 1 --mem 1G >/dev/null
   cube-sched heartbeat n1 --loop 100ms --mem-free 1G &
   pid=$!
-  wait_for 10 heartbeat_after n1 0
+  poll_until 10 heartbeat_after n1 0
   first=$(heartbeat_ms n1)
-  wait_for 10 heartbeat_after n1 "$first"
+  poll_until 10 heartbeat_after n1 "$first"
   second=$(heartbeat_ms n1)
   kill "$pid"
   wait "$pid" || true

@@ -54,3 +54,14 @@ wait_listen() {
   done
   return 1
 }
+
+# poll_until SECONDS CMD...: a bounded poll, every 50 ms until CMD succeeds; past SECONDS the test
+# fails (a deadline for a hang, never a timing assertion).
+poll_until() {
+  local limit=$1 deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "gave up after ${limit}s waiting for: $*"
+    sleep 0.05
+  done
+}
