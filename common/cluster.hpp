@@ -109,10 +109,14 @@ class Rows {
 class Tx {
  public:
   virtual ~Tx() = default;
-  Rows query(std::string_view sql, Params params = {}) { return do_query(sql, ParamSpan(params.begin(), params.size())); }
+  Rows query(std::string_view sql, Params params = {}) {
+    return do_query(sql, ParamSpan(params.begin(), params.size()));
+  }
   Rows query(std::string_view sql, ParamSpan params) { return do_query(sql, params); }
   // Runs one statement to its end; the number of rows it inserted, updated or deleted.
-  int64_t exec(std::string_view sql, Params params = {}) { return do_exec(sql, ParamSpan(params.begin(), params.size())); }
+  int64_t exec(std::string_view sql, Params params = {}) {
+    return do_exec(sql, ParamSpan(params.begin(), params.size()));
+  }
   int64_t exec(std::string_view sql, ParamSpan params) { return do_exec(sql, params); }
 
  private:

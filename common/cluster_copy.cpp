@@ -37,8 +37,8 @@ void check_columns(Tx& to, const Table& t) {
   while (r.next()) {
     std::string_view name = r.text(0);
     if (std::none_of(t.columns.begin(), t.columns.end(), [&](const Column& c) { return c.name == name; }))
-      throw Error(Exit::failed, fmt::format("internal error: table {} has a column '{}' that migrate does not copy",
-                                            t.name, name));
+      throw Error(Exit::failed,
+                  fmt::format("internal error: table {} has a column '{}' that migrate does not copy", t.name, name));
   }
 }
 

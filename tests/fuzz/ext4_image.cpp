@@ -8,6 +8,7 @@
 #include "cube-rootfs/ext4_writer.hpp"
 #include "cube-rootfs/layer_tree.hpp"
 #include "error.hpp"
+#include "scratch.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -86,7 +87,7 @@ void write_base(const std::string& path) {
 Base& base() {
   static Base b = [] {
     Base b;
-    b.path = "/tmp/fuzz-ext4-image-" + std::to_string(::getpid()) + ".img";
+    b.path = cube::fuzz::scratch_path("ext4-image");
     ::unlink(b.path.c_str());
     write_base(b.path);
     b.fd = ::open(b.path.c_str(), O_RDWR | O_CLOEXEC);

@@ -5,6 +5,7 @@
 // cube::Error, never a crash.
 #include "cube-rootfs/image_source.hpp"
 #include "error.hpp"
+#include "scratch.hpp"
 #include "sha256.hpp"
 
 #include <fcntl.h>
@@ -32,7 +33,7 @@ void put(const std::string& path, const std::string& data) {
 
 const std::string& layout_dir() {
   static const std::string dir = [] {
-    std::string d = "/tmp/fuzz-oci-layout-" + std::to_string(::getpid());
+    std::string d = cube::fuzz::scratch_path("oci-layout");
     ::mkdir(d.c_str(), 0755);
     ::mkdir((d + "/blobs").c_str(), 0755);
     ::mkdir((d + "/blobs/sha256").c_str(), 0755);

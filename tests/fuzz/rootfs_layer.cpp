@@ -8,6 +8,7 @@
 #include "cube-rootfs/layer_tree.hpp"
 #include "cube-rootfs/sizing.hpp"
 #include "error.hpp"
+#include "scratch.hpp"
 
 #include <unistd.h>
 
@@ -42,10 +43,7 @@ class MemSource : public ByteSource {
   size_t m_size, m_pos = 0;
 };
 
-std::string image_path() {
-  static const std::string path = "/tmp/fuzz-rootfs-layer-" + std::to_string(::getpid()) + ".img";
-  return path;
-}
+std::string image_path() { return cube::fuzz::scratch_path("rootfs-layer"); }
 
 void build(const uint8_t* data, size_t size) {
   Limits limits;

@@ -15,8 +15,15 @@ std::vector<cluster::Table> cluster_tables() {
   using K = cluster::Param::Kind;
   return {
       {"node_component_version",
-       {{"id", K::integer}, {"node_id", K::text}, {"component", K::text}, {"version", K::text}, {"commit", K::text},
-        {"build_time", K::text}, {"source", K::text}, {"reported_ms", K::integer}, {"created_ms", K::integer},
+       {{"id", K::integer},
+        {"node_id", K::text},
+        {"component", K::text},
+        {"version", K::text},
+        {"commit", K::text},
+        {"build_time", K::text},
+        {"source", K::text},
+        {"reported_ms", K::integer},
+        {"created_ms", K::integer},
         {"updated_ms", K::integer}},
        "id"},
       {"node_version_report",
