@@ -7,6 +7,12 @@
 
 namespace cube::cluster {
 
+int64_t Store::do_write_one(std::string_view sql, ParamSpan params) {
+  int64_t changed = 0;
+  write([&](Tx& tx) { changed = tx.exec(sql, params); });
+  return changed;
+}
+
 std::unique_ptr<Store> open(const Target& target, Access access) {
   if (target.url.empty()) return open_sqlite(target.state_path, access);
   if (!is_postgresql(target.url))

@@ -136,8 +136,18 @@ class Store {
 
   virtual void write(const Body& body) = 0;
   virtual void read(const Body& body) = 0;
+  // One statement as a transaction of its own, as write() would run it; the number of rows it
+  // changed. PostgreSQL gets it alone, with no BEGIN and COMMIT around it: one round trip instead
+  // of three, still SERIALIZABLE and retried (what a heartbeat costs, 2,000 times a second).
+  int64_t write_one(std::string_view sql, Params params = {}) {
+    return do_write_one(sql, ParamSpan(params.begin(), params.size()));
+  }
+  int64_t write_one(std::string_view sql, ParamSpan params) { return do_write_one(sql, params); }
 
   virtual state::Db* state_file() { return nullptr; }
+
+ private:
+  virtual int64_t do_write_one(std::string_view sql, ParamSpan params);
 };
 
 struct Target {

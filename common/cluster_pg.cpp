@@ -150,6 +150,7 @@ class PgStore final : public Store {
   int schema_version() const override { return m_schema_version; }
   void write(const Body& body) override;
   void read(const Body& body) override;
+  int64_t do_write_one(std::string_view sql, ParamSpan params) override;
 
   // Runs one statement with parameters; its result, or the Error it is.
   ResultPtr run(std::string_view sql, ParamSpan params, std::string_view doing);
@@ -157,6 +158,10 @@ class PgStore final : public Store {
   void command(std::string_view sql, std::string_view doing);
 
  private:
+  // Connects, migrates, and makes a reader's session read-only: at open, and again at the start
+  // of a transaction once the connection was lost, so that a long-running tool (a place --batch)
+  // outlives a server restart.
+  void open_session();
   void connect(const std::string& url);
   // libpq's reason, or `why` when the failure is ours (a timeout).
   [[noreturn]] void connection_failed(const std::string& why = "");
@@ -166,15 +171,21 @@ class PgStore final : public Store {
   int recorded_version();
   void refuse_newer(int found) const;
   void run_once(std::string_view begin, const Body& body);
+  void reopen_if_lost();
+  // Runs attempt until it does not fail to serialize, at most k_max_attempts times.
+  void retried(const std::function<void()>& attempt);
   void rollback();
   void backoff(int attempt);
 
+  const std::string m_url;  // for open_session() after a loss; never printed (m_where is)
+  const Access m_access;
   ConnPtr m_conn;
   std::string m_where;
   std::vector<std::string> m_secrets;  // the password, as written and decoded (secrets_of)
   int m_schema_version = 0;
   bool m_in_tx = false;
   bool m_committing = false;
+  bool m_lost = false;   // the connection failed: open_session() before the next transaction
   bool m_retry = false;  // a serialization failure happened in this attempt, whatever body did with it
   std::minstd_rand m_random{std::random_device{}()};
 };
@@ -195,10 +206,16 @@ class PgTx final : public Tx {
   PgStore& m_store;
 };
 
-PgStore::PgStore(const std::string& url, Access access) : m_where(redacted(url)), m_secrets(secrets_of(url)) {
-  connect(url);
+PgStore::PgStore(const std::string& url, Access access)
+    : m_url(url), m_access(access), m_where(redacted(url)), m_secrets(secrets_of(url)) {
+  open_session();
+}
+
+void PgStore::open_session() {
+  connect(m_url);
   migrate();
-  if (access == Access::read) command("SET default_transaction_read_only = on", "opening for reading");
+  if (m_access == Access::read) command("SET default_transaction_read_only = on", "opening for reading");
+  if (m_access == Access::write) command("SET default_transaction_isolation = serializable", "opening for writing");
 }
 
 // Started without blocking and driven here, so that the notice processor is in place before the
@@ -268,6 +285,7 @@ void PgStore::raise(const PGresult* r, std::string_view doing) {
   // which it may report before it marks the connection bad.
   if (libpq().PQstatus(m_conn.get()) == CONNECTION_BAD || state.empty() || is_connection_loss(state)) {
     m_in_tx = false;  // the server rolled it back, or never saw its end
+    m_lost = true;
     throw Error(Exit::failed, fmt::format("cluster database {}: the connection was lost during {}", m_where, doing),
                 why,
                 m_committing ? "it went during COMMIT, so the transaction may or may not have been committed; "
@@ -341,10 +359,17 @@ void PgStore::rollback() {
   if (libpq().PQstatus(m_conn.get()) == CONNECTION_OK) ResultPtr(libpq().PQexec(m_conn.get(), "ROLLBACK"));
 }
 
+void PgStore::reopen_if_lost() {
+  if (!m_lost && libpq().PQstatus(m_conn.get()) != CONNECTION_BAD) return;
+  m_lost = false;  // first: open_session() runs transactions of its own (migrate)
+  open_session();
+}
+
 // One attempt: BEGIN, body, COMMIT; anything thrown rolls back first.
 void PgStore::run_once(std::string_view begin, const Body& body) {
   m_retry = false;
   m_committing = false;
+  reopen_if_lost();
   command(begin, "beginning a transaction");
   m_in_tx = true;
   try {
@@ -370,9 +395,34 @@ void PgStore::backoff(int attempt) {
 }
 
 void PgStore::write(const Body& body) {
+  retried([&] { run_once("BEGIN ISOLATION LEVEL SERIALIZABLE", body); });
+}
+
+// The session's default isolation is SERIALIZABLE (open_session), so the statement alone is a
+// serializable transaction; lost during it, it is as a COMMIT lost: maybe committed.
+int64_t PgStore::do_write_one(std::string_view sql, ParamSpan params) {
+  int64_t changed = 0;
+  retried([&] {
+    m_retry = false;
+    reopen_if_lost();
+    m_committing = true;
+    try {
+      ResultPtr r = run(sql, params, "a statement");
+      const char* n = libpq().PQcmdTuples(r.get());
+      changed = *n ? std::strtoll(n, nullptr, 10) : 0;
+    } catch (...) {
+      m_committing = false;
+      throw;
+    }
+    m_committing = false;
+  });
+  return changed;
+}
+
+void PgStore::retried(const std::function<void()>& attempt_once) {
   for (int attempt = 1;; ++attempt) {
     try {
-      run_once("BEGIN ISOLATION LEVEL SERIALIZABLE", body);
+      attempt_once();
       return;
     } catch (const Error& e) {
       // m_retry, not the type: body may have caught the failure and thrown something else.

@@ -210,6 +210,29 @@ TEST_P(StoreTest, ABodyThatThrowsLeavesNothingWritten) {
   EXPECT_EQ(count_rows(*store, "nodes"), 1);
 }
 
+TEST_P(StoreTest, WriteOneIsATransactionOfItsOwn) {
+  auto store = open();
+  store->write([](Tx& tx) { add_node(tx, "n-1"); });
+  const char* beat =
+      "INSERT INTO node_heartbeats (node_id, heartbeat_ms, ready) SELECT id, $1, 1 FROM nodes WHERE id = $2 "
+      "ON CONFLICT (node_id) DO UPDATE SET heartbeat_ms = excluded.heartbeat_ms";
+  EXPECT_EQ(store->write_one(beat, {int64_t{5}, "n-1"}), 1);
+  EXPECT_EQ(store->write_one(beat, {int64_t{6}, "n-1"}), 1);
+  EXPECT_EQ(store->write_one(beat, {int64_t{7}, "nobody"}), 0);
+  Error e = error_of([&] {
+    store->write_one("INSERT INTO nodes (id, cpu_m, mem_bytes, registered_ms) VALUES ($1, 1, 1, 1)", {"n-1"});
+  });
+  EXPECT_EQ(e.code(), Exit::conflict);
+  int64_t at = 0;
+  store->read([&](Tx& tx) {
+    auto rows = tx.query("SELECT heartbeat_ms FROM node_heartbeats");
+    ASSERT_TRUE(rows.next());
+    at = rows.integer(0);
+  });
+  EXPECT_EQ(at, 6);
+  EXPECT_EQ(count_rows(*store, "nodes"), 1);
+}
+
 TEST_P(StoreTest, AStoreOpenedForReadingRefusesWrites) {
   open();  // migrated
   auto reader = open(Access::read);
@@ -326,6 +349,31 @@ TEST_P(PgTest, RetriesStopAfterTheBoundWithAConflict) {
   EXPECT_TRUE(contains(e.message(), fmt::format("{} times in a row", cluster::k_max_attempts))) << e.message();
 }
 
+// A sequence is not rolled back: it counts the attempts.
+TEST_P(PgTest, WriteOneIsSerializableAndRetried) {
+  auto store = open();
+  store->write([](Tx& tx) { tx.exec("CREATE SEQUENCE attempts"); });
+  std::string isolation;
+  store->read([&](Tx& tx) {
+    auto rows = tx.query("SELECT current_setting('default_transaction_isolation')");
+    ASSERT_TRUE(rows.next());
+    isolation = rows.text(0);
+  });
+  EXPECT_EQ(isolation, "serializable");
+  Error e = error_of([&] {
+    store->write_one(
+        "DO $$ BEGIN PERFORM nextval('attempts'); RAISE EXCEPTION 'always' USING ERRCODE = '40001'; END $$");
+  });
+  EXPECT_EQ(e.code(), Exit::conflict);
+  int64_t attempts = 0;
+  store->read([&](Tx& tx) {
+    auto rows = tx.query("SELECT last_value FROM attempts");
+    ASSERT_TRUE(rows.next());
+    attempts = rows.integer(0);
+  });
+  EXPECT_EQ(attempts, cluster::k_max_attempts);
+}
+
 TEST_P(PgTest, ConnectionFailureNamesTheSocketAndHidesThePassword) {
   std::string dir = m_dir / "no-server";
   Error e = error_of([&] {
@@ -396,13 +444,15 @@ TEST_P(PgTest, ZzServerKilledMidTransactionLeavesNoPartialRows) {
   EXPECT_TRUE(contains(e.message(), "connection was lost")) << e.message();
   EXPECT_TRUE(contains(e.message(), "nothing of the transaction was written")) << e.message();
   server.restart();
+  // The store whose connection was lost connects again at its next transaction.
+  store->write([](Tx& tx) { add_node(tx, "after"); });
   auto again = open();
   std::string ids;
   again->read([&](Tx& tx) {
     auto rows = tx.query("SELECT id FROM nodes ORDER BY id");
     while (rows.next()) ids += std::string(rows.text(0)) + " ";
   });
-  EXPECT_EQ(ids, "kept ");
+  EXPECT_EQ(ids, "after kept ");
 }
 
 // --- URLs -------------------------------------------------------------------------------------------
