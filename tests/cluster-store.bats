@@ -22,7 +22,7 @@ teardown() {
   stop_loops
   # A test that failed between crash and restart leaves the server down for the next one.
   if [ -n "${CUBE_PG_DIR:-}" ] && ! psql -X -q "$(pg_url)" -c 'SELECT 1' >/dev/null 2>&1; then
-    "$CUBE_ROOT/tests/pg-server" restart "$CUBE_PG_DIR" || true
+    "$CUBE_ROOT/tests/pg-server" restart "$CUBE_PG_DIR" 7>&- || true
   fi
   cube_teardown
 }
@@ -284,6 +284,33 @@ ingest_loop() {
   run cube-sched place --cpu 500m --mem 64M --sandbox after --commit -o json
   assert_success
   [ "$(cluster_sql "SELECT COUNT(*) FROM allocations WHERE sandbox_id = 'after'")" -eq 1 ]
+}
+
+@test "a place --batch --commit outlives a server restart: its lines fail with exit 1 meanwhile, then it places again" {
+  node n1 16 64G
+  batch_start cube-sched place --batch --commit
+  batch_ask '{"cpu":"500m","mem":"64M","sandbox":"before"}'
+  [ "$(jq -r .node <<<"$BATCH_REPLY")" = n1 ]
+  "$CUBE_ROOT/tests/pg-server" crash "$CUBE_PG_DIR"
+  batch_ask '{"cpu":"500m","mem":"64M","sandbox":"during"}'
+  [ "$(jq -r .exit <<<"$BATCH_REPLY")" = 1 ] || fail "$BATCH_REPLY"
+  [[ "$(jq -r .error <<<"$BATCH_REPLY")" == *"$CUBE_PG_DIR"* ]] || fail "the server is not named: $BATCH_REPLY"
+  "$CUBE_ROOT/tests/pg-server" restart "$CUBE_PG_DIR" 7>&-  # the server must not hold the batch's input
+  # The same process, with no step of ours: its lost connections are opened again.
+  local i=0
+  while :; do
+    i=$((i + 1))
+    batch_ask "{\"cpu\":\"500m\",\"mem\":\"64M\",\"sandbox\":\"after-$i\"}"
+    [ "$(jq -r .node <<<"$BATCH_REPLY")" = n1 ] && break
+    [ "$(jq -r .exit <<<"$BATCH_REPLY")" = 1 ] || fail "$BATCH_REPLY"
+    [ "$i" -lt 100 ] || fail "the batch never placed again: $BATCH_REPLY"
+    sleep 0.2
+  done
+  # Every line it answered is what is stored: the failed ones left nothing.
+  [ "$(cluster_sql "SELECT string_agg(sandbox_id, ',' ORDER BY sandbox_id) FROM allocations")" = "after-$i,before" ]
+  batch_stop
+  [ "$BATCH_STATUS" = 1 ]
+  [ "$(wc -l <"$TMP/batch.out")" -eq $((i + 2)) ]
 }
 
 @test "the server killed while ingests run: exit 1 naming the socket, no half-written report, the last success recorded" {

@@ -352,6 +352,40 @@ heartbeat_after() { [ "$(heartbeat_ms "$1")" -gt "$2" ]; }
   [ "$(jq -r .node "$TMP/out" | sort -u)" = a ]
 }
 
+# batch_place_until NODE REQUEST_JSON_PREFIX: asks the running batch for sandboxes NODE-1, NODE-2, …
+# (REQUEST plus the sandbox) every 0.2 s until one lands on NODE; a deadline of 20 s is for a hang.
+batch_place_until() {
+  local node=$1 request=$2 i=0
+  while :; do
+    i=$((i + 1))
+    batch_ask "$request,\"sandbox\":\"$node-$i\"}"
+    [ "$(jq -r .node <<<"$BATCH_REPLY")" = "$node" ] && return 0
+    [ "$i" -lt 100 ] || fail "the batch never placed on $node: $BATCH_REPLY"
+    sleep 0.2
+  done
+}
+
+@test "--batch keeps running on current numbers: a node registered after it started is used, one filled meanwhile is never overfilled" {
+  node a 1 1G
+  batch_start cube-sched place --batch --commit
+  batch_ask '{"cpu":"1","mem":"1M","sandbox":"s1"}'
+  [ "$(jq -r .node <<<"$BATCH_REPLY")" = a ]
+  # A bigger node registered now is picked up by the batch's next read of the nodes, with no restart.
+  node b 8 1G
+  batch_place_until b '{"cpu":"20","mem":"1M"'
+  # Another placer fills b behind the batch's back; the batch still decides on its inventory in
+  # memory, but its commit re-reads b and finds it full: the line is refused, nothing overfilled.
+  cube-sched release "$(jq -r .sandbox <<<"$BATCH_REPLY")" >/dev/null
+  cube-sched place --cpu 20 --mem 1M --sandbox other --commit >/dev/null
+  batch_ask '{"cpu":"20","mem":"1M","sandbox":"late"}'
+  [ "$(jq -r .node <<<"$BATCH_REPLY")" = null ]
+  [ "$(jq -r .exit <<<"$BATCH_REPLY")" = 4 ]
+  [ "$(cube-sched alloc list --node b -o json | jq -r '[.[].sandbox] | join(",")')" = other ]
+  batch_stop
+  [ "$BATCH_STATUS" = 4 ]
+  grep -q "some requests were not placed" "$TMP/batch.err"
+}
+
 @test "40 processes committing at once never overfill a node and record each sandbox once" {
   # 3 nodes × 1.5 cores × ratio 3 = 4500m each; at 500m a request that is 27 places for 31
   # distinct sandboxes (the first 10 processes all place the same sandbox, "dup").

@@ -23,7 +23,47 @@ cube_setup() {
 }
 
 cube_teardown() {
+  batch_stop 2>/dev/null || true
   [ -n "${TMP:-}" ] && rm -rf "$TMP"
+}
+
+# batch_start CMD...: runs CMD (a --batch verb) in the background, its stdin a FIFO this shell holds
+# open on fd 7, its stdout in $TMP/batch.out and stderr in $TMP/batch.err; BATCH_PID is its PID.
+# batch_ask LINE sends one request and sets BATCH_REPLY to its answer; batch_stop closes stdin and
+# sets BATCH_STATUS to the exit status. A process started meanwhile that outlives its command (a
+# server) inherits fd 7 and would keep the batch from ever seeing the end of its input: start it
+# with 7>&-.
+batch_start() {
+  mkfifo "$TMP/batch.in"
+  "$@" <"$TMP/batch.in" >"$TMP/batch.out" 2>"$TMP/batch.err" &
+  BATCH_PID=$!
+  exec 7>"$TMP/batch.in"
+}
+batch_ask() {
+  local want=$(($(wc -l <"$TMP/batch.out") + 1))
+  printf '%s\n' "$1" >&7
+  poll_until 30 batch_answered "$want"
+  BATCH_REPLY=$(sed -n "${want}p" "$TMP/batch.out")
+}
+batch_answered() {
+  [ "$(wc -l <"$TMP/batch.out")" -ge "$1" ] && return 0
+  kill -0 "$BATCH_PID" 2>/dev/null || fail "the batch process is gone: $(cat "$TMP/batch.err")"
+  return 1
+}
+batch_stop() {
+  [ -n "${BATCH_PID:-}" ] || return 0
+  local pid=$BATCH_PID deadline=$((SECONDS + 30))
+  BATCH_PID=
+  exec 7>&-
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      kill -9 "$pid"
+      fail "the batch process did not exit at the end of its input (does a child hold fd 7?)"
+    fi
+    sleep 0.05
+  done
+  BATCH_STATUS=0
+  wait "$pid" || BATCH_STATUS=$?
 }
 
 require_root() {

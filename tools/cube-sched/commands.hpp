@@ -61,6 +61,7 @@ struct AllocListArgs {
 Settings settings(cli::Context& ctx);
 // The cluster store cube-sched's tables live in: --cluster, else $CUBE_CLUSTER_URL, else [state]
 // cluster, else the state file (Context::cluster_choice).
+cluster::Target cluster_target(cli::Context& ctx);
 std::unique_ptr<cluster::Store> open_cluster(cli::Context& ctx, cluster::Access access);
 
 void node_register(cli::Context& ctx, const RegisterArgs& a);

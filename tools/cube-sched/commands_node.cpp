@@ -120,9 +120,13 @@ Settings settings(cli::Context& ctx) {
   return load_settings(s);
 }
 
-std::unique_ptr<cluster::Store> open_cluster(cli::Context& ctx, cluster::Access access) {
+cluster::Target cluster_target(cli::Context& ctx) {
   cluster::Choice c = ctx.cluster_choice();
-  auto store = cluster::open({c.url, c.url.empty() ? ctx.state_path() : ""}, access);
+  return {c.url, c.url.empty() ? ctx.state_path() : ""};
+}
+
+std::unique_ptr<cluster::Store> open_cluster(cli::Context& ctx, cluster::Access access) {
+  auto store = cluster::open(cluster_target(ctx), access);
   log::debug("cluster store: {}", store->where());  // a URL's password never prints (redacted)
   return store;
 }

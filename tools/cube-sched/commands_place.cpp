@@ -5,6 +5,7 @@
 #include "error.hpp"
 #include "ids.hpp"
 #include "inventory.hpp"
+#include "inventory_feed.hpp"
 #include "json_writer.hpp"
 #include "placer.hpp"
 #include "registry.hpp"
@@ -18,9 +19,10 @@
 namespace cube::sched::cmd {
 namespace {
 
-// A long-running batch re-reads the nodes this often, so heartbeats and other placers' allocations
-// are seen; within that window decisions use the inventory in memory.
-constexpr int64_t k_inventory_max_age_ms = 1000;
+// A long-running batch re-reads the nodes this often (in the background: inventory_feed.hpp), so
+// heartbeats and other placers' allocations are seen; in between, decisions use the inventory in
+// memory.
+constexpr int64_t k_inventory_period_ms = 1000;
 
 // Where placement reads and writes: the cluster store, and the state file for templates' replicas,
 // opened only when a request names a template.
@@ -137,8 +139,8 @@ void print_decision(const Inventory& inv, const Request& req, const Decision& d,
   output::print_record(t, format);
 }
 
-// A request naming a template gets that template's replicas; a batch keeps them until it reloads
-// the inventory.
+// A request naming a template gets that template's replicas; a batch keeps them until it takes a
+// fresh inventory.
 void with_replicas(Stores& s, Request& req, const std::string& template_id,
                    std::map<std::string, std::shared_ptr<const TemplateReplicas>>* cache = nullptr) {
   if (template_id.empty()) return;
@@ -193,6 +195,7 @@ void place(cli::Context& ctx, const PlaceArgs& a) {
   Policy p = settings(ctx).policy;
   Stores stores(ctx, a.commit);
   Inventory inv = load_inventory(stores, p);
+  InventoryFeed feed(cluster_target(ctx), p, k_inventory_period_ms);
   std::map<std::string, std::shared_ptr<const TemplateReplicas>> replicas;
   std::string line;
   bool too_long = false;
@@ -201,15 +204,15 @@ void place(cli::Context& ctx, const PlaceArgs& a) {
   std::ios::sync_with_stdio(false);
   while (read_line(std::cin, line, too_long)) {
     ++n;
-    if (time::now_ms() - inv.loaded_ms() > k_inventory_max_age_ms) {
-      inv = load_inventory(stores, p);
-      replicas.clear();
-    }
     json::Writer w;
     w.begin_object();
     w.field("line", n);
     bool decided = false;
     try {
+      if (std::optional<Inventory> fresh = feed.take()) {  // a failed re-read fails this line, once
+        inv = std::move(*fresh);
+        replicas.clear();
+      }
       if (too_long) line.resize(k_max_request_line + 1);  // parse_request_line names the limit
       std::string template_id;
       Request req = parse_request_line(line, p.selector_keys, &template_id);

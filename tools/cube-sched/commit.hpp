@@ -10,7 +10,8 @@
 // has an allocation is Error(conflict).
 //
 // Heartbeats are read outside the transaction (a measurement, seconds old anyway), so that on
-// PostgreSQL heartbeats never make a placement retry. A template's replica lives in the state
+// PostgreSQL heartbeats never make a placement retry; the one the inventory holds is used when the
+// inventory was loaded in the last 2 s (commit.cpp, k_heartbeat_reuse_ms). A template's replica lives in the state
 // file: re-read inside the transaction when the store is that file, and from `db` just before it
 // otherwise (doc/cube-sched.md, "Placement across masters"); `db` may be null for a request
 // without a template.

@@ -74,9 +74,15 @@ NodeState Inventory::state_of(const NodeRow& row, int64_t now_ms) const {
   n.disk_used = row.disk_used;
   n.creating = row.creating;
   n.heartbeat_ms = row.heartbeat_ms;
+  n.ready = row.ready;
   n.health = health::evaluate(row.heartbeat_ms, row.ready, now_ms, m_policy.heartbeat_timeout_ms).reason;
   n.cordoned = row.cordoned;
   return n;
+}
+
+Heartbeat Inventory::heartbeat(size_t i) const {
+  const NodeState& n = m_nodes[i];
+  return {n.heartbeat_ms, n.ready, n.cpu_util, n.mem_free, n.disk_used};
 }
 
 std::optional<size_t> Inventory::index_of(std::string_view id) const {

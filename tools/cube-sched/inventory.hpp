@@ -34,6 +34,7 @@ struct NodeState {
   double disk_used = 0;
   int64_t creating = 0;
   int64_t heartbeat_ms = 0;
+  bool ready = false;  // as last reported
   health::Reason health = health::Reason::heartbeat_expired;
   bool cordoned = false;
   bool gone = false;  // removed since the load
@@ -74,6 +75,8 @@ class Inventory {
   const std::vector<HotNode>& hot() const { return m_hot; }
   const Policy& policy() const { return m_policy; }
   int64_t loaded_ms() const { return m_now_ms; }
+  // Node i's heartbeat as loaded (or as last refreshed).
+  Heartbeat heartbeat(size_t i) const;
   std::optional<size_t> index_of(std::string_view id) const;
   // nullptr when the key is not selectable or no node has it.
   const LabelColumn* column(std::string_view full_key) const;
