@@ -8,17 +8,22 @@
 // RATE per second (0: as fast as they can), while one placer thread places and commits sandboxes
 // through the real path, alternating two ways: as one `cube-sched place --commit` does once its
 // process has started (connect, load the inventory — every node with labels —, place_and_commit),
-// and on a connection kept open, as a long-running placer has it. Each allocation is released
-// untimed so that capacity stays. The nodes are seeded through register_node and record_heartbeat.
+// and on a connection kept open, as a long-running placer has it; and, given --sched, through a
+// real `cube-sched place --batch --commit` process, one request line at a time, timed from the
+// line written to its answer read (the whole per-request cost of a control plane's placer). Each
+// allocation is released untimed so that capacity stays. The nodes are seeded through register_node and
+// record_heartbeat.
 //
 // Each round runs a paced phase at RATE and then an unpaced one (the most the store sustains with
 // a placer beside it), SECONDS each, and prints one JSON object per phase: heartbeats/s achieved,
 // heartbeat latency, placement latency as a whole and per step (open, load, commit; kept_*: on the
-// kept connection), the transaction bodies run again after a serialization failure (PostgreSQL)
-// and the writes that gave up (busy: SQLite's 5 s lock timeout, or ten conflicts in a row).
+// kept connection; batch_*: through the --batch process), the transaction bodies run again after a serialization
+// failure (PostgreSQL) and the writes that gave up (busy: SQLite's 5 s lock timeout, or ten conflicts in a row).
 //
 // Usage: cluster-store-inproc --config CFG (--state FILE | --url URL) [--nodes N] [--seconds S]
-//          [--rate R] [--writers W] [--rounds K]
+//          [--rate R] [--writers W] [--rounds K] [--sched CUBE_SCHED]
+// The --batch process finds its store as the tools do ($CUBE_STATE, $CUBE_CLUSTER_URL): the caller
+// sets them to what --state or --url names.
 #include "cluster.hpp"
 #include "config.hpp"
 #include "cube-sched/commit.hpp"
@@ -31,12 +36,19 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <latch>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -56,6 +68,7 @@ struct Options {
   double rate = 2000;
   int writers = 8;
   int rounds = 3;
+  std::string sched;  // cube-sched's path: time a --batch process too
 };
 
 // Counts what the store's transactions did: bodies run (a retried one runs again) and the writes
@@ -83,6 +96,14 @@ class CountingStore final : public cluster::Store {
   state::Db* state_file() override { return m_inner->state_file(); }
 
  private:
+  // A heartbeat is one statement, which PostgreSQL's store retries inside (Store::write_one), out
+  // of sight of these counters: heartbeat retries are not counted.
+  int64_t do_write_one(std::string_view sql, cluster::ParamSpan params) override {
+    ++m_counters.writes;
+    ++m_counters.bodies;
+    return m_inner->write_one(sql, params);
+  }
+
   std::unique_ptr<cluster::Store> m_inner;
   Counters& m_counters;
 };
@@ -245,6 +266,54 @@ void writer(Phase& ph, int index, WriterResult& out) {
 struct PlacerResult {
   std::vector<double> fresh, open, load, commit;
   std::vector<double> kept, kept_load, kept_commit;
+  std::vector<double> batch;
+};
+
+// A `cube-sched place --batch --commit` child: a request line in, its decision line out.
+class BatchPlacer {
+ public:
+  explicit BatchPlacer(const std::string& sched) {
+    int to[2], from[2];
+    if (::pipe2(to, O_CLOEXEC) != 0 || ::pipe2(from, O_CLOEXEC) != 0)
+      throw Error(Exit::failed, "pipe", std::strerror(errno));
+    m_pid = ::fork();
+    if (m_pid < 0) throw Error(Exit::failed, "fork", std::strerror(errno));
+    if (m_pid == 0) {
+      ::dup2(to[0], 0);
+      ::dup2(from[1], 1);
+      ::execl(sched.c_str(), sched.c_str(), "place", "--batch", "--commit", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(to[0]);
+    ::close(from[1]);
+    m_in = ::fdopen(to[1], "w");
+    m_out = ::fdopen(from[0], "r");
+  }
+  ~BatchPlacer() {
+    std::fclose(m_in);  // end of input: the process exits
+    std::fclose(m_out);
+    ::waitpid(m_pid, nullptr, 0);
+  }
+  BatchPlacer(const BatchPlacer&) = delete;
+  BatchPlacer& operator=(const BatchPlacer&) = delete;
+
+  // The decision's line, or an Error when the process answered something else or nothing.
+  std::string ask(const std::string& line) {
+    std::fputs(line.c_str(), m_in);
+    std::fputc('\n', m_in);
+    std::fflush(m_in);
+    char buf[4096];
+    if (!std::fgets(buf, sizeof buf, m_out)) throw Error(Exit::failed, "the --batch process stopped answering");
+    std::string answer(buf);
+    if (answer.find("\"committed\":true") == std::string::npos)
+      throw Error(Exit::failed, "the --batch process did not place", answer);
+    return answer;
+  }
+
+ private:
+  pid_t m_pid = -1;
+  FILE* m_in = nullptr;
+  FILE* m_out = nullptr;
 };
 
 // Loads the inventory, places one sandbox and commits it; the load and commit times, and the
@@ -263,13 +332,24 @@ std::pair<double, double> place_once(cluster::Store& store, const Policy& policy
   return {ms_between(t0, t1), ms_between(t1, t2)};
 }
 
-// One placer, alternating a placement on a fresh connection with one on a kept connection.
+// Requests sent to the --batch process per turn of the placer: a fresh placement costs 10–100 ms,
+// a batch request a few, so that the batch's p99 rests on hundreds of samples per phase.
+constexpr int k_batch_per_turn = 10;
+
+// One placer, taking turns: a placement on a fresh connection, one on a kept connection and, with
+// --sched, k_batch_per_turn through the --batch process.
 void placer(Phase& ph, const Policy& policy, const std::string& prefix, PlacerResult& out) {
   const Options& o = ph.opt;
   Counters& c = ph.placements;
   StartLine start(ph.connected);
   try {
     CountingStore kept(cluster::open(o.target, cluster::Access::write), c);
+    std::optional<BatchPlacer> batch;
+    if (!o.sched.empty()) {
+      batch.emplace(o.sched);
+      batch->ask(fmt::format(R"({{"cpu":"500m","mem":"1G","sandbox":"{}-warm"}})", prefix));  // started, loaded
+      release(kept, prefix + "-warm");
+    }
     start.wait();
     for (int64_t n = 0; !ph.stop; ++n) {
       try {
@@ -294,6 +374,13 @@ void placer(Phase& ph, const Policy& policy, const std::string& prefix, PlacerRe
       } catch (const Error& e) {
         if (e.code() != Exit::conflict) throw;
         ++c.gave_up;
+      }
+      for (int k = 0; batch && k < k_batch_per_turn && !ph.stop; ++k) {
+        std::string sandbox = fmt::format("{}-batch-{}-{}", prefix, n, k);
+        auto t0 = Clock::now();
+        batch->ask(fmt::format(R"({{"cpu":"500m","mem":"1G","sandbox":"{}"}})", sandbox));
+        out.batch.push_back(ms_between(t0, Clock::now()));
+        release(kept, sandbox);
       }
     }
   } catch (const Error& e) {
@@ -332,16 +419,17 @@ void phase(const Options& o, const Policy& policy, int round, bool paced, bool r
   fmt::print(
       "{{\"backend\":\"{}\",\"round\":{},\"phase\":\"{}\",\"nodes\":{},\"writers\":{},\"target_per_s\":{:.0f},"
       "\"seconds\":{:.1f},\"heartbeats\":{},\"heartbeats_per_s\":{:.0f},{},\"heartbeat_retries\":{},"
-      "\"heartbeat_gave_up\":{},\"placements\":{},{},{},{},{},{},{},{},\"place_retries\":{},\"place_gave_up\":{}}}\n",
+      "\"heartbeat_gave_up\":{},\"placements\":{},{},{},{},{},{},{},{},{},\"place_retries\":{},\"place_gave_up\":{}}}"
+      "\n",
       pg ? "postgresql" : "sqlite", round, paced ? "paced" : "unpaced", o.nodes, o.writers, ph.rate, elapsed, beats,
       beats / elapsed, json_percentiles("heartbeat", percentiles(hb_ms)), ph.heartbeats.retries(),
-      ph.heartbeats.gave_up.load(), placed.fresh.size() + placed.kept.size(),
+      ph.heartbeats.gave_up.load(), placed.fresh.size() + placed.kept.size() + placed.batch.size(),
       json_percentiles("place", percentiles(placed.fresh)), json_percentiles("open", percentiles(placed.open)),
       json_percentiles("load", percentiles(placed.load)), json_percentiles("commit", percentiles(placed.commit)),
       json_percentiles("kept_place", percentiles(placed.kept)),
       json_percentiles("kept_load", percentiles(placed.kept_load)),
-      json_percentiles("kept_commit", percentiles(placed.kept_commit)), ph.placements.retries(),
-      ph.placements.gave_up.load());
+      json_percentiles("kept_commit", percentiles(placed.kept_commit)),
+      json_percentiles("batch", percentiles(placed.batch)), ph.placements.retries(), ph.placements.gave_up.load());
   std::fflush(stdout);
 }
 
@@ -367,6 +455,8 @@ Options parse(int argc, char** argv) {
       o.writers = std::stoi(value);
     else if (flag == "--rounds")
       o.rounds = std::stoi(value);
+    else if (flag == "--sched")
+      o.sched = value;
     else
       throw Error(Exit::usage, fmt::format("unknown flag {}", flag));
   }
