@@ -76,14 +76,6 @@ std::string one_line(std::string_view text, const std::vector<std::string>& secr
   return out;
 }
 
-// The password as written in the URL and as decoded, longer first, so that neither leaves a
-// piece of the other behind.
-std::vector<std::string> secrets_of(std::string_view url) {
-  std::vector<std::string> out{password_as_written(url), password_of(url)};
-  if (out[1].size() > out[0].size()) std::swap(out[0], out[1]);
-  return out;
-}
-
 // The highest $N in `sql`, outside quoted text and names. PostgreSQL accepts more parameters than
 // a statement uses when their types are given (they are, here), where SQLite refuses them: this
 // check makes a statement that one backend takes the other takes too.
@@ -181,7 +173,7 @@ class PgStore final : public Store {
   const Access m_access;
   ConnPtr m_conn;
   std::string m_where;
-  std::vector<std::string> m_secrets;  // the password, as written and decoded (secrets_of)
+  std::vector<std::string> m_secrets;  // every password, as written and decoded (secrets_of)
   int m_schema_version = 0;
   bool m_in_tx = false;
   bool m_committing = false;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <utility>
 #include <vector>
@@ -70,16 +71,18 @@ std::string redacted(std::string_view url) {
   return out;
 }
 
-std::string password_as_written(std::string_view url) {
+std::vector<std::string> secrets_of(std::string_view url) {
+  std::vector<std::string> out;
+  auto add = [&](std::string_view written) {
+    for (std::string secret : {std::string(written), percent_decoded(written)})
+      if (!secret.empty() && std::find(out.begin(), out.end(), secret) == out.end()) out.push_back(secret);
+  };
   auto [begin, end] = userinfo(url);
-  if (size_t colon = url.find(':', begin); end > begin && colon < end)
-    return std::string(url.substr(colon + 1, end - colon - 1));
-  auto params = password_params(url);
-  if (!params.empty()) return std::string(url.substr(params[0].first, params[0].second - params[0].first));
-  return {};
+  if (size_t colon = url.find(':', begin); end > begin && colon < end) add(url.substr(colon + 1, end - colon - 1));
+  for (auto [first, last] : password_params(url)) add(url.substr(first, last - first));
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  return out;
 }
-
-std::string password_of(std::string_view url) { return percent_decoded(password_as_written(url)); }
 
 Choice choose(std::string_view flag, const config::Config& cfg) {
   Choice c;

@@ -15,6 +15,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cube::cluster {
 
@@ -32,11 +33,10 @@ Choice choose(std::string_view flag, const config::Config& cfg);
 bool is_postgresql(std::string_view url);
 std::string redacted(std::string_view url);
 
-// The password a URL carries (in its user part or a password= parameter), percent-decoded; empty
-// when there is none. Error messages from libpq are scrubbed of it before they are printed.
-std::string password_of(std::string_view url);
-// The same password as the URL spells it, percent-encoding and all: what libpq echoes when it
-// quotes the URL or a part of it.
-std::string password_as_written(std::string_view url);
+// Every password a URL carries (its user part's and each password= parameter's), as the URL
+// spells it (what libpq echoes when it quotes the URL) and percent-decoded, longest first so that
+// cutting them out of a text leaves no piece of one behind; none empty. Error messages from libpq
+// are scrubbed of them before they are printed.
+std::vector<std::string> secrets_of(std::string_view url);
 
 }  // namespace cube::cluster

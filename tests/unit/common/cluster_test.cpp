@@ -388,11 +388,13 @@ TEST_P(PgTest, ConnectionFailureNamesTheSocketAndHidesThePassword) {
 
 // libpq quotes a URL it cannot parse as written: the password percent-encoded, as well as decoded.
 TEST_P(PgTest, AnUnparsableUrlIsQuotedWithoutThePassword) {
-  for (std::string url : {"postgresql://cube:s3cr%2Ft@[db/cube", "postgresql://cube@[db/cube?password=s3cr%2Ft"}) {
+  for (std::string url : {"postgresql://cube:s3cr%2Ft@[db/cube", "postgresql://cube@[db/cube?password=s3cr%2Ft",
+                          "postgresql://cube:s3cr%2Ft@[db/cube?password=an0th%2Fer"}) {
     Error e = error_of([&] { cluster::open({url, ""}, Access::write); });
     EXPECT_EQ(e.code(), Exit::failed);
     EXPECT_TRUE(contains(e.message(), "IPv6 host address")) << e.message();  // libpq's reason
     EXPECT_FALSE(contains(e.message(), "s3cr")) << e.message();
+    EXPECT_FALSE(contains(e.message(), "an0th")) << e.message();
   }
 }
 
@@ -465,11 +467,14 @@ TEST(ClusterUrl, RedactsThePasswordWhereverItIs) {
   EXPECT_EQ(cluster::redacted("postgresql://a:b@c@host/db"), "postgresql://a:***@host/db");
   EXPECT_EQ(cluster::redacted("postgresql://db/cube"), "postgresql://db/cube");
   EXPECT_EQ(cluster::redacted("postgresql:///cube?host=/run/pg"), "postgresql:///cube?host=/run/pg");
-  EXPECT_EQ(cluster::password_of("postgresql://cube:s%2F3@db/cube"), "s/3");
-  EXPECT_EQ(cluster::password_of("postgresql://db/cube?password=x%40y"), "x@y");
-  EXPECT_EQ(cluster::password_of("postgresql://db/cube"), "");
-  EXPECT_EQ(cluster::password_as_written("postgresql://cube:s%2F3@db/cube"), "s%2F3");
-  EXPECT_EQ(cluster::password_as_written("postgresql://db/cube?password=x%40y&sslmode=require"), "x%40y");
+  using Secrets = std::vector<std::string>;
+  EXPECT_EQ(cluster::secrets_of("postgresql://cube:s%2F3@db/cube"), (Secrets{"s%2F3", "s/3"}));
+  EXPECT_EQ(cluster::secrets_of("postgresql://db/cube?password=x%40y&sslmode=require"), (Secrets{"x%40y", "x@y"}));
+  EXPECT_EQ(cluster::secrets_of("postgresql://db/cube?password=plain"), (Secrets{"plain"}));
+  EXPECT_EQ(cluster::secrets_of("postgresql://db/cube"), Secrets{});
+  // Both places at once (libpq takes the parameter): each is a secret, the longest first.
+  EXPECT_EQ(cluster::secrets_of("postgresql://cube:first@db/cube?password=second%21x&password=3"),
+            (Secrets{"second%21x", "second!x", "first", "3"}));
 }
 
 TEST(ClusterUrl, EnvironmentThenConfigThenTheStateFile) {
