@@ -9,10 +9,12 @@ const config::Config& Context::config() {
   return *m_config;
 }
 
-void print_settings(const config::Settings& settings, output::Format format) {
+void print_settings(const config::Settings& settings, output::Format format, const cluster::Choice* cluster) {
   output::Table t({{"key", "KEY"}, {"value", "VALUE"}, {"source", "SOURCE"}});
   for (const auto& e : settings.entries())
     t.add({fmt::format("{}.{}", settings.table(), e.key), e.value, std::string(config::source_name(e.source))});
+  if (cluster)
+    t.add({"state.cluster", cluster::redacted(cluster->url), std::string(config::source_name(cluster->source))});
   output::print(t, format);
 }
 

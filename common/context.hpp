@@ -55,6 +55,8 @@ class Context {
 };
 
 // Prints a Settings list for a tool's `config` verb: key, value, source.
-void print_settings(const config::Settings& settings, output::Format format);
+// With `cluster` (the tools that use the cluster store), a last row says where it is:
+// state.cluster, the URL with its password redacted, "" for the state file.
+void print_settings(const config::Settings& settings, output::Format format, const cluster::Choice* cluster = nullptr);
 
 }  // namespace cube::cli

@@ -560,4 +560,5 @@ stored_targets() { q "SELECT json_array_length(request_json, '\$.targets') FROM 
   run cube-rootfs config -o json
   assert_success
   [ "$(jq -r '.[] | select(.key == "rootfs.node_store") | .value' <<<"$output")" = "$TMP/nodes/{node}/x-{node}" ]
+  [ "$(jq -r '.[] | select(.key == "state.cluster") | .value' <<<"$output")" = "${CUBE_CLUSTER_URL:-}" ]
 }

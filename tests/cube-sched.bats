@@ -169,6 +169,13 @@ heartbeat_after() { [ "$(heartbeat_ms "$1")" -gt "$2" ]; }
   [ "$(placed --cpu 100m --mem 1M)" = n1 ]
   run cube-sched config -o json
   [ "$(jq -r '.[] | select(.key=="sched.heartbeat_timeout") | .source' <<<"$output")" = config ]
+  # Where the cluster tables are: the state file (""), or the URL ($CUBE_CLUSTER_URL counts as a flag).
+  [ "$(jq -r '.[] | select(.key=="state.cluster") | .value' <<<"$output")" = "${CUBE_CLUSTER_URL:-}" ]
+  [ "$(jq -r '.[] | select(.key=="state.cluster") | .source' <<<"$output")" = "$([ -n "${CUBE_CLUSTER_URL:-}" ] && echo flag || echo default)" ]
+  run cube-sched --cluster 'postgresql://cube:s3cret@db.example/cube' config
+  assert_success
+  [[ "$output" == *'postgresql://cube:***@db.example/cube'* ]]
+  [[ "$output" != *s3cret* ]]
 }
 
 @test "cordon and uncordon" {

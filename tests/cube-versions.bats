@@ -341,6 +341,7 @@ no_rows() {
   assert_success
   [ "$(jq -r '.[]|select(.key=="versions.base")|.value+" "+.source' <<<"$output")" = "/srv/base config" ]
   [ "$(jq -r '.[]|select(.key=="versions.report_interval")|.value+" "+.source' <<<"$output")" = "10s default" ]
+  [ "$(jq -r '.[]|select(.key=="state.cluster")|.value' <<<"$output")" = "${CUBE_CLUSTER_URL:-}" ]
   [ "$(grep -c "unknown key 'versions.bogus'" <<<"$stderr")" -eq 1 ]
   run --separate-stderr cube-versions collect --base "$BASE" --node flagged -o json
   [ "$(grep -c bogus <<<"$stderr")" -eq 1 ]

@@ -317,7 +317,8 @@ void gc(cli::Context& ctx, const GcArgs& a) {
 void config(cli::Context& ctx, const ConfigArgs& a) {
   config::Settings s(ctx.config(), "rootfs");
   load_settings(s, a.settings);
-  cli::print_settings(s, ctx.format());
+  cluster::Choice where = ctx.cluster_choice();
+  cli::print_settings(s, ctx.format(), &where);
 }
 
 }  // namespace cube::rootfs::cmd

@@ -293,7 +293,8 @@ void alloc_list(cli::Context& ctx, const AllocListArgs& a) {
 void config(cli::Context& ctx) {
   config::Settings s(ctx.config(), "sched");
   load_settings(s);
-  cli::print_settings(s, ctx.format());
+  cluster::Choice where = ctx.cluster_choice();
+  cli::print_settings(s, ctx.format(), &where);
 }
 
 }  // namespace cube::sched::cmd

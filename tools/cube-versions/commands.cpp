@@ -119,7 +119,8 @@ void matrix(cli::Context& ctx, const MatrixArgs& a) {
 void config(cli::Context& ctx) {
   config::Settings s(ctx.config(), "versions");
   load_settings(s, {});
-  cli::print_settings(s, ctx.format());
+  cluster::Choice where = ctx.cluster_choice();
+  cli::print_settings(s, ctx.format(), &where);
 }
 
 }  // namespace cube::versions::cmd
