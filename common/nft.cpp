@@ -2,12 +2,14 @@
 
 #include "error.hpp"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
 #include <nftables/libnftables.h>
 #include <sys/mman.h>
 
 #include <cstdint>
 #include <cstdlib>
+#include <mutex>
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23  // Linux 5.14; older headers lack the name
@@ -36,13 +38,62 @@ void prefault_heap() {
   (void)done;
 }
 
+// libnftables is opened with dlopen() when a command first needs it, not linked: it brings five
+// more shared libraries (libnftnl, libmnl, libxtables, libjansson, libgmp), ~55 page faults and
+// 1-2 ms at the start of every command of a tool that links it, and most commands never touch
+// nftables (cube-tap ensure, the TAP step of cube-sandbox up; cube-egress-rules set, check, list).
+// X(name) for each function Context calls. (clang-format leaves the macro as written.)
+// clang-format off
+#define CUBE_NFT_FUNCTIONS(X) \
+  X(nft_ctx_new) X(nft_ctx_free) X(nft_ctx_buffer_output) X(nft_ctx_buffer_error) \
+  X(nft_run_cmd_from_buffer) X(nft_ctx_get_output_buffer) X(nft_ctx_get_error_buffer) \
+  X(nft_ctx_output_get_flags) X(nft_ctx_output_set_flags)
+// clang-format on
+
+struct Lib {
+#define CUBE_NFT_MEMBER(name) decltype(&::name) name = nullptr;
+  CUBE_NFT_FUNCTIONS(CUBE_NFT_MEMBER)
+#undef CUBE_NFT_MEMBER
+};
+
+constexpr const char* k_soname = "libnftables.so.1";
+
+std::string dl_reason() {
+  const char* why = dlerror();
+  return why ? why : "unknown reason";
+}
+
+// Never closed: the library stays for the life of the process, as if it had been linked.
+Lib load() {
+  void* handle = dlopen(k_soname, RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    throw Error(Exit::failed, fmt::format("cannot load {} to reach nftables", k_soname), dl_reason(),
+                "install the Debian package libnftables1");
+  Lib lib;
+#define CUBE_NFT_LOAD(name)                                                              \
+  lib.name = reinterpret_cast<decltype(lib.name)>(dlsym(handle, #name));                 \
+  if (!lib.name)                                                                         \
+    throw Error(Exit::failed, fmt::format("{} has no {}", k_soname, #name), dl_reason(), \
+                "install a libnftables1 of nftables 1.0 or newer");
+  CUBE_NFT_FUNCTIONS(CUBE_NFT_LOAD)
+#undef CUBE_NFT_LOAD
+  return lib;
+}
+
+const Lib& lib() {
+  static std::once_flag once;
+  static Lib table;
+  std::call_once(once, [] { table = load(); });
+  return table;
+}
+
 }  // namespace
 
-void Context::Free::operator()(nft_ctx* c) const { nft_ctx_free(c); }
+void Context::Free::operator()(nft_ctx* c) const { lib().nft_ctx_free(c); }
 
-Context::Context() : m_ctx((prefault_heap(), nft_ctx_new(NFT_CTX_DEFAULT))) {
+Context::Context() : m_ctx((prefault_heap(), lib().nft_ctx_new(NFT_CTX_DEFAULT))) {
   if (!m_ctx) throw Error(Exit::failed, "creating an nftables context", "out of memory");
-  if (nft_ctx_buffer_output(m_ctx.get()) != 0 || nft_ctx_buffer_error(m_ctx.get()) != 0)
+  if (lib().nft_ctx_buffer_output(m_ctx.get()) != 0 || lib().nft_ctx_buffer_error(m_ctx.get()) != 0)
     throw Error(Exit::failed, "creating an nftables context", "cannot buffer its output");
 }
 
@@ -50,9 +101,9 @@ Context::~Context() = default;
 
 std::string Context::run(std::string_view commands, std::string_view doing) {
   std::string text(commands);
-  int rc = nft_run_cmd_from_buffer(m_ctx.get(), text.c_str());
-  std::string out = nft_ctx_get_output_buffer(m_ctx.get());
-  std::string err = nft_ctx_get_error_buffer(m_ctx.get());
+  int rc = lib().nft_run_cmd_from_buffer(m_ctx.get(), text.c_str());
+  std::string out = lib().nft_ctx_get_output_buffer(m_ctx.get());
+  std::string err = lib().nft_ctx_get_error_buffer(m_ctx.get());
   if (rc != 0) {
     while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
     std::string hint =
@@ -63,12 +114,12 @@ std::string Context::run(std::string_view commands, std::string_view doing) {
 }
 
 std::string Context::list(std::string_view command, unsigned output_flags, std::string_view doing) {
-  unsigned before = nft_ctx_output_get_flags(m_ctx.get());
-  nft_ctx_output_set_flags(m_ctx.get(), before | output_flags);
+  unsigned before = lib().nft_ctx_output_get_flags(m_ctx.get());
+  lib().nft_ctx_output_set_flags(m_ctx.get(), before | output_flags);
   struct Restore {
     nft_ctx* ctx;
     unsigned flags;
-    ~Restore() { nft_ctx_output_set_flags(ctx, flags); }
+    ~Restore() { lib().nft_ctx_output_set_flags(ctx, flags); }
   } restore{m_ctx.get(), before};
   return run(command, doing);
 }

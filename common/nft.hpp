@@ -4,7 +4,9 @@
 //
 // Contract: run() hands the text to libnftables as one batch, which the kernel commits or rejects
 // whole; an error throws Error(failed) with nft's own message. Works in the calling thread's
-// network namespace.
+// network namespace. The first Context opens libnftables.so.1 (dlopen: the tools do not link it, so
+// their other commands start without it); when it cannot, the constructor throws Error(failed)
+// naming the library and the Debian package.
 #pragma once
 
 #include <memory>
