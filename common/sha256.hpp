@@ -1,7 +1,6 @@
-// cube::Sha256 — streaming SHA-256 over OpenSSL's EVP (which uses the CPU's SHA instructions).
+// cube::Sha256 — streaming SHA-256 over OpenSSL's own SHA-256 code (which uses the CPU's SHA
+// instructions).
 #pragma once
-
-#include <openssl/evp.h>
 
 #include <memory>
 #include <string>
@@ -18,10 +17,11 @@ class Sha256 {
   std::string hex();
 
  private:
+  struct State;
   struct Free {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+    void operator()(State* s) const;
   };
-  std::unique_ptr<EVP_MD_CTX, Free> m_ctx;
+  std::unique_ptr<State, Free> m_state;
 };
 
 std::string sha256_hex(std::string_view data);
