@@ -116,13 +116,14 @@ KernelTable read_kernel_table(nft::Context& nft, Detail detail) {
   KernelTable t;
   constexpr std::string_view doing = "reading table inet cube_egress";
   // Listing the table reads every element of every set: the names alone come from the cheaper lists.
-  std::string tables = nft.list("list tables inet", 0, doing);
-  if (tables.find(fmt::format("table inet {}\n", ruleset::k_table)) == std::string::npos) return t;
+  // Whether the table exists comes from `list chains`, which names every table of the family, chains
+  // or none: `list tables` would read every rule and element of every table (libnftables 1.0.6).
+  std::string chains = nft.list("list chains inet", NFT_CTX_OUTPUT_TERSE, doing);
+  if (chains.find(fmt::format("table inet {} {{\n", ruleset::k_table)) == std::string::npos) return t;
   t.exists = true;
   std::string text = detail == Detail::elements
                          ? nft.list(fmt::format("list table inet {}", ruleset::k_table), NFT_CTX_OUTPUT_TERSE, doing)
-                         : nft.list("list chains inet", NFT_CTX_OUTPUT_TERSE, doing) +
-                               nft.list("list sets inet", NFT_CTX_OUTPUT_TERSE, doing) +
+                         : chains + nft.list("list sets inet", NFT_CTX_OUTPUT_TERSE, doing) +
                                nft.list("list maps inet", NFT_CTX_OUTPUT_TERSE, doing);
   Terse terse = parse_terse(text);
   t.chains = std::move(terse.chains);
