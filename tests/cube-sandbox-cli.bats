@@ -63,8 +63,9 @@ teardown() { cube_teardown; }
     --config.cmd "echo 'it'\"'\"'s \$HOME; rm -rf /'" --config.env 'A=b c' --config.workingdir /srv >/dev/null
   printf '[rootfs]\nstore = "%s"\ncluster_ca = "none"\n' "$TMP/store" >"$CUBE_CONFIG"
   tpl=$(cube-rootfs build "oci:$TMP/img:x" -o json | jq -r .template_id)
-  # The function is the script's own, run alone: its first line names the template and its disk.
-  run bash -c "source <(sed -n '/^template_lookup() {/,/^}/p' '$SANDBOX_SH'); state_db=\$CUBE_STATE
+  # The functions are the script's own, run alone: the first line names the template and its disk.
+  run bash -c "source <(sed -n '/^template_sql() {/,/^}/p;/^template_lookup() {/,/^}/p' '$SANDBOX_SH')
+    state_db=\$CUBE_STATE
     template_lookup \"t.template_id = '$tpl'\""
   assert_success
   [[ "${lines[0]}" == "$tpl $TMP/store/rfs-"*.ext4 ]]
