@@ -1,9 +1,6 @@
 #include "cluster_libpq.hpp"
 
-#include "error.hpp"
-
-#include <dlfcn.h>
-#include <fmt/format.h>
+#include "dl.hpp"
 
 #include <mutex>
 
@@ -12,23 +9,12 @@ namespace {
 
 constexpr const char* k_soname = "libpq.so.5";
 
-std::string dl_reason() {
-  const char* why = dlerror();
-  return why ? why : "unknown reason";
-}
-
-// Never closed: the library stays for the life of the process, as if it had been linked.
 Libpq load() {
-  void* handle = dlopen(k_soname, RTLD_NOW | RTLD_LOCAL);
-  if (!handle)
-    throw Error(Exit::failed, fmt::format("cannot load {} to reach the cluster database", k_soname), dl_reason(),
-                "install the Debian package libpq5");
+  void* handle = dl::open(k_soname, "reach the cluster database", "libpq5");
   Libpq pq;
-#define CUBE_LIBPQ_LOAD(name)                                                            \
-  pq.name = reinterpret_cast<decltype(pq.name)>(dlsym(handle, #name));                   \
-  if (!pq.name)                                                                          \
-    throw Error(Exit::failed, fmt::format("{} has no {}", k_soname, #name), dl_reason(), \
-                "install a libpq5 of PostgreSQL 10 or newer");
+#define CUBE_LIBPQ_LOAD(name)                    \
+  pq.name = reinterpret_cast<decltype(pq.name)>( \
+      dl::symbol(handle, k_soname, #name, "install a libpq5 of PostgreSQL 10 or newer"));
   CUBE_LIBPQ_FUNCTIONS(CUBE_LIBPQ_LOAD)
 #undef CUBE_LIBPQ_LOAD
   return pq;

@@ -1,8 +1,8 @@
 #include "nft.hpp"
 
+#include "dl.hpp"
 #include "error.hpp"
 
-#include <dlfcn.h>
 #include <fmt/format.h>
 #include <nftables/libnftables.h>
 #include <sys/mman.h>
@@ -58,23 +58,12 @@ struct Lib {
 
 constexpr const char* k_soname = "libnftables.so.1";
 
-std::string dl_reason() {
-  const char* why = dlerror();
-  return why ? why : "unknown reason";
-}
-
-// Never closed: the library stays for the life of the process, as if it had been linked.
 Lib load() {
-  void* handle = dlopen(k_soname, RTLD_NOW | RTLD_LOCAL);
-  if (!handle)
-    throw Error(Exit::failed, fmt::format("cannot load {} to reach nftables", k_soname), dl_reason(),
-                "install the Debian package libnftables1");
+  void* handle = dl::open(k_soname, "reach nftables", "libnftables1");
   Lib lib;
-#define CUBE_NFT_LOAD(name)                                                              \
-  lib.name = reinterpret_cast<decltype(lib.name)>(dlsym(handle, #name));                 \
-  if (!lib.name)                                                                         \
-    throw Error(Exit::failed, fmt::format("{} has no {}", k_soname, #name), dl_reason(), \
-                "install a libnftables1 of nftables 1.0 or newer");
+#define CUBE_NFT_LOAD(name)                        \
+  lib.name = reinterpret_cast<decltype(lib.name)>( \
+      dl::symbol(handle, k_soname, #name, "install a libnftables1 of nftables 1.0 or newer"));
   CUBE_NFT_FUNCTIONS(CUBE_NFT_LOAD)
 #undef CUBE_NFT_LOAD
   return lib;
