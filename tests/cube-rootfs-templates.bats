@@ -315,8 +315,8 @@ start_paused() {
     <(printf 'EXISTING BUNDLE\n\n'; cat "$TMP/ca.pem")
   diff <(debugfs -R "cat /usr/local/share/ca-certificates/cube-egress-root.crt" "$img" 2>/dev/null) "$TMP/ca.pem"
   [ "$(q "SELECT cube_egress_ca_baked || ':' || cube_egress_ca_targets_written FROM artifacts")" = 1:2 ]
-  # The bundle's SHA-256 in files.jsonl is of its bytes with the CA, also from a gzip layer (whose
-  # files the first pass hashes as it inflates them, before the CA is known).
+  # The bundle's SHA-256 in files.jsonl is of its bytes with the CA, also from a gzip layer (spooled
+  # as it is inflated, before the CA is appended).
   gzip -c "$TMP/r.tar" >"$TMP/r.tar.gz"
   run cube-rootfs build "$TMP/r.tar.gz" --store "$STORE" --add-ca "$TMP/ca.pem" -o json
   assert_success

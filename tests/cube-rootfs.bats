@@ -101,6 +101,15 @@ same_as_reference() {
   got=$(jq -r 'select(.path == "/data/sparse") | .sha256' "$TMP/files.jsonl")
   [ "$want" = "$got" ]
   [ "$(jq -r 'select(.path == "/dev/null") | .type' "$TMP/files.jsonl")" = char ]
+  # Every file's, against the reference tree, from a gzip image (its layers inflated once, into a
+  # spool) and from an uncompressed one.
+  for img in "oci:$FIX/oci:rules" "oci:$FIX/oci-plain"; do
+    rm -f "$TMP/o.ext4"
+    cube-rootfs convert "$img" --out "$TMP/o.ext4" --files "$TMP/files.jsonl" >/dev/null
+    jq -r 'select(.type == "file") | "\(.sha256)  .\(.path)"' "$TMP/files.jsonl" >"$TMP/sums"
+    [ "$(wc -l <"$TMP/sums")" -gt 5 ]
+    (cd "$FIX/ref/rootfs" && sha256sum --quiet --strict -c "$TMP/sums")
+  done
 }
 
 @test "sizing: the model gives 1 GiB for a small tree; exact is smaller and holds the tree" {
