@@ -29,14 +29,19 @@ using test::error_of;
 
 namespace {
 
-int64_t count_rows(Store& store, std::string_view table) {
+// The integer in the first column of the first row of a query (-1 when there is no row).
+int64_t scalar(Store& store, const std::string& sql) {
   int64_t n = -1;
   store.read([&](Tx& tx) {
-    auto rows = tx.query(fmt::format("SELECT COUNT(*) FROM {}", table));
+    auto rows = tx.query(sql);
     ASSERT_TRUE(rows.next());
     n = rows.integer(0);
   });
   return n;
+}
+
+int64_t count_rows(Store& store, std::string_view table) {
+  return scalar(store, fmt::format("SELECT COUNT(*) FROM {}", table));
 }
 
 void add_node(Tx& tx, std::string_view id, int64_t cpu_m = 1000) {
@@ -223,13 +228,7 @@ TEST_P(StoreTest, WriteOneIsATransactionOfItsOwn) {
     store->write_one("INSERT INTO nodes (id, cpu_m, mem_bytes, registered_ms) VALUES ($1, 1, 1, 1)", {"n-1"});
   });
   EXPECT_EQ(e.code(), Exit::conflict);
-  int64_t at = 0;
-  store->read([&](Tx& tx) {
-    auto rows = tx.query("SELECT heartbeat_ms FROM node_heartbeats");
-    ASSERT_TRUE(rows.next());
-    at = rows.integer(0);
-  });
-  EXPECT_EQ(at, 6);
+  EXPECT_EQ(scalar(*store, "SELECT heartbeat_ms FROM node_heartbeats"), 6);
   EXPECT_EQ(count_rows(*store, "nodes"), 1);
 }
 
@@ -365,13 +364,7 @@ TEST_P(PgTest, WriteOneIsSerializableAndRetried) {
         "DO $$ BEGIN PERFORM nextval('attempts'); RAISE EXCEPTION 'always' USING ERRCODE = '40001'; END $$");
   });
   EXPECT_EQ(e.code(), Exit::conflict);
-  int64_t attempts = 0;
-  store->read([&](Tx& tx) {
-    auto rows = tx.query("SELECT last_value FROM attempts");
-    ASSERT_TRUE(rows.next());
-    attempts = rows.integer(0);
-  });
-  EXPECT_EQ(attempts, cluster::k_max_attempts);
+  EXPECT_EQ(scalar(*store, "SELECT last_value FROM attempts"), cluster::k_max_attempts);
 }
 
 TEST_P(PgTest, ConnectionFailureNamesTheSocketAndHidesThePassword) {
