@@ -14,7 +14,7 @@ FUZZ_SRC_logs_framing := $(addprefix tools/cube-logs/,framer.cpp cri.cpp) common
 FUZZ_SRC_versions_ingest := $(addprefix tools/cube-versions/,report.cpp component.cpp compat_store.cpp stores.cpp) \
     common/compat.cpp common/health.cpp $(BUILD)/gen/migrations.cpp $(BUILD)/gen/pg_migrations.cpp \
     $(addprefix common/,error.cpp fmt_impl.cpp sha256.cpp state.cpp migrations.cpp fs.cpp log.cpp json_writer.cpp \
-    timeutil.cpp escape.cpp cluster.cpp cluster_sqlite.cpp cluster_pg.cpp cluster_libpq.cpp cluster_url.cpp \
+    timeutil.cpp escape.cpp cluster.cpp cluster_sqlite.cpp cluster_pg.cpp cluster_libpq.cpp dl.cpp cluster_url.cpp \
     context.cpp config.cpp output.cpp units.cpp)
 FUZZ_LIBS_versions_ingest := -lsqlite3 -lcrypto
 FUZZ_SRC_sched_selector := $(addprefix tools/cube-sched/,selector.cpp quantity.cpp labels.cpp) common/error.cpp \
