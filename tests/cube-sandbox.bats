@@ -151,6 +151,65 @@ fake_vmm() {
     "vmm = \"$TMP/fake-vmm {name} {disk} {initrd}\"" 'start_check = 0'
 }
 
+# slow_step TOOL VERB: a shim in $TMP/shim that runs `TOOL VERB …` half a second late (up_fails puts
+# it first in PATH); the tool's other verbs run at once.
+slow_step() {
+  mkdir -p "$TMP/shim"
+  printf '#!/bin/sh\ncase " $* " in *" %s "*) sleep 0.5 ;; esac\nexec %s "$@"\n' "$2" "$(command -v "$1")" >"$TMP/shim/$1"
+  chmod +x "$TMP/shim/$1"
+}
+# up_fails STATUS ARG…: up (with the shims) fails with STATUS, and once it has returned no tool it
+# started for the sandbox runs on. Its stdout and stderr are in $output. (Not through `run`, which
+# would wait for every process holding the output pipe, and so for a step up had left running.)
+up_fails() {
+  local want=$1 rc=0
+  shift
+  PATH="$TMP/shim:$PATH" sandbox up "$@" >"$TMP/up.out" 2>&1 || rc=$?
+  run pgrep -af -- "$SB"
+  assert_output ''
+  output=$(cat "$TMP/up.out")
+  [ "$rc" -eq "$want" ] || { echo "up: exit $rc, not $want: $output"; false; }
+}
+
+@test "cube-sandbox: a step that fails undoes the steps before and beside it, and up passes on its status" {
+  require_command umoci
+  fake_vmm
+  umoci init --layout "$TMP/img" && umoci new --image "$TMP/img:x"
+  umoci config --image "$TMP/img:x" --config.cmd /bin/true >/dev/null
+  # The TAP, the placement and the policy run beside each other: whichever fails, the others are
+  # waited for and undone, and nothing of the sandbox is left. A shim makes the step beside the
+  # failing one slow, so that an undo that did not wait for it would run before it is done.
+  slow_step cube-sched place
+  # The TAP: a port the data path refuses (cube-tap ensure, exit 2), with a slow placement beside it.
+  up_fails 2 "oci:$TMP/img:x" --name "$SB" --port 70000 --policy "$TMP/policy.json"
+  assert_output --partial "up $SB failed (exit 2); undoing its steps"
+  assert_node_clean "$SB"
+  # The placement: more CPU than the node has (cube-sched: no node fits, exit 4), with a slow policy.
+  rm "$TMP/shim/cube-sched"
+  slow_step cube-egress-rules set
+  up_fails 4 "oci:$TMP/img:x" --name "$SB" --cpu 64 --port 80 --policy "$TMP/policy.json"
+  assert_output --partial "up $SB failed (exit 4); undoing its steps"
+  assert_node_clean "$SB"
+  # The policy: a file that is not a policy (cube-egress-rules set, exit 2); the TAP and the
+  # placement are undone.
+  rm "$TMP/shim/cube-egress-rules"
+  echo '{"allowOut": ["not an address"]}' >"$TMP/bad-policy.json"
+  up_fails 2 "oci:$TMP/img:x" --name "$SB" --port 80 --policy "$TMP/bad-policy.json"
+  assert_output --partial "cube-egress-rules: error:"
+  assert_output --partial "up $SB failed (exit 2); undoing its steps"
+  assert_node_clean "$SB"
+  # The rootfs: a template that is not READY (exit 3), once the TAP, placement and policy are done.
+  run sandbox up --template tpl-0000 --name "$SB" --port 80 --policy "$TMP/policy.json"
+  assert_failure 3
+  assert_output --partial "template tpl-0000 is not READY"
+  assert_node_clean "$SB"
+  # And the same up, with nothing wrong, runs.
+  run sandbox -q up "oci:$TMP/img:x" --name "$SB" --port 80 --policy "$TMP/policy.json"
+  assert_success
+  sandbox down "$SB"
+  assert_node_clean "$SB"
+}
+
 @test "cube-sandbox: up killed with SIGKILL at random points; reconcile leaves the node clean" {
   require_command umoci
   fake_vmm
