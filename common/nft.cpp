@@ -2,39 +2,22 @@
 
 #include "dl.hpp"
 #include "error.hpp"
+#include "heap.hpp"
 
 #include <fmt/format.h>
 #include <nftables/libnftables.h>
-#include <sys/mman.h>
 
-#include <cstdint>
-#include <cstdlib>
 #include <mutex>
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23  // Linux 5.14; older headers lack the name
-#endif
 
 namespace cube::nft {
 namespace {
 
 // libnftables fills its cache for the first command that needs one, and gives every table in it four
 // hash tables of 128 KiB (8192 list heads, all written at once): with two tables, 256 pages that
-// each fault in on their own, ~10 us apiece on a VM, a tenth of `cube-egress-rules set --apply`.
-// A short command keeps the memory it frees (keep_freed_memory() in cli.cpp), so 2 MiB of heap
-// faulted in with one madvise and freed at once is where those tables land. Best effort: a kernel
-// before 5.14 refuses the advice and the pages fault in one by one, as before.
+// each fault in on their own, a tenth of `cube-egress-rules set --apply`. A short command keeps
+// the memory it frees (heap::keep_freed_memory), so those tables land on 2 MiB faulted in first.
 void prefault_heap() {
-  static const bool done = [] {
-    constexpr size_t k_size = 2 << 20, k_page = 4096;
-    void* block = std::malloc(k_size);
-    if (!block) return false;
-    auto begin = (reinterpret_cast<uintptr_t>(block) + k_page - 1) & ~(k_page - 1);
-    auto end = (reinterpret_cast<uintptr_t>(block) + k_size) & ~(k_page - 1);
-    ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
-    std::free(block);
-    return true;
-  }();
+  static const bool done = (heap::prefault(2 << 20), true);
   (void)done;
 }
 
