@@ -12,9 +12,7 @@ constexpr const char* k_soname = "libpq.so.5";
 Libpq load() {
   void* handle = dl::open(k_soname, "reach the cluster database", "libpq5");
   Libpq pq;
-#define CUBE_LIBPQ_LOAD(name)                    \
-  pq.name = reinterpret_cast<decltype(pq.name)>( \
-      dl::symbol(handle, k_soname, #name, "install a libpq5 of PostgreSQL 10 or newer"));
+#define CUBE_LIBPQ_LOAD(name) dl::bind(pq.name, handle, k_soname, #name, "install a libpq5 of PostgreSQL 10 or newer");
   CUBE_LIBPQ_FUNCTIONS(CUBE_LIBPQ_LOAD)
 #undef CUBE_LIBPQ_LOAD
   return pq;

@@ -16,4 +16,11 @@ void* open(const char* soname, std::string_view needed_for, std::string_view pac
 // libpq5 of PostgreSQL 10 or newer") as the hint.
 void* symbol(void* handle, const char* soname, const char* name, std::string_view newer_hint);
 
+// Points FN at symbol() NAME, typed as FN is: one line per function of a table filled from an
+// X-macro list.
+template <typename F>
+void bind(F*& fn, void* handle, const char* soname, const char* name, std::string_view newer_hint) {
+  fn = reinterpret_cast<F*>(symbol(handle, soname, name, newer_hint));
+}
+
 }  // namespace cube::dl

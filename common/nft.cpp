@@ -44,9 +44,8 @@ constexpr const char* k_soname = "libnftables.so.1";
 Lib load() {
   void* handle = dl::open(k_soname, "reach nftables", "libnftables1");
   Lib lib;
-#define CUBE_NFT_LOAD(name)                        \
-  lib.name = reinterpret_cast<decltype(lib.name)>( \
-      dl::symbol(handle, k_soname, #name, "install a libnftables1 of nftables 1.0 or newer"));
+#define CUBE_NFT_LOAD(name) \
+  dl::bind(lib.name, handle, k_soname, #name, "install a libnftables1 of nftables 1.0 or newer");
   CUBE_NFT_FUNCTIONS(CUBE_NFT_LOAD)
 #undef CUBE_NFT_LOAD
   return lib;
