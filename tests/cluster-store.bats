@@ -74,12 +74,13 @@ at_least() { [ "$(count_lines "$1")" -ge "$2" ]; }
 
 # check_lost_server_error TOOL FILE: FILE is the stderr of a command that failed because the server
 # was gone: one line, TOOL's error naming the server's socket directory (in the socket's path, or
-# in the URL's host=) and the reason libpq or the server gave. Exit 1, not a crash, is the
-# caller's to check.
+# in the URL's host=) and the reason libpq or the server gave. A server killed while it accepts
+# a connection resets it (ECONNRESET), so "Connection reset by peer" is one of those reasons.
+# Exit 1, not a crash, is the caller's to check.
 check_lost_server_error() {
   local tool=$1 file=$2 text
   local what='(cannot connect to the cluster database|the connection was lost during)'
-  local why='(No such file or directory|Connection refused|server closed the connection unexpectedly|terminating connection|the database system is|could not receive data from server|could not send data to server|no connection to the server)'
+  local why='(No such file or directory|Connection refused|Connection reset by peer|server closed the connection unexpectedly|terminating connection|the database system is|could not receive data from server|could not send data to server|no connection to the server)'
   text=$(cat "$file")
   [ "$(wc -l <"$file")" -eq 1 ] || fail "$file: not one line: $text"
   [[ "$text" == "$tool: error: "* ]] || fail "$file: $text"
