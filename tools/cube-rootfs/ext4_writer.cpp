@@ -70,8 +70,10 @@ class ContentSink {
  public:
   static constexpr size_t k_window = 4 << 20;
 
-  ContentSink(ext2_filsys fs, int image_fd, ext2_ino_t ino, uint64_t size, std::vector<char>& window, std::string where)
-      : m_fs(fs), m_fd(image_fd), m_ino(ino), m_window(window), m_where(std::move(where)) {
+  // `hash` false: the caller knows the content's hash already, and finish() returns "".
+  ContentSink(ext2_filsys fs, int image_fd, ext2_ino_t ino, uint64_t size, std::vector<char>& window, std::string where,
+              bool hash = true)
+      : m_fs(fs), m_fd(image_fd), m_ino(ino), m_window(window), m_where(std::move(where)), m_hash(hash) {
     errcode_t err = ext2fs_read_inode(fs, ino, &m_inode);
     if (!err) err = ext2fs_inode_size_set(fs, &m_inode, size);
     if (err) raise(err, "reading the inode");
@@ -81,7 +83,7 @@ class ContentSink {
     if (offset < m_pos || offset + size > m_size)
       throw Error(Exit::usage, fmt::format("{}: data at offset {} is outside the file", m_where, offset));
     hash_zeros(offset - m_pos);
-    m_sha.update(data, size);
+    if (m_hash) m_sha.update(data, size);
     m_pos = offset;
     while (size > 0) {
       if (m_pos >= m_base + k_window || m_pos < m_base) {
@@ -101,7 +103,7 @@ class ContentSink {
     flush();
     errcode_t err = ext2fs_write_inode(m_fs, m_ino, &m_inode);
     if (err) raise(err, "writing the inode");
-    return m_sha.hex();
+    return m_hash ? m_sha.hex() : std::string();
   }
 
  private:
@@ -153,7 +155,7 @@ class ContentSink {
   }
   void hash_zeros(uint64_t n) {
     static const char zeros[64 * 1024] = {};
-    while (n > 0) {
+    while (m_hash && n > 0) {
       size_t k = static_cast<size_t>(std::min<uint64_t>(n, sizeof zeros));
       m_sha.update(zeros, k);
       n -= k;
@@ -170,6 +172,7 @@ class ContentSink {
   ext2_inode m_inode{};
   std::vector<char>& m_window;
   std::string m_where;
+  bool m_hash;
   Sha256 m_sha;
   uint64_t m_size = 0, m_pos = 0, m_base = 0, m_used = 0;
   blk64_t m_goal = ~0ULL;
@@ -380,11 +383,13 @@ void Ext4Writer::write_tree(Node& root) {
 }
 
 void Ext4Writer::write_content(Inode& inode, TarReader& reader) {
-  ContentSink sink(m_fs, m_image_fd.get(), inode.ino, inode.size, m_window, reader.where());
+  bool hashed = !inode.sha256.empty();
+  ContentSink sink(m_fs, m_image_fd.get(), inode.ino, inode.size, m_window, reader.where(), !hashed);
   DataBlock b;
   while (reader.block(b)) sink.put(static_cast<const char*>(b.data), b.size, static_cast<uint64_t>(b.offset));
   if (!inode.append.empty()) sink.put(inode.append.data(), inode.append.size(), inode.size - inode.append.size());
-  inode.sha256 = sink.finish();
+  std::string sha = sink.finish();
+  if (!hashed) inode.sha256 = std::move(sha);
 }
 
 void Ext4Writer::write_outside(Inode& inode) {

@@ -8,7 +8,9 @@
 // - write_tree() creates every directory, symlink, device, FIFO and socket, and an empty inode for
 //   each regular file with its owner, mode, times, xattrs and link count; hardlinks share inodes.
 // - write_content() streams a regular file's bytes (holes kept, all-zero blocks left unallocated,
-//   as mke2fs -d does) and records the content's SHA-256 in the Inode.
+//   as mke2fs -d does) and records the content's SHA-256 in the Inode, unless the Inode already
+//   holds it: the first pass hashed the bytes of an inflated layer while it waited for the inflater,
+//   and those are the bytes its spool gives back.
 // - close() writes the bitmaps, group descriptors and superblock; without it the image is junk
 //   and the caller removes it. Errors read "<path>: <libext2fs error> while <doing what>".
 #pragma once

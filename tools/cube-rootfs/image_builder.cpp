@@ -40,18 +40,19 @@ class PartFile {
   bool m_kept = false;
 };
 
-std::string hash_entry(TarReader& r) {
+// The SHA-256 of an entry that is not sparse, read whole: its blocks follow each other from 0 to
+// its size. "" if they do not (the writer hashes it then).
+std::string hash_entry(TarReader& r, uint64_t size) {
   Sha256 sha;
   DataBlock b;
   uint64_t pos = 0;
-  static const char zeros[4096] = {};
+  bool whole = true;
   while (r.block(b)) {
-    for (; pos < static_cast<uint64_t>(b.offset); pos += std::min<uint64_t>(4096, b.offset - pos))
-      sha.update(zeros, std::min<uint64_t>(4096, b.offset - pos));
+    whole = whole && static_cast<uint64_t>(b.offset) == pos;
     sha.update(b.data, b.size);
-    pos = b.offset + b.size;
+    pos = static_cast<uint64_t>(b.offset) + b.size;
   }
-  return sha.hex() + ":" + std::to_string(pos);  // the tail hole is covered by the size check below
+  return whole && pos == size ? sha.hex() : std::string();
 }
 
 // What pass 1 leaves a gzip layer for pass 2: its inflated stream and its checked digest.
@@ -68,15 +69,19 @@ bool is_gzip(const LayerRef& layer) {
   return n >= 2 && b[0] == 0x1f && b[1] == 0x8b;
 }
 
-void read_headers(TarReader& reader, int layer, Tree& tree, const BuildOptions& opt) {
+// `hash_all`: the layer is inflated and spooled, so its data is read here whether or not it is
+// hashed, and pass 2 writes these very bytes from the spool. Each file's SHA-256 is taken here then,
+// on a thread that would otherwise wait for the inflater, and not again in pass 2.
+void read_headers(TarReader& reader, int layer, Tree& tree, const BuildOptions& opt, bool hash_all) {
   Entry e;
   while (reader.next(e)) {
-    bool data = tree.apply(layer, reader.entry_index() - 1, e, reader.where());
-    // A sparse file is not deduplicated: hashing it would read its holes, which cost nothing to
+    uint64_t entry = reader.entry_index() - 1;
+    bool data = tree.apply(layer, entry, e, reader.where());
+    // A sparse file is not hashed here: hashing it would read its holes, which cost nothing to
     // declare; the size check bounds them only later, against the image.
-    Node* n = data && opt.dedup_hardlink && !e.sparse ? tree.lookup(e.path) : nullptr;
-    if (n)
-      n->inode->sha256 = hash_entry(reader);
+    Node* n = data && !e.sparse && (hash_all || opt.dedup_hardlink) ? tree.lookup(e.path) : nullptr;
+    if (n && n->inode->src_layer == layer && n->inode->src_entry == entry)
+      n->inode->sha256 = hash_entry(reader, e.size);
     else
       reader.skip_data();
   }
@@ -110,7 +115,7 @@ Spooled scan_layer_unchecked(const LayerRef& layer, int index, Tree& tree, const
   }
   {
     TarReader reader(verifier ? *verifier : stream.source(), layer.name, Reading::skim, out.spool.get());
-    read_headers(reader, index, tree, opt);
+    read_headers(reader, index, tree, opt, out.spool != nullptr);
   }
   if (!verifier) return out;
   verifier->finish();
@@ -128,7 +133,7 @@ Spooled scan_layer(const LayerRef& layer, int index, Tree& tree, const BuildOpti
 }
 
 // Pass 1: every layer's headers into the tree. Data is skipped (seeked over in uncompressed blobs)
-// unless --dedup-hardlink needs each file's hash.
+// unless it is hashed: for --dedup-hardlink, or because an inflated layer is read whole anyway.
 std::vector<Spooled> scan_layers(ImageSource& src, Tree& tree, const BuildOptions& opt, BuildResult& res) {
   SpoolBudget budget = SpoolBudget::for_dir(opt.spool_dir);
   std::vector<Spooled> spooled;
@@ -314,8 +319,11 @@ BuildResult build_image(ImageSource& src, const BuildOptions& opt) {
   }
   if (opt.edit_tree) res.edited = opt.edit_tree(tree);
   if (opt.dedup_hardlink) res.deduplicated = dedup(tree);
-  for_each_node(tree.root(), [](Node& n) {
-    if (n.inode->src_layer >= 0) n.inode->sha256.clear();  // pass 2 fills in the real content hash
+  // Pass 2 hashes what pass 1 could not vouch for: a layer read again from its blob, and a file
+  // that gets bytes appended.
+  for_each_node(tree.root(), [&](Node& n) {
+    Inode& i = *n.inode;
+    if (i.src_layer >= 0 && (!spooled[static_cast<size_t>(i.src_layer)].spool || !i.append.empty())) i.sha256.clear();
   });
   res.stats = tree.finish();
   FsParams params = plan_size(res.stats, opt.size, model_knobs_from_env());
