@@ -4,6 +4,7 @@
 #include "error.hpp"
 #include "ext2_errors.hpp"
 #include "fs.hpp"
+#include "image_writes.hpp"
 #include "sha256.hpp"
 
 #include <fcntl.h>
@@ -61,24 +62,25 @@ void set_time(uint32_t& base, uint32_t& extra, int64_t sec, uint32_t nsec) {
 
 bool all_zero(const char* p, size_t n) { return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0); }
 
-// Streams one regular file's bytes into the image. Bytes gather in a window of whole blocks; each
-// run of non-zero blocks in it is allocated with ext2fs_fallocate (initialised extents, placed
-// after the previous run) and written with one pwrite straight to the image file. Gaps in the
-// source and all-zero blocks stay holes, as mke2fs -d leaves them. The logical content (holes read
-// as zeros) is hashed on the way.
+// Streams one regular file's bytes into the image. Bytes gather in a window of whole blocks (room
+// in an ImageWrites buffer); each run of non-zero blocks in it is allocated with ext2fs_fallocate
+// (initialised extents, placed after the previous run) and queued to be written to the image file
+// on the writer thread. Gaps in the source and all-zero blocks stay holes, as mke2fs -d leaves them.
+// The logical content (holes read as zeros) is hashed on the way.
 class ContentSink {
  public:
-  static constexpr size_t k_window = 4 << 20;
-
   // `hash` false: the caller knows the content's hash already, and finish() returns "".
-  ContentSink(ext2_filsys fs, int image_fd, ext2_ino_t ino, uint64_t size, std::vector<char>& window, std::string where,
-              bool hash = true)
-      : m_fs(fs), m_fd(image_fd), m_ino(ino), m_window(window), m_where(std::move(where)), m_hash(hash) {
+  ContentSink(ext2_filsys fs, ImageWrites& writes, ext2_ino_t ino, uint64_t size, std::string where, bool hash = true)
+      : m_fs(fs), m_writes(writes), m_window(writes.space()), m_ino(ino), m_where(std::move(where)), m_hash(hash) {
     errcode_t err = ext2fs_read_inode(fs, ino, &m_inode);
     if (!err) err = ext2fs_inode_size_set(fs, &m_inode, size);
     if (err) raise(err, "reading the inode");
     m_size = size;
   }
+  // Abandoned by an error: the room it filled goes back zeroed, as the next file expects it.
+  ~ContentSink() { std::memset(m_window.data(), 0, m_used); }
+  ContentSink(const ContentSink&) = delete;
+  ContentSink& operator=(const ContentSink&) = delete;
   void put(const char* data, size_t size, uint64_t offset) {
     if (offset < m_pos || offset + size > m_size)
       throw Error(Exit::usage, fmt::format("{}: data at offset {} is outside the file", m_where, offset));
@@ -86,11 +88,11 @@ class ContentSink {
     if (m_hash) m_sha.update(data, size);
     m_pos = offset;
     while (size > 0) {
-      if (m_pos >= m_base + k_window || m_pos < m_base) {
+      if (m_pos >= m_base + m_window.size() || m_pos < m_base) {
         flush();
         m_base = m_pos - m_pos % k_block;
       }
-      size_t n = std::min<uint64_t>(size, m_base + k_window - m_pos);
+      size_t n = std::min<uint64_t>(size, m_base + m_window.size() - m_pos);
       std::memcpy(m_window.data() + (m_pos - m_base), data, n);
       m_used = std::max<uint64_t>(m_used, m_pos - m_base + n);
       data += n;
@@ -107,10 +109,11 @@ class ContentSink {
   }
 
  private:
+  // The window came zeroed, so the blocks past m_used are zeros already.
   void flush() {
     if (m_used == 0) return;
     size_t blocks = (m_used + k_block - 1) / k_block;
-    std::memset(m_window.data() + m_used, 0, blocks * k_block - m_used);
+    m_runs.clear();
     for (size_t b = 0; b < blocks;) {
       if (all_zero(m_window.data() + b * k_block, k_block)) {
         ++b;
@@ -118,17 +121,18 @@ class ContentSink {
       }
       size_t e = b + 1;
       while (e < blocks && !all_zero(m_window.data() + e * k_block, k_block)) ++e;
-      write_run(m_base / k_block + b, e - b, m_window.data() + b * k_block);
+      allocate_run(m_base / k_block + b, e - b, m_window.data() + b * k_block);
       b = e;
     }
-    std::memset(m_window.data(), 0, blocks * k_block);
+    m_writes.queue(blocks * k_block, m_runs, m_where);
+    m_window = m_writes.space();
     m_used = 0;
   }
-  void write_run(blk64_t lblk, blk64_t len, const char* data) {
+  void allocate_run(blk64_t lblk, blk64_t len, const char* data) {
     errcode_t err = ext2fs_fallocate(m_fs, EXT2_FALLOCATE_FORCE_INIT | EXT2_FALLOCATE_INIT_BEYOND_EOF, m_ino, &m_inode,
                                      m_goal, lblk, len);
     if (err) raise(err, "allocating blocks");
-    // Usually one contiguous piece; when the free space is fragmented, write piece by piece.
+    // Usually one contiguous piece; when the free space is fragmented, written piece by piece.
     for (blk64_t done = 0; done < len;) {
       blk64_t p0 = 0, n = 1;
       err = ext2fs_bmap2(m_fs, m_ino, &m_inode, nullptr, 0, lblk + done, nullptr, &p0);
@@ -138,19 +142,9 @@ class ContentSink {
         if (!err && last == p0 + (len - done) - 1) n = len - done;
       }
       if (err || p0 == 0) raise(err ? err : EXT2_ET_BLOCK_ALLOC_FAIL, "mapping blocks");
-      pwrite_all(data + done * k_block, n * k_block, p0 * k_block);
+      m_runs.push_back({data + done * k_block, n * k_block, p0 * k_block});
       done += n;
       m_goal = p0 + n;
-    }
-  }
-  void pwrite_all(const char* p, size_t n, uint64_t off) {
-    while (n > 0) {
-      ssize_t w = ::pwrite(m_fd, p, n, static_cast<off_t>(off));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) throw sys_error(errno, m_where + ": writing data to the image");
-      p += w;
-      n -= static_cast<size_t>(w);
-      off += static_cast<uint64_t>(w);
     }
   }
   void hash_zeros(uint64_t n) {
@@ -167,10 +161,11 @@ class ContentSink {
   }
 
   ext2_filsys m_fs;
-  int m_fd;
+  ImageWrites& m_writes;
+  std::span<char> m_window;
+  std::vector<ImageWrites::Run> m_runs;  // of the window being flushed
   ext2_ino_t m_ino;
   ext2_inode m_inode{};
-  std::vector<char>& m_window;
   std::string m_where;
   bool m_hash;
   Sha256 m_sha;
@@ -189,7 +184,7 @@ Ext4Writer::Ext4Writer(std::string path, const FsParams& params) : m_path(std::m
   init_fs(params);
   // File contents bypass libext2fs's block cache: they go to freshly allocated blocks it never reads.
   m_image_fd = std::move(fd);
-  m_window.assign(ContentSink::k_window, 0);
+  m_writes = std::make_unique<ImageWrites>(m_image_fd.get());
 }
 
 Ext4Writer::~Ext4Writer() {
@@ -384,7 +379,7 @@ void Ext4Writer::write_tree(Node& root) {
 
 void Ext4Writer::write_content(Inode& inode, TarReader& reader) {
   bool hashed = !inode.sha256.empty();
-  ContentSink sink(m_fs, m_image_fd.get(), inode.ino, inode.size, m_window, reader.where(), !hashed);
+  ContentSink sink(m_fs, *m_writes, inode.ino, inode.size, reader.where(), !hashed);
   DataBlock b;
   while (reader.block(b)) sink.put(static_cast<const char*>(b.data), b.size, static_cast<uint64_t>(b.offset));
   if (!inode.append.empty()) sink.put(inode.append.data(), inode.append.size(), inode.size - inode.append.size());
@@ -394,7 +389,7 @@ void Ext4Writer::write_content(Inode& inode, TarReader& reader) {
 
 void Ext4Writer::write_outside(Inode& inode) {
   if (inode.has_inline) {
-    ContentSink sink(m_fs, m_image_fd.get(), inode.ino, inode.inline_data.size(), m_window, "inline content");
+    ContentSink sink(m_fs, *m_writes, inode.ino, inode.inline_data.size(), "inline content");
     sink.put(inode.inline_data.data(), inode.inline_data.size(), 0);
     inode.sha256 = sink.finish();
     return;
@@ -403,7 +398,7 @@ void Ext4Writer::write_outside(Inode& inode) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw sys_error(errno, "reading " + inode.src_path);
   inode.size = static_cast<uint64_t>(st.st_size);
-  ContentSink sink(m_fs, m_image_fd.get(), inode.ino, inode.size, m_window, inode.src_path);
+  ContentSink sink(m_fs, *m_writes, inode.ino, inode.size, inode.src_path);
   std::vector<char> buf(1 << 20);
   uint64_t off = 0;
   for (;;) {
@@ -418,6 +413,7 @@ void Ext4Writer::write_outside(Inode& inode) {
 }
 
 void Ext4Writer::close() {
+  m_writes->finish();
   errcode_t err = ext2fs_close2(m_fs, 0);
   m_closed = true;
   if (err) {

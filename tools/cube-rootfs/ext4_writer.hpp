@@ -27,6 +27,8 @@
 
 namespace cube::rootfs {
 
+class ImageWrites;
+
 struct FsParams {
   uint64_t bytes = 0;
   uint64_t inodes = 0;          // 0: one per 16 KiB
@@ -58,7 +60,7 @@ class Ext4Writer {
 
   std::string m_path;
   Fd m_image_fd;
-  std::vector<char> m_window;  // one file's bytes at a time, reused
+  std::unique_ptr<ImageWrites> m_writes;  // file contents, written on their own thread
   ext2_filsys m_fs = nullptr;
   ext2_ino_t m_lost_found = 0;
   bool m_closed = false;

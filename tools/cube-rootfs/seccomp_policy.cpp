@@ -32,6 +32,8 @@ seccomp::Filter build_filter() {
        "dup",        "dup3",        "umask",           "rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "exit",
        "exit_group", "sched_yield", "copy_file_range", "readlink",     "readlinkat",     "uname",        "prlimit64",
        "ioctl",      "fchmod",      "fchown"});
+  // The image writer starts the image's writeback as it goes (image_writes.hpp).
+  f.allow({"sync_file_range"});
   // Lazily loaded C library parts (iconv, locale data) may use open; a sanitizer build's runtime
   // probes memory through a pipe and runs on an alternate signal stack.
   f.allow({"open", "pipe", "pipe2", "sigaltstack"});

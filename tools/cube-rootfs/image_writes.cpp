@@ -1,0 +1,129 @@
+#include "image_writes.hpp"
+
+#include "error.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace cube::rootfs {
+namespace {
+
+void pwrite_all(int fd, const char* p, size_t n, uint64_t off, const std::string& where) {
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) throw sys_error(errno, where + ": writing data to the image");
+    p += w;
+    n -= static_cast<size_t>(w);
+    off += static_cast<uint64_t>(w);
+  }
+}
+
+}  // namespace
+
+ImageWrites::ImageWrites(int image_fd) : m_fd(image_fd) {
+  m_current.buf = std::make_unique<char[]>(k_buffer);  // value-initialised: zeroed
+  for (size_t i = 1; i < k_buffers; ++i) m_free.push_back(std::make_unique<char[]>(k_buffer));
+  m_thread = std::thread([this] { run(); });
+}
+
+ImageWrites::~ImageWrites() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stop = true;
+  }
+  m_changed.notify_all();
+  m_thread.join();
+}
+
+std::span<char> ImageWrites::space() { return {m_current.buf.get() + m_current.used, k_buffer - m_current.used}; }
+
+void ImageWrites::queue(size_t used, const std::vector<Run>& runs, const std::string& where) {
+  if (runs.empty()) return;  // nothing but zeros was put there: the room is still zeroed
+  for (const Run& r : runs) {
+    m_current.runs.push_back(r);
+    m_current.where.push_back(where);
+  }
+  m_current.used += used;
+  if (k_buffer - m_current.used < k_min_space) submit(true);
+}
+
+void ImageWrites::finish() {
+  if (!m_current.runs.empty()) submit(false);
+  std::unique_lock lock(m_mutex);
+  m_changed.wait(lock, [&] { return (m_queued.empty() && !m_busy) || m_error; });
+  rethrow_locked();
+  if (!m_current.buf) {  // more may still be queued after this
+    m_current.buf = std::move(m_free.back());
+    m_free.pop_back();
+  }
+}
+
+void ImageWrites::submit(bool need_next) {
+  std::unique_lock lock(m_mutex);
+  rethrow_locked();
+  m_queued.push_back(std::move(m_current));
+  m_current = Batch{};
+  if (need_next) {
+    m_changed.notify_all();
+    m_changed.wait(lock, [&] { return !m_free.empty() || m_error; });
+    rethrow_locked();
+    m_current.buf = std::move(m_free.back());
+    m_free.pop_back();
+  }
+  lock.unlock();
+  m_changed.notify_all();
+}
+
+void ImageWrites::rethrow_locked() {
+  if (m_error) std::rethrow_exception(m_error);
+}
+
+void ImageWrites::write_batch(Batch& b) {
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (size_t i = 0; i < b.runs.size(); ++i) {
+    const Run& r = b.runs[i];
+    pwrite_all(m_fd, r.data, r.bytes, r.offset, b.where[i]);
+    lo = std::min(lo, r.offset);
+    hi = std::max(hi, r.offset + r.bytes);
+  }
+  // The image is fsync'ed before it is renamed into place; starting its writeback now lets the
+  // disk work while the build does, instead of all of it waiting for that fsync. Advisory: an
+  // error here is the fsync's to report.
+  if (hi > lo) ::sync_file_range(m_fd, static_cast<off_t>(lo), static_cast<off_t>(hi - lo), SYNC_FILE_RANGE_WRITE);
+  std::memset(b.buf.get(), 0, b.used);
+}
+
+void ImageWrites::run() {
+  for (;;) {
+    Batch b;
+    {
+      std::unique_lock lock(m_mutex);
+      m_changed.wait(lock, [&] { return m_stop || !m_queued.empty(); });
+      if (m_stop) return;
+      b = std::move(m_queued.front());
+      m_queued.pop_front();
+      m_busy = true;
+    }
+    std::exception_ptr error;
+    try {
+      write_batch(b);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      std::lock_guard lock(m_mutex);
+      m_busy = false;
+      if (error) m_error = error;
+      m_free.push_back(std::move(b.buf));
+    }
+    m_changed.notify_all();
+    if (error) return;
+  }
+}
+
+}  // namespace cube::rootfs

@@ -1,0 +1,83 @@
+// cube::rootfs::ImageWrites — file contents copied into the image file on a second thread.
+//
+// Why: the pass that writes the image runs on one thread, and a third of its time went to pwrite
+// (copying every byte into the page cache) and to zeroing the window again, while the other core
+// had nothing to do. Here the build thread fills a buffer and queues its runs; a writer thread
+// writes them and zeroes the buffer for reuse.
+//
+// Contract:
+// - space() is the zeroed room left in the current buffer, at least k_min_space bytes. The caller
+//   fills a prefix of it, then queue()s that prefix's length (whole blocks) with the runs to write
+//   from it; the next space() starts after it. Many small files share one buffer, so the thread is
+//   woken once per buffer, not once per file.
+// - A run is written only after queue(); the bytes it points to must be inside the queued prefix.
+//   Runs are written in the order they were queued.
+// - A failed write is reported by the next queue() or finish() on the caller's thread, as
+//   Error(failed) naming the file whose run failed; nothing after it is written.
+// - finish() waits until every queued run is written. The destructor stops the thread without
+//   writing what is still queued (the build failed; the caller removes the image).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace cube::rootfs {
+
+class ImageWrites {
+ public:
+  static constexpr size_t k_buffer = 4 << 20;
+  static constexpr size_t k_min_space = 1 << 20;
+
+  struct Run {
+    const char* data;
+    size_t bytes;
+    uint64_t offset;  // in the image file
+  };
+
+  explicit ImageWrites(int image_fd);
+  ~ImageWrites();
+  ImageWrites(const ImageWrites&) = delete;
+  ImageWrites& operator=(const ImageWrites&) = delete;
+
+  std::span<char> space();
+  // `used`: how much of space() was filled (a multiple of the block size); `where` names the file
+  // in errors.
+  void queue(size_t used, const std::vector<Run>& runs, const std::string& where);
+  void finish();
+
+ private:
+  struct Batch {
+    std::unique_ptr<char[]> buf;
+    size_t used = 0;
+    std::vector<Run> runs;
+    std::vector<std::string> where;  // one per run
+  };
+  static constexpr size_t k_buffers = 3;
+
+  void run();
+  void write_batch(Batch& b);
+  // Hands the current batch to the thread; with need_next, waits for a free buffer to fill next.
+  void submit(bool need_next);
+  void rethrow_locked();
+
+  int m_fd;
+  std::mutex m_mutex;
+  std::condition_variable m_changed;
+  Batch m_current;
+  std::deque<Batch> m_queued;  // for the thread, in order
+  std::vector<std::unique_ptr<char[]>> m_free;
+  bool m_busy = false;  // the thread holds a batch
+  bool m_stop = false;
+  std::exception_ptr m_error;
+  std::thread m_thread;  // last: started once everything above exists
+};
+
+}  // namespace cube::rootfs
