@@ -239,7 +239,7 @@ PY
   no_output_left "$TMP/x.ext4"
 }
 
-@test "exit codes and messages: missing files, corrupt images, tampered layers, two images" {
+@test "exit codes and messages: missing files, corrupt images, tampered layers in order, two images" {
   bounded inspect "$TMP/nope.ext4"
   assert_failure 3
   bounded convert "$TMP/nope.tar" --out "$TMP/x.ext4"
@@ -264,6 +264,17 @@ PY
   assert_failure 2
   [[ "$stderr" == *"content digest"* ]]
   [[ "$stderr" != *"entry without a path"* ]]
+  no_output_left "$TMP/y.ext4"
+  # Layers are read two at a time, and still reported in order: a first layer's error comes
+  # first, whatever the second one holds; a tampered second layer after a sound first is named.
+  bounded convert "oci:$H/oci:bad-first" --out "$TMP/y.ext4"
+  assert_failure 2
+  [[ "$stderr" == "cube-rootfs: error: layer 1 "*'hardlink "etc/link" points to "nowhere", which does not exist'* ]]
+  [[ "$stderr" != *"layer 2"* ]]
+  no_output_left "$TMP/y.ext4"
+  bounded convert "oci:$H/oci:bad-second" --out "$TMP/y.ext4"
+  assert_failure 2
+  [[ "$stderr" == "cube-rootfs: error: layer 2 "*"content digest is"* ]]
   no_output_left "$TMP/y.ext4"
   # A docker-archive of two images is refused, naming both.
   bounded convert "$H/two-images.tar" --out "$TMP/y.ext4"

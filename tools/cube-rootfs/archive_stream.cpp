@@ -148,10 +148,12 @@ void TarReader::fail(std::string_view doing) const {
   throw Error(Exit::usage, fmt::format("{}: {} failed", where(), doing), msg ? msg : "not a valid tar stream");
 }
 
-std::string TarReader::where() const {
-  if (m_index == 0) return m_name;
-  return fmt::format("{}: entry {} \"{:.200}\"", m_name, m_index, m_path);
+std::string entry_where(std::string_view stream, uint64_t index, std::string_view path) {
+  if (index == 0) return std::string(stream);
+  return fmt::format("{}: entry {} \"{:.200}\"", stream, index, path);
 }
+
+std::string TarReader::where() const { return entry_where(m_name, m_index, m_path); }
 
 namespace {
 

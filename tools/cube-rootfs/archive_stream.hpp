@@ -130,6 +130,9 @@ class TarReader {
   std::exception_ptr m_error;  // thrown inside a callback, rethrown once libarchive returns
 };
 
+// "<stream>: entry N \"path\"" (N counted from 1), or the stream alone before its first entry.
+std::string entry_where(std::string_view stream, uint64_t index, std::string_view path);
+
 // Stands in for an outer archive's current entry as a byte source (docker-archive layers).
 class EntrySource : public ByteSource {
  public:

@@ -4,6 +4,7 @@
 #include "ext4_writer.hpp"
 #include "fs.hpp"
 #include "json_writer.hpp"
+#include "layer_scan.hpp"
 #include "layer_spool.hpp"
 #include "log.hpp"
 #include "sha256.hpp"
@@ -23,8 +24,6 @@
 namespace cube::rootfs {
 namespace {
 
-constexpr uint64_t k_max_blob = uint64_t(64) << 30;  // one layer blob as stored
-
 // Removes the partial image unless the build got to the end.
 class PartFile {
  public:
@@ -40,106 +39,37 @@ class PartFile {
   bool m_kept = false;
 };
 
-// The SHA-256 of an entry that is not sparse, read whole: its blocks follow each other from 0 to
-// its size. "" if they do not (the writer hashes it then).
-std::string hash_entry(TarReader& r, uint64_t size) {
-  Sha256 sha;
-  DataBlock b;
-  uint64_t pos = 0;
-  bool whole = true;
-  while (r.block(b)) {
-    whole = whole && static_cast<uint64_t>(b.offset) == pos;
-    sha.update(b.data, b.size);
-    pos = static_cast<uint64_t>(b.offset) + b.size;
-  }
-  return whole && pos == size ? sha.hex() : std::string();
-}
-
-// What pass 1 leaves a gzip layer for pass 2: its inflated stream and its checked digest.
-struct Spooled {
-  std::unique_ptr<LayerSpool> spool;  // null: pass 2 reads (and inflates) the blob again
-  std::string digest;
-};
-
-bool is_gzip(const LayerRef& layer) {
-  LayerStream stream(layer);
-  const void* d = nullptr;
-  size_t n = stream.source().read(&d);
-  const auto* b = static_cast<const unsigned char*>(d);
-  return n >= 2 && b[0] == 0x1f && b[1] == 0x8b;
-}
-
-// `hash_all`: the layer is inflated and spooled, so its data is read here whether or not it is
-// hashed, and pass 2 writes these very bytes from the spool. Each file's SHA-256 is taken here then,
-// on a thread that would otherwise wait for the inflater, and not again in pass 2.
-void read_headers(TarReader& reader, int layer, Tree& tree, const BuildOptions& opt, bool hash_all) {
-  Entry e;
-  while (reader.next(e)) {
-    uint64_t entry = reader.entry_index() - 1;
-    bool data = tree.apply(layer, entry, e, reader.where());
-    // A sparse file is not hashed here: hashing it would read its holes, which cost nothing to
-    // declare; the size check bounds them only later, against the image.
-    Node* n = data && !e.sparse && (hash_all || opt.dedup_hardlink) ? tree.lookup(e.path) : nullptr;
-    if (n && n->inode->src_layer == layer && n->inode->src_entry == entry)
-      n->inode->sha256 = hash_entry(reader, e.size);
-    else
-      reader.skip_data();
+// A scanned layer's entries into the tree. A file's hash from the scan goes with the inode it
+// gives its bytes to.
+void apply_layer(ScannedLayer& layer, int index, Tree& tree, const std::string& name) {
+  for (uint64_t k = 0; k < layer.entries.size(); ++k) {
+    const Entry& e = layer.entries[k];
+    bool data = tree.apply(index, k, e, entry_where(name, k + 1, e.path));
+    if (!data || layer.sha256[k].empty()) continue;
+    Node* n = tree.lookup(e.path);
+    if (n && n->inode->src_layer == index && n->inode->src_entry == k) n->inode->sha256 = std::move(layer.sha256[k]);
   }
 }
 
-// A layer that does not parse may simply not be the blob its descriptor names: its digest is
-// checked then, so a tampered blob is reported as one, not as whatever its bytes happen to break.
-[[noreturn]] void rethrow_checked(const LayerRef& layer) {
-  std::exception_ptr first = std::current_exception();
-  if (!layer.expect.digest.empty()) {
-    LayerStream stream(layer);
-    Verifier verifier(stream.source(), layer.name, layer.expect, k_max_blob);
-    const void* d = nullptr;
-    while (verifier.read(&d) > 0) {
-    }
-    verifier.finish();  // throws on a mismatch
-  }
-  std::rethrow_exception(first);
-}
-
-// A gzip layer is read whole in pass 1 anyway (an inflated stream cannot be seeked), so its digest
-// is checked here and its inflated bytes are kept for pass 2.
-Spooled scan_layer_unchecked(const LayerRef& layer, int index, Tree& tree, const BuildOptions& opt,
-                             SpoolBudget& budget) {
-  Spooled out;
-  LayerStream stream(layer);
-  std::optional<Verifier> verifier;
-  if (!budget.dir.empty() && is_gzip(layer)) {
-    verifier.emplace(stream.source(), layer.name, layer.expect, k_max_blob);
-    out.spool = std::make_unique<LayerSpool>(budget, layer.name);
-  }
-  {
-    TarReader reader(verifier ? *verifier : stream.source(), layer.name, Reading::skim, out.spool.get());
-    read_headers(reader, index, tree, opt, out.spool != nullptr);
-  }
-  if (!verifier) return out;
-  verifier->finish();
-  out.digest = verifier->digest();
-  if (!out.spool->usable()) out.spool.reset();
-  return out;
-}
-
-Spooled scan_layer(const LayerRef& layer, int index, Tree& tree, const BuildOptions& opt, SpoolBudget& budget) {
-  try {
-    return scan_layer_unchecked(layer, index, tree, opt, budget);
-  } catch (const Error&) {
-    rethrow_checked(layer);
-  }
-}
-
-// Pass 1: every layer's headers into the tree. Data is skipped (seeked over in uncompressed blobs)
-// unless it is hashed: for --dedup-hardlink, or because an inflated layer is read whole anyway.
+// Pass 1: every layer's entries into the tree, in order. Each layer is read on its own thread
+// (layer_scan.hpp), two at a time; this thread applies each one's list once it is ready.
 std::vector<Spooled> scan_layers(ImageSource& src, Tree& tree, const BuildOptions& opt, BuildResult& res) {
   SpoolBudget budget = SpoolBudget::for_dir(opt.spool_dir);
+  size_t n = src.layers.size();
+  std::vector<std::unique_ptr<LayerScan>> scans(n);
+  auto start = [&](size_t i) {
+    if (i < n) scans[i] = std::make_unique<LayerScan>(src.layers[i], opt.limits, opt.dedup_hardlink, budget);
+  };
+  start(0);
+  start(1);
   std::vector<Spooled> spooled;
-  for (size_t i = 0; i < src.layers.size(); ++i) {
-    if (opt.progress) opt.progress("UNPACKING", static_cast<int>(100 * i / src.layers.size()));
-    spooled.push_back(scan_layer(src.layers[i], static_cast<int>(i), tree, opt, budget));
+  for (size_t i = 0; i < n; ++i) {
+    if (opt.progress) opt.progress("UNPACKING", static_cast<int>(100 * i / n));
+    ScannedLayer layer = scans[i]->take();
+    scans[i].reset();
+    start(i + 2);
+    apply_layer(layer, static_cast<int>(i), tree, src.layers[i].name);
+    spooled.push_back(std::move(layer.spooled));
   }
   res.entries = tree.entries_seen();
   return spooled;
@@ -223,7 +153,7 @@ void write_layers(ImageSource& src, Tree& tree, Ext4Writer& w, const BuildOption
     } else {
       try {
         LayerStream stream(layer);
-        Verifier verifier(stream.source(), layer.name, layer.expect, k_max_blob);
+        Verifier verifier(stream.source(), layer.name, layer.expect, k_max_layer_blob);
         {
           TarReader reader(verifier, layer.name, Reading::whole);
           write_entries(reader, need[i], w, layer.name);

@@ -1,13 +1,14 @@
 // cube::rootfs::build_image — image layers in, one ext4 file out, in two streaming passes.
 //
-// Pass 1 reads every layer's headers (seeking over data where the blob is uncompressed) and
-// applies them to the metadata Tree. Sizing then knows the final tree, so the image is planned
+// Pass 1 reads every layer's headers (seeking over data where the blob is uncompressed), two
+// layers at once on threads of their own (layer_scan.hpp), and applies them in order to the
+// metadata Tree. Sizing then knows the final tree, so the image is planned
 // before a byte of it is written. Pass 2 creates the file system, writes the tree's metadata, and
 // reads every blob whole through a Verifier (digest and size against the descriptor) while
 // streaming each surviving regular file's bytes straight into the image. No extracted tree ever
 // exists on disk. A gzip blob is inflated once, in pass 1, with ISA-L on a read-ahead thread (which
-// reads, verifies and inflates while this thread parses); its inflated stream is kept in an
-// unnamed file in `spool_dir` (layer_spool.hpp) and pass 2 reads that as plain tar.
+// reads, verifies and inflates while the scan parses and hashes its files); its inflated stream is
+// kept in an unnamed file in `spool_dir` (layer_spool.hpp) and pass 2 reads that as plain tar.
 //
 // The image is written as `<output>.part` and renamed on success; on any error it is removed.
 #pragma once

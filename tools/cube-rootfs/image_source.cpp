@@ -373,3 +373,20 @@ LayerStream::LayerStream(const LayerRef& layer) {
 }
 
 }  // namespace cube::rootfs
+
+namespace cube::rootfs {
+
+void rethrow_checked(const LayerRef& layer) {
+  std::exception_ptr first = std::current_exception();
+  if (!layer.expect.digest.empty()) {
+    LayerStream stream(layer);
+    Verifier verifier(stream.source(), layer.name, layer.expect, k_max_layer_blob);
+    const void* d = nullptr;
+    while (verifier.read(&d) > 0) {
+    }
+    verifier.finish();  // throws on a mismatch
+  }
+  std::rethrow_exception(first);
+}
+
+}  // namespace cube::rootfs

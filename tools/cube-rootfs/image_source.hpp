@@ -69,6 +69,14 @@ class LayerStream {
   std::unique_ptr<EntrySource> m_entry;
 };
 
+// The most one layer blob may hold as stored.
+constexpr uint64_t k_max_layer_blob = uint64_t(64) << 30;
+
+// Called in a catch block, for a layer that did not parse: it may simply not be the blob its
+// descriptor names, so its digest is checked then, and a tampered blob is reported as one, not as
+// whatever its bytes happen to break. Otherwise the exception being handled is rethrown.
+[[noreturn]] void rethrow_checked(const LayerRef& layer);
+
 // Checks a digest string; throws Error(usage) naming `what`.
 void check_digest(std::string_view digest, std::string_view what);
 

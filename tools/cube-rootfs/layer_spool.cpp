@@ -12,26 +12,41 @@
 
 namespace cube::rootfs {
 
+namespace {
+
+Fd open_spool(const std::string& dir) { return Fd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)); }
+
+}  // namespace
+
 SpoolBudget SpoolBudget::for_dir(const std::string& dir) {
   struct statvfs st {};
   if (dir.empty() || ::statvfs(dir.c_str(), &st) != 0) return {};
+  if (!open_spool(dir)) {  // the same answer for every layer
+    log::debug("no spool in {} ({}): gzip layers are inflated again in the second pass", dir, std::strerror(errno));
+    return {};
+  }
   return {dir, static_cast<uint64_t>(st.f_bavail) * st.f_frsize / 4};
+}
+
+bool SpoolBudget::take(uint64_t n) {
+  uint64_t have = left.load();
+  while (n <= have)
+    if (left.compare_exchange_weak(have, have - n)) return true;
+  return false;
 }
 
 LayerSpool::LayerSpool(SpoolBudget& budget, std::string name) : m_budget(budget), m_name(std::move(name)) {
   if (m_budget.dir.empty() || m_budget.left == 0) return;
-  m_fd = Fd(::open(m_budget.dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
-  if (!m_fd) {
+  m_fd = open_spool(m_budget.dir);
+  if (!m_fd)
     log::debug("{}: no spool in {} ({}): inflated again in the second pass", m_name, m_budget.dir,
                std::strerror(errno));
-    m_budget.dir.clear();  // the same answer for every layer
-  }
 }
 
 size_t LayerSpool::read(const void** data) {
   size_t n = m_inner->read(data);
   if (n == 0 || m_dropped || !m_fd) return n;
-  if (n > m_budget.left) {
+  if (!m_budget.take(n)) {
     log::debug("{}: spool budget used up: inflated again in the second pass", m_name);
     drop();
     return n;
@@ -42,19 +57,19 @@ size_t LayerSpool::read(const void** data) {
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       log::debug("{}: spool write failed ({}): inflated again in the second pass", m_name, std::strerror(errno));
+      m_budget.give_back(n);
       drop();
       return n;
     }
     done += static_cast<size_t>(w);
   }
   m_bytes += n;
-  m_budget.left -= n;
   return n;
 }
 
 void LayerSpool::drop() {
   m_dropped = true;
-  m_budget.left += m_bytes;
+  m_budget.give_back(m_bytes);
   m_fd.reset();  // an O_TMPFILE: its blocks go with it
 }
 

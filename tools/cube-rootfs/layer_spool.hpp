@@ -22,16 +22,21 @@
 
 #include "fd.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 namespace cube::rootfs {
 
+// Shared by the layers read at once (layer_scan.hpp): `dir` is fixed when it is made, `left`
+// is taken and given back atomically.
 struct SpoolBudget {
-  std::string dir;    // "" or no O_TMPFILE: no spools
-  uint64_t left = 0;  // bytes the spools may still take
+  std::string dir;                // "" (none given, or no O_TMPFILE there): no spools
+  std::atomic<uint64_t> left{0};  // bytes the spools may still take
   static SpoolBudget for_dir(const std::string& dir);
+  bool take(uint64_t n);
+  void give_back(uint64_t n) { left += n; }
 };
 
 class LayerSpool : public ByteSource {

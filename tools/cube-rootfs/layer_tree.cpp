@@ -261,13 +261,17 @@ void Tree::purge_lower(Node& dir, int layer) {
   }
 }
 
-bool Tree::apply(int layer, uint64_t entry_no, const Entry& e, std::string_view where) {
-  if (++m_entries > m_limits.max_entries)
-    throw Error(Exit::usage, fmt::format("{}: more than {} entries", where, m_limits.max_entries),
+void check_entry(const Limits& limits, uint64_t entries, const Entry& e, std::string_view where) {
+  if (entries > limits.max_entries)
+    throw Error(Exit::usage, fmt::format("{}: more than {} entries", where, limits.max_entries),
                 "the image is too large or hostile", "raise --max-entries if the image is genuine");
-  if (e.size > m_limits.max_total_bytes)
+  if (e.size > limits.max_total_bytes)
     throw Error(Exit::usage, fmt::format("{}: entry \"{}\" claims {} bytes", where, e.path, e.size),
-                fmt::format("the limit is {} bytes", m_limits.max_total_bytes));
+                fmt::format("the limit is {} bytes", limits.max_total_bytes));
+}
+
+bool Tree::apply(int layer, uint64_t entry_no, const Entry& e, std::string_view where) {
+  check_entry(m_limits, ++m_entries, e, where);
   auto parts = split_path(e.path, where);
   if (parts.empty()) {  // the root itself ("./")
     if (e.kind == Kind::directory && !e.is_hardlink) copy_meta(*m_root.inode, e);

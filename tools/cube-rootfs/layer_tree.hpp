@@ -100,6 +100,10 @@ struct Limits {
   uint64_t max_total_bytes = uint64_t(1) << 40;  // 1 TiB of content in the final tree
 };
 
+// The limits one entry is held to, `entries` being how many were read so far with it: exit 2
+// naming `where` when it passes them.
+void check_entry(const Limits& limits, uint64_t entries, const Entry& e, std::string_view where);
+
 struct TreeStats {
   uint64_t data_bytes = 0;      // upstream's walk: lstat size of every non-directory name
   uint64_t non_dirs = 0;        // names that are not directories

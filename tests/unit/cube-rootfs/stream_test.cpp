@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
 
 using namespace cube;
 using namespace cube::rootfs;
@@ -211,6 +212,27 @@ TEST(RootfsLayerSpool, PastItsBudgetALayerIsDroppedAndStillPassesThrough) {
   EXPECT_EQ(read_all(spool), data);
   EXPECT_FALSE(spool.usable());
   EXPECT_EQ(budget.left, 10000u) << "a dropped spool gives its bytes back";
+}
+
+// Two layers are read at once (layer_scan.hpp) and share one budget: together they never take
+// more than it holds, and what a dropped spool took comes back.
+TEST(RootfsLayerSpool, LayersReadAtOnceShareTheBudget) {
+  test::TempDir dir;
+  SpoolBudget budget = SpoolBudget::for_dir(dir.path());
+  for (int round = 0; round < 20; ++round) {
+    budget.left = 300000;
+    std::string data(200000, 'z');
+    StringSource a_in(data, 1000), b_in(data, 1000);
+    LayerSpool a(budget, "layer 1"), b(budget, "layer 2");
+    a.attach(a_in);
+    b.attach(b_in);
+    std::thread other([&] { read_all(b); });
+    read_all(a);
+    other.join();
+    EXPECT_LT(a.usable() + b.usable(), 2) << "both spools kept 400000 bytes of a 300000-byte budget";
+    uint64_t kept = (a.usable() ? a.bytes() : 0) + (b.usable() ? b.bytes() : 0);
+    EXPECT_EQ(budget.left + kept, 300000u);
+  }
 }
 
 TEST(RootfsLayerSpool, NoDirectoryNoSpool) {
