@@ -63,12 +63,16 @@ plain=$(for b in "${blobs[@]}"; do gzip -dc "$b"; done | wc -c)
 echo "image: ${#blobs[@]} gzip layers, $((gz >> 20)) MiB compressed, $((plain >> 20)) MiB as tar"
 
 now() { date +%s.%N; }
+# Deleting what a run wrote leaves the file system work to do (freeing and discarding its blocks at
+# the next journal commit), which the next timed command would pay for; each starts on a quiet disk.
+settle() { sync; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 igzip=$(command -v igzip || true)
 
 tool_t=() base_t=() dec_t=() idec_t=()
 for r in $(seq "$rounds"); do
   rm -f "$work/tool.ext4"
+  settle
   t0=$(now)
   "$tool" -q convert "oci:$oci:img" --out "$work/tool.ext4" -o json >"$work/tool.json"
   t1=$(now)
@@ -76,6 +80,7 @@ for r in $(seq "$rounds"); do
   size=$(jq -r .image_bytes "$work/tool.json")
 
   rm -rf "$work/unpacked" "$work/base.ext4"
+  settle
   t0=$(now)
   umoci unpack --image "$oci:img" "$work/unpacked" >/dev/null
   truncate -s "$size" "$work/base.ext4"
@@ -84,6 +89,7 @@ for r in $(seq "$rounds"); do
   t1=$(now)
   base_t+=("$(echo "$t1 - $t0" | bc)")
   rm -rf "$work/unpacked" "$work/base.ext4"
+  settle
 
   t0=$(now)
   for b in "${blobs[@]}"; do gzip -dc "$b" >/dev/null; done

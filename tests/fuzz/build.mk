@@ -25,7 +25,7 @@ FUZZ_SRC_config := $(addprefix common/,config.cpp error.cpp fmt_impl.cpp fs.cpp 
 # cube-rootfs: a layer into a temporary ext4 image and back; an OCI layout's JSON; corrupted images.
 FUZZ_ROOTFS_CORE := $(addprefix tools/cube-rootfs/,archive_stream.cpp inflater.cpp read_ahead.cpp layer_spool.cpp \
     layer_tree.cpp ext4_writer.cpp image_writes.cpp ext4_lister.cpp dir_blocks.cpp ext2_errors.cpp sizing.cpp) \
-    common/error.cpp common/fmt_impl.cpp common/sha256.cpp common/log.cpp common/fs.cpp common/units.cpp \
+    common/error.cpp common/fmt_impl.cpp common/sha256.cpp common/log.cpp common/fs.cpp common/units.cpp common/heap.cpp \
     common/json_writer.cpp common/timeutil.cpp common/escape.cpp
 FUZZ_ROOTFS_LIBS := -larchive -lisal -lext2fs -lcom_err -lcrypto -pthread
 FUZZ_SRC_rootfs_layer  := $(FUZZ_ROOTFS_CORE)

@@ -20,6 +20,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -54,8 +55,14 @@ class ImageWrites {
   void finish();
 
  private:
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  using Buffer = std::unique_ptr<char, Free>;
+  static Buffer zeroed_buffer();
+
   struct Batch {
-    std::unique_ptr<char[]> buf;
+    Buffer buf;
     size_t used = 0;
     std::vector<Run> runs;
     std::vector<std::string> where;  // one per run
@@ -73,7 +80,7 @@ class ImageWrites {
   std::condition_variable m_changed;
   Batch m_current;
   std::deque<Batch> m_queued;  // for the thread, in order
-  std::vector<std::unique_ptr<char[]>> m_free;
+  std::vector<Buffer> m_free;
   bool m_busy = false;  // the thread holds a batch
   bool m_stop = false;
   std::exception_ptr m_error;
