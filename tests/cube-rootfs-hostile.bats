@@ -201,6 +201,25 @@ PY
   [ "$(jq -r .status <<<"$output")" = READY ]
 }
 
+@test "leftovers: a disk that fills while the image is written: exit 1 naming the file, nothing left" {
+  [ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs"
+  require_command unshare
+  mkdir -p "$TMP/src/opt" "$TMP/small"
+  head -c 12M /dev/urandom >"$TMP/src/opt/big"
+  tar -C "$TMP/src" -cf "$TMP/big.tar" opt
+  # The image is sparse and its data written by a second thread: the error must still reach the
+  # command, name the file, and leave no image and no .part behind.
+  run --separate-stderr unshare -m --propagation private sh -c "
+    mount -t tmpfs -o size=4m tmpfs '$TMP/small' || exit 99
+    timeout 60 cube-rootfs convert '$TMP/big.tar' --out '$TMP/small/x.ext4'; rc=\$?
+    ls -A '$TMP/small' >&2
+    exit \$rc"
+  [ "$status" -ne 99 ] || skip "cannot mount tmpfs here"
+  assert_failure 1
+  [[ "$stderr" == *'entry 2 "opt/big": writing data to the image (No space left on device; the disk is full)'* ]]
+  [[ "$stderr" != *"x.ext4"* ]] || fail "left behind: $stderr"
+}
+
 @test "data loss by option: --add-file never replaces a directory" {
   echo data >"$TMP/f"
   bounded convert "$H/plain.tar" --out "$TMP/x.ext4" --add-file "$TMP/f:/etc"

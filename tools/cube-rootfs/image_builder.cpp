@@ -44,10 +44,8 @@ class PartFile {
 void apply_layer(ScannedLayer& layer, int index, Tree& tree, const std::string& name) {
   for (uint64_t k = 0; k < layer.entries.size(); ++k) {
     const Entry& e = layer.entries[k];
-    bool data = tree.apply(index, k, e, entry_where(name, k + 1, e.path));
-    if (!data || layer.sha256[k].empty()) continue;
-    Node* n = tree.lookup(e.path);
-    if (n && n->inode->src_layer == index && n->inode->src_entry == k) n->inode->sha256 = std::move(layer.sha256[k]);
+    Inode* data = tree.apply(index, k, e, entry_where(name, k + 1, e.path));
+    if (data) data->sha256 = std::move(layer.sha256[k]);
   }
 }
 

@@ -56,10 +56,8 @@ std::span<char> ImageWrites::space() { return {m_current.buf.get() + m_current.u
 
 void ImageWrites::queue(size_t used, const std::vector<Run>& runs, const std::string& where) {
   if (runs.empty()) return;  // nothing but zeros was put there: the room is still zeroed
-  for (const Run& r : runs) {
-    m_current.runs.push_back(r);
-    m_current.where.push_back(where);
-  }
+  m_current.files.emplace_back(m_current.runs.size(), where);
+  m_current.runs.insert(m_current.runs.end(), runs.begin(), runs.end());
   m_current.used += used;
   if (k_buffer - m_current.used < k_min_space) submit(true);
 }
@@ -97,9 +95,11 @@ void ImageWrites::rethrow_locked() {
 
 void ImageWrites::write_batch(Batch& b) {
   uint64_t lo = UINT64_MAX, hi = 0;
+  size_t file = 0;
   for (size_t i = 0; i < b.runs.size(); ++i) {
+    while (file + 1 < b.files.size() && b.files[file + 1].first <= i) ++file;
     const Run& r = b.runs[i];
-    pwrite_all(m_fd, r.data, r.bytes, r.offset, b.where[i]);
+    pwrite_all(m_fd, r.data, r.bytes, r.offset, b.files[file].second);
     lo = std::min(lo, r.offset);
     hi = std::max(hi, r.offset + r.bytes);
   }

@@ -28,6 +28,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace cube::rootfs {
@@ -65,7 +66,7 @@ class ImageWrites {
     Buffer buf;
     size_t used = 0;
     std::vector<Run> runs;
-    std::vector<std::string> where;  // one per run
+    std::vector<std::pair<size_t, std::string>> files;  // the first run of each file, and its name
   };
   static constexpr size_t k_buffers = 3;
 

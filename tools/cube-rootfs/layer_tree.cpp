@@ -270,23 +270,23 @@ void check_entry(const Limits& limits, uint64_t entries, const Entry& e, std::st
                 fmt::format("the limit is {} bytes", limits.max_total_bytes));
 }
 
-bool Tree::apply(int layer, uint64_t entry_no, const Entry& e, std::string_view where) {
+Inode* Tree::apply(int layer, uint64_t entry_no, const Entry& e, std::string_view where) {
   check_entry(m_limits, ++m_entries, e, where);
   auto parts = split_path(e.path, where);
   if (parts.empty()) {  // the root itself ("./")
     if (e.kind == Kind::directory && !e.is_hardlink) copy_meta(*m_root.inode, e);
-    return false;
+    return nullptr;
   }
   std::string name = parts.back();
   if (name.starts_with(k_whiteout)) {
     // A whiteout in a directory that is not there has nothing to hide, and creates nothing.
     Node* dir = parent_dir(parts, layer, where, false);
-    if (!dir) return false;
+    if (!dir) return nullptr;
     if (name == k_opaque)
       purge_lower(*dir, layer);
     else if (!name.starts_with(".wh..wh."))  // other ".wh..wh." names are aufs internals: skip
       remove_lower(*dir, name.substr(k_whiteout.size()), layer);
-    return false;
+    return nullptr;
   }
   Node& parent = *parent_dir(parts, layer, where, true);
   mark_upper(parent, layer);
@@ -299,7 +299,7 @@ bool Tree::apply(int layer, uint64_t entry_no, const Entry& e, std::string_view 
                   fmt::format("{}: hardlink \"{}\" points to \"{}\", which does not exist", where, e.path, e.link));
     if (target->inode->kind == Kind::directory)
       throw Error(Exit::usage, fmt::format("{}: hardlink \"{}\" points to directory \"{}\"", where, e.path, e.link));
-    if (target->parent == &parent && target->name == name) return false;  // a link to itself
+    if (target->parent == &parent && target->name == name) return nullptr;  // a link to itself
     inode = target->inode;
   } else {
     auto existing = parent.children.find(name);
@@ -307,7 +307,7 @@ bool Tree::apply(int layer, uint64_t entry_no, const Entry& e, std::string_view 
         existing->second->inode->kind == Kind::directory) {
       copy_meta(*existing->second->inode, e);  // a directory over a directory keeps its children
       existing->second->layer = layer;
-      return false;
+      return nullptr;
     }
     inode = std::make_shared<Inode>();
     inode->kind = e.kind;
@@ -334,7 +334,7 @@ bool Tree::apply(int layer, uint64_t entry_no, const Entry& e, std::string_view 
     }
   }
   parent.children[name] = make_node(name, inode, layer, &parent, where);
-  return inode->src_layer == layer && inode->src_entry == entry_no && !e.is_hardlink;
+  return inode->src_layer == layer && inode->src_entry == entry_no && !e.is_hardlink ? inode.get() : nullptr;
 }
 
 Inode& Tree::add_outside_file(std::string_view path, uint32_t mode, uint64_t size, std::string src_path) {

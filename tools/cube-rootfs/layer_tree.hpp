@@ -121,8 +121,9 @@ class Tree {
  public:
   explicit Tree(Limits limits = {});
 
-  // Returns true when the entry's data must be streamed into the image in the write pass.
-  bool apply(int layer, uint64_t entry_no, const Entry& e, std::string_view where);
+  // The inode whose bytes this entry carries, which the write pass streams into the image; null
+  // when it carries none (a directory, a link, a whiteout, an empty file).
+  Inode* apply(int layer, uint64_t entry_no, const Entry& e, std::string_view where);
   // Adds a file from outside the layers (--add-file), creating parents as 0755 root directories; it
   // replaces a file or link of that name, never a directory (Error(usage)).
   Inode& add_outside_file(std::string_view path, uint32_t mode, uint64_t size, std::string src_path);
