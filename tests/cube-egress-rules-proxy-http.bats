@@ -6,10 +6,11 @@
 load proxy-helpers
 
 SB_ADDR=10.77.0.2
+SB2_ADDR=10.77.0.3  # a second sandbox in the same namespace, bound only where a test needs it
 SECRET='planted-S3cret-9f1c2e7a'
 
 setup() {
-  proxy_net h "$SB_ADDR"
+  proxy_net h "$SB_ADDR" "$SB2_ADDR"
   proxy_hosts "$SERVER api.test other.test" "$OTHER untrusted.test"
   world_cert api.test other.test
   # untrusted.test: a self-signed certificate that no one trusts.
@@ -222,9 +223,10 @@ except OSError:
 @test "serve http: the proxy resumes its TLS session with an upstream for the same name and address only" {
   policy '{"rules": [{"name": "api", "match": {"sni": "api.test", "path": "/*"}, "action": {"allow": true}}]}'
   start_proxy
-  # Three connections: the first makes a session, the next two resume it.
+  # Three connections, each closed by the server (else the next would be the same one, kept): the
+  # first makes a session, the next two resume it.
   for i in 1 2 3; do
-    run https api.test "GET /r$i"
+    run https api.test "GET /r$i/close"
     assert_success
     echo "$(cut -d' ' -f3- <<<"$output" | jq -r .tls_resumed)" >>"$TMP/resumed"
   done
@@ -234,4 +236,57 @@ except OSError:
   run https other.test "GET /o"
   assert_success
   [ "$(cut -d' ' -f3- <<<"$output" | jq -r .tls_resumed)" = false ]
+}
+
+# The port the echo server saw the proxy's upstream connection come from.
+peer() { cut -d' ' -f3- <<<"$1" | jq -r .peer; }
+
+@test "serve http: an upstream connection is kept for the sandbox's next connection to the same name and address, no other's" {
+  bind_sandbox sb-2 "$SB2_ADDR" 3
+  rules='{"rules": [{"name": "any", "match": {"sni": "*.test", "path": "/*"}, "action": {"allow": true}},
+    {"name": "plain", "match": {"host": "api.test"}, "action": {"allow": true}}]}'
+  policy "$rules"
+  printf '%s' "$rules" | cube-egress-rules set sb-2 --file - >>"$TMP/out.set"
+  start_proxy --health 127.0.0.1:9901
+  # Three connections of the sandbox, each closed by the client: one upstream connection for all.
+  # The sandbox's `close` is not passed on; its answer says the connection ends.
+  for i in 1 2 3; do
+    ip netns exec "$SB" curl -sS --max-time 5 --cacert "$CUBE_CA" --resolve "api.test:443:$SERVER" \
+      -H 'Connection: close' -D "$TMP/head.$i" "https://api.test/k$i" >"$TMP/out.k$i"
+    [ "$(jq -r '.headers.Connection // "none"' "$TMP/out.k$i")" != close ]
+    grep -qi '^connection: close' "$TMP/head.$i"
+  done
+  [ "$(jq -r .peer "$TMP"/out.k? | sort -u | wc -l)" -eq 1 ]
+  kept=$(jq -r .peer "$TMP/out.k1")
+  [ "$(ip netns exec "$NODE" curl -s http://127.0.0.1:9901/healthz | jq -r .upstream_kept)" = 1 ]
+  # Another name at the same address, another sandbox: connections of their own.
+  run https other.test "GET /o"
+  [ "$(peer "$output")" != "$kept" ]
+  run ip netns exec "$SB" curl -sS --max-time 5 --interface "$SB2_ADDR" --cacert "$CUBE_CA" \
+    --resolve "api.test:443:$SERVER" https://api.test/sb2
+  [ "$(jq -r .peer <<<"$output")" != "$kept" ]
+  run https api.test "GET /k4"
+  [ "$(peer "$output")" = "$kept" ]
+  # The server ends the kept connection as the next request arrives: a GET is sent again on a new
+  # connection; a POST, whose body is gone, is 502.
+  run https api.test "GET /k5/drop-next"
+  [ "$(peer "$output")" = "$kept" ]
+  run https api.test "GET /k6"
+  assert_success
+  [ "$(cut -d' ' -f2 <<<"$output")" = 200 ]
+  fresh=$(peer "$output")
+  [ "$fresh" != "$kept" ]
+  run https api.test "GET /k7/drop-next" "POST /k8 {}"
+  [ "$(peer "${lines[0]}")" = "$fresh" ]
+  [ "$(cut -d' ' -f2- <<<"${lines[1]}")" = '502 {"rule":"any","reason":"upstream_unreachable_or_unverified"}' ]
+  # A connection the server closes is not kept.
+  run https api.test "GET /k9/close"
+  closed=$(peer "$output")
+  run https api.test "GET /k10"
+  [ "$(peer "$output")" != "$closed" ]
+  # Plain HTTP the same way.
+  run plain api.test "GET /p1"
+  first=$(peer "$output")
+  run plain api.test "GET /p2"
+  [ "$(peer "$output")" = "$first" ]
 }

@@ -4,7 +4,11 @@ every GET, HEAD and POST with the request's method, path, headers and body as JS
 what reached the server (over TLS, also whether the client resumed a session). A GET with
 "Upgrade: websocket" is answered 101, then every byte that comes is sent back upper-cased, until
 the client closes. GET /bytes/N answers N pseudo-random bytes with their SHA-256 in X-Sha256; a
-body of more than 64 KiB is answered with its length and SHA-256 instead of the body itself."""
+body of more than 64 KiB is answered with its length and SHA-256 instead of the body itself.
+"peer" in the answer is the client's port, so a test sees which requests shared a connection. A path
+ending in /close is answered with "Connection: close" and the connection closed; one ending in
+/drop-next is answered, and the next request on its connection is read and left unanswered, the
+connection closed (what a client sees when the server ends a kept connection as a request arrives)."""
 import hashlib
 import http.server
 import random
@@ -16,7 +20,13 @@ import sys
 class Echo(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    drop_next = False
+
     def do_GET(self):
+        if self.drop_next:
+            self.close_connection = True
+            return
+        self.drop_next = self.path.endswith("/drop-next")
         if self.headers.get("Upgrade", "").lower() == "websocket":
             return self.tunnel()
         if self.path.startswith("/bytes/"):
@@ -24,7 +34,8 @@ class Echo(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         sent = raw.decode(errors="replace") if 0 < length <= 65536 else None
-        answer = {"method": self.command, "path": self.path, "headers": dict(self.headers.items())}
+        answer = {"method": self.command, "path": self.path, "headers": dict(self.headers.items()),
+                  "peer": self.client_address[1]}
         if length > 65536:
             answer["body_length"] = len(raw)
             answer["body_sha256"] = hashlib.sha256(raw).hexdigest()
@@ -36,6 +47,9 @@ class Echo(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        if self.path.endswith("/close"):
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)

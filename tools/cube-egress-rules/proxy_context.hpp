@@ -44,6 +44,7 @@ struct ServeOptions {
 };
 
 struct Interception;
+struct UpstreamPools;
 
 class ProxyContext {
  public:
@@ -62,6 +63,7 @@ class ProxyContext {
   AuditLog& audit;
   ConnLimits limits;
   Interception* interception = nullptr;  // set by serve() when the CA loads (proxy_mitm.hpp)
+  UpstreamPools* pools = nullptr;        // set by serve(): kept upstream connections (proxy_pool.hpp)
 
  private:
   mutable std::mutex m_mutex;

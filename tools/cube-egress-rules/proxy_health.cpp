@@ -1,6 +1,7 @@
 #include "proxy_health.hpp"
 
 #include "json_writer.hpp"
+#include "proxy_pool.hpp"
 #include "timeutil.hpp"
 #include "version.hpp"
 
@@ -93,6 +94,7 @@ HealthReport health_report(const ProxyContext& ctx, bool draining, int64_t now_m
   w.field("failures", static_cast<uint64_t>(snapshot ? snapshot->failures.size() : 0));
   if (snapshot) w.field("snapshot_age_ms", now_ms - snapshot->loaded_ms);
   w.field("connections", ctx.limits.open());
+  if (ctx.pools) w.field("upstream_kept", static_cast<uint64_t>(ctx.pools->http.parked() + ctx.pools->tls.parked()));
   w.field("version", version::current().version);
   w.end_object();
   r.body = w.str() + "\n";

@@ -9,6 +9,7 @@
 #include "proxy_http_relay.hpp"
 #include "proxy_inject.hpp"
 #include "proxy_mitm.hpp"
+#include "proxy_pool.hpp"
 #include "timeutil.hpp"
 
 #include <fmt/format.h>
@@ -43,8 +44,15 @@ struct Exchange {
   Request r;
   Verdict v;
   Audit level = Audit::metadata;
+  bool client_keeps = true;  // the sandbox's connection stays open after this response
   int64_t start_ns = time::now_ns();
 };
+
+// Methods a proxy may send again on its own (RFC 9110 §9.2.2).
+bool idempotent(http::verb v) {
+  using enum http::verb;
+  return v == get || v == head || v == options || v == trace || v == put || v == delete_;
+}
 
 std::vector<std::pair<std::string, std::string>> redacted_headers(const http::fields& h) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -68,8 +76,9 @@ class Session {
     // Not `while (co_await one())`: g++ 12 miscompiles an await in a loop condition.
     for (;;) {
       bool more = co_await one();
-      if (!more) co_return;
+      if (!more) break;
     }
+    park();
   }
 
  private:
@@ -163,6 +172,10 @@ class Session {
     if (rule) strip_injected(req.base(), *rule);
     if (x.level != Audit::none) x.e.headers = redacted_headers(req.base());
     set_forwarding(req.base(), m_c.scheme, m_c.sni, m_c.dst);
+    // Connection is hop-by-hop: the sandbox's `close` ends its own connection, not the proxy's
+    // upstream one, which stays for the sandbox's next (proxy_pool.hpp).
+    x.client_keeps = req.keep_alive();
+    if (!p.upgrade()) req.keep_alive(true);
     InjectOutcome io;
     if (x.v.decision.inject) {
       io = apply_injects(req.base(), *rule, x.v.secrets.get());
@@ -179,21 +192,17 @@ class Session {
 
   // The request upstream and the response back.
   asio::awaitable<bool> exchange(Exchange& x, http::request_parser<http::buffer_body>& p) {
-    std::string failed = co_await open_upstream();
-    if (!failed.empty()) co_return co_await bad_gateway(x, failed);
     BodyTap req_tap(x.level == Audit::full ? m_c.ctx.options.audit_body_max : 0);
-    error_code ec = co_await relay_message(m_client, m_cbuf, p, *m_up, req_tap, m_ms);
+    std::optional<http::response_parser<http::buffer_body>> rp;
+    std::string failed = co_await send(p, rp, req_tap);
     x.e.req_bytes = req_tap.bytes;
-    if (ec) co_return co_await bad_gateway(x, "sending the request: " + ec.message());
-    http::response_parser<http::buffer_body> rp;
-    rp.body_limit(k_no_body_limit);
-    if (p.get().method() == http::verb::head) rp.skip(true);
-    arm(*m_up, m_ms);
-    co_await http::async_read_header(*m_up, m_ubuf, rp, redirect(ec));
-    if (ec) co_return co_await bad_gateway(x, "reading the response: " + ec.message());
-    x.e.status = static_cast<int>(rp.get().result_int());
+    if (!failed.empty()) co_return co_await bad_gateway(x, failed);
+    auto& res = rp->get();
+    x.e.status = static_cast<int>(res.result_int());
+    bool upstream_keeps = res.keep_alive();
+    if (!x.client_keeps) res.keep_alive(false);  // it asked to close: say so (RFC 9112 §9.6)
     BodyTap resp_tap(req_tap.max);
-    ec = co_await relay_message(*m_up, m_ubuf, rp, m_client, resp_tap, m_ms);
+    error_code ec = co_await relay_message(*m_up, m_ubuf, *rp, m_client, resp_tap, m_ms);
     x.e.resp_bytes = resp_tap.bytes;
     if (req_tap.max) {
       if (req_tap.bytes) x.e.request_body = redact_body(req_tap.kept, req_tap.max);
@@ -202,15 +211,97 @@ class Session {
     audit(x);
     if (!ec && x.e.status == 101 && p.upgrade()) {
       co_await tunnel(m_client, m_cbuf, *m_up, m_ubuf, m_ms);
+      drop_upstream();
       co_return false;
     }
-    bool upstream_keeps = !ec && rp.get().keep_alive();
-    if (!upstream_keeps) m_up.reset();
-    co_return !ec && upstream_keeps && p.get().keep_alive();
+    settle_upstream(x, !ec && upstream_keeps);
+    co_return !ec && upstream_keeps && x.client_keeps;
   }
 
-  asio::awaitable<std::string> open_upstream() {
+  // The request sent and the response's head read. A kept connection may have been closed by the
+  // upstream just as it was taken: a request without a body and with an idempotent method is then
+  // sent once more on a new connection; any other fails (its body is gone).
+  asio::awaitable<std::string> send(http::request_parser<http::buffer_body>& p,
+                                    std::optional<http::response_parser<http::buffer_body>>& rp, BodyTap& tap) {
+    bool replayable = p.is_done() && idempotent(p.get().method());
+    for (bool may_reuse = true;; may_reuse = false) {
+      std::string failed = co_await open_upstream(may_reuse);
+      if (!failed.empty()) co_return failed;
+      bool served = m_up_served;
+      failed = co_await send_once(p, rp, tap);
+      if (failed.empty() || !served || !replayable || m_ubuf.size() > 0) co_return failed;
+      log::debug("connection {} request {}: a kept upstream connection had ended ({}); sending again on a new one",
+                 m_c.connection, m_count, failed);
+      drop_upstream();
+    }
+  }
+
+  asio::awaitable<std::string> send_once(http::request_parser<http::buffer_body>& p,
+                                         std::optional<http::response_parser<http::buffer_body>>& rp, BodyTap& tap) {
+    error_code ec = co_await relay_message(m_client, m_cbuf, p, *m_up, tap, m_ms);
+    if (ec) co_return "sending the request: " + ec.message();
+    rp.emplace();
+    rp->body_limit(k_no_body_limit);
+    if (p.get().method() == http::verb::head) rp->skip(true);
+    arm(*m_up, m_ms);
+    co_await http::async_read_header(*m_up, m_ubuf, *rp, redirect(ec));
+    co_return ec ? "reading the response: " + ec.message() : std::string();
+  }
+
+  // After a response: the upstream connection stays for the next request when it ended cleanly.
+  // It may also be parked for another connection of the sandbox only when no timer of the stream
+  // can have fired: every wait of this exchange began after start_ns, so none has expired while
+  // less than the shortest timeout has passed, and each was cancelled by its operation's end. A
+  // fired one would still run, later, on this connection's strand while another strand owns the
+  // stream.
+  void settle_upstream(const Exchange& x, bool upstream_keeps) {
+    if (!upstream_keeps || m_ubuf.size() > 0) return drop_upstream();  // bytes no request asked for
+    m_up_served = true;
+    int64_t shortest_ms = std::min(m_ms, m_c.ctx.options.connect_timeout_ms);
+    int64_t now_ns = time::now_ns();
+    if (now_ns - x.start_ns < shortest_ms * 1'000'000)
+      m_parkable_since = now_ns / 1'000'000;
+    else
+      m_parkable_since.reset();
+  }
+
+  void drop_upstream() {
+    m_up.reset();
+    m_ubuf.consume(m_ubuf.size());
+    m_parkable_since.reset();
+  }
+
+  // The connection's end: its upstream connection goes to the pool for the sandbox's next one.
+  void park() {
+    UpstreamPool<S>* to = pool();
+    if (!to || !m_up || !m_parkable_since) return;
+    to->park(pool_key(), std::move(*m_up), *m_parkable_since);
+    m_up.reset();
+  }
+
+  UpstreamPool<S>* pool() {
+    UpstreamPools* pools = m_c.ctx.pools;
+    if (!pools) return nullptr;
+    if constexpr (std::is_same_v<S, TlsStream>)
+      return &pools->tls;
+    else
+      return &pools->http;
+  }
+
+  std::string pool_key() const {
+    return fmt::format("{}>{}:{}/{}", ipv4::format(m_c.src), ipv4::format(m_c.dst), m_c.dst_port, m_c.sni.value_or(""));
+  }
+
+  asio::awaitable<std::string> open_upstream(bool may_reuse) {
     if (m_up) co_return std::string();
+    m_up_served = false;
+    if (UpstreamPool<S>* from = pool(); from && may_reuse) {
+      if (std::optional<S> kept = from->take(pool_key(), time::now_ms())) {
+        m_up.emplace(std::move(*kept));
+        m_up_served = true;
+        co_return std::string();
+      }
+    }
     auto ex = co_await asio::this_coro::executor;
     tcp::endpoint dst(asio::ip::address_v4(m_c.dst), m_c.dst_port);
     std::string failed;
@@ -228,7 +319,7 @@ class Session {
 
   asio::awaitable<bool> bad_gateway(Exchange& x, const std::string& why) {
     log::debug("connection {} request {}: upstream {}: {}", m_c.connection, m_count, ipv4::format(m_c.dst), why);
-    m_up.reset();
+    drop_upstream();
     x.e.status = 502;
     x.e.upstream_addr = fmt::format("{}:{}", ipv4::format(m_c.dst), m_c.dst_port);
     if (x.v.security_reason.empty()) x.v.security_reason = "upstream_unreachable_or_unverified";
@@ -301,7 +392,9 @@ class Session {
   int64_t m_ms;
   beast::flat_buffer m_cbuf, m_ubuf;
   std::optional<S> m_up;
-  std::map<std::string, bool> m_names;  // name → whether the destination is one of its addresses
+  bool m_up_served = false;  // m_up has answered before (here or for another connection): it may have ended since
+  std::optional<int64_t> m_parkable_since;  // m_up may be parked: idle since then (ms)
+  std::map<std::string, bool> m_names;      // name → whether the destination is one of its addresses
   uint64_t m_count = 0;
 };
 

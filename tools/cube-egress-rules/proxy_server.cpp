@@ -8,6 +8,7 @@
 #include "proxy_http.hpp"
 #include "proxy_mitm.hpp"
 #include "proxy_notify.hpp"
+#include "proxy_pool.hpp"
 #include "proxy_tls.hpp"
 #include "timeutil.hpp"
 
@@ -113,6 +114,16 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ProxyContext& ctx, Ha
   }
 }
 
+// Kept upstream connections idle too long are closed even when no connection asks for them.
+asio::awaitable<void> sweep_pools(UpstreamPools& pools) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(std::chrono::seconds(1));
+    co_await timer.async_wait(asio::use_awaitable);
+    pools.sweep(time::now_ms());
+  }
+}
+
 class Reloader {
  public:
   Reloader(asio::io_context& io, ProxyContext& ctx, state::Db& db) : m_timer(io), m_ctx(ctx), m_db(db), m_watcher(db) {}
@@ -213,6 +224,8 @@ void serve(const ServeOptions& options, const std::function<void()>& ready) {
   tcp::acceptor http_acceptor(io, tcp::v4(), transparent_listener(options.listen_address, options.http_port).release());
   auto interception = load_interception(options);
   ctx.interception = interception.get();
+  UpstreamPools pools;  // after io: its sockets are closed while the loop still exists
+  ctx.pools = &pools;
   std::optional<tcp::acceptor> health;
   if (options.health) health.emplace(health_listener(io, *options.health));
   state::Db db = state::Db::open(options.state_path, state::Access::read);
@@ -240,6 +253,7 @@ void serve(const ServeOptions& options, const std::function<void()>& ready) {
   asio::co_spawn(io, accept_loop(acceptor, ctx), asio::detached);
   asio::co_spawn(io, accept_loop(http_acceptor, ctx, handle_http), asio::detached);
   if (health) asio::co_spawn(io, serve_health(*health, ctx, drain.draining), asio::detached);
+  asio::co_spawn(io, sweep_pools(pools), asio::detached);
 
   // Everything that needs a privilege is done: the listeners are bound, the files open. Before the
   // loop's threads start, since capabilities and seccomp filters are per thread (inherited).

@@ -1,0 +1,114 @@
+// cube::egress proxy_pool — upstream connections kept open between the requests that use them, so
+// a sandbox that opens a connection per request (most HTTP clients with `Connection: close`, every
+// short-lived tool) does not also cost a TCP and TLS handshake with the upstream each time.
+//
+// Contract (doc/cube-egress-rules.md "Kept upstream connections"):
+// - A connection is parked under a key naming the sandbox's source address, the original
+//   destination and, for TLS, the SNI its certificate was verified against: one sandbox's
+//   connection never carries another sandbox's requests, nor a request for another name.
+// - take() hands back the most recently parked connection of the key that is still open (a peek
+//   finds neither data nor its end), or nothing. A connection parked longer than k_idle_ms is
+//   closed, and so is the oldest when a park would make more than k_max_parked.
+// - Thread-safe. A parked stream is the pool's alone; a taken one its taker's alone, who may run on
+//   another strand than the one that made it: nothing of the stream may be pending when it is
+//   parked (see Session::park in proxy_http.cpp).
+#pragma once
+
+#include "proxy_upstream.hpp"
+
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <cerrno>
+#include <cstdint>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/socket.h>
+
+namespace cube::egress {
+
+// Whether a kept connection is still worth a request: nothing to read (a response nobody asked for,
+// a TLS alert or close_notify) and no end from the peer.
+inline bool idle_and_open(int fd) {
+  char byte;
+  ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+template <class Stream>
+class UpstreamPool {
+ public:
+  static constexpr int64_t k_idle_ms = 10'000;  // well under the usual servers' keep-alive (nginx 75 s)
+  static constexpr size_t k_max_parked = 256;
+
+  std::optional<Stream> take(const std::string& key, int64_t now_ms) {
+    std::vector<Stream> dead;  // closed outside the lock
+    std::lock_guard lock(m_mutex);
+    for (auto it = m_parked.end(); it != m_parked.begin();) {
+      --it;
+      if (it->key != key) continue;
+      bool usable = now_ms - it->since_ms < k_idle_ms && idle_and_open(fd_of(it->stream));
+      Stream s = std::move(it->stream);
+      it = m_parked.erase(it);
+      if (usable) return std::optional<Stream>(std::move(s));
+      dead.push_back(std::move(s));
+    }
+    return std::nullopt;
+  }
+
+  void park(std::string key, Stream stream, int64_t since_ms) {
+    std::optional<Stream> oldest;
+    std::lock_guard lock(m_mutex);
+    if (m_parked.size() >= k_max_parked) {
+      oldest.emplace(std::move(m_parked.front().stream));
+      m_parked.pop_front();
+    }
+    m_parked.push_back(Parked{std::move(key), std::move(stream), since_ms});
+  }
+
+  // Closes the connections idle too long; called once a second.
+  void sweep(int64_t now_ms) {
+    std::vector<Stream> expired;
+    std::lock_guard lock(m_mutex);
+    for (auto it = m_parked.begin(); it != m_parked.end();) {
+      if (now_ms - it->since_ms < k_idle_ms) {
+        ++it;
+        continue;
+      }
+      expired.push_back(std::move(it->stream));
+      it = m_parked.erase(it);
+    }
+  }
+
+  size_t parked() const {
+    std::lock_guard lock(m_mutex);
+    return m_parked.size();
+  }
+
+ private:
+  struct Parked {
+    std::string key;
+    Stream stream;
+    int64_t since_ms;
+  };
+  static int fd_of(Stream& s) { return boost::beast::get_lowest_layer(s).socket().native_handle(); }
+
+  mutable std::mutex m_mutex;
+  std::list<Parked> m_parked;  // in the order they were parked (a list: streams cannot be move-assigned)
+};
+
+// The pools of a serve run: plain HTTP (port 80) and decrypted TLS connections.
+struct UpstreamPools {
+  UpstreamPool<boost::beast::tcp_stream> http;
+  UpstreamPool<TlsStream> tls;
+  void sweep(int64_t now_ms) {
+    http.sweep(now_ms);
+    tls.sweep(now_ms);
+  }
+};
+
+}  // namespace cube::egress
