@@ -284,6 +284,19 @@ peer() { cut -d' ' -f3- <<<"$1" | jq -r .peer; }
   closed=$(peer "$output")
   run https api.test "GET /k10"
   [ "$(peer "$output")" != "$closed" ]
+  # The address given to another sandbox: the last one's kept connection is not the new one's.
+  run https api.test "GET /k11"
+  before=$(peer "$output")
+  printf '%s' "$rules" | cube-egress-rules set sb-3 --file - >>"$TMP/out.set"
+  sqlite3 "$CUBE_STATE" "UPDATE taps SET sandbox_id = 'sb-3' WHERE address = '$SB_ADDR'"
+  for _ in $(seq 50); do
+    run https api.test "GET /k12"
+    [ "$(requests 1 | tail -1 | jq -r .sandbox.policy_id)" = sb-3 ] && break
+    sleep 0.1
+  done
+  [ "$(requests 1 | tail -1 | jq -r .sandbox.policy_id)" = sb-3 ]
+  [ "$(cut -d' ' -f2 <<<"$output")" = 200 ]
+  [ "$(peer "$output")" != "$before" ]
   # Plain HTTP the same way.
   run plain api.test "GET /p1"
   first=$(peer "$output")

@@ -194,7 +194,7 @@ class Session {
   asio::awaitable<bool> exchange(Exchange& x, http::request_parser<http::buffer_body>& p) {
     BodyTap req_tap(x.level == Audit::full ? m_c.ctx.options.audit_body_max : 0);
     std::optional<http::response_parser<http::buffer_body>> rp;
-    std::string failed = co_await send(p, rp, req_tap);
+    std::string failed = co_await send(x.v.sandbox, p, rp, req_tap);
     x.e.req_bytes = req_tap.bytes;
     if (!failed.empty()) co_return co_await bad_gateway(x, failed);
     auto& res = rp->get();
@@ -221,11 +221,11 @@ class Session {
   // The request sent and the response's head read. A kept connection may have been closed by the
   // upstream just as it was taken: a request without a body and with an idempotent method is then
   // sent once more on a new connection; any other fails (its body is gone).
-  asio::awaitable<std::string> send(http::request_parser<http::buffer_body>& p,
+  asio::awaitable<std::string> send(const std::string& sandbox, http::request_parser<http::buffer_body>& p,
                                     std::optional<http::response_parser<http::buffer_body>>& rp, BodyTap& tap) {
     bool replayable = p.is_done() && idempotent(p.get().method());
     for (bool may_reuse = true;; may_reuse = false) {
-      std::string failed = co_await open_upstream(may_reuse);
+      std::string failed = co_await open_upstream(sandbox, may_reuse);
       if (!failed.empty()) co_return failed;
       bool served = m_up_served;
       failed = co_await send_once(p, rp, tap);
@@ -275,7 +275,7 @@ class Session {
   void park() {
     UpstreamPool<S>* to = pool();
     if (!to || !m_up || !m_parkable_since) return;
-    to->park(pool_key(), std::move(*m_up), *m_parkable_since);
+    to->park(pool_key(m_up_sandbox), std::move(*m_up), *m_parkable_since);
     m_up.reset();
   }
 
@@ -288,15 +288,21 @@ class Session {
       return &pools->http;
   }
 
-  std::string pool_key() const {
-    return fmt::format("{}>{}:{}/{}", ipv4::format(m_c.src), ipv4::format(m_c.dst), m_c.dst_port, m_c.sni.value_or(""));
+  // The sandbox's id as well as its address: an address given to another sandbox within the idle
+  // time must not hand it the last one's connections (an upstream may tie state to a connection).
+  std::string pool_key(const std::string& sandbox) const {
+    return fmt::format("{}@{}>{}:{}/{}", sandbox, ipv4::format(m_c.src), ipv4::format(m_c.dst), m_c.dst_port,
+                       m_c.sni.value_or(""));
   }
 
-  asio::awaitable<std::string> open_upstream(bool may_reuse) {
-    if (m_up) co_return std::string();
+  // For `sandbox`; `may_reuse`: a kept connection of the sandbox may be taken.
+  asio::awaitable<std::string> open_upstream(const std::string& sandbox, bool may_reuse) {
+    if (m_up && m_up_sandbox == sandbox) co_return std::string();
+    drop_upstream();  // none, or one of the sandbox that had this address before
     m_up_served = false;
+    m_up_sandbox = sandbox;
     if (UpstreamPool<S>* from = pool(); from && may_reuse) {
-      if (std::optional<S> kept = from->take(pool_key(), time::now_ms())) {
+      if (std::optional<S> kept = from->take(pool_key(sandbox), time::now_ms())) {
         m_up.emplace(std::move(*kept));
         m_up_served = true;
         co_return std::string();
@@ -394,6 +400,7 @@ class Session {
   std::optional<S> m_up;
   bool m_up_served = false;  // m_up has answered before (here or for another connection): it may have ended since
   std::optional<int64_t> m_parkable_since;  // m_up may be parked: idle since then (ms)
+  std::string m_up_sandbox;                 // the sandbox m_up was opened or taken for
   std::map<std::string, bool> m_names;      // name → whether the destination is one of its addresses
   uint64_t m_count = 0;
 };

@@ -3,8 +3,8 @@
 // short-lived tool) does not also cost a TCP and TLS handshake with the upstream each time.
 //
 // Contract (doc/cube-egress-rules.md "Kept upstream connections"):
-// - A connection is parked under a key naming the sandbox's source address, the original
-//   destination and, for TLS, the SNI its certificate was verified against: one sandbox's
+// - A connection is parked under a key naming the sandbox (its id and source address), the
+//   original destination and, for TLS, the SNI its certificate was verified against: one sandbox's
 //   connection never carries another sandbox's requests, nor a request for another name.
 // - take() hands back the most recently parked connection of the key that is still open (a peek
 //   finds neither data nor its end), or nothing. A connection parked longer than k_idle_ms is
