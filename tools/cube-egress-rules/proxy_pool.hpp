@@ -11,7 +11,7 @@
 //   closed, and so is the oldest when a park would make more than k_max_parked.
 // - Thread-safe. A parked stream is the pool's alone; a taken one its taker's alone, who may run on
 //   another strand than the one that made it: nothing of the stream may be pending when it is
-//   parked (see Session::park in proxy_http.cpp).
+//   parked (Session::settle_upstream in proxy_http.cpp says how that is known).
 #pragma once
 
 #include "proxy_upstream.hpp"
