@@ -1,4 +1,5 @@
-// cube::time — wall-clock helpers. The state file stores times as integer Unix milliseconds (UTC).
+// cube::time — clock helpers. The state file stores times as integer Unix milliseconds (UTC);
+// steady_ms() is for intervals.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,8 @@ namespace cube::time {
 
 int64_t now_ms();
 int64_t now_ns();
+// Milliseconds of a clock that never steps (CLOCK_MONOTONIC): for intervals, never for dates.
+int64_t steady_ms();
 
 // "2026-11-29T19:48:53Z"
 std::string rfc3339(int64_t unix_ms);

@@ -297,6 +297,19 @@ peer() { cut -d' ' -f3- <<<"$1" | jq -r .peer; }
   [ "$(requests 1 | tail -1 | jq -r .sandbox.policy_id)" = sb-3 ]
   [ "$(cut -d' ' -f2 <<<"$output")" = 200 ]
   [ "$(peer "$output")" != "$before" ]
+  # An interim 103 is passed on and the answer follows it; the connection is kept only after the
+  # answer, so the next request gets its own.
+  ip netns exec "$SB" curl -sS --max-time 5 --cacert "$CUBE_CA" --resolve "api.test:443:$SERVER" \
+    -D "$TMP/head.early" https://api.test/k13/early >"$TMP/out.early"
+  [ "$(jq -r .path "$TMP/out.early")" = /k13/early ]
+  grep -q '^HTTP/1.1 103' "$TMP/head.early"
+  run https api.test "GET /k14"
+  [ "$(cut -d' ' -f3- <<<"$output" | jq -r .path)" = /k14 ]
+  [ "$(peer "$output")" = "$(jq -r .peer "$TMP/out.early")" ]
+  # A chunked answer to HEAD has no body: nothing of one reaches the client before its next answer.
+  run https api.test "HEAD /h/chunked" "GET /after-head"
+  [ "$(cut -d' ' -f2 <<<"${lines[0]}")" = 200 ]
+  [ "$(cut -d' ' -f3- <<<"${lines[1]}" | jq -r .path)" = /after-head ]
   # Plain HTTP the same way.
   run plain api.test "GET /p1"
   first=$(peer "$output")

@@ -8,13 +8,16 @@ body of more than 64 KiB is answered with its length and SHA-256 instead of the 
 "peer" in the answer is the client's port, so a test sees which requests shared a connection. A path
 ending in /close is answered with "Connection: close" and the connection closed; one ending in
 /drop-next is answered, and the next request on its connection is read and left unanswered, the
-connection closed (what a client sees when the server ends a kept connection as a request arrives)."""
+connection closed (what a client sees when the server ends a kept connection as a request arrives).
+A path ending in /early gets a 103 Early Hints first, the answer 0.2 s later; one ending in
+/chunked is answered with Transfer-Encoding: chunked (to HEAD too, without the chunks)."""
 import hashlib
 import http.server
 import random
 import json
 import ssl
 import sys
+import time
 
 
 class Echo(http.server.BaseHTTPRequestHandler):
@@ -34,6 +37,12 @@ class Echo(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         sent = raw.decode(errors="replace") if 0 < length <= 65536 else None
+        if self.path.endswith("/early"):
+            self.send_response_only(103)
+            self.send_header("Link", "</style.css>; rel=preload")
+            self.end_headers()
+            self.wfile.flush()
+            time.sleep(0.2)
         answer = {"method": self.command, "path": self.path, "headers": dict(self.headers.items()),
                   "peer": self.client_address[1]}
         if length > 65536:
@@ -46,6 +55,12 @@ class Echo(http.server.BaseHTTPRequestHandler):
         body = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
+        if self.path.endswith("/chunked"):
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+            return
         self.send_header("Content-Length", str(len(body)))
         if self.path.endswith("/close"):
             self.send_header("Connection", "close")

@@ -13,6 +13,8 @@
 #include "timeutil.hpp"
 
 #include <fmt/format.h>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <limits>
@@ -46,7 +48,14 @@ struct Exchange {
   Audit level = Audit::metadata;
   bool client_keeps = true;  // the sandbox's connection stays open after this response
   int64_t start_ns = time::now_ns();
+  int64_t start_steady_ms = time::steady_ms();
 };
+
+// An error that says the peer ended the connection (not a timeout, not a bad message).
+bool connection_ended(const error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated;
+}
 
 // Methods a proxy may send again on its own (RFC 9110 §9.2.2).
 bool idempotent(http::verb v) {
@@ -199,7 +208,7 @@ class Session {
     if (!failed.empty()) co_return co_await bad_gateway(x, failed);
     auto& res = rp->get();
     x.e.status = static_cast<int>(res.result_int());
-    bool upstream_keeps = res.keep_alive();
+    bool upstream_keeps = rp->keep_alive();      // the parser's: false too for a body that ends with the connection
     if (!x.client_keeps) res.keep_alive(false);  // it asked to close: say so (RFC 9112 §9.6)
     BodyTap resp_tap(req_tap.max);
     error_code ec = co_await relay_message(*m_up, m_ubuf, *rp, m_client, resp_tap, m_ms);
@@ -209,8 +218,8 @@ class Session {
       if (resp_tap.bytes) x.e.response_body = redact_body(resp_tap.kept, resp_tap.max);
     }
     audit(x);
-    if (!ec && x.e.status == 101 && p.upgrade()) {
-      co_await tunnel(m_client, m_cbuf, *m_up, m_ubuf, m_ms);
+    if (x.e.status == 101) {  // switched protocols: a tunnel when asked for, never a kept connection
+      if (!ec && p.upgrade()) co_await tunnel(m_client, m_cbuf, *m_up, m_ubuf, m_ms);
       drop_upstream();
       co_return false;
     }
@@ -218,9 +227,10 @@ class Session {
     co_return !ec && upstream_keeps && x.client_keeps;
   }
 
-  // The request sent and the response's head read. A kept connection may have been closed by the
-  // upstream just as it was taken: a request without a body and with an idempotent method is then
-  // sent once more on a new connection; any other fails (its body is gone).
+  // The request sent and the final response's head read. A kept connection may have been closed by
+  // the upstream just as it was taken: when it ended before a byte of answer came, a request without
+  // a body and with an idempotent method is sent once more on a new connection; any other fails
+  // (its body is gone).
   asio::awaitable<std::string> send(const std::string& sandbox, http::request_parser<http::buffer_body>& p,
                                     std::optional<http::response_parser<http::buffer_body>>& rp, BodyTap& tap) {
     bool replayable = p.is_done() && idempotent(p.get().method());
@@ -228,39 +238,60 @@ class Session {
       std::string failed = co_await open_upstream(sandbox, may_reuse);
       if (!failed.empty()) co_return failed;
       bool served = m_up_served;
-      failed = co_await send_once(p, rp, tap);
-      if (failed.empty() || !served || !replayable || m_ubuf.size() > 0) co_return failed;
+      Sent sent = co_await send_once(p, rp, tap);
+      if (!sent.ec) co_return std::string();
+      failed = fmt::format("{}: {}", sent.doing, sent.ec.message());
+      if (!served || !replayable || sent.heard || m_ubuf.size() > 0 || !connection_ended(sent.ec)) co_return failed;
       log::debug("connection {} request {}: a kept upstream connection had ended ({}); sending again on a new one",
                  m_c.connection, m_count, failed);
       drop_upstream();
     }
   }
 
-  asio::awaitable<std::string> send_once(http::request_parser<http::buffer_body>& p,
-                                         std::optional<http::response_parser<http::buffer_body>>& rp, BodyTap& tap) {
-    error_code ec = co_await relay_message(m_client, m_cbuf, p, *m_up, tap, m_ms);
-    if (ec) co_return "sending the request: " + ec.message();
-    rp.emplace();
-    rp->body_limit(k_no_body_limit);
-    if (p.get().method() == http::verb::head) rp->skip(true);
-    arm(*m_up, m_ms);
-    co_await http::async_read_header(*m_up, m_ubuf, *rp, redirect(ec));
-    co_return ec ? "reading the response: " + ec.message() : std::string();
+  struct Sent {
+    error_code ec;
+    const char* doing = "";
+    bool heard = false;  // a response head came (an interim one counts)
+  };
+
+  // Interim responses (100 Continue, 103 Early Hints) are passed on as they come (RFC 9110 §15.2);
+  // the head read last is the final response's.
+  asio::awaitable<Sent> send_once(http::request_parser<http::buffer_body>& p,
+                                  std::optional<http::response_parser<http::buffer_body>>& rp, BodyTap& tap) {
+    Sent s;
+    s.ec = co_await relay_message(m_client, m_cbuf, p, *m_up, tap, m_ms);
+    if (s.ec) co_return (s.doing = "sending the request", s);
+    for (;;) {
+      rp.emplace();
+      rp->body_limit(k_no_body_limit);
+      if (p.get().method() == http::verb::head) rp->skip(true);
+      arm(*m_up, m_ms);
+      co_await http::async_read_header(*m_up, m_ubuf, *rp, redirect(s.ec));
+      if (s.ec) co_return (s.doing = "reading the response", s);
+      s.heard = true;
+      unsigned status = rp->get().result_int();
+      if (status < 100 || status >= 200 || status == 101) co_return s;
+      http::response<http::empty_body> interim(std::move(rp->get().base()));
+      arm(m_client, m_ms);
+      co_await http::async_write(m_client, interim, redirect(s.ec));
+      if (s.ec) co_return (s.doing = "passing on an interim response", s);
+    }
   }
 
   // After a response: the upstream connection stays for the next request when it ended cleanly.
-  // It may also be parked for another connection of the sandbox only when no timer of the stream
-  // can have fired: every wait of this exchange began after start_ns, so none has expired while
-  // less than the shortest timeout has passed, and each was cancelled by its operation's end. A
-  // fired one would still run, later, on this connection's strand while another strand owns the
-  // stream.
+  // It may also be parked for another connection of the sandbox, which may run on another strand.
+  // That is safe when nothing of the stream is pending: the new owner's waits and their timeouts
+  // run on the new owner's strand (Beast binds them to the awaiting handler), and none of this
+  // owner's timeouts can still be queued, because every wait of this exchange began after
+  // start_steady_ms, so none has expired while less than the shortest timeout has passed, and each
+  // was cancelled by its operation's end. A fired one would run later on this strand.
   void settle_upstream(const Exchange& x, bool upstream_keeps) {
     if (!upstream_keeps || m_ubuf.size() > 0) return drop_upstream();  // bytes no request asked for
     m_up_served = true;
     int64_t shortest_ms = std::min(m_ms, m_c.ctx.options.connect_timeout_ms);
-    int64_t now_ns = time::now_ns();
-    if (now_ns - x.start_ns < shortest_ms * 1'000'000)
-      m_parkable_since = now_ns / 1'000'000;
+    int64_t now = time::steady_ms();
+    if (now - x.start_steady_ms < shortest_ms)
+      m_parkable_since = now;
     else
       m_parkable_since.reset();
   }
@@ -302,7 +333,7 @@ class Session {
     m_up_served = false;
     m_up_sandbox = sandbox;
     if (UpstreamPool<S>* from = pool(); from && may_reuse) {
-      if (std::optional<S> kept = from->take(pool_key(sandbox), time::now_ms())) {
+      if (std::optional<S> kept = from->take(pool_key(sandbox), time::steady_ms())) {
         m_up.emplace(std::move(*kept));
         m_up_served = true;
         co_return std::string();
@@ -399,7 +430,7 @@ class Session {
   beast::flat_buffer m_cbuf, m_ubuf;
   std::optional<S> m_up;
   bool m_up_served = false;  // m_up has answered before (here or for another connection): it may have ended since
-  std::optional<int64_t> m_parkable_since;  // m_up may be parked: idle since then (ms)
+  std::optional<int64_t> m_parkable_since;  // m_up may be parked: idle since then (time::steady_ms)
   std::string m_up_sandbox;                 // the sandbox m_up was opened or taken for
   std::map<std::string, bool> m_names;      // name → whether the destination is one of its addresses
   uint64_t m_count = 0;

@@ -2,9 +2,9 @@
 // and the upstream's, never holding a whole body: Beast's relay through a 16 KiB buffer.
 //
 // Contract:
-// - relay_message() writes the parser's message (head as it now is, then the body as it is read)
-//   to `out`; BodyTap counts the body's bytes and keeps the first `max`. Each read and write must
-//   finish within `ms`.
+// - relay_message() writes the parser's message (head as it now is, then the body as it is read,
+//   none when the parser has finished with the head) to `out`; BodyTap counts the body's bytes and
+//   keeps the first `max`. Each read and write must finish within `ms`.
 // - tunnel() sends what either buffer holds past the heads, then copies both ways until one side
 //   ends or fails, then closes both.
 #pragma once
@@ -94,28 +94,27 @@ boost::asio::awaitable<boost::system::error_code> relay_message(
   using namespace relay_detail;
   namespace http = beast::http;
   http::serializer<isRequest, http::buffer_body> sr{p.get()};
-  std::array<char, 16384> chunk;
   error_code ec;
+  if (p.is_done()) {
+    // Nothing follows the head (no body, a response to HEAD, 204, 304): the head alone. The
+    // serializer would end a chunked one with a last chunk its reader never expects after a HEAD.
+    arm(out, ms);
+    co_await http::async_write_header(out, sr, redirect(ec));
+    co_return ec;
+  }
+  std::array<char, 16384> chunk;
   do {
     auto& body = p.get().body();
-    if (!p.is_done()) {
-      body.data = chunk.data();
-      body.size = chunk.size();
-      arm(in, ms);
-      co_await http::async_read(in, buf, p, redirect(ec));
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) co_return ec;
-      body.size = chunk.size() - body.size;
-      tap(chunk.data(), body.size);
-      body.data = chunk.data();
-      body.more = !p.is_done();
-    } else {
-      // Nothing (more) to read: the serializer must hear so, or it waits for a buffer before even
-      // writing the head of a message without a body.
-      body.data = nullptr;
-      body.size = 0;
-      body.more = false;
-    }
+    body.data = chunk.data();
+    body.size = chunk.size();
+    arm(in, ms);
+    co_await http::async_read(in, buf, p, redirect(ec));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return ec;
+    body.size = chunk.size() - body.size;
+    tap(chunk.data(), body.size);
+    body.data = chunk.data();
+    body.more = !p.is_done();  // the serializer ends the message when it hears nothing more comes
     arm(out, ms);
     co_await http::async_write(out, sr, redirect(ec));
     if (ec == http::error::need_buffer) ec = {};

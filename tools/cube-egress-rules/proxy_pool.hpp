@@ -8,7 +8,8 @@
 //   connection never carries another sandbox's requests, nor a request for another name.
 // - take() hands back the most recently parked connection of the key that is still open (a peek
 //   finds neither data nor its end), or nothing. A connection parked longer than k_idle_ms is
-//   closed, and so is the oldest when a park would make more than k_max_parked.
+//   closed, and so is the oldest when a park would make more than k_max_parked. Times are of a
+//   clock that never steps (time::steady_ms).
 // - Thread-safe. A parked stream is the pool's alone; a taken one its taker's alone, who may run on
 //   another strand than the one that made it: nothing of the stream may be pending when it is
 //   parked (Session::settle_upstream in proxy_http.cpp says how that is known).
@@ -27,16 +28,26 @@
 #include <string>
 #include <vector>
 
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+
 #include <sys/socket.h>
 
 namespace cube::egress {
 
 // Whether a kept connection is still worth a request: nothing to read (a response nobody asked for,
-// a TLS alert or close_notify) and no end from the peer.
+// a TLS alert or close_notify) and no end from the peer; for TLS, also nothing that OpenSSL holds
+// already read off the socket.
 inline bool idle_and_open(int fd) {
   char byte;
   ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+inline bool idle_and_open(boost::beast::tcp_stream& s) { return idle_and_open(s.socket().native_handle()); }
+inline bool idle_and_open(TlsStream& s) {
+  SSL* ssl = s.native_handle();
+  return SSL_pending(ssl) == 0 && BIO_ctrl_pending(SSL_get_rbio(ssl)) == 0 &&
+         idle_and_open(boost::beast::get_lowest_layer(s).socket().native_handle());
 }
 
 template <class Stream>
@@ -51,7 +62,7 @@ class UpstreamPool {
     for (auto it = m_parked.end(); it != m_parked.begin();) {
       --it;
       if (it->key != key) continue;
-      bool usable = now_ms - it->since_ms < k_idle_ms && idle_and_open(fd_of(it->stream));
+      bool usable = now_ms - it->since_ms < k_idle_ms && idle_and_open(it->stream);
       Stream s = std::move(it->stream);
       it = m_parked.erase(it);
       if (usable) return std::optional<Stream>(std::move(s));
@@ -95,8 +106,6 @@ class UpstreamPool {
     Stream stream;
     int64_t since_ms;
   };
-  static int fd_of(Stream& s) { return boost::beast::get_lowest_layer(s).socket().native_handle(); }
-
   mutable std::mutex m_mutex;
   std::list<Parked> m_parked;  // in the order they were parked (a list: streams cannot be move-assigned)
 };

@@ -120,7 +120,7 @@ asio::awaitable<void> sweep_pools(UpstreamPools& pools) {
   for (;;) {
     timer.expires_after(std::chrono::seconds(1));
     co_await timer.async_wait(asio::use_awaitable);
-    pools.sweep(time::now_ms());
+    pools.sweep(time::steady_ms());
   }
 }
 
@@ -203,8 +203,9 @@ tcp::acceptor health_listener(asio::io_context& io, const std::pair<uint32_t, ui
   }
 }
 
-// Each connection costs the proxy two descriptors (three while it peeks): the soft limit's usual
-// 1024 would be reached by a few hundred sandboxes' connections.
+// Each connection costs the proxy two descriptors (three while it peeks), and each kept upstream
+// connection one (512 at most, proxy_pool.hpp): the soft limit's usual 1024 would be reached by a
+// few hundred sandboxes' connections.
 void raise_fd_limit() {
   rlimit r{};
   if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
