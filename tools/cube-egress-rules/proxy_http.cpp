@@ -254,8 +254,8 @@ class Session {
     bool heard = false;  // a response head came (an interim one counts)
   };
 
-  // Interim responses (100 Continue, 103 Early Hints) are passed on as they come (RFC 9110 §15.2);
-  // the head read last is the final response's.
+  // Interim responses (100 Continue, 103 Early Hints) are passed on as they come to an HTTP/1.1
+  // client (RFC 9110 §15.2); the head read last is the final response's.
   asio::awaitable<Sent> send_once(http::request_parser<http::buffer_body>& p,
                                   std::optional<http::response_parser<http::buffer_body>>& rp, BodyTap& tap) {
     Sent s;
@@ -271,6 +271,7 @@ class Session {
       s.heard = true;
       unsigned status = rp->get().result_int();
       if (status < 100 || status >= 200 || status == 101) co_return s;
+      if (p.get().version() < 11) continue;  // an HTTP/1.0 client must get none (RFC 9110 §15.2)
       http::response<http::empty_body> interim(std::move(rp->get().base()));
       arm(m_client, m_ms);
       co_await http::async_write(m_client, interim, redirect(s.ec));
