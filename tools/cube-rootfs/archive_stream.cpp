@@ -101,14 +101,15 @@ void Verifier::finish() {
 TarReader::TarReader(ByteSource& source, std::string name, Reading reading, LayerSpool* spool)
     : m_name(std::move(name)), m_input(std::make_unique<Inflater>(source, m_name)), m_feed(m_input.get()) {
   m_input->prepare();
-  ByteSource* inflated = m_input.get();
-  if (spool && m_input->inflating()) {
-    spool->attach(*m_input);
-    inflated = spool;  // written down on the read-ahead thread, off this one
-  }
   if (reading == Reading::whole || m_input->inflating()) {
-    m_ahead = std::make_unique<ReadAhead>(*inflated);
+    m_ahead = std::make_unique<ReadAhead>(*m_input);
     m_feed = m_ahead.get();
+  }
+  if (spool && m_input->inflating()) {
+    // Written down on this thread, not the read-ahead one: inflating a layer's one gzip stream is
+    // the longest chain of the first pass, and nothing else should lengthen it.
+    spool->attach(*m_feed);
+    m_feed = spool;
   }
   m_a.reset(archive_read_new());
   if (!m_a) throw Error(Exit::failed, "cannot allocate a libarchive reader");

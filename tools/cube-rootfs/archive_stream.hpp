@@ -123,7 +123,7 @@ class TarReader {
   std::string m_name;
   std::unique_ptr<Inflater> m_input;
   std::unique_ptr<ReadAhead> m_ahead;  // when the stream is read ahead
-  ByteSource* m_feed;                  // what libarchive reads: m_ahead or m_input
+  ByteSource* m_feed;                  // what libarchive reads: the spool, m_ahead or m_input
   ArchivePtr m_a;
   uint64_t m_index = 0;  // entries read so far
   std::string m_path;

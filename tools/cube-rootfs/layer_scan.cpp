@@ -1,6 +1,7 @@
 #include "layer_scan.hpp"
 
 #include "error.hpp"
+#include "read_ahead.hpp"
 #include "sha256.hpp"
 
 #include <optional>
@@ -58,9 +59,14 @@ void LayerScan::scan() {
     out.spool = std::make_unique<LayerSpool>(m_budget, m_layer.name);
   }
   {
-    TarReader reader(verifier ? *verifier : stream.source(), m_layer.name, Reading::skim, out.spool.get());
+    // The blob is read and hashed on a thread of its own, ahead of the inflater: a layer's gzip
+    // stream is inflated on one thread, and that thread should do nothing else.
+    std::optional<ReadAhead> raw;
+    if (verifier) raw.emplace(*verifier);
+    TarReader reader(raw ? static_cast<ByteSource&>(*raw) : stream.source(), m_layer.name, Reading::skim,
+                     out.spool.get());
     read_entries(reader, out.spool != nullptr);
-  }
+  }  // the read-ahead has stopped: the rest of the blob is the verifier's again
   if (!verifier) return;
   verifier->finish();
   out.digest = verifier->digest();
