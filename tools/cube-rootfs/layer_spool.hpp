@@ -15,7 +15,7 @@
 //   dropped and read again from its blob in the second pass.
 // - As a ByteSource it passes the inner source's chunks through unchanged, writing each one down;
 //   only the first pass reads it, and only through a TarReader (archive_stream.hpp) that puts it
-//   between the inflater and the read-ahead thread.
+//   after the inflater's read-ahead thread, on the thread that parses the tar.
 #pragma once
 
 #include "archive_stream.hpp"

@@ -1,8 +1,9 @@
 // cube::rootfs::ReadAhead — a ByteSource read on a second thread, a few chunks ahead.
 //
 // Reading a layer is a chain: the file, the digest check, the inflater, then the tar parser and the
-// image writer. ReadAhead runs the first three on their own thread, so on two cores inflating and
-// hashing a layer overlap with parsing it and writing the image instead of adding to them.
+// image writer. A ReadAhead puts a link of it on a thread of its own, so that on two cores they
+// overlap instead of adding up: the inflater's output always (archive_stream.hpp), and in the
+// first pass of a gzip layer the file and its digest too, ahead of the inflater (layer_scan.cpp).
 //
 // Contract:
 // - Chunks come out in order, each valid until the next read(). An exception thrown by the inner
