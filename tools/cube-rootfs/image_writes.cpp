@@ -40,6 +40,7 @@ ImageWrites::Buffer ImageWrites::zeroed_buffer() {
 ImageWrites::ImageWrites(int image_fd) : m_fd(image_fd) {
   m_current.buf = zeroed_buffer();
   for (size_t i = 1; i < k_buffers; ++i) m_free.push_back(zeroed_buffer());
+  m_flusher = std::thread([this] { flush_loop(); });
   m_thread = std::thread([this] { run(); });
 }
 
@@ -49,7 +50,9 @@ ImageWrites::~ImageWrites() {
     m_stop = true;
   }
   m_changed.notify_all();
+  m_flush_changed.notify_all();
   m_thread.join();
+  m_flusher.join();
 }
 
 std::span<char> ImageWrites::space() { return {m_current.buf.get() + m_current.used, k_buffer - m_current.used}; }
@@ -108,6 +111,35 @@ void ImageWrites::write_batch(Batch& b) {
   // error here is the fsync's to report.
   if (hi > lo) ::sync_file_range(m_fd, static_cast<off_t>(lo), static_cast<off_t>(hi - lo), SYNC_FILE_RANGE_WRITE);
   std::memset(b.buf.get(), 0, b.used);
+  if (hi > lo) note_written(hi - lo);
+}
+
+void ImageWrites::note_written(uint64_t bytes) {
+  m_unflushed += bytes;
+  if (m_unflushed < k_flush_every) return;
+  m_unflushed = 0;
+  {
+    std::lock_guard lock(m_mutex);
+    m_flush_wanted = true;
+  }
+  m_flush_changed.notify_one();
+}
+
+void ImageWrites::flush_loop() {
+  std::unique_lock lock(m_mutex);
+  for (;;) {
+    m_flush_changed.wait(lock, [&] { return m_stop || m_flush_wanted; });
+    if (m_stop) return;
+    m_flush_wanted = false;
+    lock.unlock();
+    int r;
+    do r = ::fdatasync(m_fd);
+    while (r != 0 && errno == EINTR);
+    int err = errno;
+    lock.lock();
+    if (r != 0 && !m_error) m_error = std::make_exception_ptr(sys_error(err, "flushing the image to its disk"));
+    if (r != 0) m_changed.notify_all();
+  }
 }
 
 void ImageWrites::run() {

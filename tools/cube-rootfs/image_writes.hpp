@@ -16,6 +16,11 @@
 //   Error(failed) naming the file whose run failed; nothing after it is written.
 // - finish() waits until every queued run is written. The destructor stops the thread without
 //   writing what is still queued (the build failed; the caller removes the image).
+// - Every k_flush_every bytes written, a third thread fdatasyncs the image. Why: the fsync before
+//   the rename waits for the disk to hold every byte; on a VM whose disk is a host file with a
+//   write-back cache, that was one flush of the whole image at the end (~0.1 s for 250 MB, all of
+//   it after the last write). Flushed as it goes, the disk works while the build does. A failed
+//   flush is reported like a failed write.
 #pragma once
 
 #include <condition_variable>
@@ -69,8 +74,11 @@ class ImageWrites {
     std::vector<std::pair<size_t, std::string>> files;  // the first run of each file, and its name
   };
   static constexpr size_t k_buffers = 3;
+  static constexpr uint64_t k_flush_every = 32 << 20;
 
   void run();
+  void flush_loop();
+  void note_written(uint64_t bytes);
   void write_batch(Batch& b);
   // Hands the current batch to the thread; with need_next, waits for a free buffer to fill next.
   void submit(bool need_next);
@@ -85,6 +93,10 @@ class ImageWrites {
   bool m_busy = false;  // the thread holds a batch
   bool m_stop = false;
   std::exception_ptr m_error;
+  uint64_t m_unflushed = 0;     // written since the last flush was asked for (the writer's own)
+  bool m_flush_wanted = false;  // under m_mutex, like the rest
+  std::condition_variable m_flush_changed;
+  std::thread m_flusher;
   std::thread m_thread;  // last: started once everything above exists
 };
 
