@@ -11,6 +11,7 @@ int64_t now_ms();
 int64_t now_ns();
 // Milliseconds of a clock that never steps (CLOCK_MONOTONIC): for intervals, never for dates.
 int64_t steady_ms();
+int64_t steady_us();
 
 // "2026-11-29T19:48:53Z"
 std::string rfc3339(int64_t unix_ms);

@@ -300,7 +300,7 @@ struct DnsRelay::Impl {
     for (;;) {
       int n = ::epoll_wait(epoll.get(), events.data(), static_cast<int>(events.size()), k_reload_ms);
       if (n < 0 && errno != EINTR) throw sys_error(errno, "waiting for DNS traffic");
-      int64_t now = time::now_ms();
+      int64_t now = time::steady_ms();  // deadlines and the policy poll: a clock step must not move them
       for (int i = 0; i < n; ++i) {
         if (events[i].data.fd == signals.fd()) {
           signals.take();

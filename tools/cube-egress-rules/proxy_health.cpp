@@ -56,7 +56,7 @@ std::string answer(std::string_view head, const ProxyContext& ctx, bool draining
   target = target.substr(0, target.find('?'));
   if (target != "/healthz") return response(404, error_body("only /healthz is served"));
   if (method != "GET" && method != "HEAD") return response(405, error_body("only GET"));
-  HealthReport r = health_report(ctx, draining, time::now_ms());
+  HealthReport r = health_report(ctx, draining, time::steady_ms());
   std::string out = response(r.code, r.body);
   if (method == "HEAD") out.resize(out.find("\r\n\r\n") + 4);
   return out;
@@ -82,7 +82,7 @@ asio::awaitable<void> one_request(tcp::socket s, const ProxyContext& ctx, const 
 
 }  // namespace
 
-HealthReport health_report(const ProxyContext& ctx, bool draining, int64_t now_ms) {
+HealthReport health_report(const ProxyContext& ctx, bool draining, int64_t steady_now_ms) {
   auto snapshot = ctx.snapshot();
   HealthReport r;
   std::string_view status = draining ? "draining" : snapshot ? "ok" : "no_snapshot";
@@ -92,7 +92,7 @@ HealthReport health_report(const ProxyContext& ctx, bool draining, int64_t now_m
   w.field("status", status);
   w.field("policies", static_cast<uint64_t>(snapshot ? snapshot->policies.size() : 0));
   w.field("failures", static_cast<uint64_t>(snapshot ? snapshot->failures.size() : 0));
-  if (snapshot) w.field("snapshot_age_ms", now_ms - snapshot->loaded_ms);
+  if (snapshot) w.field("snapshot_age_ms", steady_now_ms - snapshot->loaded_ms);
   w.field("connections", ctx.limits.open());
   if (ctx.pools) w.field("upstream_kept", static_cast<uint64_t>(ctx.pools->http.parked() + ctx.pools->tls.parked()));
   w.field("version", version::current().version);

@@ -24,7 +24,7 @@ struct HealthReport {
   int code = 200;
   std::string body;
 };
-HealthReport health_report(const ProxyContext& ctx, bool draining, int64_t now_ms);
+HealthReport health_report(const ProxyContext& ctx, bool draining, int64_t steady_now_ms);
 
 // Serves until the acceptor is closed.
 boost::asio::awaitable<void> serve_health(boost::asio::ip::tcp::acceptor& acceptor, const ProxyContext& ctx,

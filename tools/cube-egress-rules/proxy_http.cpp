@@ -46,9 +46,8 @@ struct Exchange {
   Request r;
   Verdict v;
   Audit level = Audit::metadata;
-  bool client_keeps = true;  // the sandbox's connection stays open after this response
-  int64_t start_ns = time::now_ns();
-  int64_t start_steady_ms = time::steady_ms();
+  bool client_keeps = true;              // the sandbox's connection stays open after this response
+  int64_t start_us = time::steady_us();  // for its duration and the pool's timing: never steps
 };
 
 // An error that says the peer ended the connection (not a timeout, not a bad message).
@@ -284,14 +283,14 @@ class Session {
   // That is safe when nothing of the stream is pending: the new owner's waits and their timeouts
   // run on the new owner's strand (Beast binds them to the awaiting handler), and none of this
   // owner's timeouts can still be queued, because every wait of this exchange began after
-  // start_steady_ms, so none has expired while less than the shortest timeout has passed, and each
+  // start_us, so none has expired while less than the shortest timeout has passed, and each
   // was cancelled by its operation's end. A fired one would run later on this strand.
   void settle_upstream(const Exchange& x, bool upstream_keeps) {
     if (!upstream_keeps || m_ubuf.size() > 0) return drop_upstream();  // bytes no request asked for
     m_up_served = true;
     int64_t shortest_ms = std::min(m_ms, m_c.ctx.options.connect_timeout_ms);
     int64_t now = time::steady_ms();
-    if (now - x.start_steady_ms < shortest_ms)
+    if (now - x.start_us / 1000 < shortest_ms)
       m_parkable_since = now;
     else
       m_parkable_since.reset();
@@ -391,7 +390,7 @@ class Session {
   }
 
   void audit(Exchange& x) {
-    x.e.duration_us = (time::now_ns() - x.start_ns) / 1000;
+    x.e.duration_us = time::steady_us() - x.start_us;
     x.e.allow = x.v.decision.allow;
     if (!x.v.security_reason.empty()) {
       HttpEvent s = x.e;

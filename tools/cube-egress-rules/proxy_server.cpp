@@ -64,7 +64,7 @@ Fd transparent_listener(uint32_t address, uint16_t port) {
 void refuse_over_cap(tcp::socket& s, ProxyContext& ctx) {
   boost::system::error_code ec;
   tcp::endpoint src = s.remote_endpoint(ec), dst = s.local_endpoint(ec);
-  if (!ec && ctx.limits.should_report(src.address().to_v4().to_uint(), time::now_ms())) {
+  if (!ec && ctx.limits.should_report(src.address().to_v4().to_uint(), time::steady_ms())) {
     ConnEvent e;
     e.event = "security_event";
     e.connection = ctx.next_connection();
@@ -168,7 +168,7 @@ class Drain {
     m_notifier.stopping();
     boost::system::error_code ec;
     for (auto* l : listeners) l->close(ec);
-    m_deadline_ms = time::now_ms() + m_ctx.options.drain_timeout_ms;
+    m_deadline_ms = time::steady_ms() + m_ctx.options.drain_timeout_ms;
     log::info("draining {} open connections, for {} ms at most", m_ctx.limits.open(), m_ctx.options.drain_timeout_ms);
     poll();
   }
@@ -177,7 +177,7 @@ class Drain {
  private:
   void poll() {
     uint64_t open = m_ctx.limits.open();
-    if (open == 0 || time::now_ms() >= m_deadline_ms) {
+    if (open == 0 || time::steady_ms() >= m_deadline_ms) {
       if (open > 0) log::warn("drain timeout: {} connections cut", open);
       m_io.stop();
       return;

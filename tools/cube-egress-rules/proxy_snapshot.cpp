@@ -46,7 +46,7 @@ std::shared_ptr<const Snapshot> load_snapshot(state::Db& db, const CompileOption
     throw;
   }
   db.exec("COMMIT");
-  s->loaded_ms = time::now_ms();
+  s->loaded_ms = time::steady_ms();  // for its age only
   return s;
 }
 

@@ -38,7 +38,7 @@ struct Snapshot {
   std::unordered_map<uint32_t, std::string> sandbox_by_address;
   std::unordered_map<std::string, SandboxPolicy> policies;
   std::vector<std::string> failures;  // "<sandbox>: <error>"
-  int64_t loaded_ms = 0;
+  int64_t loaded_ms = 0;              // time::steady_ms() when it was read
 };
 
 std::shared_ptr<const Snapshot> load_snapshot(state::Db& db, const CompileOptions& options, const Snapshot* previous);

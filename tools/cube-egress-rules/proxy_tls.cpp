@@ -89,13 +89,13 @@ struct Relay : std::enable_shared_from_this<Relay> {
         upstream(std::move(u)),
         ctx(ctx),
         event(std::move(e)),
-        start_ms(time::now_ms()),
+        start_ms(time::steady_ms()),
         both_ended(strand, asio::steady_timer::time_point::max()),
         idle(strand) {}
   ~Relay() {
     event.bytes_up = up;
     event.bytes_down = down;
-    event.duration_ms = time::now_ms() - start_ms;
+    event.duration_ms = time::steady_ms() - start_ms;
     ctx.audit.write(event);
   }
   asio::awaitable<void> run(bool upward) {

@@ -154,7 +154,7 @@ NameCache& name_cache() {
 }  // namespace
 
 asio::awaitable<bool> dst_is_of_name(const std::string& name, uint32_t dst) {
-  int64_t now = time::now_ms();
+  int64_t now = time::steady_ms();  // the cache's own expiry: an interval
   std::optional<std::vector<uint32_t>> addresses = name_cache().find(name, now);
   if (!addresses) {
     tcp::resolver resolver(co_await asio::this_coro::executor);

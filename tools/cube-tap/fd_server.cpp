@@ -135,7 +135,7 @@ struct FdServer::Impl {
       ev.data.fd = fd.get();
       if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) continue;
       int key = fd.get();
-      clients[key] = Client{std::move(fd), {}, time::now_ms() + settings.request_timeout_ms};
+      clients[key] = Client{std::move(fd), {}, time::steady_ms() + settings.request_timeout_ms};
       readable(key);  // a client writes right after connecting: its request is usually here already
     }
   }
@@ -189,7 +189,7 @@ struct FdServer::Impl {
   }
 
   void expire() {
-    int64_t now = time::now_ms();
+    int64_t now = time::steady_ms();
     for (auto it = clients.begin(); it != clients.end();) {
       if (it->second.deadline_ms > now) {
         ++it;
@@ -204,7 +204,7 @@ struct FdServer::Impl {
   int wait_ms(int64_t next_sweep) const {
     int64_t next = next_sweep;
     for (const auto& [k, c] : clients) next = std::min(next, c.deadline_ms);
-    return static_cast<int>(std::max<int64_t>(0, next - time::now_ms()));
+    return static_cast<int>(std::max<int64_t>(0, next - time::steady_ms()));
   }
 };
 
@@ -227,8 +227,8 @@ FdServer::~FdServer() = default;
 
 ServeStats FdServer::run(const std::function<void()>& ready) {
   if (ready) ready();
-  int64_t next_sweep = time::now_ms() + k_sweep_ms;
-  int64_t next_watch = time::now_ms() + k_watch_ms;
+  int64_t next_sweep = time::steady_ms() + k_sweep_ms;
+  int64_t next_watch = time::steady_ms() + k_watch_ms;
   m->provider.state_changed();  // the baseline
   epoll_event events[64];
   for (;;) {
@@ -243,13 +243,13 @@ ServeStats FdServer::run(const std::function<void()>& ready) {
         m->readable(fd);
     }
     m->expire();
-    if (int64_t now = time::now_ms(); now >= next_watch) {
+    if (int64_t now = time::steady_ms(); now >= next_watch) {
       next_watch = now + k_watch_ms;
       if (m->provider.state_changed()) next_sweep = now;
     }
-    if (time::now_ms() >= next_sweep) {
+    if (time::steady_ms() >= next_sweep) {
       m->provider.sweep();
-      next_sweep = time::now_ms() + k_sweep_ms;
+      next_sweep = time::steady_ms() + k_sweep_ms;
     }
   }
 }

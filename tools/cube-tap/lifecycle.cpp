@@ -138,12 +138,12 @@ void undo_ensure(Env& env, const TapRow& tap, Origin origin) {
 
 template <typename ClaimFn>
 Claim wait_for_claim(Env& env, const std::string& sandbox, ClaimFn claim) {
-  int64_t deadline = time::now_ms() + env.settings.ensure_wait_ms;
+  int64_t deadline = time::steady_ms() + env.settings.ensure_wait_ms;
   int64_t pause = 2;
   for (;;) {
     Claim c = claim();
     if (c.step != Step::wait) return c;
-    if (time::now_ms() >= deadline)
+    if (time::steady_ms() >= deadline)
       throw Error(Exit::conflict, fmt::format("sandbox {} is being changed by another process", sandbox),
                   fmt::format("process {} has held it for {} ms", c.busy_owner.substr(0, c.busy_owner.find(':')),
                               env.settings.ensure_wait_ms));

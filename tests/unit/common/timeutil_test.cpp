@@ -172,3 +172,13 @@ TEST(Time, SleepSleepsAtLeastAsLongAsAsked) {
   time::sleep_ms(0);
   time::sleep_ms(-1);
 }
+
+TEST(Time, SteadyClocksAreOneClockInTwoUnits) {
+  int64_t us0 = time::steady_us();
+  int64_t ms = time::steady_ms();
+  time::sleep_ms(5);
+  int64_t us1 = time::steady_us();
+  EXPECT_GE(ms, us0 / 1000);  // read after us0, in whole milliseconds of the same clock
+  EXPECT_LE(ms, us1 / 1000);
+  EXPECT_GE(us1 - us0, 5'000);  // a lower bound only: never an upper one
+}
