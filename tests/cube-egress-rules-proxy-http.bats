@@ -316,3 +316,35 @@ peer() { cut -d' ' -f3- <<<"$1" | jq -r .peer; }
   run plain api.test "GET /p2"
   [ "$(peer "$output")" = "$first" ]
 }
+
+@test "serve http: Expect: 100-continue is answered once the request is allowed, and the body goes up at once; a denied one is answered and closed" {
+  policy '{"rules": [{"name": "up", "match": {"sni": "api.test", "path": "/up/*"}, "action": {"allow": true}},
+    {"name": "rest", "match": {"sni": "api.test"}, "action": {"allow": false}}]}'
+  start_proxy
+  head -c 300000 /dev/urandom >"$TMP/body"
+  # curl waits 30 s for the 100 here: within --max-time 10 only if the proxy sends it.
+  post() {
+    ip netns exec "$SB" curl -sS --max-time 10 --expect100-timeout "${WAIT:-30}" --cacert "$CUBE_CA" \
+      --resolve "api.test:443:$SERVER" -H 'Expect: 100-continue' --data-binary @"$TMP/body" -v "$@" 2>"$TMP/post.err"
+  }
+  run post https://api.test/up/a
+  assert_success
+  [ "$(jq -r .body_length <<<"$output")" = 300000 ]
+  [ "$(jq -r .body_sha256 <<<"$output")" = "$(sha256sum "$TMP/body" | cut -d' ' -f1)" ]
+  # The proxy took the expectation on itself: the upstream never saw it.
+  [ "$(jq -r '.headers | has("Expect")' <<<"$output")" = false ]
+  grep -q '^< HTTP/1.1 100 Continue' "$TMP/post.err"
+  [ "$(jq -r '[.http.status, .http.req_bytes] | join(" ")' <<<"$(requests 1)")" = "200 300000" ]
+  # Denied: the 403 at once, no 100, and the connection ends (the body was never sent).
+  run post https://api.test/admin
+  assert_success
+  [ "$output" = '{"rule":"rest","reason":"rule_deny"}' ]
+  ! grep -q '^< HTTP/1.1 100' "$TMP/post.err"
+  grep -qi '^< connection: close' "$TMP/post.err"
+  # An HTTP/1.0 request's expectation is ignored (RFC 9110 §10.1.1): no 100; the body comes when the
+  # client stops waiting for one.
+  WAIT=1 run post --http1.0 https://api.test/up/b
+  assert_success
+  [ "$(jq -r .body_length <<<"$output")" = 300000 ]
+  ! grep -q '^< HTTP/1.1 100' "$TMP/post.err"
+}

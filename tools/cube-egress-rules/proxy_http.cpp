@@ -47,6 +47,7 @@ struct Exchange {
   Verdict v;
   Audit level = Audit::metadata;
   bool client_keeps = true;              // the sandbox's connection stays open after this response
+  bool awaits_continue = false;          // the sandbox waits for a 100 before it sends its body
   int64_t start_us = time::steady_us();  // for its duration and the pool's timing: never steps
 };
 
@@ -54,6 +55,18 @@ struct Exchange {
 bool connection_ended(const error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated;
+}
+
+// Whether the sandbox sent `Expect: 100-continue` and waits for the 100 before its body. The
+// expectation is taken off the head: the proxy answers it itself once the request is allowed and its
+// upstream connection open (as nginx and Envoy do), so the body is never held up by a client's
+// timeout. An HTTP/1.0 request's is ignored, as RFC 9110 §10.1.1 says a server must.
+bool take_continue(http::request_parser<http::buffer_body>& p) {
+  auto& h = p.get();
+  auto it = h.find(http::field::expect);
+  if (it == h.end() || !beast::iequals(it->value(), "100-continue")) return false;
+  h.erase(it);
+  return h.version() >= 11 && !p.is_done();
 }
 
 // Methods a proxy may send again on its own (RFC 9110 §9.2.2).
@@ -99,6 +112,7 @@ class Session {
     co_await http::async_read_header(m_client, m_cbuf, p, redirect(ec));
     if (ec) co_return co_await bad_head(ec);
     Exchange x = begin(p.get());
+    x.awaits_continue = take_continue(p);
     // Awaits as statements of their own: g++ 12 miscompiles them inside conditions.
     if (x.v.decision.allow && x.v.name) {
       bool of_name = co_await name_is_dst(*x.v.name);
@@ -148,8 +162,8 @@ class Session {
 
   asio::awaitable<bool> deny(Exchange& x, http::request_parser<http::buffer_body>& p) {
     // A body left unread would be taken for the next request: read and dropped, or, when it is
-    // large, the connection ends here.
-    bool close = !p.get().keep_alive();
+    // large or the sandbox waits for a 100 before sending it, the connection ends here.
+    bool close = !p.get().keep_alive() || x.awaits_continue;
     if (!close) close = !(co_await discard_body(p));
     x.e.status = 403;
     std::string reason = x.v.security_reason.empty() ? x.e.reason : x.v.security_reason;
@@ -202,7 +216,7 @@ class Session {
   asio::awaitable<bool> exchange(Exchange& x, http::request_parser<http::buffer_body>& p) {
     BodyTap req_tap(x.level == Audit::full ? m_c.ctx.options.audit_body_max : 0);
     std::optional<http::response_parser<http::buffer_body>> rp;
-    std::string failed = co_await send(x.v.sandbox, p, rp, req_tap);
+    std::string failed = co_await send(x, p, rp, req_tap);
     x.e.req_bytes = req_tap.bytes;
     if (!failed.empty()) co_return co_await bad_gateway(x, failed);
     auto& res = rp->get();
@@ -230,12 +244,17 @@ class Session {
   // the upstream just as it was taken: when it ended before a byte of answer came, a request without
   // a body and with an idempotent method is sent once more on a new connection; any other fails
   // (its body is gone).
-  asio::awaitable<std::string> send(const std::string& sandbox, http::request_parser<http::buffer_body>& p,
+  asio::awaitable<std::string> send(Exchange& x, http::request_parser<http::buffer_body>& p,
                                     std::optional<http::response_parser<http::buffer_body>>& rp, BodyTap& tap) {
     bool replayable = p.is_done() && idempotent(p.get().method());
     for (bool may_reuse = true;; may_reuse = false) {
-      std::string failed = co_await open_upstream(sandbox, may_reuse);
+      std::string failed = co_await open_upstream(x.v.sandbox, may_reuse);
       if (!failed.empty()) co_return failed;
+      if (x.awaits_continue) {  // only a request with a body to come, so never one sent again
+        x.awaits_continue = false;
+        failed = co_await send_continue();
+        if (!failed.empty()) co_return failed;
+      }
       bool served = m_up_served;
       Sent sent = co_await send_once(p, rp, tap);
       if (!sent.ec) co_return std::string();
@@ -252,6 +271,14 @@ class Session {
     const char* doing = "";
     bool heard = false;  // a response head came (an interim one counts)
   };
+
+  asio::awaitable<std::string> send_continue() {
+    static constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
+    error_code ec;
+    arm(m_client, m_ms);
+    co_await asio::async_write(m_client, asio::buffer(k_continue), redirect(ec));
+    co_return ec ? fmt::format("sending 100 Continue to the sandbox: {}", ec.message()) : std::string();
+  }
 
   // Interim responses (100 Continue, 103 Early Hints) are passed on as they come to an HTTP/1.1
   // client (RFC 9110 §15.2); the head read last is the final response's.
