@@ -220,6 +220,29 @@ PY
   [[ "$stderr" != *"x.ext4"* ]] || fail "left behind: $stderr"
 }
 
+@test "leftovers: a killed writer's .part is replaced; a live writer's output is never taken by another" {
+  require_command flock
+  # What kill -9 leaves: a part nobody holds, even a link to elsewhere. The next build replaces it.
+  echo keep >"$TMP/victim"
+  ln -s "$TMP/victim" "$TMP/x.ext4.part"
+  bounded convert "$H/plain.tar" --out "$TMP/x.ext4"
+  assert_success
+  [ "$(cat "$TMP/victim")" = keep ] && [ ! -e "$TMP/x.ext4.part" ]
+  e2fsck -fn "$TMP/x.ext4" >/dev/null
+  # A part a running writer holds: a second build of the same output stops with exit 4 naming it,
+  # and leaves the part as it was and no output.
+  echo theirs >"$TMP/y.ext4.part"
+  flock "$TMP/y.ext4.part" sleep 30 &
+  holder=$!
+  for _ in $(seq 50); do flock -n "$TMP/y.ext4.part" true || break; sleep 0.1; done
+  bounded convert "$H/plain.tar" --out "$TMP/y.ext4"
+  kill "$holder"
+  wait "$holder" 2>/dev/null || true
+  assert_failure 4
+  [[ "$stderr" == *"another writer is making $TMP/y.ext4 ($TMP/y.ext4.part is held by a running process"* ]]
+  [ "$(cat "$TMP/y.ext4.part")" = theirs ] && [ ! -e "$TMP/y.ext4" ]
+}
+
 @test "data loss by option: --add-file never replaces a directory" {
   echo data >"$TMP/f"
   bounded convert "$H/plain.tar" --out "$TMP/x.ext4" --add-file "$TMP/f:/etc"

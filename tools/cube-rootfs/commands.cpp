@@ -92,6 +92,7 @@ BuildOptions build_options(const ImageFlags& f) {
 void convert(cli::Context& ctx, const ConvertArgs& a) {
   BuildOptions o = build_options(a.image_flags);
   o.output = a.out;
+  o.replace_output = false;  // checked here, and again when the image is renamed into place
   o.files_jsonl = a.files;
   o.hash_image = a.hash_image;
   if (fs::exists(a.out)) throw Error(Exit::conflict, fmt::format("{} already exists", a.out), "", "remove it first");

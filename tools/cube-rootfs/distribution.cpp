@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "fs.hpp"
+#include "part_file.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -92,21 +93,20 @@ void copy_sparse(const std::string& src, const std::string& dest) {
   if (!in) throw sys_error(errno, "opening " + src);
   struct stat st {};
   if (::fstat(in.get(), &st) != 0) throw sys_error(errno, "reading " + src);
-  std::string part = dest + ".part";
-  Fd out(::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!out) throw sys_error(errno, "creating " + part);
-  if (::ftruncate(out.get(), st.st_size) != 0) throw sys_error(errno, "sizing " + part);
+  fs::PartFile out(dest);  // removed on any error, and one copier per destination
+  const std::string& part = out.path();
+  if (::ftruncate(out.fd(), st.st_size) != 0) throw sys_error(errno, "sizing " + part);
   off_t pos = 0;
   while (pos < st.st_size) {
     off_t data = ::lseek(in.get(), pos, SEEK_DATA);
     if (data < 0) break;  // only a hole is left
     off_t hole = ::lseek(in.get(), data, SEEK_HOLE);
     if (hole < 0) hole = st.st_size;
-    copy_range(in.get(), out.get(), data, hole, src, part);
+    copy_range(in.get(), out.fd(), data, hole, src, part);
     pos = hole;
   }
-  if (::fsync(out.get()) != 0) throw sys_error(errno, "flushing " + part);
-  if (::rename(part.c_str(), dest.c_str()) != 0) throw sys_error(errno, "renaming " + part);
+  if (::fsync(out.fd()) != 0) throw sys_error(errno, "flushing " + part);
+  out.commit();
 }
 
 void distribute_artifact(const std::string& artifact_dir, const std::string& artifact_id,

@@ -29,7 +29,8 @@ void distribute_artifact(const std::string& artifact_dir, const std::string& art
                          const std::vector<Target>& targets, const std::string& via,
                          const std::function<void(const CopyResult&)>& on_result);
 
-// Copies one file keeping its holes (SEEK_DATA/SEEK_HOLE), to `dest`.part then renamed.
+// Copies one file keeping its holes (SEEK_DATA/SEEK_HOLE), to `dest`.part (part_file.hpp: one
+// copier per destination, removed on any error) then renamed.
 void copy_sparse(const std::string& src, const std::string& dest);
 
 }  // namespace cube::rootfs

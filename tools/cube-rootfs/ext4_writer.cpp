@@ -177,8 +177,13 @@ class ContentSink {
 
 Ext4Writer::Ext4Writer(std::string path, const FsParams& params) : m_path(std::move(path)) {
   init_ext2_errors();
-  Fd fd(::open(m_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  // An empty file may be there already: the part its caller holds (part_file.hpp).
+  Fd fd(::open(m_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!fd) throw sys_error(errno, "creating " + m_path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw sys_error(errno, "reading " + m_path);
+  if (!S_ISREG(st.st_mode) || st.st_size != 0)
+    throw Error(Exit::failed, fmt::format("{} is not a new, empty file", m_path), "the image is written into one");
   if (::ftruncate(fd.get(), static_cast<off_t>(params.bytes)) != 0)
     throw sys_error(errno, "sizing " + m_path + fmt::format(" to {} bytes", params.bytes));
   init_fs(params);

@@ -2,9 +2,9 @@
 // from a Tree: no mkfs, no mount, no loop device.
 //
 // Contract:
-// - The constructor creates `path` (which must not exist) of `bytes` and a file system in it:
-//   4 KiB blocks, 256-byte inodes, extents, flex_bg, 64bit, dir_index, metadata_csum, a journal,
-//   lost+found, as mke2fs would. `inodes` 0 picks one inode per 16 KiB.
+// - The constructor makes `path` (absent, or an empty file: a held part) of `bytes` and a file
+//   system in it: 4 KiB blocks, 256-byte inodes, extents, flex_bg, 64bit, dir_index,
+//   metadata_csum, a journal, lost+found, as mke2fs would. `inodes` 0 picks one inode per 16 KiB.
 // - write_tree() creates every directory, symlink, device, FIFO and socket, and an empty inode for
 //   each regular file with its owner, mode, times, xattrs and link count; hardlinks share inodes.
 // - write_content() streams a regular file's bytes (holes kept, all-zero blocks left unallocated,

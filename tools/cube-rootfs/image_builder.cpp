@@ -7,6 +7,7 @@
 #include "layer_scan.hpp"
 #include "layer_spool.hpp"
 #include "log.hpp"
+#include "part_file.hpp"
 #include "sha256.hpp"
 
 #include <fcntl.h>
@@ -23,21 +24,6 @@
 
 namespace cube::rootfs {
 namespace {
-
-// Removes the partial image unless the build got to the end.
-class PartFile {
- public:
-  explicit PartFile(std::string path) : m_path(std::move(path)) { ::unlink(m_path.c_str()); }
-  ~PartFile() {
-    if (!m_kept) ::unlink(m_path.c_str());
-  }
-  const std::string& path() const { return m_path; }
-  void keep() { m_kept = true; }
-
- private:
-  std::string m_path;
-  bool m_kept = false;
-};
 
 // A scanned layer's entries into the tree. A file's hash from the scan goes with the inode it
 // gives its bytes to.
@@ -257,7 +243,7 @@ BuildResult build_image(ImageSource& src, const BuildOptions& opt) {
   FsParams params = plan_size(res.stats, opt.size, model_knobs_from_env());
   if (opt.before_write) opt.before_write(params);
 
-  PartFile part(opt.output + ".part");
+  fs::PartFile part(opt.output);
   {
     Ext4Writer w(part.path(), params);
     w.write_tree(tree.root());
@@ -268,8 +254,7 @@ BuildResult build_image(ImageSource& src, const BuildOptions& opt) {
   if (opt.progress) opt.progress("BUILDING_EXT4", 100);
   if (opt.hash_image) res.image_sha256 = hash_sparse_file(part.path());
   if (!opt.files_jsonl.empty()) fs::atomic_write(opt.files_jsonl, files_jsonl(tree), 0644);
-  if (::rename(part.path().c_str(), opt.output.c_str()) != 0) throw sys_error(errno, "renaming to " + opt.output);
-  part.keep();
+  part.commit(opt.replace_output);
   res.image_bytes = params.bytes;
   res.allocated_bytes = allocated(opt.output);
   return res;

@@ -29,8 +29,9 @@ struct AddFile {
 };
 
 struct BuildOptions {
-  std::string output;       // the .ext4 file to create
-  std::string files_jsonl;  // where to write the per-file fingerprints; "" for none
+  std::string output;          // the .ext4 file to create
+  bool replace_output = true;  // false: one that appears while the image is built is kept (exit 4)
+  std::string files_jsonl;     // where to write the per-file fingerprints; "" for none
   // Where gzip layers' inflated streams wait between the passes (layer_spool.hpp); "" for none.
   std::string spool_dir;
   SizeRequest size;

@@ -34,6 +34,8 @@ seccomp::Filter build_filter() {
        "ioctl",      "fchmod",      "fchown"});
   // The image writer starts the image's writeback as it goes (image_writes.hpp).
   f.allow({"sync_file_range"});
+  // The image's part file is held under a lock, one writer per output (part_file.hpp).
+  f.allow({"flock"});
   // Lazily loaded C library parts (iconv, locale data) may use open; a sanitizer build's runtime
   // probes memory through a pipe and runs on an alternate signal stack.
   f.allow({"open", "pipe", "pipe2", "sigaltstack"});
