@@ -348,3 +348,21 @@ peer() { cut -d' ' -f3- <<<"$1" | jq -r .peer; }
   [ "$(jq -r .body_length <<<"$output")" = 300000 ]
   ! grep -q '^< HTTP/1.1 100' "$TMP/post.err"
 }
+
+@test "serve http: a sandbox that goes away mid-request is logged as 499, with no security event and no 502" {
+  policy '{"rules": [{"name": "api", "match": {"host": "api.test"}, "action": {"allow": true}}]}'
+  start_proxy
+  # A head that promises 100,000 bytes, ten of them, and the end of the connection.
+  ip netns exec "$SB" python3 - "$SERVER" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=5)
+s.sendall(b"POST /up HTTP/1.1\r\nHost: api.test\r\nContent-Length: 100000\r\n\r\n" + b"x" * 10)
+s.close()
+PY
+  line=$(requests 1)
+  [ "$(jq -r '[.http.method, .http.status, .policy.decision] | join(" ")' <<<"$line")" = "POST 499 allow" ]
+  [ -z "$(security)" ]
+  # The proxy goes on serving.
+  run plain api.test "GET /after"
+  [ "$(cut -d' ' -f2 <<<"$output")" = 200 ]
+}

@@ -216,15 +216,17 @@ class Session {
   asio::awaitable<bool> exchange(Exchange& x, http::request_parser<http::buffer_body>& p) {
     BodyTap req_tap(x.level == Audit::full ? m_c.ctx.options.audit_body_max : 0);
     std::optional<http::response_parser<http::buffer_body>> rp;
-    std::string failed = co_await send(x, p, rp, req_tap);
+    Failed failed = co_await send(x, p, rp, req_tap);
     x.e.req_bytes = req_tap.bytes;
-    if (!failed.empty()) co_return co_await bad_gateway(x, failed);
+    if (failed.by_sandbox) co_return sandbox_gone(x, failed.why);
+    if (failed) co_return co_await bad_gateway(x, failed.why);
     auto& res = rp->get();
     x.e.status = static_cast<int>(res.result_int());
     bool upstream_keeps = rp->keep_alive();      // the parser's: false too for a body that ends with the connection
     if (!x.client_keeps) res.keep_alive(false);  // it asked to close: say so (RFC 9112 §9.6)
     BodyTap resp_tap(req_tap.max);
-    error_code ec = co_await relay_message(*m_up, m_ubuf, *rp, m_client, resp_tap, m_ms);
+    Relayed answered = co_await relay_message(*m_up, m_ubuf, *rp, m_client, resp_tap, m_ms);
+    error_code ec = answered.ec;
     x.e.resp_bytes = resp_tap.bytes;
     if (req_tap.max) {
       if (req_tap.bytes) x.e.request_body = redact_body(req_tap.kept, req_tap.max);
@@ -244,24 +246,32 @@ class Session {
   // the upstream just as it was taken: when it ended before a byte of answer came, a request without
   // a body and with an idempotent method is sent once more on a new connection; any other fails
   // (its body is gone).
-  asio::awaitable<std::string> send(Exchange& x, http::request_parser<http::buffer_body>& p,
-                                    std::optional<http::response_parser<http::buffer_body>>& rp, BodyTap& tap) {
+  struct Failed {
+    std::string why;          // empty: sent, and the final head read
+    bool by_sandbox = false;  // the sandbox's side failed (it went away mid-request), not the upstream
+    explicit operator bool() const { return !why.empty(); }
+  };
+
+  asio::awaitable<Failed> send(Exchange& x, http::request_parser<http::buffer_body>& p,
+                               std::optional<http::response_parser<http::buffer_body>>& rp, BodyTap& tap) {
     bool replayable = p.is_done() && idempotent(p.get().method());
     for (bool may_reuse = true;; may_reuse = false) {
-      std::string failed = co_await open_upstream(x.v.sandbox, may_reuse);
-      if (!failed.empty()) co_return failed;
+      // Awaits as statements of their own: g++ 12 miscompiles some inside conditions and initialisers.
+      std::string opened = co_await open_upstream(x.v.sandbox, may_reuse);
+      if (!opened.empty()) co_return Failed{opened};
       if (x.awaits_continue) {  // only a request with a body to come, so never one sent again
         x.awaits_continue = false;
-        failed = co_await send_continue();
-        if (!failed.empty()) co_return failed;
+        error_code ec = co_await send_continue();
+        if (ec) co_return Failed{fmt::format("sending 100 Continue to the sandbox: {}", ec.message()), true};
       }
       bool served = m_up_served;
       Sent sent = co_await send_once(p, rp, tap);
-      if (!sent.ec) co_return std::string();
-      failed = fmt::format("{}: {}", sent.doing, sent.ec.message());
-      if (!served || !replayable || sent.heard || m_ubuf.size() > 0 || !connection_ended(sent.ec)) co_return failed;
+      if (!sent.ec) co_return Failed{};
+      Failed failed{fmt::format("{}: {}", sent.doing, sent.ec.message()), sent.by_sandbox};
+      if (!served || !replayable || sent.heard || sent.by_sandbox || m_ubuf.size() > 0 || !connection_ended(sent.ec))
+        co_return failed;
       log::debug("connection {} request {}: a kept upstream connection had ended ({}); sending again on a new one",
-                 m_c.connection, m_count, failed);
+                 m_c.connection, m_count, failed.why);
       drop_upstream();
     }
   }
@@ -269,15 +279,16 @@ class Session {
   struct Sent {
     error_code ec;
     const char* doing = "";
-    bool heard = false;  // a response head came (an interim one counts)
+    bool heard = false;       // a response head came (an interim one counts)
+    bool by_sandbox = false;  // ec came from the sandbox's side
   };
 
-  asio::awaitable<std::string> send_continue() {
+  asio::awaitable<error_code> send_continue() {
     static constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
     error_code ec;
     arm(m_client, m_ms);
     co_await asio::async_write(m_client, asio::buffer(k_continue), redirect(ec));
-    co_return ec ? fmt::format("sending 100 Continue to the sandbox: {}", ec.message()) : std::string();
+    co_return ec;
   }
 
   // Interim responses (100 Continue, 103 Early Hints) are passed on as they come to an HTTP/1.1
@@ -285,8 +296,10 @@ class Session {
   asio::awaitable<Sent> send_once(http::request_parser<http::buffer_body>& p,
                                   std::optional<http::response_parser<http::buffer_body>>& rp, BodyTap& tap) {
     Sent s;
-    s.ec = co_await relay_message(m_client, m_cbuf, p, *m_up, tap, m_ms);
-    if (s.ec) co_return (s.doing = "sending the request", s);
+    Relayed sent = co_await relay_message(m_client, m_cbuf, p, *m_up, tap, m_ms);
+    s.ec = sent.ec;
+    s.by_sandbox = sent.reading;
+    if (s.ec) co_return (s.doing = sent.reading ? "reading the request from the sandbox" : "sending the request", s);
     for (;;) {
       rp.emplace();
       rp->body_limit(k_no_body_limit);
@@ -301,7 +314,7 @@ class Session {
       http::response<http::empty_body> interim(std::move(rp->get().base()));
       arm(m_client, m_ms);
       co_await http::async_write(m_client, interim, redirect(s.ec));
-      if (s.ec) co_return (s.doing = "passing on an interim response", s);
+      if (s.ec) co_return (s.doing = "passing on an interim response", s.by_sandbox = true, s);
     }
   }
 
@@ -379,6 +392,17 @@ class Session {
     }
     if (!failed.empty()) m_up.reset();
     co_return failed;
+  }
+
+  // The sandbox went away (or stalled past the timeout) before its request was whole or its
+  // answer began: nothing to answer, no security event, and an upstream connection that holds half
+  // a request cannot be kept. Logged as 499, nginx's "client closed request".
+  bool sandbox_gone(Exchange& x, const std::string& why) {
+    log::debug("connection {} request {}: {}", m_c.connection, m_count, why);
+    drop_upstream();
+    x.e.status = 499;
+    audit(x);
+    return false;
   }
 
   asio::awaitable<bool> bad_gateway(Exchange& x, const std::string& why) {

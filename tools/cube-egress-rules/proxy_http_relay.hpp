@@ -4,7 +4,8 @@
 // Contract:
 // - relay_message() writes the parser's message (head as it now is, then the body as it is read,
 //   none when the parser has finished with the head) to `out`; BodyTap counts the body's bytes and
-//   keeps the first `max`. Each read and write must finish within `ms`.
+//   keeps the first `max`. Each read and write must finish within `ms`. A failure says which side
+//   it came from.
 // - tunnel() sends what either buffer holds past the heads, then copies both ways until one side
 //   ends or fails, then closes both.
 #pragma once
@@ -87,10 +88,15 @@ struct BodyTap {
   }
 };
 
+struct Relayed {
+  boost::system::error_code ec;
+  bool reading = false;  // ec came from reading `in`, not from writing `out`
+};
+
 template <bool isRequest, class In, class Out>
-boost::asio::awaitable<boost::system::error_code> relay_message(
-    In& in, boost::beast::flat_buffer& buf, boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& p,
-    Out& out, BodyTap& tap, int64_t ms) {
+boost::asio::awaitable<Relayed> relay_message(In& in, boost::beast::flat_buffer& buf,
+                                              boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& p,
+                                              Out& out, BodyTap& tap, int64_t ms) {
   using namespace relay_detail;
   namespace http = beast::http;
   http::serializer<isRequest, http::buffer_body> sr{p.get()};
@@ -100,7 +106,7 @@ boost::asio::awaitable<boost::system::error_code> relay_message(
     // serializer would end a chunked one with a last chunk its reader never expects after a HEAD.
     arm(out, ms);
     co_await http::async_write_header(out, sr, redirect(ec));
-    co_return ec;
+    co_return Relayed{ec};
   }
   std::array<char, 16384> chunk;
   do {
@@ -110,7 +116,7 @@ boost::asio::awaitable<boost::system::error_code> relay_message(
     arm(in, ms);
     co_await http::async_read(in, buf, p, redirect(ec));
     if (ec == http::error::need_buffer) ec = {};
-    if (ec) co_return ec;
+    if (ec) co_return Relayed{ec, true};
     body.size = chunk.size() - body.size;
     tap(chunk.data(), body.size);
     body.data = chunk.data();
@@ -118,9 +124,9 @@ boost::asio::awaitable<boost::system::error_code> relay_message(
     arm(out, ms);
     co_await http::async_write(out, sr, redirect(ec));
     if (ec == http::error::need_buffer) ec = {};
-    if (ec) co_return ec;
+    if (ec) co_return Relayed{ec};
   } while (!p.is_done() && !sr.is_done());
-  co_return ec;
+  co_return Relayed{ec};
 }
 
 template <class A, class B>
