@@ -27,16 +27,28 @@ bool lock(int fd, bool nonblocking) {
   }
 }
 
-// Removes the part a killed writer left; Error(conflict) when a live writer holds it.
+// Removes the part a killed writer left; Error(conflict) when a live writer holds it, or when it
+// cannot be told (a part this user may not open: another user's writer may hold it).
 void remove_abandoned(const std::string& part, const std::string& target) {
-  Fd old(::open(part.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));  // NFS locks need writing
+  constexpr int k_flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+  Fd old(::open(part.c_str(), O_RDWR | k_flags));  // NFS locks need writing
+  if (!old && errno != ENOENT && errno != ELOOP) old.reset(::open(part.c_str(), O_RDONLY | k_flags));
   if (!old && errno == ENOENT) return;
-  // Not a file we could have made (a symlink, a FIFO it cannot open...): removed all the same, as
-  // the unlocked part of a killed writer would be; what sits at <target>.part is ours to replace.
+  // A symbolic link is no part a writer made, and is replaced, never followed.
+  if (!old && errno != ELOOP) throw sys_error(errno, fmt::format("cannot tell whether a writer holds {}", part));
   if (old && !lock(old.get(), true))
     throw Error(Exit::conflict, fmt::format("another writer is making {}", target),
                 fmt::format("{} is held by a running process", part), "wait for it to finish, or write elsewhere");
   if (::unlink(part.c_str()) != 0 && errno != ENOENT) throw sys_error(errno, "cannot remove " + part);
+}
+
+// Renames `from` onto `to` unless `to` exists: renameat2's RENAME_NOREPLACE, or on a file system
+// without it (NFS, 9p, FUSE answer EINVAL) a hard link, which fails the same way, then an unlink.
+int rename_noreplace(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS) return -1;
+  if (::link(from.c_str(), to.c_str()) != 0) return -1;
+  return ::unlink(from.c_str());
 }
 
 }  // namespace
@@ -57,8 +69,7 @@ PartFile::~PartFile() {
 }
 
 void PartFile::commit(bool replace) {
-  int rc = replace ? ::rename(m_path.c_str(), m_target.c_str())
-                   : ::renameat2(AT_FDCWD, m_path.c_str(), AT_FDCWD, m_target.c_str(), RENAME_NOREPLACE);
+  int rc = replace ? ::rename(m_path.c_str(), m_target.c_str()) : rename_noreplace(m_path, m_target);
   if (rc != 0 && errno == EEXIST)
     throw Error(Exit::conflict, fmt::format("{} already exists", m_target), "it appeared while this one was written",
                 "remove it first");

@@ -232,7 +232,8 @@ PY
   # A part a running writer holds: a second build of the same output stops with exit 4 naming it,
   # and leaves the part as it was and no output.
   echo theirs >"$TMP/y.ext4.part"
-  flock "$TMP/y.ext4.part" sleep 30 &
+  # The holder is one process (the lock's descriptor passed to sleep), so one kill frees it.
+  (exec 9<>"$TMP/y.ext4.part" 3>&- && flock 9 && exec sleep 30) &
   holder=$!
   for _ in $(seq 50); do flock -n "$TMP/y.ext4.part" true || break; sleep 0.1; done
   bounded convert "$H/plain.tar" --out "$TMP/y.ext4"

@@ -131,8 +131,9 @@ class JobRunner {
   void build(ImageSource& src) {
     ArtifactPaths p = artifact_paths(m_req.store, m_artifact_id);
     phase(Phase::unpacking, 20);
-    // A killed earlier attempt may have left files: start the artifact afresh.
-    for (const auto& f : {p.ext4, p.ext4 + ".part", p.files, p.manifest}) remove_file(f);
+    // A killed earlier attempt may have left files: start the artifact afresh. Its `.part` is
+    // left to PartFile, which replaces one no writer holds and never one a writer does.
+    for (const auto& f : {p.ext4, p.files, p.manifest}) remove_file(f);
     fs::make_dirs(p.dir, 0755);
     m_cat.artifact_building(m_artifact_id, m_fingerprint, m_req.image, src.digest, m_req.store);
     m_fresh_artifact = true;
@@ -144,11 +145,10 @@ class JobRunner {
     opt.output = work.empty() ? p.ext4 : work + "/" + m_artifact_id + ".ext4";
     // The image in the work directory goes on every way out: moved in, or removed with a failure
     // (a kill -9 leaves it for the next attempt, which starts it afresh here).
-    std::optional<TempFile> work_image, work_part;
+    std::optional<TempFile> work_image;
     if (!work.empty()) {
-      for (const auto& f : {opt.output, opt.output + ".part"}) remove_file(f);
+      remove_file(opt.output);
       work_image.emplace(opt.output);
-      work_part.emplace(opt.output + ".part");
     }
     opt.files_jsonl = p.files;
     opt.spool_dir = work.empty() ? p.dir : work;
@@ -318,7 +318,7 @@ class JobRunner {
     try {
       if (m_fresh_artifact && !m_artifact_id.empty()) {
         ArtifactPaths p = artifact_paths(m_req.store, m_artifact_id);
-        for (const auto& f : {p.ext4, p.ext4 + ".part", p.files, p.manifest}) remove_file(f);
+        for (const auto& f : {p.ext4, p.files, p.manifest}) remove_file(f);  // the builder removes its .part
         ::rmdir(p.dir.c_str());
         m_cat.artifact_failed(m_artifact_id, message);
       }

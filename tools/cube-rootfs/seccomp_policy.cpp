@@ -36,6 +36,8 @@ seccomp::Filter build_filter() {
   f.allow({"sync_file_range"});
   // The image's part file is held under a lock, one writer per output (part_file.hpp).
   f.allow({"flock"});
+  // A file system without RENAME_NOREPLACE (NFS) gets the output by a hard link instead.
+  f.allow({"link", "linkat"});
   // Lazily loaded C library parts (iconv, locale data) may use open; a sanitizer build's runtime
   // probes memory through a pipe and runs on an alternate signal stack.
   f.allow({"open", "pipe", "pipe2", "sigaltstack"});
