@@ -341,6 +341,21 @@ peer() { cut -d' ' -f3- <<<"$1" | jq -r .peer; }
   [ "$output" = '{"rule":"rest","reason":"rule_deny"}' ]
   ! grep -q '^< HTTP/1.1 100' "$TMP/post.err"
   grep -qi '^< connection: close' "$TMP/post.err"
+  # A client that stops waiting for the 100 and sends its body at once still reads its 403: the
+  # proxy reads what comes before it closes, so the close does not reset the connection.
+  run ip netns exec "$SB" python3 - "$SERVER" "$CUBE_CA" <<'PY'
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = ctx.wrap_socket(socket.create_connection((sys.argv[1], 443), timeout=5), server_hostname="api.test")
+body = b"x" * 300000
+s.sendall(b"POST /admin HTTP/1.1\r\nHost: api.test\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+answer = b""
+while chunk := s.recv(65536):
+    answer += chunk
+print(answer.decode().split("\r\n")[0], answer.decode().split("\r\n\r\n", 1)[1].strip())
+PY
+  assert_success
+  [ "$output" = 'HTTP/1.1 403 Forbidden {"rule":"rest","reason":"rule_deny"}' ]
   # An HTTP/1.0 request's expectation is ignored (RFC 9110 §10.1.1): no 100; the body comes when the
   # client stops waiting for one.
   WAIT=1 run post --http1.0 https://api.test/up/b
@@ -362,6 +377,17 @@ PY
   line=$(requests 1)
   [ "$(jq -r '[.http.method, .http.status, .policy.decision] | join(" ")' <<<"$line")" = "POST 499 allow" ]
   [ -z "$(security)" ]
+  # A body that does not parse is the sandbox's fault too, but a bad request: 400, a security event.
+  : >"$AUDIT"
+  run ip netns exec "$SB" python3 - "$SERVER" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=5)
+s.sendall(b"POST /up HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+print(s.recv(4096).decode().split("\r\n")[0])
+PY
+  [ "$output" = "HTTP/1.1 400 Bad Request" ]
+  [ "$(jq -r .http.status <<<"$(requests 1)")" = 400 ]
+  [ "$(security)" = bad_request ]
   # The proxy goes on serving.
   run plain api.test "GET /after"
   [ "$(cut -d' ' -f2 <<<"$output")" = 200 ]

@@ -37,6 +37,7 @@ constexpr size_t k_max_audit_headers = 100;
 // length with the optional and takes none for the smaller.
 constexpr uint64_t k_no_body_limit = std::numeric_limits<uint64_t>::max();
 constexpr uint64_t k_max_discarded_body = 1 << 20;  // a denied request's body read to keep its connection
+constexpr int64_t k_linger_ms = 1000;               // how long a closing connection waits for the sandbox
 
 std::string text(beast::string_view s) { return std::string(s.data(), s.size()); }
 
@@ -67,6 +68,12 @@ bool take_continue(http::request_parser<http::buffer_body>& p) {
   if (it == h.end() || !beast::iequals(it->value(), "100-continue")) return false;
   h.erase(it);
   return h.version() >= 11 && !p.is_done();
+}
+
+// A message that does not parse (not one that merely ended early).
+bool malformed(const error_code& ec) {
+  return ec.category() == beast::http::make_error_code(http::error::bad_target).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
 }
 
 // Methods a proxy may send again on its own (RFC 9110 §9.2.2).
@@ -169,6 +176,7 @@ class Session {
     std::string reason = x.v.security_reason.empty() ? x.e.reason : x.v.security_reason;
     audit(x);
     co_await respond(http::status::forbidden, x.e.rule, reason, close);
+    if (x.awaits_continue) co_await linger();  // it may have stopped waiting and begun its body
     co_return !close;
   }
 
@@ -218,7 +226,7 @@ class Session {
     std::optional<http::response_parser<http::buffer_body>> rp;
     Failed failed = co_await send(x, p, rp, req_tap);
     x.e.req_bytes = req_tap.bytes;
-    if (failed.by_sandbox) co_return sandbox_gone(x, failed.why);
+    if (failed.by_sandbox) co_return co_await sandbox_failed(x, failed);
     if (failed) co_return co_await bad_gateway(x, failed.why);
     auto& res = rp->get();
     x.e.status = static_cast<int>(res.result_int());
@@ -248,7 +256,8 @@ class Session {
   // (its body is gone).
   struct Failed {
     std::string why;          // empty: sent, and the final head read
-    bool by_sandbox = false;  // the sandbox's side failed (it went away mid-request), not the upstream
+    bool by_sandbox = false;  // the sandbox's side failed (gone, stalled, or a bad body), not the upstream
+    error_code ec;            // when by_sandbox
     explicit operator bool() const { return !why.empty(); }
   };
 
@@ -258,16 +267,16 @@ class Session {
     for (bool may_reuse = true;; may_reuse = false) {
       // Awaits as statements of their own: g++ 12 miscompiles some inside conditions and initialisers.
       std::string opened = co_await open_upstream(x.v.sandbox, may_reuse);
-      if (!opened.empty()) co_return Failed{opened};
+      if (!opened.empty()) co_return Failed{opened, false, {}};
       if (x.awaits_continue) {  // only a request with a body to come, so never one sent again
         x.awaits_continue = false;
         error_code ec = co_await send_continue();
-        if (ec) co_return Failed{fmt::format("sending 100 Continue to the sandbox: {}", ec.message()), true};
+        if (ec) co_return Failed{fmt::format("sending 100 Continue to the sandbox: {}", ec.message()), true, ec};
       }
       bool served = m_up_served;
       Sent sent = co_await send_once(p, rp, tap);
       if (!sent.ec) co_return Failed{};
-      Failed failed{fmt::format("{}: {}", sent.doing, sent.ec.message()), sent.by_sandbox};
+      Failed failed{fmt::format("{}: {}", sent.doing, sent.ec.message()), sent.by_sandbox, sent.ec};
       if (!served || !replayable || sent.heard || sent.by_sandbox || m_ubuf.size() > 0 || !connection_ended(sent.ec))
         co_return failed;
       log::debug("connection {} request {}: a kept upstream connection had ended ({}); sending again on a new one",
@@ -394,15 +403,39 @@ class Session {
     co_return failed;
   }
 
-  // The sandbox went away (or stalled past the timeout) before its request was whole or its
-  // answer began: nothing to answer, no security event, and an upstream connection that holds half
-  // a request cannot be kept. Logged as 499, nginx's "client closed request".
-  bool sandbox_gone(Exchange& x, const std::string& why) {
-    log::debug("connection {} request {}: {}", m_c.connection, m_count, why);
+  // The sandbox's side failed before its request was whole or its answer began. A body that does
+  // not parse is a bad request (400 and a security event, as a bad head is). A sandbox that went
+  // away or stalled past the timeout gets nothing and is logged as 499, nginx's "client closed
+  // request". Either way the upstream connection holds half a request and cannot be kept.
+  asio::awaitable<bool> sandbox_failed(Exchange& x, const Failed& f) {
+    log::debug("connection {} request {}: {}", m_c.connection, m_count, f.why);
     drop_upstream();
-    x.e.status = 499;
+    if (!malformed(f.ec)) {
+      x.e.status = 499;
+      audit(x);
+      co_return false;
+    }
+    x.e.status = 400;
+    x.v.security_reason = "bad_request";
     audit(x);
-    return false;
+    co_await respond(http::status::bad_request, x.e.rule, x.v.security_reason, true);
+    co_await linger();
+    co_return false;
+  }
+
+  // Before a close that leaves some of the request unread: what the sandbox still sends is read and
+  // dropped (up to k_max_discarded_body, until it ends or is quiet for k_linger_ms), because a
+  // close with unread bytes resets the connection, and the reset can destroy the answer before
+  // the sandbox has read it.
+  asio::awaitable<void> linger() {
+    std::array<char, 16384> chunk;
+    error_code ec;
+    for (uint64_t total = 0; total <= k_max_discarded_body;) {
+      arm(m_client, k_linger_ms);
+      size_t n = co_await m_client.async_read_some(asio::buffer(chunk), redirect(ec));
+      if (ec) co_return;
+      total += n;
+    }
   }
 
   asio::awaitable<bool> bad_gateway(Exchange& x, const std::string& why) {
@@ -420,8 +453,7 @@ class Session {
   // connection that simply ended says nothing.
   asio::awaitable<bool> bad_head(const error_code& ec) {
     bool too_large = ec == http::error::header_limit;
-    bool parse_error = ec.category() == beast::http::make_error_code(http::error::bad_target).category() &&
-                       ec != http::error::end_of_stream && ec != http::error::partial_message;
+    bool parse_error = malformed(ec);
     if (!too_large && !parse_error) co_return false;
     Exchange x;
     x.e.connection = m_c.connection;
