@@ -176,7 +176,9 @@ class Session {
     std::string reason = x.v.security_reason.empty() ? x.e.reason : x.v.security_reason;
     audit(x);
     co_await respond(http::status::forbidden, x.e.rule, reason, close);
-    if (x.awaits_continue) co_await linger();  // it may have stopped waiting and begun its body
+    // A body left unread (too large, a close asked for, or one that waited for a 100 the sandbox
+    // may have stopped waiting for): read what comes before the close, which would else reset.
+    if (close && !p.is_done()) co_await linger();
     co_return !close;
   }
 
