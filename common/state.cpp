@@ -41,12 +41,17 @@ int wait_busy(void*, int tries) {
 void wait_when_busy(sqlite3* db) { sqlite3_busy_handler(db, wait_busy, nullptr); }
 
 // Creates the file 0600 before SQLite does, so it never exists with a wider mode, even briefly.
-void create_private(const std::string& path) {
+void create_private(const std::string& path, std::string_view kind) {
   std::string dir = fs::dirname(path);
   fs::make_dirs(dir, 0700);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0 && errno != EEXIST) throw sys_error(errno, fmt::format("cannot create state file {}", path));
+  if (fd < 0 && errno != EEXIST) throw sys_error(errno, fmt::format("cannot create {} {}", kind, path));
   if (fd >= 0) ::close(fd);
+  // SQLite reports a FIFO or a device only as "disk I/O error" once it has tried to read it.
+  struct stat st {};
+  if (fd < 0 && ::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+    throw Error(Exit::failed, fmt::format("{} {} is not a regular file", kind, path),
+                "give the path of a SQLite file, or of one to create");
 }
 
 // The first component of `path` (as given: relative stays relative) that is a symbolic link, or "".
@@ -67,20 +72,25 @@ std::string path(std::string_view flag) {
   return std::string(k_default_path);
 }
 
-int latest_schema_version() { return k_migration_count == 0 ? 0 : k_migrations[k_migration_count - 1].number; }
+const Schema& state_schema() {
+  static const Schema schema{"state file", std::span(k_migrations, k_migration_count)};
+  return schema;
+}
 
-Db Db::open(const std::string& file, Access access) {
-  if (file.empty()) throw Error(Exit::usage, "state file path is empty");
-  create_private(file);
+int latest_schema_version() { return state_schema().latest(); }
+
+Db Db::open(const std::string& file, Access access, const Schema& schema) {
+  if (file.empty()) throw Error(Exit::usage, fmt::format("{} path is empty", schema.kind));
+  create_private(file, schema.kind);
   // NOMUTEX: a Db belongs to one thread; SQLite's per-call locking cost a third of a large read.
   sqlite3* raw = nullptr;
   int rc =
       sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, nullptr);
-  Db db(file, raw);
+  Db db(file, raw, schema);
   if (rc != SQLITE_OK) {
     if (std::string link = symlink_in(file); !link.empty())
-      throw Error(Exit::failed, fmt::format("state file {}: {} is a symbolic link", file, link),
-                  "the state file is opened without following symbolic links",
+      throw Error(Exit::failed, fmt::format("{} {}: {} is a symbolic link", schema.kind, file, link),
+                  fmt::format("the {} is opened without following symbolic links", schema.kind),
                   "give the path the link points to (cube-state(5))");
     db.raise(rc, "opening");
   }
@@ -101,7 +111,7 @@ Db Db::open(const std::string& file, Access access) {
 void Db::check_schema() {
   Statement version(*this, "PRAGMA user_version");
   version.step();
-  refuse_newer_schema(fmt::format("state file {}", m_path), version.integer(0), latest_schema_version());
+  refuse_newer_schema(fmt::format("{} {}", m_schema->kind, m_path), version.integer(0), m_schema->latest());
 }
 
 void Db::configure() {
@@ -156,8 +166,9 @@ void Db::enable_wal() {
     int rc = sqlite3_exec(m_db.get(), "PRAGMA journal_mode=WAL", first_column, &mode, nullptr);
     if (rc == SQLITE_OK && mode == "wal") return;
     if (rc == SQLITE_OK)
-      throw Error(Exit::failed, fmt::format("state file {}: cannot use write-ahead logging", m_path),
-                  fmt::format("the journal mode stays '{}'", mode), "put the state file on a local file system");
+      throw Error(Exit::failed, fmt::format("{} {}: cannot use write-ahead logging", m_schema->kind, m_path),
+                  fmt::format("the journal mode stays '{}'", mode),
+                  fmt::format("put the {} on a local file system", m_schema->kind));
     if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= k_busy_timeout_ms) raise(rc, "switching the journal to WAL");
     ::usleep(k_wal_retry_ms * 1000);
   }
@@ -168,22 +179,22 @@ void Db::migrate() {
   version.step();
   m_schema_version = static_cast<int>(version.integer(0));
   version.reset();
-  if (m_schema_version >= latest_schema_version()) return;
+  if (m_schema_version >= m_schema->latest()) return;
   Transaction tx(*this);
   // Another process may have migrated while we waited for the write lock: read again inside it.
   version.step();
   m_schema_version = static_cast<int>(version.integer(0));
   version.reset();
-  if (m_schema_version > latest_schema_version()) check_schema();  // a newer tool migrated meanwhile
-  for (size_t i = 0; i < k_migration_count; ++i) {
-    const Migration& m = k_migrations[i];
+  if (m_schema_version > m_schema->latest()) check_schema();  // a newer tool migrated meanwhile
+  for (const Migration& m : m_schema->migrations) {
     if (m.number <= m_schema_version) continue;
     char* msg = nullptr;
     int rc = sqlite3_exec(m_db.get(), m.sql, nullptr, nullptr, &msg);
     if (rc != SQLITE_OK) {
       std::string why = msg ? msg : sqlite3_errstr(rc);
       sqlite3_free(msg);
-      throw Error(Exit::failed, fmt::format("state file {}: migration {:04}_{} failed", m_path, m.number, m.name), why);
+      throw Error(Exit::failed,
+                  fmt::format("{} {}: migration {:04}_{} failed", m_schema->kind, m_path, m.number, m.name), why);
     }
     exec(fmt::format("PRAGMA user_version={}", m.number));
     m_schema_version = m.number;
@@ -212,7 +223,7 @@ int Db::changes() const { return sqlite3_changes(m_db.get()); }
 void Db::raise(int rc, std::string_view doing) const {
   const char* detail = m_db ? sqlite3_errmsg(m_db.get()) : sqlite3_errstr(rc);
   int primary = rc & 0xff;
-  std::string what = fmt::format("state file {}: {} failed", m_path, doing);
+  std::string what = fmt::format("{} {}: {} failed", m_schema->kind, m_path, doing);
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     throw Error(Exit::conflict, what, detail, "another process held the write lock for over 5s; try again");
   if (primary == SQLITE_CONSTRAINT) throw Error(Exit::conflict, what, detail);
@@ -222,7 +233,7 @@ void Db::raise(int rc, std::string_view doing) const {
   if (primary == SQLITE_CANTOPEN || primary == SQLITE_PERM || primary == SQLITE_READONLY)
     throw Error(Exit::failed, what, detail, "check the path and its permissions, or set --state / CUBE_STATE");
   if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
-    throw Error(Exit::failed, what, detail, "the file is not a cube state file or is damaged");
+    throw Error(Exit::failed, what, detail, fmt::format("the file is not a cube {} or is damaged", m_schema->kind));
   if (primary == SQLITE_FULL) throw Error(Exit::failed, what, detail, "the disk is full");
   throw Error(Exit::failed, what, detail);
 }

@@ -14,11 +14,14 @@
 // - Statements bind parameters only; errors name the operation and the file.
 #pragma once
 
+#include "migrations.hpp"
+
 #include <sqlite3.h>
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -30,6 +33,16 @@ inline constexpr std::string_view k_default_path = "/var/lib/cube/state.db";
 std::string path(std::string_view flag);
 
 enum class Access { read, write };
+
+// What a file opened through Db holds: its name in messages ("state file") and the migrations that
+// make its schema, numbered from 1 and tracked with PRAGMA user_version.
+struct Schema {
+  std::string_view kind;
+  std::span<const Migration> migrations;
+  int latest() const { return migrations.empty() ? 0 : migrations.back().number; }
+};
+// The shared state file's (common/migrations/NNNN_*.sql).
+const Schema& state_schema();
 
 class Db;
 
@@ -78,7 +91,8 @@ class Statement {
 
 class Db {
  public:
-  static Db open(const std::string& path, Access access);
+  // Another SQLite file the tools keep beside the state file opens the same way with its own schema.
+  static Db open(const std::string& path, Access access, const Schema& schema = state_schema());
   Db(Db&&) noexcept = default;
   Db& operator=(Db&&) noexcept = default;
 
@@ -99,7 +113,7 @@ class Db {
   struct Close {
     void operator()(sqlite3* db) const;
   };
-  Db(std::string path, sqlite3* db) : m_path(std::move(path)), m_db(db) {}
+  Db(std::string path, sqlite3* db, const Schema& schema) : m_path(std::move(path)), m_db(db), m_schema(&schema) {}
   void check_schema();
   void configure();
   void enable_wal();
@@ -108,6 +122,7 @@ class Db {
 
   std::string m_path;
   std::unique_ptr<sqlite3, Close> m_db;
+  const Schema* m_schema;
   int m_schema_version = 0;
 };
 

@@ -90,6 +90,21 @@ start_relay() {
   wait_line "$TMP/dns-relay.log" "relaying DNS"
 }
 
+# The echo server (tests/proxy/echo_server.py) on $1:443 in the world, with world_cert's certificate.
+world_https() {
+  ip netns exec "$WORLD" python3 "$CUBE_ROOT/tests/proxy/echo_server.py" "$1" 443 "$TMP/server.crt" "$TMP/server.key" 3>&- &
+  PIDS+=($!)
+  wait_listen "$WORLD" 443
+}
+
+# The proxy in the node namespace, its pid in PROXY; returns once its TLS port listens.
+start_serve() {
+  ip netns exec "$NS" cube-egress-rules serve --audit-log "$TMP/audit.jsonl" 2>"$TMP/proxy.err" 3>&- &
+  PROXY=$!
+  PIDS+=($PROXY)
+  wait_listen "$NS" 8443
+}
+
 guest_query() { ip netns exec "$GUEST" python3 "$DNS_TOOL" query "$@"; }
 
 # A policy with internet disabled that allows *.example.com through the resolver 198.51.100.1.
@@ -341,10 +356,7 @@ EOF
   require_command openssl
   start_guest_addr sb1
   world_cert api.test pinned.test other.test
-  ip netns exec "$WORLD" python3 "$CUBE_ROOT/tests/proxy/echo_server.py" 198.51.100.1 443 \
-    "$TMP/server.crt" "$TMP/server.key" 3>&- &
-  PIDS+=($!)
-  wait_listen "$WORLD" 443
+  world_https 198.51.100.1
   # The node's resolver knows the names: the proxy checks that a name's destination is its address.
   mkdir -p "/etc/netns/$NS"
   echo "198.51.100.1 api.test pinned.test other.test" >"/etc/netns/$NS/hosts"
@@ -359,10 +371,7 @@ EOF
   egress set sb1 --file "$TMP/policy.json" >/dev/null
   egress apply sb1 >/dev/null
   egress redirect up >/dev/null
-  ip netns exec "$NS" cube-egress-rules serve --audit-log "$TMP/audit.jsonl" 2>"$TMP/proxy.err" 3>&- &
-  PROXY=$!
-  PIDS+=($PROXY)
-  wait_listen "$NS" 8443
+  start_serve
   # gcurl NAME CAFILE PATH [ARG...]: HTTPS from the guest to NAME at the world server.
   gcurl() { ip netns exec "$GUEST" curl -sS -m 5 --cacert "$2" --resolve "$1:443:198.51.100.1" "https://$1$3" "${@:4}"; }
   # Relayed untouched: the guest trusts only the world's CA and gets through.
@@ -393,6 +402,55 @@ tls_passthrough deny - not_l7_target"
   wait "$PROXY" || true
   run gcurl pinned.test "$TMP/world-ca.crt" /x
   assert_failure
+}
+
+@test "with serve and the relay: a name is allowed at the address the guest's own resolver gave, while its TTL lasts" {
+  require_command curl
+  require_command openssl
+  require_command sqlite3
+  start_guest_addr sb1
+  # api.example.com is 203.0.113.10 and .11 to the guest's resolver (TTL 2 s), unknown to the
+  # node's: its hosts file does not name it and its resolver refuses at once.
+  world_cert api.example.com
+  ip -n "$WORLD" addr add 203.0.113.10/32 dev w0
+  inns ip route add 203.0.113.0/24 via 198.51.100.1
+  world_https 203.0.113.10
+  mkdir -p "/etc/netns/$NS"
+  echo "127.0.0.1 localhost" >"/etc/netns/$NS/hosts"
+  echo "nameserver 127.0.0.1" >"/etc/netns/$NS/resolv.conf"
+  printf '%s\n' '{"allowInternetAccess": false, "dnsServers": ["198.51.100.1"], "rules": [' \
+    '{"name": "api", "match": {"sni": "api.example.com"}, "action": {"allow": true}}]}' >"$TMP/policy.json"
+  egress set sb1 --file "$TMP/policy.json" >/dev/null
+  egress apply sb1 >/dev/null
+  egress redirect up >/dev/null
+  start_resolver 198.51.100.1
+  start_relay
+  start_serve
+  gcurl() { ip netns exec "$GUEST" curl -sS -m 5 --cacert "$TMP/world-ca.crt" \
+    --resolve "api.example.com:443:203.0.113.10" https://api.example.com/x; }
+  reasons() { jq -r '[.event, .policy.decision, (.security.reason // .policy.reason)] | join(" ")' "$TMP/audit.jsonl"; }
+  # Before the guest asked, no source says the address is the name's.
+  run gcurl
+  assert_failure
+  [ "$(reasons)" = "security_event deny dst_not_of_name" ]
+  # The guest asks its resolver through the relay; the answer is kept for the proxy, not put in
+  # the address set (an L7 name is reached through the proxy alone).
+  run guest_query 198.51.100.1 api.example.com
+  assert_line "203.0.113.10 2"
+  run sqlite3 "$CUBE_STATE-names" "SELECT sandbox_id, name, address FROM learned_names ORDER BY address"
+  assert_output "sb1|api.example.com|203.0.113.10
+sb1|api.example.com|203.0.113.11"
+  run learned
+  assert_output "[]"
+  run gcurl
+  assert_success
+  [ "$(jq -r .path <<<"$output")" = /x ]
+  [ "$(reasons | tail -1)" = "tls_passthrough allow rule_allow" ]
+  # Past the TTL the answer no longer counts.
+  sleep 2.2
+  run gcurl
+  assert_failure
+  [ "$(reasons | tail -1)" = "security_event deny dst_not_of_name" ]
 }
 
 @test "dns-relay stops cleanly on SIGTERM" {

@@ -9,22 +9,33 @@
 
 namespace cube::egress {
 
-std::vector<dns::Address> learnable_addresses(const CompiledPolicy& c, std::span<const uint8_t> response) {
-  if (!c.dns_learning || c.allow_domain_trie.empty()) return {};
+std::optional<Answer> answer_of(std::span<const uint8_t> response) {
   auto m = dns::parse(response);
-  if (!m || !m->header.response() || m->header.rcode() != 0 || m->questions.size() != 1) return {};
+  if (!m || !m->header.response() || m->header.rcode() != 0 || m->questions.size() != 1) return std::nullopt;
   const dns::Question& q = m->questions[0];
-  if (q.klass != dns::k_class_in || !learnable(c, q.name)) return {};
-  std::vector<dns::Address> out;
+  if (q.klass != dns::k_class_in || q.name.empty()) return std::nullopt;
+  Answer out{q.name, {}};
   for (dns::Address a : dns::a_records(*m, q.name)) {
     if (a.ttl == 0) continue;
     a.ttl = std::min(a.ttl, k_max_ttl_s);
-    if (std::find_if(out.begin(), out.end(), [&](const auto& b) { return b.address == a.address; }) != out.end())
-      continue;
-    out.push_back(a);
-    if (out.size() == k_max_learned) break;
+    auto same = [&](const auto& b) { return b.address == a.address; };
+    if (std::find_if(out.addresses.begin(), out.addresses.end(), same) != out.addresses.end()) continue;
+    out.addresses.push_back(a);
+    if (out.addresses.size() == k_max_learned) break;
   }
+  if (out.addresses.empty()) return std::nullopt;
   return out;
+}
+
+std::vector<dns::Address> learnable_addresses(const CompiledPolicy& c, std::span<const uint8_t> response) {
+  if (!c.dns_learning || c.allow_domain_trie.empty()) return {};
+  auto a = answer_of(response);
+  if (!a || !learnable(c, a->name)) return {};
+  return std::move(a->addresses);
+}
+
+bool names_kept(const CompiledPolicy& c, std::string_view name) {
+  return c.dns_learning && (learnable(c, name) || c.l7_name_trie.matches(name));
 }
 
 std::string learn_commands(uint32_t sandbox, const std::vector<dns::Address>& addresses) {
@@ -39,12 +50,11 @@ std::string learn_commands(uint32_t sandbox, const std::vector<dns::Address>& ad
   return out;
 }
 
-size_t Learner::learn(uint32_t sandbox, const CompiledPolicy& c, std::span<const uint8_t> response) {
-  auto addresses = learnable_addresses(c, response);
-  if (addresses.empty()) return 0;
-  m_nft.run(learn_commands(sandbox, addresses),
+size_t Learner::learn(uint32_t sandbox, const CompiledPolicy& c, const Answer& answer) {
+  if (!c.dns_learning || !learnable(c, answer.name)) return 0;
+  m_nft.run(learn_commands(sandbox, answer.addresses),
             fmt::format("adding learned addresses to a_{:08x}_learned in table inet cube_egress", sandbox));
-  return addresses.size();
+  return answer.addresses.size();
 }
 
 }  // namespace cube::egress

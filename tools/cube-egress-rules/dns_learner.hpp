@@ -1,11 +1,14 @@
 // cube::egress dns_learner — turns a DNS answer the relay forwarded into elements of the asking
-// sandbox's `a_<k>_learned` set (table inet cube_egress), each with its record's TTL as timeout.
+// sandbox's `a_<k>_learned` set (table inet cube_egress), each with its record's TTL as timeout,
+// and says which answers the proxy's name check keeps (learned_names.hpp).
 //
 // Contract:
-// - Only a response with rcode 0, exactly one question of class IN, whose name matches an allowOut
-//   domain of the sandbox's policy, is learned from: the A records of that name and of its CNAME
-//   chain (dns_message.hpp), at most k_max_learned per answer, TTLs capped at k_max_ttl_s. A TTL of
-//   0 adds nothing.
+// - An answer is learned from only when it has rcode 0 and exactly one question, of class IN: the
+//   A records of that name and of its CNAME chain (dns_message.hpp), at most k_max_learned per
+//   answer, TTLs capped at k_max_ttl_s. A TTL of 0 adds nothing.
+// - The set learns a name that matches an allowOut domain of the sandbox's policy; the proxy's
+//   check keeps, besides those, a name that matches an L7 rule's sni or host (names_kept), the
+//   names on which the proxy allows by name.
 // - One transaction per answer, through one long-lived libnftables context. An element already
 //   there gets the new timeout (deleted and added again in the same transaction), so the set
 //   follows the latest answer. A missing set (no `apply` yet) throws Error(failed).
@@ -16,6 +19,7 @@
 #include "nft.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,15 +29,22 @@ namespace cube::egress {
 inline constexpr size_t k_max_learned = 64;
 inline constexpr uint32_t k_max_ttl_s = 86400;
 
+struct Answer {
+  std::string name;  // the question, normalised
+  std::vector<dns::Address> addresses;
+};
+// What `response` gives to learn, whatever the policy; nullopt when nothing.
+std::optional<Answer> answer_of(std::span<const uint8_t> response);
 // The addresses to learn from `response` for this policy (the rules above, without nftables).
 std::vector<dns::Address> learnable_addresses(const CompiledPolicy& c, std::span<const uint8_t> response);
+bool names_kept(const CompiledPolicy& c, std::string_view name);
 // The nft transaction adding them to the set of the sandbox at `sandbox` (host order).
 std::string learn_commands(uint32_t sandbox, const std::vector<dns::Address>& addresses);
 
 class Learner {
  public:
   // The number of addresses added.
-  size_t learn(uint32_t sandbox, const CompiledPolicy& c, std::span<const uint8_t> response);
+  size_t learn(uint32_t sandbox, const CompiledPolicy& c, const Answer& answer);
 
  private:
   nft::Context m_nft;

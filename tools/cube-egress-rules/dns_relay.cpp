@@ -4,6 +4,7 @@
 #include "error.hpp"
 #include "fd.hpp"
 #include "ipv4.hpp"
+#include "learned_names.hpp"
 #include "log.hpp"
 #include "relay_policy.hpp"
 #include "relay_socket.hpp"
@@ -17,6 +18,7 @@
 
 #include <array>
 #include <cerrno>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -71,6 +73,7 @@ struct DnsRelay::Impl {
   RelayOptions o;
   PolicyWatcher watcher;
   Learner learner;
+  std::optional<NamesWriter> names;  // none when the names file cannot be opened
   Fd udp, tcp, epoll;
   std::unordered_map<int, UdpQuery> queries;                // by the relay's socket
   std::unordered_map<int, std::shared_ptr<TcpConn>> conns;  // by both of its sockets
@@ -87,6 +90,17 @@ struct DnsRelay::Impl {
     if (!epoll) throw sys_error(errno, "creating an epoll instance");
     watch(udp.get(), EPOLLIN, EPOLL_CTL_ADD);
     watch(tcp.get(), EPOLLIN, EPOLL_CTL_ADD);
+    open_names();
+  }
+
+  // Without the names file DNS still flows and the sets still learn; the proxy then checks names
+  // against the node's resolver alone, which can only refuse more.
+  void open_names() {
+    try {
+      names.emplace(names_path(o.state_path));
+    } catch (const Error& e) {
+      log::warn("{}; the proxy will check names against the node's resolver only", e.message());
+    }
   }
 
   void watch(int fd, uint32_t events, int op) {
@@ -98,10 +112,20 @@ struct DnsRelay::Impl {
 
   const SandboxPolicy& policy_of(uint32_t sandbox) { return watcher.policies().find(sandbox); }
 
-  void learn(uint32_t sandbox, std::span<const uint8_t> answer) {
+  void learn(uint32_t sandbox, std::span<const uint8_t> response) {
     const SandboxPolicy& sp = policy_of(sandbox);
+    if (!sp.policy->dns_learning) return;
+    auto answer = answer_of(response);
+    if (!answer) return;
+    // Committed before the answer goes on, as the set's elements are: a guest that connects the
+    // moment it has its answer must find them.
+    if (names && !sp.sandbox.empty() && names_kept(*sp.policy, answer->name)) {
+      int64_t now = time::now_ms();
+      names->add(sp.sandbox, answer->name, answer->addresses, now);
+      names->flush(now);
+    }
     try {
-      stats.learned += learner.learn(sandbox, *sp.policy, answer);
+      stats.learned += learner.learn(sandbox, *sp.policy, *answer);
     } catch (const Error& e) {
       log::warn("sandbox {} ({}): {}", sp.sandbox, ipv4::format(sandbox), e.message());
     }
@@ -314,6 +338,7 @@ struct DnsRelay::Impl {
         }
       }
       expire(now);
+      if (names) names->flush(time::now_ms());  // the sweep of expired rows, when due
       try {
         watcher.poll(now);
       } catch (const Error& e) {

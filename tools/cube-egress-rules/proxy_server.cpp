@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "ipv4.hpp"
+#include "learned_names.hpp"
 #include "log.hpp"
 #include "proxy_confine.hpp"
 #include "proxy_health.hpp"
@@ -31,6 +32,7 @@
 #include <chrono>
 #include <csignal>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -214,6 +216,16 @@ void raise_fd_limit() {
   }
 }
 
+// Without it, a name is checked against the node's resolver alone: it can only refuse more.
+std::unique_ptr<NamesReader> open_names(const std::string& state_path) {
+  try {
+    return std::make_unique<NamesReader>(names_path(state_path));
+  } catch (const Error& e) {
+    log::warn("{}; names are checked against the node's resolver only", e.message());
+    return nullptr;
+  }
+}
+
 }  // namespace
 
 void serve(const ServeOptions& options, const std::function<void()>& ready) {
@@ -230,6 +242,8 @@ void serve(const ServeOptions& options, const std::function<void()>& ready) {
   std::optional<tcp::acceptor> health;
   if (options.health) health.emplace(health_listener(io, *options.health));
   state::Db db = state::Db::open(options.state_path, state::Access::read);
+  std::unique_ptr<NamesReader> names = open_names(options.state_path);
+  ctx.names = names.get();
   Reloader reloader(io, ctx, db);
   reloader.load();
   reloader.schedule();

@@ -208,7 +208,11 @@ asio::awaitable<void> handle_tls(tcp::socket client, ProxyContext& ctx) {
     ctx.audit.write(e);
     co_return co_await refuse(client);
   }
-  if (plan.by_name && !(e.sni && co_await dst_is_of_name(*e.sni, e.dst))) co_return co_await deny("dst_not_of_name");
+  if (plan.by_name) {
+    bool of_name = false;
+    if (e.sni) of_name = co_await dst_is_of_name(ctx.names, e.sandbox, *e.sni, e.dst);
+    if (!of_name) co_return co_await deny("dst_not_of_name");
+  }
 
   tcp::socket upstream(client.get_executor());
   if (!co_await connect_upstream(upstream, dst, ctx.options.connect_timeout_ms))

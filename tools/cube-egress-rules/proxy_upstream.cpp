@@ -1,6 +1,8 @@
 #include "proxy_upstream.hpp"
 
 #include "error.hpp"
+#include "learned_names.hpp"
+#include "log.hpp"
 #include "timeutil.hpp"
 
 #include <fmt/format.h>
@@ -12,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <vector>
 
@@ -153,7 +156,28 @@ NameCache& name_cache() {
 
 }  // namespace
 
-asio::awaitable<bool> dst_is_of_name(const std::string& name, uint32_t dst) {
+namespace {
+
+// What the sandbox was told first: a point query on a local file, where the resolver may be a
+// network round trip. A file that fails to read is taken as saying nothing (the resolver decides),
+// and said once a minute at most, not once per connection.
+bool learned_by_sandbox(NamesReader* names, const std::string& sandbox, const std::string& name, uint32_t dst) {
+  if (!names || sandbox.empty()) return false;
+  try {
+    return names->has(sandbox, name, dst, time::now_ms());
+  } catch (const Error& e) {
+    static std::atomic<int64_t> next_warning_ms{0};
+    int64_t now = time::steady_ms(), due = next_warning_ms.load();
+    if (now >= due && next_warning_ms.compare_exchange_strong(due, now + 60'000)) log::warn("{}", e.message());
+    return false;
+  }
+}
+
+}  // namespace
+
+asio::awaitable<bool> dst_is_of_name(NamesReader* names, const std::string& sandbox, const std::string& name,
+                                     uint32_t dst) {
+  if (learned_by_sandbox(names, sandbox, name, dst)) co_return true;
   int64_t now = time::steady_ms();  // the cache's own expiry: an interval
   std::optional<std::vector<uint32_t>> addresses = name_cache().find(name, now);
   if (!addresses) {

@@ -10,8 +10,10 @@
 // - open_tcp() connects within the timeout; open_tls() also shakes hands with SNI = the client's
 //   and verifies the certificate against that name (against the address when there is no SNI).
 //   Both return an empty string on success, else why not (never thrown: the caller answers 502).
-// - dst_is_of_name() asks the node's resolver whether `dst` is an address of `name`; each name's
-//   answer (addresses, or none) is kept 5 s, for at most 4,096 names.
+// - dst_is_of_name() says whether `dst` is an address of `name` for `sandbox`: one its own resolver
+//   gave it (the names file the DNS relay keeps, learned_names.hpp), else one the node's resolver
+//   gives. Each name's answer from the node's resolver (addresses, or none) is kept 5 s, for at most
+//   4,096 names.
 #pragma once
 
 #include <utility>  // before Boost.Asio: Boost 1.74's awaitable.hpp needs it with g++ 12
@@ -62,6 +64,9 @@ boost::asio::awaitable<std::string> open_tcp(boost::beast::tcp_stream& s, const 
 boost::asio::awaitable<std::string> open_tls(TlsStream& s, UpstreamTls& tls, const boost::asio::ip::tcp::endpoint& dst,
                                              const std::optional<std::string>& sni, int64_t timeout_ms);
 
-boost::asio::awaitable<bool> dst_is_of_name(const std::string& name, uint32_t dst);
+class NamesReader;
+// `names` may be null: the node's resolver alone.
+boost::asio::awaitable<bool> dst_is_of_name(NamesReader* names, const std::string& sandbox, const std::string& name,
+                                            uint32_t dst);
 
 }  // namespace cube::egress

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <chrono>
@@ -511,4 +512,33 @@ TEST(State, ReadersRunAlongsideWriters) {
   }
   int failed = failures(children);
   EXPECT_EQ(failed, 0) << "readers or writers failed (their errors are on stderr above)";
+}
+
+TEST(State, AFifoOrADirectoryIsRefusedBeforeSqliteReadsIt) {
+  test::TempDir tmp;
+  std::string fifo = tmp / "state.db";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Error e = error_of([&] { Db::open(fifo, Access::read); });
+  EXPECT_EQ(e.code(), Exit::failed);
+  EXPECT_TRUE(contains(e.what(), fifo + " is not a regular file")) << e.message();
+  Error d = error_of([&] { Db::open(tmp.path(), Access::write); });
+  EXPECT_TRUE(contains(d.what(), "is not a regular file")) << d.message();
+}
+
+TEST(State, AnotherSchemaNamesItsKindAndKeepsItsOwnVersion) {
+  test::TempDir tmp;
+  static constexpr state::Migration k_other[] = {{1, "one", "CREATE TABLE one (a INTEGER)"},
+                                                 {2, "two", "CREATE TABLE two (b INTEGER)"}};
+  state::Schema other{"cache file", k_other};
+  std::string file = tmp / "cache";
+  {
+    Db db = Db::open(file, Access::write, other);
+    EXPECT_EQ(db.schema_version(), 2);
+    EXPECT_TRUE(db.table_exists("two"));
+    EXPECT_FALSE(db.table_exists("egress_rules"));
+  }
+  // The state file's newer version is refused as that kind's, naming it.
+  Db::open(tmp / "state.db", Access::write);
+  Error e = error_of([&] { Db::open(tmp / "state.db", Access::read, other); });
+  EXPECT_TRUE(contains(e.what(), "cache file " + tmp / "state.db")) << e.message();
 }

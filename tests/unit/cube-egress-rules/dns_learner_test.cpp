@@ -1,4 +1,5 @@
 #include "cube-egress-rules/dns_learner.hpp"
+#include "cube-egress-rules/policy.hpp"
 #include "cube-egress-rules/relay_policy.hpp"
 
 #include <gtest/gtest.h>
@@ -77,6 +78,25 @@ TEST(EgressDnsLearner, ZeroTtlsErrorsAndDuplicatesAddNothing) {
 TEST(EgressDnsLearner, APolicyWithoutDomainsLearnsNothing) {
   CompiledPolicy c = policy({"203.0.113.0/24"}, true);
   EXPECT_TRUE(learnable_addresses(c, answer("api.example.com", {{1, 30}})).empty());
+}
+
+TEST(EgressDnsLearner, TheProxysNamesAreAllowOutDomainsAndL7Names) {
+  CompiledPolicy c = compile(parse_policy(R"({"allowInternetAccess": false, "allowOut": ["*.cdn.example"],
+    "dnsServers": ["198.51.100.1"], "rules": [
+      {"name": "api", "match": {"sni": "api.example.com"}, "action": {"allow": true}},
+      {"name": "web", "match": {"host": "*.web.example"}, "action": {"allow": true}}]})"));
+  EXPECT_TRUE(names_kept(c, "x.cdn.example"));
+  EXPECT_TRUE(names_kept(c, "api.example.com"));
+  EXPECT_TRUE(names_kept(c, "a.web.example"));
+  EXPECT_FALSE(names_kept(c, "other.example.com"));
+  // The set learns only the allowOut domain: an L7 name is reached through the proxy, not the set.
+  EXPECT_TRUE(learnable_addresses(c, answer("api.example.com", {{1, 30}})).empty());
+  auto a = answer_of(answer("API.example.com", {{1, 30}, {1, 60}, {2, 0}}));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->name, "api.example.com");
+  EXPECT_EQ(a->addresses, (std::vector<dns::Address>{{1, 30}}));
+  EXPECT_FALSE(answer_of(answer("api.example.com", {{1, 0}})));
+  EXPECT_FALSE(names_kept(compile(Policy{}), "api.example.com"));  // no names, no learning
 }
 
 TEST(EgressDnsLearner, CommandsReplaceEachElementWithItsTtl) {

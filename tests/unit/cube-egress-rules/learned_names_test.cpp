@@ -1,0 +1,112 @@
+#include "cube-egress-rules/learned_names.hpp"
+
+#include "testing.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+using namespace cube;
+using namespace cube::egress;
+
+namespace {
+
+constexpr uint32_t k_a = 0xCB00710A, k_b = 0xCB00710B;  // 203.0.113.10, .11
+constexpr int64_t k_now = 1'800'000'000'000;
+
+}  // namespace
+
+TEST(EgressLearnedNames, AReaderFindsWhatTheWriterFlushedForThatSandboxOnly) {
+  test::TempDir dir;
+  std::string path = names_path(dir / "state.db");
+  EXPECT_EQ(path, dir / "state.db-names");
+  NamesWriter w(path);
+  NamesReader r(path);
+  w.add("sb1", "api.example.com", {{k_a, 2}, {k_b, 300}}, k_now);
+  EXPECT_FALSE(r.has("sb1", "api.example.com", k_a, k_now));  // queued, not yet written
+  w.flush(k_now);
+  EXPECT_EQ(w.pending(), 0u);
+  EXPECT_TRUE(r.has("sb1", "api.example.com", k_a, k_now));
+  EXPECT_TRUE(r.has("sb1", "api.example.com", k_b, k_now + 2000));
+  EXPECT_FALSE(r.has("sb1", "api.example.com", k_a, k_now + 2000));  // its TTL ran out
+  EXPECT_FALSE(r.has("sb2", "api.example.com", k_a, k_now));         // another sandbox was told nothing
+  EXPECT_FALSE(r.has("sb1", "other.example.com", k_a, k_now));       // nor of another name
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(EgressLearnedNames, ANameLearnedAgainTakesTheNewExpiry) {
+  test::TempDir dir;
+  std::string path = dir / "names";
+  NamesWriter w(path);
+  NamesReader r(path);
+  w.add("sb1", "api.example.com", {{k_a, 300}}, k_now);
+  w.flush(k_now);
+  w.add("sb1", "api.example.com", {{k_a, 5}}, k_now + 1000);
+  w.flush(k_now + 1000);
+  EXPECT_TRUE(r.has("sb1", "api.example.com", k_a, k_now + 5999));
+  EXPECT_FALSE(r.has("sb1", "api.example.com", k_a, k_now + 6000));
+}
+
+TEST(EgressLearnedNames, ASandboxKeepsItsNewestRowsUpToTheCap) {
+  test::TempDir dir;
+  std::string path = dir / "names";
+  NamesWriter w(path);
+  NamesReader r(path);
+  w.add("sb2", "keep.example.com", {{k_a, 10}}, k_now);
+  for (uint32_t i = 0; i < k_max_names_per_sandbox + 10; ++i)
+    w.add("sb1", "n" + std::to_string(i) + ".example.com", {{k_a, 100 + i}}, k_now);
+  w.flush(k_now);
+  EXPECT_FALSE(r.has("sb1", "n0.example.com", k_a, k_now));  // nearest to expiry: trimmed
+  EXPECT_FALSE(r.has("sb1", "n9.example.com", k_a, k_now));
+  EXPECT_TRUE(r.has("sb1", "n10.example.com", k_a, k_now));
+  EXPECT_TRUE(r.has("sb1", "n4105.example.com", k_a, k_now));
+  EXPECT_TRUE(r.has("sb2", "keep.example.com", k_a, k_now));  // another sandbox's rows untouched
+  auto db = state::Db::open(path, state::Access::read, names_schema());
+  auto n = db.prepare("SELECT count(*) FROM learned_names WHERE sandbox_id = 'sb1'");
+  n.step();
+  EXPECT_EQ(n.integer(0), static_cast<int64_t>(k_max_names_per_sandbox));
+}
+
+TEST(EgressLearnedNames, ExpiredRowsAreSweptAndAFileOfAnotherKindIsRefused) {
+  test::TempDir dir;
+  std::string path = dir / "names";
+  {
+    NamesWriter w(path);
+    w.add("sb1", "short.example.com", {{k_a, 1}}, k_now);
+    w.add("sb1", "long.example.com", {{k_a, 3600}}, k_now);
+    w.flush(k_now);
+    w.flush(k_now + k_names_sweep_ms);  // nothing queued: the sweep alone
+  }
+  auto db = state::Db::open(path, state::Access::read, names_schema());
+  auto n = db.prepare("SELECT group_concat(name) FROM learned_names");
+  n.step();
+  EXPECT_EQ(n.text(0), "long.example.com");
+  // The state file is no names file: its schema is newer than the names file's.
+  std::string state = dir / "state.db";
+  state::Db::open(state, state::Access::write);
+  try {
+    NamesReader r(state);
+    FAIL() << "a state file opened as a names file";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("names file"), std::string::npos) << e.message();
+  }
+}
+
+TEST(EgressLearnedNames, AWriterThatMeetsALockLosesThatBatchOnlyAndGoesOn) {
+  test::TempDir dir;
+  std::string path = dir / "names";
+  NamesWriter w(path);
+  NamesReader r(path);
+  {
+    auto other = state::Db::open(path, state::Access::write, names_schema());
+    state::Transaction hold(other);
+    w.add("sb1", "lost.example.com", {{k_a, 30}}, k_now);
+    w.flush(k_now);  // gives up after k_names_busy_ms: no throw, nothing kept
+    EXPECT_EQ(w.pending(), 0u);
+  }
+  EXPECT_FALSE(r.has("sb1", "lost.example.com", k_a, k_now));
+  w.add("sb1", "kept.example.com", {{k_a, 30}}, k_now);
+  w.flush(k_now);
+  EXPECT_TRUE(r.has("sb1", "kept.example.com", k_a, k_now));
+}
