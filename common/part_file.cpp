@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "fs.hpp"
+#include "lock_file.hpp"
 
 #include <fmt/format.h>
 
@@ -9,23 +10,10 @@
 #include <cstdio>  // renameat2
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 namespace cube::fs {
 namespace {
-
-// flock(2), retried when a signal interrupts it; false when `nonblocking` and another holds it.
-// A file system that cannot lock (NFS without a lock daemon; a directory on NFS, whose emulation
-// needs a file open for writing) counts as locked: there writers go unguarded, as without this.
-bool lock(int fd, bool nonblocking) {
-  for (;;) {
-    if (::flock(fd, LOCK_EX | (nonblocking ? LOCK_NB : 0)) == 0) return true;
-    if (errno == EWOULDBLOCK && nonblocking) return false;
-    if (errno == ENOLCK || errno == EOPNOTSUPP || errno == EBADF) return true;
-    if (errno != EINTR) throw sys_error(errno, "cannot lock a part file");
-  }
-}
 
 // Removes the part a killed writer left; Error(conflict) when a live writer holds it, or when it
 // cannot be told (a part this user may not open: another user's writer may hold it).
@@ -36,7 +24,7 @@ void remove_abandoned(const std::string& part, const std::string& target) {
   if (!old && errno == ENOENT) return;
   // A symbolic link is no part a writer made, and is replaced, never followed.
   if (!old && errno != ELOOP) throw sys_error(errno, fmt::format("cannot tell whether a writer holds {}", part));
-  if (old && !lock(old.get(), true))
+  if (old && !lock_exclusive(old.get(), true))
     throw Error(Exit::conflict, fmt::format("another writer is making {}", target),
                 fmt::format("{} is held by a running process", part), "wait for it to finish, or write elsewhere");
   if (::unlink(part.c_str()) != 0 && errno != ENOENT) throw sys_error(errno, "cannot remove " + part);
@@ -57,11 +45,11 @@ PartFile::PartFile(std::string target) : m_target(std::move(target)), m_path(m_t
   std::string dir = dirname(m_target);
   Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!d) throw sys_error(errno, "cannot open the directory of " + m_target);
-  lock(d.get(), false);  // released when `d` closes, once the part is made and locked
+  lock_exclusive(d.get(), false);  // released when `d` closes, once the part is made and locked
   remove_abandoned(m_path, m_target);
   m_fd.reset(::open(m_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!m_fd) throw sys_error(errno, "cannot create " + m_path);
-  lock(m_fd.get(), false);
+  lock_exclusive(m_fd.get(), false);
 }
 
 PartFile::~PartFile() {

@@ -20,6 +20,7 @@ setup() {
 teardown() {
   [ -n "${BG:-}" ] && kill -9 "$BG" 2>/dev/null || true
   [ -n "${WATCH:-}" ] && kill "$WATCH" 2>/dev/null || true
+  [ -n "${WAITER:-}" ] && kill -9 "$WAITER" 2>/dev/null || true
   [ -n "${FUSE_MNT:-}" ] && umount "$FUSE_MNT" 2>/dev/null || true
   cube_teardown
 }
@@ -278,6 +279,33 @@ start_paused() {
   run cube-rootfs gc --store "$STORE" --grace 0s -o json
   [ "$(jq -r '.[0].action' <<<"$output")" = "removed file" ]
   [ -f "$TMP/elsewhere/other" ] && [ ! -e "$TMP/elsewhere/keep-me.ext4" ]
+}
+
+@test "two builds of one spec: the second waits for the first's job, then builds the artifact afresh or reuses it" {
+  start_paused BUILDING_EXT4
+  first=$tpl
+  art=$(q "SELECT artifact_id FROM jobs WHERE template_id = '$first'")
+  cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" -o json >"$TMP/second.json" 2>"$TMP/second.err" &
+  WAITER=$!
+  poll_until 30 grep -q "another job is working on artifact $art: waiting for it to end" "$TMP/second.err"
+  # While it waits, the first job's artifact is untouched: its row, its files, no failure recorded.
+  kill -0 "$WAITER"
+  [ "$(q "SELECT status FROM artifacts WHERE artifact_id = '$art'")" = BUILDING ]
+  [ -e "$STORE/$art/$art.ext4" ] || [ -e "$STORE/$art/$art.ext4.part" ]
+  # The first dies mid-build: the second gets the lock and builds the artifact whole.
+  kill -9 "$BG"
+  wait "$BG" 2>/dev/null || true
+  BG=
+  wait "$WAITER"
+  WAITER=
+  [ "$(jq -r '.status + " " + .artifact_id' "$TMP/second.json")" = "READY $art" ]
+  e2fsck -fn "$STORE/$art/$art.ext4"
+  [ -f "$STORE/$art/manifest.json" ]
+  # A third build of the spec, once nothing holds it, reuses the artifact at once.
+  run --separate-stderr cube-rootfs -v build "oci:$FIX/oci:rules" --store "$STORE" -o json
+  assert_success
+  [[ "$stderr" == *"reusing artifact $art"* ]]
+  [[ "$stderr" != *"waiting for it to end"* ]]
 }
 
 @test "build from standard input, and redo after a kill re-reads the kept copy" {

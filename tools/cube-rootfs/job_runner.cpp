@@ -8,6 +8,7 @@
 #include "fs.hpp"
 #include "image_source.hpp"
 #include "json_writer.hpp"
+#include "lock_file.hpp"
 #include "log.hpp"
 #include "registry_pull.hpp"
 #include "sha256.hpp"
@@ -72,7 +73,8 @@ class JobRunner {
       m_fingerprint = spec_fingerprint(m_req, src.digest);
       m_artifact_id = artifact_id_of(m_fingerprint);
       m_cat.job_source(m_job, src.digest, m_fingerprint, m_artifact_id);
-      art = m_cat.find_artifact(m_artifact_id);
+      lock_artifact();
+      art = m_cat.find_artifact(m_artifact_id);  // after the lock: the job before may have built it
       if (art && art->status == "READY" && fs::exists(art->ext4_path) && art->store_dir == m_req.store) {
         log::info("reusing artifact {} (same spec fingerprint)", m_artifact_id);
       } else {
@@ -81,11 +83,24 @@ class JobRunner {
       m_source_cleanup();
     } else {
       m_artifact_id = art->id;
+      lock_artifact();
     }
     distribute(scope);
     m_cat.job_done(m_job.id, m_job.template_id);
     if (m_bar) m_bar("READY", 100);
     remove_incoming();
+  }
+
+  // Jobs of one artifact run one at a time, from the choice to build or reuse it until the job
+  // ends (its failure recorded, its fresh artifact removed): two at once removed each other's files,
+  // marked the other's artifact failed, or copied an artifact the other removed when no node got it.
+  // The next job then finds the artifact READY and reuses it, or builds it afresh.
+  void lock_artifact() {
+    std::string dir = m_req.store + "/.locks";
+    fs::make_dirs(dir, 0700);
+    m_lock.emplace(fmt::format("{}/{}", dir, m_artifact_id), [this] {
+      log::warn("another job is working on artifact {}: waiting for it to end", m_artifact_id);
+    });
   }
 
   std::string incoming(const std::string& suffix) const {
@@ -339,7 +354,8 @@ class JobRunner {
   Phase m_phase = Phase::pulling;
   std::string m_fingerprint, m_artifact_id;
   bool m_fresh_artifact = false;
-  bool m_built_here = false;  // this job built the artifact (not reused it)
+  bool m_built_here = false;           // this job built the artifact (not reused it)
+  std::optional<fs::LockFile> m_lock;  // held until the runner goes, after fail()
 };
 
 // The template's targets from cube-sched's registry, each node said on stderr: a target or why it
