@@ -135,6 +135,18 @@ assert_secret_hidden() {
   assert_success
   [ "$(cut -d' ' -f2- <<<"$output")" = '403 {"rule":"api","reason":"dst_not_of_name"}' ]
   [ "$(security)" = dst_not_of_name ]
+  # Once the names file says the policy's resolver gave the sandbox that address for the name (as
+  # the DNS relay records it), the Host's request goes there; what another sandbox was told, not.
+  echo_server "$OTHER" 80  # it waits for port 80, which $SERVER has: wait for this address too
+  poll_until 30 ip netns exec "$WORLD" sh -c "ss -Hltn 'src $OTHER:80' | grep -q ."
+  learned() { sqlite3 "$CUBE_STATE-names" "INSERT INTO learned_names VALUES ('$1', 'api.test', '$OTHER', $(($(date +%s) * 1000 + 60000)))"; }
+  learned sb-2
+  ADDR=$OTHER run plain api.test "GET /three"
+  [ "$(cut -d' ' -f2 <<<"$output")" = 403 ]
+  learned sb-1
+  ADDR=$OTHER run plain api.test "GET /three"
+  assert_success
+  [ "$(cut -d' ' -f2 <<<"$output")" = 200 ]
   # A name that is no L7 target: the address policy (internet allowed).
   run plain other.test "GET /four"
   [ "$(cut -d' ' -f2 <<<"$output")" = 200 ]

@@ -404,7 +404,7 @@ tls_passthrough deny - not_l7_target"
   assert_failure
 }
 
-@test "with serve and the relay: a name is allowed at the address the guest's own resolver gave, while its TTL lasts" {
+@test "with serve and the relay: a name is allowed at the address the policy's resolver gave the guest, while its TTL lasts" {
   require_command curl
   require_command openssl
   require_command sqlite3
@@ -418,12 +418,15 @@ tls_passthrough deny - not_l7_target"
   mkdir -p "/etc/netns/$NS"
   echo "127.0.0.1 localhost" >"/etc/netns/$NS/hosts"
   echo "nameserver 127.0.0.1" >"/etc/netns/$NS/resolv.conf"
-  printf '%s\n' '{"allowInternetAccess": false, "dnsServers": ["198.51.100.1"], "rules": [' \
+  # Internet allowed, so the relay forwards to any public resolver; 198.51.100.1 is the policy's.
+  printf '%s\n' '{"dnsServers": ["198.51.100.1"], "rules": [' \
     '{"name": "api", "match": {"sni": "api.example.com"}, "action": {"allow": true}}]}' >"$TMP/policy.json"
   egress set sb1 --file "$TMP/policy.json" >/dev/null
   egress apply sb1 >/dev/null
   egress redirect up >/dev/null
+  ip -n "$WORLD" addr add 198.51.100.3/24 dev w0
   start_resolver 198.51.100.1
+  start_resolver 198.51.100.3
   start_relay
   start_serve
   gcurl() { ip netns exec "$GUEST" curl -sS -m 5 --cacert "$TMP/world-ca.crt" \
@@ -433,6 +436,13 @@ tls_passthrough deny - not_l7_target"
   run gcurl
   assert_failure
   [ "$(reasons)" = "security_event deny dst_not_of_name" ]
+  # A resolver the policy does not name (one the sandbox could run) vouches for nothing.
+  run guest_query 198.51.100.3 api.example.com
+  assert_line "203.0.113.10 2"
+  run gcurl
+  assert_failure
+  [ "$(reasons | tail -1)" = "security_event deny dst_not_of_name" ]
+  [ -z "$(sqlite3 "$CUBE_STATE-names" "SELECT * FROM learned_names")" ]
   # The guest asks its resolver through the relay; the answer is kept for the proxy, not put in
   # the address set (an L7 name is reached through the proxy alone).
   run guest_query 198.51.100.1 api.example.com

@@ -34,8 +34,9 @@ std::vector<dns::Address> learnable_addresses(const CompiledPolicy& c, std::span
   return std::move(a->addresses);
 }
 
-bool names_kept(const CompiledPolicy& c, std::string_view name) {
-  return c.dns_learning && (learnable(c, name) || c.l7_name_trie.matches(name));
+bool names_kept(const CompiledPolicy& c, uint32_t resolver, std::string_view name) {
+  if (!c.dns_learning || !std::binary_search(c.resolvers.begin(), c.resolvers.end(), resolver)) return false;
+  return learnable(c, name) || c.l7_name_trie.matches(name);
 }
 
 std::string learn_commands(uint32_t sandbox, const std::vector<dns::Address>& addresses) {

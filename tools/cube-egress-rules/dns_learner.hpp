@@ -8,7 +8,10 @@
 //   answer, TTLs capped at k_max_ttl_s. A TTL of 0 adds nothing.
 // - The set learns a name that matches an allowOut domain of the sandbox's policy; the proxy's
 //   check keeps, besides those, a name that matches an L7 rule's sni or host (names_kept), the
-//   names on which the proxy allows by name.
+//   names on which the proxy allows by name, and only from the policy's own resolvers (dnsServers,
+//   else [egress] dns_servers). Not from any resolver the relay forwards to: with internet allowed
+//   that is any public address, and a resolver the sandbox runs could then vouch for a private or
+//   denied address under an allowed name, which the proxy would connect to.
 // - One transaction per answer, through one long-lived libnftables context. An element already
 //   there gets the new timeout (deleted and added again in the same transaction), so the set
 //   follows the latest answer. A missing set (no `apply` yet) throws Error(failed).
@@ -37,7 +40,7 @@ struct Answer {
 std::optional<Answer> answer_of(std::span<const uint8_t> response);
 // The addresses to learn from `response` for this policy (the rules above, without nftables).
 std::vector<dns::Address> learnable_addresses(const CompiledPolicy& c, std::span<const uint8_t> response);
-bool names_kept(const CompiledPolicy& c, std::string_view name);
+bool names_kept(const CompiledPolicy& c, uint32_t resolver, std::string_view name);
 // The nft transaction adding them to the set of the sandbox at `sandbox` (host order).
 std::string learn_commands(uint32_t sandbox, const std::vector<dns::Address>& addresses);
 

@@ -18,7 +18,6 @@
 
 #include <array>
 #include <cerrno>
-#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -37,7 +36,7 @@ struct UdpQuery {
 // and the resolver's bytes not yet cut into whole messages (2-byte length prefix, RFC 1035 §4.2.2).
 struct TcpConn {
   Fd client, upstream;
-  uint32_t sandbox = 0;
+  uint32_t sandbox = 0, resolver = 0;
   bool connected = false, client_eof = false, upstream_eof = false, shut = false, upstream_watched = true;
   std::string to_upstream, to_client, answers;
   int64_t last_ms = 0;
@@ -73,8 +72,8 @@ struct DnsRelay::Impl {
   RelayOptions o;
   PolicyWatcher watcher;
   Learner learner;
-  std::optional<NamesWriter> names;  // none when the names file cannot be opened
   Fd udp, tcp, epoll;
+  NamesWriter names;                                        // what the proxy's name check reads (learned_names.hpp)
   std::unordered_map<int, UdpQuery> queries;                // by the relay's socket
   std::unordered_map<int, std::shared_ptr<TcpConn>> conns;  // by both of its sockets
   size_t conn_count = 0;
@@ -86,21 +85,11 @@ struct DnsRelay::Impl {
         watcher(o.state_path, o.compile, k_reload_ms),
         udp(udp_listener(socket_address(o.address, o.port))),
         tcp(tcp_listener(socket_address(o.address, o.port))),
-        epoll(::epoll_create1(EPOLL_CLOEXEC)) {
+        epoll(::epoll_create1(EPOLL_CLOEXEC)),
+        names(names_path(o.state_path)) {
     if (!epoll) throw sys_error(errno, "creating an epoll instance");
     watch(udp.get(), EPOLLIN, EPOLL_CTL_ADD);
     watch(tcp.get(), EPOLLIN, EPOLL_CTL_ADD);
-    open_names();
-  }
-
-  // Without the names file DNS still flows and the sets still learn; the proxy then checks names
-  // against the node's resolver alone, which can only refuse more.
-  void open_names() {
-    try {
-      names.emplace(names_path(o.state_path));
-    } catch (const Error& e) {
-      log::warn("{}; the proxy will check names against the node's resolver only", e.message());
-    }
   }
 
   void watch(int fd, uint32_t events, int op) {
@@ -112,17 +101,17 @@ struct DnsRelay::Impl {
 
   const SandboxPolicy& policy_of(uint32_t sandbox) { return watcher.policies().find(sandbox); }
 
-  void learn(uint32_t sandbox, std::span<const uint8_t> response) {
+  void learn(uint32_t sandbox, uint32_t resolver, std::span<const uint8_t> response) {
     const SandboxPolicy& sp = policy_of(sandbox);
     if (!sp.policy->dns_learning) return;
     auto answer = answer_of(response);
     if (!answer) return;
     // Committed before the answer goes on, as the set's elements are: a guest that connects the
     // moment it has its answer must find them.
-    if (names && !sp.sandbox.empty() && names_kept(*sp.policy, answer->name)) {
+    if (!sp.sandbox.empty() && names_kept(*sp.policy, resolver, answer->name)) {
       int64_t now = time::now_ms();
-      names->add(sp.sandbox, answer->name, answer->addresses, now);
-      names->flush(now);
+      names.add(sp.sandbox, answer->name, answer->addresses, now);
+      names.flush(now);
     }
     try {
       stats.learned += learner.learn(sandbox, *sp.policy, *answer);
@@ -171,7 +160,7 @@ struct DnsRelay::Impl {
     // Anything but the answer to this query's ID ends the wait too: a resolver sends one answer.
     if (header && header->id == q.id) {
       std::span<const uint8_t> answer(buf.data(), static_cast<size_t>(n));
-      learn(address_of(q.client), answer);
+      learn(address_of(q.client), address_of(q.resolver), answer);
       if (!send_from(q.resolver, q.client, answer))
         log::debug("answering {} as {}: {}", text_of(q.client), text_of(q.resolver), errno_text(errno));
     }
@@ -201,6 +190,7 @@ struct DnsRelay::Impl {
       ++stats.forwarded;
       c->client = std::move(client);
       c->sandbox = address_of(peer);
+      c->resolver = address_of(local);
       c->last_ms = now;
       conns[c->client.get()] = c;
       conns[c->upstream.get()] = c;
@@ -256,7 +246,7 @@ struct DnsRelay::Impl {
     while (c.answers.size() >= 2) {
       size_t len = static_cast<uint8_t>(c.answers[0]) << 8 | static_cast<uint8_t>(c.answers[1]);
       if (c.answers.size() < 2 + len) return;
-      learn(c.sandbox, std::span(reinterpret_cast<const uint8_t*>(c.answers.data()) + 2, len));
+      learn(c.sandbox, c.resolver, std::span(reinterpret_cast<const uint8_t*>(c.answers.data()) + 2, len));
       c.answers.erase(0, 2 + len);
     }
   }
@@ -338,7 +328,7 @@ struct DnsRelay::Impl {
         }
       }
       expire(now);
-      if (names) names->flush(time::now_ms());  // the sweep of expired rows, when due
+      names.flush(time::now_ms());  // the sweep of expired rows, when due
       try {
         watcher.poll(now);
       } catch (const Error& e) {

@@ -4,6 +4,8 @@
 #include "ipv4.hpp"
 #include "log.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <set>
 
@@ -21,6 +23,7 @@ CREATE TABLE learned_names (
   PRIMARY KEY (sandbox_id, name, address)
 ) WITHOUT ROWID;
 CREATE INDEX learned_names_expiry ON learned_names (expires_ms);
+CREATE INDEX learned_names_by_sandbox ON learned_names (sandbox_id, expires_ms);
 )"},
 };
 
@@ -33,11 +36,30 @@ const state::Schema& names_schema() {
   return schema;
 }
 
-NamesWriter::NamesWriter(const std::string& path) : m_db(state::Db::open(path, state::Access::write, names_schema())) {
-  // The relay answers every sandbox from one thread: it must never wait long on this file (held
-  // only by a second writer that should not be there, or an operator's sqlite3 shell).
-  sqlite3_busy_timeout(m_db.handle(), k_names_busy_ms);
+NamesFile::NamesFile(std::string path, state::Access access, int busy_ms)
+    : m_path(std::move(path)), m_access(access), m_busy_ms(busy_ms) {}
+
+state::Db* NamesFile::get(int64_t now_ms, bool& reopened) {
+  reopened = false;
+  if (now_ms < m_next_check_ms) return m_db ? &*m_db : nullptr;
+  m_next_check_ms = now_ms + k_names_retry_ms;
+  struct stat st {};
+  bool same = m_db && ::stat(m_path.c_str(), &st) == 0 && st.st_dev == m_dev && st.st_ino == m_ino;
+  if (same) return &*m_db;
+  m_db.reset();
+  m_db.emplace(state::Db::open(m_path, m_access, names_schema()));
+  // Never the state file's 5 s: the relay answers every sandbox from one thread, and a proxy thread
+  // waiting here holds the others' name checks.
+  sqlite3_busy_timeout(m_db->handle(), m_busy_ms);
+  if (::stat(m_path.c_str(), &st) == 0) {
+    m_dev = st.st_dev;
+    m_ino = st.st_ino;
+  }
+  reopened = true;
+  return &*m_db;
 }
+
+NamesWriter::NamesWriter(std::string path) : m_file(std::move(path), state::Access::write, k_names_busy_ms) {}
 
 void NamesWriter::add(std::string_view sandbox, std::string_view name, const std::vector<dns::Address>& addresses,
                       int64_t now_ms) {
@@ -46,22 +68,29 @@ void NamesWriter::add(std::string_view sandbox, std::string_view name, const std
 }
 
 void NamesWriter::flush(int64_t now_ms) {
-  if (m_pending.empty() && now_ms < m_next_sweep_ms) return;
+  bool sweep = now_ms >= m_next_sweep_ms;
+  if (m_pending.empty() && !sweep) return;
+  if (sweep) m_next_sweep_ms = now_ms + k_names_sweep_ms;
   // Said when writing starts to fail and when it works again, not at every answer in between.
   try {
-    write(now_ms);
-    if (m_failing) log::info("writing the names file {} again", m_db.path());
-    m_failing = false;
+    bool reopened = false;
+    state::Db* db = now_ms >= m_retry_ms ? m_file.get(now_ms, reopened) : nullptr;
+    if (db) {
+      write(*db, now_ms, sweep);
+      if (m_failing) log::info("writing the names file again");
+      m_failing = false;
+    }
   } catch (const Error& e) {
     if (!m_failing) log::warn("learned addresses not kept for the proxy until this clears: {}", e.message());
     m_failing = true;
+    m_retry_ms = now_ms + k_names_retry_ms;
   }
   m_pending.clear();
 }
 
-void NamesWriter::write(int64_t now_ms) {
-  state::Transaction tx(m_db);
-  auto upsert = m_db.prepare(
+void NamesWriter::write(state::Db& db, int64_t now_ms, bool sweep) {
+  state::Transaction tx(db);
+  auto upsert = db.prepare(
       "INSERT INTO learned_names (sandbox_id, name, address, expires_ms) VALUES (?1, ?2, ?3, ?4) "
       "ON CONFLICT DO UPDATE SET expires_ms = excluded.expires_ms");
   std::set<std::string> sandboxes;
@@ -69,8 +98,8 @@ void NamesWriter::write(int64_t now_ms) {
     upsert.bind_all(r.sandbox, r.name, ipv4::format(r.address), r.expires_ms).run();
     sandboxes.insert(r.sandbox);
   }
-  auto count = m_db.prepare("SELECT count(*) FROM learned_names WHERE sandbox_id = ?1");
-  auto trim = m_db.prepare(
+  auto count = db.prepare("SELECT count(*) FROM learned_names WHERE sandbox_id = ?1");
+  auto trim = db.prepare(
       "DELETE FROM learned_names WHERE (sandbox_id, name, address) IN (SELECT sandbox_id, name, address "
       "FROM learned_names WHERE sandbox_id = ?1 ORDER BY expires_ms DESC LIMIT -1 OFFSET ?2)");
   for (const std::string& s : sandboxes) {
@@ -79,24 +108,35 @@ void NamesWriter::write(int64_t now_ms) {
     count.reset();
     if (over) trim.bind_all(s, static_cast<int64_t>(k_max_names_per_sandbox)).run();
   }
-  if (now_ms >= m_next_sweep_ms) {
-    m_db.prepare("DELETE FROM learned_names WHERE expires_ms <= ?1").bind(1, now_ms).run();
-    m_next_sweep_ms = now_ms + k_names_sweep_ms;
-  }
+  if (sweep) db.prepare("DELETE FROM learned_names WHERE expires_ms <= ?1").bind(1, now_ms).run();
   tx.commit();
 }
 
-NamesReader::NamesReader(const std::string& path)
-    : m_db(state::Db::open(path, state::Access::read, names_schema())),
-      m_find(m_db.prepare("SELECT 1 FROM learned_names "
-                          "WHERE sandbox_id = ?1 AND name = ?2 AND address = ?3 AND expires_ms > ?4")) {}
+NamesReader::NamesReader(std::string path) : m_file(std::move(path), state::Access::read, k_names_read_busy_ms) {}
+
+void NamesReader::open(int64_t now_ms) {
+  std::lock_guard lock(m_mutex);
+  statement(now_ms);
+}
 
 bool NamesReader::has(std::string_view sandbox, std::string_view name, uint32_t address, int64_t now_ms) {
   std::lock_guard lock(m_mutex);
-  m_find.bind_all(sandbox, name, ipv4::format(address), now_ms);
-  bool found = m_find.step();
-  m_find.reset();
+  state::Statement* find = statement(now_ms);
+  if (!find) return false;
+  find->bind_all(sandbox, name, ipv4::format(address), now_ms);
+  bool found = find->step();
+  find->reset();
   return found;
+}
+
+state::Statement* NamesReader::statement(int64_t now_ms) {
+  bool reopened = false;
+  state::Db* db = m_file.get(now_ms, reopened);
+  if (reopened || !db) m_find.reset();
+  if (db && !m_find)
+    m_find.emplace(db->prepare(
+        "SELECT 1 FROM learned_names WHERE sandbox_id = ?1 AND name = ?2 AND address = ?3 AND expires_ms > ?4"));
+  return m_find ? &*m_find : nullptr;
 }
 
 }  // namespace cube::egress

@@ -216,14 +216,16 @@ void raise_fd_limit() {
   }
 }
 
-// Without it, a name is checked against the node's resolver alone: it can only refuse more.
+// Opened before the process confines itself, which may keep it from making the file. Without it,
+// a name is checked against the node's resolver alone, which can only refuse more.
 std::unique_ptr<NamesReader> open_names(const std::string& state_path) {
+  auto names = std::make_unique<NamesReader>(names_path(state_path));
   try {
-    return std::make_unique<NamesReader>(names_path(state_path));
+    names->open(time::now_ms());
   } catch (const Error& e) {
-    log::warn("{}; names are checked against the node's resolver only", e.message());
-    return nullptr;
+    log::warn("{}; names are checked against the node's resolver alone until it opens", e.message());
   }
+  return names;
 }
 
 }  // namespace

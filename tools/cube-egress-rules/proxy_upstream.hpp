@@ -10,9 +10,9 @@
 // - open_tcp() connects within the timeout; open_tls() also shakes hands with SNI = the client's
 //   and verifies the certificate against that name (against the address when there is no SNI).
 //   Both return an empty string on success, else why not (never thrown: the caller answers 502).
-// - dst_is_of_name() says whether `dst` is an address of `name` for `sandbox`: one its own resolver
-//   gave it (the names file the DNS relay keeps, learned_names.hpp), else one the node's resolver
-//   gives. Each name's answer from the node's resolver (addresses, or none) is kept 5 s, for at most
+// - dst_is_of_name() says whether `dst` is an address of `name` for `sandbox`: one its policy's
+//   resolver gave it (the names file the DNS relay keeps, learned_names.hpp), else one the node's
+//   resolver gives. Each name's answer from the node's resolver (addresses, or none) is kept 5 s, for at most
 //   4,096 names.
 #pragma once
 

@@ -85,10 +85,12 @@ TEST(EgressDnsLearner, TheProxysNamesAreAllowOutDomainsAndL7Names) {
     "dnsServers": ["198.51.100.1"], "rules": [
       {"name": "api", "match": {"sni": "api.example.com"}, "action": {"allow": true}},
       {"name": "web", "match": {"host": "*.web.example"}, "action": {"allow": true}}]})"));
-  EXPECT_TRUE(names_kept(c, "x.cdn.example"));
-  EXPECT_TRUE(names_kept(c, "api.example.com"));
-  EXPECT_TRUE(names_kept(c, "a.web.example"));
-  EXPECT_FALSE(names_kept(c, "other.example.com"));
+  constexpr uint32_t own = 0xC6336401, other = 0xC6336403;  // 198.51.100.1 (its dnsServer), .3
+  EXPECT_TRUE(names_kept(c, own, "x.cdn.example"));
+  EXPECT_TRUE(names_kept(c, own, "api.example.com"));
+  EXPECT_TRUE(names_kept(c, own, "a.web.example"));
+  EXPECT_FALSE(names_kept(c, own, "other.example.com"));
+  EXPECT_FALSE(names_kept(c, other, "api.example.com"));  // a resolver the policy did not name
   // The set learns only the allowOut domain: an L7 name is reached through the proxy, not the set.
   EXPECT_TRUE(learnable_addresses(c, answer("api.example.com", {{1, 30}})).empty());
   auto a = answer_of(answer("API.example.com", {{1, 30}, {1, 60}, {2, 0}}));
@@ -96,7 +98,7 @@ TEST(EgressDnsLearner, TheProxysNamesAreAllowOutDomainsAndL7Names) {
   EXPECT_EQ(a->name, "api.example.com");
   EXPECT_EQ(a->addresses, (std::vector<dns::Address>{{1, 30}}));
   EXPECT_FALSE(answer_of(answer("api.example.com", {{1, 0}})));
-  EXPECT_FALSE(names_kept(compile(Policy{}), "api.example.com"));  // no names, no learning
+  EXPECT_FALSE(names_kept(compile(Policy{}), own, "api.example.com"));  // no names, no learning
 }
 
 TEST(EgressDnsLearner, CommandsReplaceEachElementWithItsTtl) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace cube;
 using namespace cube::egress;
@@ -85,15 +86,18 @@ TEST(EgressLearnedNames, ExpiredRowsAreSweptAndAFileOfAnotherKindIsRefused) {
   // The state file is no names file: its schema is newer than the names file's.
   std::string state = dir / "state.db";
   state::Db::open(state, state::Access::write);
+  NamesReader r(state);
+  EXPECT_THROW(r.has("sb1", "long.example.com", k_a, k_now), Error);
+  EXPECT_FALSE(r.has("sb1", "long.example.com", k_a, k_now + 1));  // till the retry: found nowhere
   try {
-    NamesReader r(state);
+    r.open(k_now + k_names_retry_ms);
     FAIL() << "a state file opened as a names file";
   } catch (const Error& e) {
     EXPECT_NE(e.message().find("names file"), std::string::npos) << e.message();
   }
 }
 
-TEST(EgressLearnedNames, AWriterThatMeetsALockLosesThatBatchOnlyAndGoesOn) {
+TEST(EgressLearnedNames, AWriterThatMeetsALockLosesThatBatchAndDropsForASecond) {
   test::TempDir dir;
   std::string path = dir / "names";
   NamesWriter w(path);
@@ -105,8 +109,26 @@ TEST(EgressLearnedNames, AWriterThatMeetsALockLosesThatBatchOnlyAndGoesOn) {
     w.flush(k_now);  // gives up after k_names_busy_ms: no throw, nothing kept
     EXPECT_EQ(w.pending(), 0u);
   }
-  EXPECT_FALSE(r.has("sb1", "lost.example.com", k_a, k_now));
-  w.add("sb1", "kept.example.com", {{k_a, 30}}, k_now);
-  w.flush(k_now);
+  w.add("sb1", "dropped.example.com", {{k_a, 30}}, k_now + 1);
+  w.flush(k_now + 1);  // within the second after a failure: not even tried
+  w.add("sb1", "kept.example.com", {{k_a, 30}}, k_now + k_names_retry_ms);
+  w.flush(k_now + k_names_retry_ms);
+  for (const char* n : {"lost.example.com", "dropped.example.com"}) EXPECT_FALSE(r.has("sb1", n, k_a, k_now));
   EXPECT_TRUE(r.has("sb1", "kept.example.com", k_a, k_now));
+}
+
+TEST(EgressLearnedNames, AFileDeletedWhileInUseIsMadeAgainAndBothSidesMoveToIt) {
+  test::TempDir dir;
+  std::string path = dir / "names";
+  NamesWriter w(path);
+  NamesReader r(path);
+  w.add("sb1", "old.example.com", {{k_a, 300}}, k_now);
+  w.flush(k_now);
+  EXPECT_TRUE(r.has("sb1", "old.example.com", k_a, k_now));
+  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path + suffix).c_str());
+  int64_t later = k_now + k_names_retry_ms;
+  w.add("sb1", "new.example.com", {{k_a, 300}}, later);
+  w.flush(later);
+  EXPECT_TRUE(r.has("sb1", "new.example.com", k_a, later));
+  EXPECT_FALSE(r.has("sb1", "old.example.com", k_a, later));
 }
