@@ -27,15 +27,9 @@ std::optional<Answer> answer_of(std::span<const uint8_t> response) {
   return out;
 }
 
-std::vector<dns::Address> learnable_addresses(const CompiledPolicy& c, std::span<const uint8_t> response) {
-  if (!c.dns_learning || c.allow_domain_trie.empty()) return {};
-  auto a = answer_of(response);
-  if (!a || !learnable(c, a->name)) return {};
-  return std::move(a->addresses);
-}
-
+// c.resolvers is filled only for a policy that names a domain, and sorted (compiled.cpp).
 bool names_kept(const CompiledPolicy& c, uint32_t resolver, std::string_view name) {
-  if (!c.dns_learning || !std::binary_search(c.resolvers.begin(), c.resolvers.end(), resolver)) return false;
+  if (!std::binary_search(c.resolvers.begin(), c.resolvers.end(), resolver)) return false;
   return learnable(c, name) || c.l7_name_trie.matches(name);
 }
 
@@ -52,7 +46,7 @@ std::string learn_commands(uint32_t sandbox, const std::vector<dns::Address>& ad
 }
 
 size_t Learner::learn(uint32_t sandbox, const CompiledPolicy& c, const Answer& answer) {
-  if (!c.dns_learning || !learnable(c, answer.name)) return 0;
+  if (!learnable(c, answer.name)) return 0;
   m_nft.run(learn_commands(sandbox, answer.addresses),
             fmt::format("adding learned addresses to a_{:08x}_learned in table inet cube_egress", sandbox));
   return answer.addresses.size();

@@ -38,8 +38,8 @@ struct Answer {
 };
 // What `response` gives to learn, whatever the policy; nullopt when nothing.
 std::optional<Answer> answer_of(std::span<const uint8_t> response);
-// The addresses to learn from `response` for this policy (the rules above, without nftables).
-std::vector<dns::Address> learnable_addresses(const CompiledPolicy& c, std::span<const uint8_t> response);
+// Whether the proxy's name check keeps `answer`'s name from `resolver` (the set's rule is
+// relay_policy.hpp's learnable()).
 bool names_kept(const CompiledPolicy& c, uint32_t resolver, std::string_view name);
 // The nft transaction adding them to the set of the sandbox at `sandbox` (host order).
 std::string learn_commands(uint32_t sandbox, const std::vector<dns::Address>& addresses);

@@ -75,6 +75,7 @@ void NamesWriter::flush(int64_t now_ms) {
   try {
     bool reopened = false;
     state::Db* db = now_ms >= m_retry_ms ? m_file.get(now_ms, reopened) : nullptr;
+    if (reopened) m_sql.reset();
     if (db) {
       write(*db, now_ms, sweep);
       if (m_failing) log::info("writing the names file again");
@@ -88,27 +89,32 @@ void NamesWriter::flush(int64_t now_ms) {
   m_pending.clear();
 }
 
+NamesWriter::Statements NamesWriter::prepare(state::Db& db) {
+  return Statements{
+      db.prepare("INSERT INTO learned_names (sandbox_id, name, address, expires_ms) VALUES (?1, ?2, ?3, ?4) "
+                 "ON CONFLICT DO UPDATE SET expires_ms = excluded.expires_ms"),
+      db.prepare("SELECT count(*) FROM learned_names WHERE sandbox_id = ?1"),
+      db.prepare("DELETE FROM learned_names WHERE (sandbox_id, name, address) IN (SELECT sandbox_id, name, address "
+                 "FROM learned_names WHERE sandbox_id = ?1 ORDER BY expires_ms DESC LIMIT -1 OFFSET ?2)"),
+      db.prepare("DELETE FROM learned_names WHERE expires_ms <= ?1")};
+}
+
 void NamesWriter::write(state::Db& db, int64_t now_ms, bool sweep) {
+  if (!m_sql) m_sql.emplace(prepare(db));
+  Statements& q = *m_sql;
   state::Transaction tx(db);
-  auto upsert = db.prepare(
-      "INSERT INTO learned_names (sandbox_id, name, address, expires_ms) VALUES (?1, ?2, ?3, ?4) "
-      "ON CONFLICT DO UPDATE SET expires_ms = excluded.expires_ms");
   std::set<std::string> sandboxes;
   for (const Row& r : m_pending) {
-    upsert.bind_all(r.sandbox, r.name, ipv4::format(r.address), r.expires_ms).run();
+    q.upsert.bind_all(r.sandbox, r.name, ipv4::format(r.address), r.expires_ms).run();
     sandboxes.insert(r.sandbox);
   }
-  auto count = db.prepare("SELECT count(*) FROM learned_names WHERE sandbox_id = ?1");
-  auto trim = db.prepare(
-      "DELETE FROM learned_names WHERE (sandbox_id, name, address) IN (SELECT sandbox_id, name, address "
-      "FROM learned_names WHERE sandbox_id = ?1 ORDER BY expires_ms DESC LIMIT -1 OFFSET ?2)");
   for (const std::string& s : sandboxes) {
-    count.bind(1, s).step();
-    bool over = count.integer(0) > static_cast<int64_t>(k_max_names_per_sandbox);
-    count.reset();
-    if (over) trim.bind_all(s, static_cast<int64_t>(k_max_names_per_sandbox)).run();
+    q.count.bind(1, s).step();
+    bool over = q.count.integer(0) > static_cast<int64_t>(k_max_names_per_sandbox);
+    q.count.reset();
+    if (over) q.trim.bind_all(s, static_cast<int64_t>(k_max_names_per_sandbox)).run();
   }
-  if (sweep) db.prepare("DELETE FROM learned_names WHERE expires_ms <= ?1").bind(1, now_ms).run();
+  if (sweep) q.sweep.bind(1, now_ms).run();
   tx.commit();
 }
 

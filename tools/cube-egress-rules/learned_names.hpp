@@ -73,9 +73,14 @@ class NamesWriter {
     uint32_t address;
     int64_t expires_ms;
   };
+  struct Statements {  // prepared once per open file: an answer costs its binds and steps only
+    state::Statement upsert, count, trim, sweep;
+  };
+  static Statements prepare(state::Db& db);
   void write(state::Db& db, int64_t now_ms, bool sweep);
 
   NamesFile m_file;
+  std::optional<Statements> m_sql;
   std::vector<Row> m_pending;
   int64_t m_next_sweep_ms = 0, m_retry_ms = 0;
   bool m_failing = false;

@@ -46,6 +46,13 @@ Bytes answer(std::string_view qname, std::vector<std::pair<uint32_t, uint32_t>> 
   return b;
 }
 
+// What the relay adds to the sandbox's set for `response`: the answer's addresses when the set
+// learns its name (Learner::learn, without nftables).
+std::vector<dns::Address> learnable_addresses(const CompiledPolicy& c, const Bytes& response) {
+  auto a = answer_of(response);
+  return a && learnable(c, a->name) ? a->addresses : std::vector<dns::Address>{};
+}
+
 CompiledPolicy policy(std::vector<std::string> allow_out, bool internet = false) {
   Policy p;
   p.allow_internet_access = internet;
