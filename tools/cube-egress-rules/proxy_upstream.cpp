@@ -175,23 +175,25 @@ bool learned_by_sandbox(NamesReader* names, const std::string& sandbox, const st
 
 }  // namespace
 
+// Either source suffices. The node's resolver's answer, when cached, is looked at first: it is in
+// memory, and it is the one that agrees in the common case. The names file comes before a lookup.
 asio::awaitable<bool> dst_is_of_name(NamesReader* names, const std::string& sandbox, const std::string& name,
                                      uint32_t dst) {
-  if (learned_by_sandbox(names, sandbox, name, dst)) co_return true;
+  auto has_dst = [dst](const std::vector<uint32_t>& a) { return std::find(a.begin(), a.end(), dst) != a.end(); };
   int64_t now = time::steady_ms();  // the cache's own expiry: an interval
   std::optional<std::vector<uint32_t>> addresses = name_cache().find(name, now);
-  if (!addresses) {
-    tcp::resolver resolver(co_await asio::this_coro::executor);
-    boost::system::error_code ec;
-    auto results =
-        co_await resolver.async_resolve(tcp::v4(), name, "443", asio::redirect_error(asio::use_awaitable, ec));
-    addresses.emplace();
-    if (!ec)
-      for (const auto& r : results)
-        if (r.endpoint().address().is_v4()) addresses->push_back(r.endpoint().address().to_v4().to_uint());
-    name_cache().keep(name, *addresses, now);
-  }
-  co_return std::find(addresses->begin(), addresses->end(), dst) != addresses->end();
+  if (addresses && has_dst(*addresses)) co_return true;
+  if (learned_by_sandbox(names, sandbox, name, dst)) co_return true;
+  if (addresses) co_return false;
+  tcp::resolver resolver(co_await asio::this_coro::executor);
+  boost::system::error_code ec;
+  auto results = co_await resolver.async_resolve(tcp::v4(), name, "443", asio::redirect_error(asio::use_awaitable, ec));
+  addresses.emplace();
+  if (!ec)
+    for (const auto& r : results)
+      if (r.endpoint().address().is_v4()) addresses->push_back(r.endpoint().address().to_v4().to_uint());
+  name_cache().keep(name, *addresses, now);
+  co_return has_dst(*addresses);
 }
 
 }  // namespace cube::egress
