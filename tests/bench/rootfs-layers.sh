@@ -66,7 +66,7 @@ now() { date +%s.%N; }
 # Deleting what a run wrote leaves the file system work to do (freeing and discarding its blocks at
 # the next journal commit), which the next timed command would pay for; each starts on a quiet disk.
 settle() { sync; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+. "$(dirname "$0")/lib.sh"  # median, median_of
 igzip=$(command -v igzip || true)
 
 tool_t=() base_t=() dec_t=() idec_t=()
@@ -106,14 +106,14 @@ for r in $(seq "$rounds"); do
 done
 
 e2fsck -fn "$work/tool.ext4" >/dev/null
-mt=$(median "${tool_t[@]}") mb=$(median "${base_t[@]}") md=$(median "${dec_t[@]}")
+mt=$(median_of "${tool_t[@]}") mb=$(median_of "${base_t[@]}") md=$(median_of "${dec_t[@]}")
 echo
 printf 'multi-layer gzip image, median wall time: cube-rootfs %.2f s, umoci unpack + mke2fs -d + sha256sum %.2f s: %.1fx faster\n' \
   "$mt" "$mb" "$(echo "$mb / $mt" | bc -l)"
 printf 'multi-layer gzip image: cube-rootfs %.2f s, gzip -dc of every layer once %.2f s: %.2fx of merely decompressing\n' \
   "$mt" "$md" "$(echo "$mt / $md" | bc -l)"
 if [ -n "$igzip" ]; then
-  mi=$(median "${idec_t[@]}")
+  mi=$(median_of "${idec_t[@]}")
   printf 'multi-layer gzip image: igzip -dc of every layer once %.2f s: cube-rootfs is %.2fx of it\n' "$mi" \
     "$(echo "$mt / $mi" | bc -l)"
 fi
