@@ -16,7 +16,6 @@
 namespace cube::state {
 namespace {
 
-constexpr int k_busy_timeout_ms = 5000;
 constexpr int k_wal_retry_ms = 10;
 // The write-ahead log's bound (journal_size_limit, and the size past which a closing connection
 // folds it back: Db::Close).
@@ -38,7 +37,13 @@ int wait_busy(void*, int tries) {
   return 1;
 }
 
-void wait_when_busy(sqlite3* db) { sqlite3_busy_handler(db, wait_busy, nullptr); }
+// The state file's waits go through wait_busy; a file opened with a shorter bound, SQLite's own.
+void wait_when_busy(sqlite3* db, int busy_ms) {
+  if (busy_ms == k_busy_timeout_ms)
+    sqlite3_busy_handler(db, wait_busy, nullptr);
+  else
+    sqlite3_busy_timeout(db, busy_ms);
+}
 
 // Creates the file 0600 before SQLite does, so it never exists with a wider mode, even briefly.
 void create_private(const std::string& path, std::string_view kind) {
@@ -79,14 +84,14 @@ const Schema& state_schema() {
 
 int latest_schema_version() { return state_schema().latest(); }
 
-Db Db::open(const std::string& file, Access access, const Schema& schema) {
+Db Db::open(const std::string& file, Access access, const Schema& schema, int busy_ms) {
   if (file.empty()) throw Error(Exit::usage, fmt::format("{} path is empty", schema.kind));
   create_private(file, schema.kind);
   // NOMUTEX: a Db belongs to one thread; SQLite's per-call locking cost a third of a large read.
   sqlite3* raw = nullptr;
   int rc =
       sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, nullptr);
-  Db db(file, raw, schema);
+  Db db(file, raw, schema, busy_ms);
   if (rc != SQLITE_OK) {
     if (std::string link = symlink_in(file); !link.empty())
       throw Error(Exit::failed, fmt::format("{} {}: {} is a symbolic link", schema.kind, file, link),
@@ -96,7 +101,7 @@ Db Db::open(const std::string& file, Access access, const Schema& schema) {
   }
   // The schema check is the first read: without the busy timeout, a writer's lock at that moment
   // would fail the open (exit 4) instead of waiting as every later statement does.
-  wait_when_busy(raw);
+  wait_when_busy(raw, busy_ms);
   db.check_schema();
   db.configure();
   db.migrate();
@@ -115,7 +120,7 @@ void Db::check_schema() {
 }
 
 void Db::configure() {
-  wait_when_busy(m_db.get());
+  wait_when_busy(m_db.get(), m_busy_ms);
   sqlite3_extended_result_codes(m_db.get(), 1);
   enable_wal();
   exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
@@ -169,7 +174,7 @@ void Db::enable_wal() {
       throw Error(Exit::failed, fmt::format("{} {}: cannot use write-ahead logging", m_schema->kind, m_path),
                   fmt::format("the journal mode stays '{}'", mode),
                   fmt::format("put the {} on a local file system", m_schema->kind));
-    if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= k_busy_timeout_ms) raise(rc, "switching the journal to WAL");
+    if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= m_busy_ms) raise(rc, "switching the journal to WAL");
     ::usleep(k_wal_retry_ms * 1000);
   }
 }
@@ -225,7 +230,9 @@ void Db::raise(int rc, std::string_view doing) const {
   int primary = rc & 0xff;
   std::string what = fmt::format("{} {}: {} failed", m_schema->kind, m_path, doing);
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
-    throw Error(Exit::conflict, what, detail, "another process held the write lock for over 5s; try again");
+    throw Error(Exit::conflict, what, detail,
+                fmt::format("another process held the write lock for over {}; try again",
+                            m_busy_ms % 1000 ? fmt::format("{} ms", m_busy_ms) : fmt::format("{}s", m_busy_ms / 1000)));
   if (primary == SQLITE_CONSTRAINT) throw Error(Exit::conflict, what, detail);
   // Under PRAGMA query_only a write fails as SQLITE_READONLY: that is this tool's bug, not the file's.
   if (primary == SQLITE_READONLY && sqlite3_db_readonly(m_db.get(), "main") == 0)

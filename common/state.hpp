@@ -28,6 +28,8 @@
 namespace cube::state {
 
 inline constexpr std::string_view k_default_path = "/var/lib/cube/state.db";
+// How long a statement waits for another process's lock before Error(conflict).
+inline constexpr int k_busy_timeout_ms = 5000;
 
 // The state file path from the flag value (may be empty), the environment, or the default.
 std::string path(std::string_view flag);
@@ -91,8 +93,10 @@ class Statement {
 
 class Db {
  public:
-  // Another SQLite file the tools keep beside the state file opens the same way with its own schema.
-  static Db open(const std::string& path, Access access, const Schema& schema = state_schema());
+  // Another SQLite file the tools keep beside the state file opens the same way with its own schema;
+  // `busy_ms` bounds every wait for a lock, the open's own included.
+  static Db open(const std::string& path, Access access, const Schema& schema = state_schema(),
+                 int busy_ms = k_busy_timeout_ms);
   Db(Db&&) noexcept = default;
   Db& operator=(Db&&) noexcept = default;
 
@@ -113,7 +117,8 @@ class Db {
   struct Close {
     void operator()(sqlite3* db) const;
   };
-  Db(std::string path, sqlite3* db, const Schema& schema) : m_path(std::move(path)), m_db(db), m_schema(&schema) {}
+  Db(std::string path, sqlite3* db, const Schema& schema, int busy_ms)
+      : m_path(std::move(path)), m_db(db), m_schema(&schema), m_busy_ms(busy_ms) {}
   void check_schema();
   void configure();
   void enable_wal();
@@ -123,6 +128,7 @@ class Db {
   std::string m_path;
   std::unique_ptr<sqlite3, Close> m_db;
   const Schema* m_schema;
+  int m_busy_ms;
   int m_schema_version = 0;
 };
 

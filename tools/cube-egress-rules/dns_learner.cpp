@@ -33,6 +33,14 @@ bool names_kept(const CompiledPolicy& c, uint32_t resolver, std::string_view nam
   return learnable(c, name) || c.l7_name_trie.matches(name);
 }
 
+bool names_may_vouch(const CompiledPolicy& c, uint32_t dst) {
+  if (c.allow_set.find(dst)) return true;
+  for (const Cidr& r : private_ranges())
+    if (r.contains(dst)) return false;
+  auto j = c.deny_set.find(dst);
+  return !j || c.deny[*j].kind != DenyKind::deny_out;
+}
+
 std::string learn_commands(uint32_t sandbox, const std::vector<dns::Address>& addresses) {
   std::string set = fmt::format("inet cube_egress a_{:08x}_learned", sandbox);
   std::string out;

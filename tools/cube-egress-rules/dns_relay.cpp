@@ -111,7 +111,7 @@ struct DnsRelay::Impl {
     if (!sp.sandbox.empty() && names_kept(*sp.policy, resolver, answer->name)) {
       int64_t now = time::now_ms();
       names.add(sp.sandbox, answer->name, answer->addresses, now);
-      names.flush(now);
+      names.flush(now, time::steady_ms());
     }
     try {
       stats.learned += learner.learn(sandbox, *sp.policy, *answer);
@@ -328,7 +328,7 @@ struct DnsRelay::Impl {
         }
       }
       expire(now);
-      names.flush(time::now_ms());  // the sweep of expired rows, when due
+      names.flush(time::now_ms(), now);  // the sweep of expired rows, when due
       try {
         watcher.poll(now);
       } catch (const Error& e) {

@@ -39,22 +39,23 @@ const state::Schema& names_schema() {
 NamesFile::NamesFile(std::string path, state::Access access, int busy_ms)
     : m_path(std::move(path)), m_access(access), m_busy_ms(busy_ms) {}
 
-state::Db* NamesFile::get(int64_t now_ms, bool& reopened) {
+state::Db* NamesFile::get(int64_t steady_ms, bool& reopened) {
   reopened = false;
-  if (now_ms < m_next_check_ms) return m_db ? &*m_db : nullptr;
-  m_next_check_ms = now_ms + k_names_retry_ms;
-  struct stat st {};
-  bool same = m_db && ::stat(m_path.c_str(), &st) == 0 && st.st_dev == m_dev && st.st_ino == m_ino;
-  if (same) return &*m_db;
+  if (steady_ms < m_next_check_ms) return m_db ? &*m_db : nullptr;
+  m_next_check_ms = steady_ms + k_names_retry_ms;
+  struct stat before {};
+  bool there = ::stat(m_path.c_str(), &before) == 0;
+  if (m_db && there && before.st_dev == m_dev && before.st_ino == m_ino) return &*m_db;
   m_db.reset();
-  m_db.emplace(state::Db::open(m_path, m_access, names_schema()));
-  // Never the state file's 5 s: the relay answers every sandbox from one thread, and a proxy thread
-  // waiting here holds the others' name checks.
-  sqlite3_busy_timeout(m_db->handle(), m_busy_ms);
-  if (::stat(m_path.c_str(), &st) == 0) {
-    m_dev = st.st_dev;
-    m_ino = st.st_ino;
-  }
+  // Never the state file's 5 s, not even while opening: the relay answers every sandbox from one
+  // thread, and a proxy thread waiting here holds the others' name checks.
+  m_db.emplace(state::Db::open(m_path, m_access, names_schema(), m_busy_ms));
+  // The file as it was before the open, when there was one: a replacement made meanwhile is seen
+  // at the next check, not taken for the file this connection has.
+  struct stat after {};
+  const struct stat* id = there ? &before : (::stat(m_path.c_str(), &after) == 0 ? &after : nullptr);
+  m_dev = id ? id->st_dev : 0;
+  m_ino = id ? id->st_ino : 0;
   reopened = true;
   return &*m_db;
 }
@@ -67,14 +68,14 @@ void NamesWriter::add(std::string_view sandbox, std::string_view name, const std
     m_pending.push_back(Row{std::string(sandbox), std::string(name), a.address, now_ms + int64_t{a.ttl} * 1000});
 }
 
-void NamesWriter::flush(int64_t now_ms) {
-  bool sweep = now_ms >= m_next_sweep_ms;
+void NamesWriter::flush(int64_t now_ms, int64_t steady_ms) {
+  bool sweep = steady_ms >= m_next_sweep_ms;
   if (m_pending.empty() && !sweep) return;
-  if (sweep) m_next_sweep_ms = now_ms + k_names_sweep_ms;
+  if (sweep) m_next_sweep_ms = steady_ms + k_names_sweep_ms;
   // Said when writing starts to fail and when it works again, not at every answer in between.
   try {
     bool reopened = false;
-    state::Db* db = now_ms >= m_retry_ms ? m_file.get(now_ms, reopened) : nullptr;
+    state::Db* db = steady_ms >= m_retry_ms ? m_file.get(steady_ms, reopened) : nullptr;
     if (reopened) m_sql.reset();
     if (db) {
       write(*db, now_ms, sweep);
@@ -84,7 +85,7 @@ void NamesWriter::flush(int64_t now_ms) {
   } catch (const Error& e) {
     if (!m_failing) log::warn("learned addresses not kept for the proxy until this clears: {}", e.message());
     m_failing = true;
-    m_retry_ms = now_ms + k_names_retry_ms;
+    m_retry_ms = steady_ms + k_names_retry_ms;
   }
   m_pending.clear();
 }
@@ -120,14 +121,15 @@ void NamesWriter::write(state::Db& db, int64_t now_ms, bool sweep) {
 
 NamesReader::NamesReader(std::string path) : m_file(std::move(path), state::Access::read, k_names_read_busy_ms) {}
 
-void NamesReader::open(int64_t now_ms) {
+void NamesReader::open(int64_t steady_ms) {
   std::lock_guard lock(m_mutex);
-  statement(now_ms);
+  statement(steady_ms);
 }
 
-bool NamesReader::has(std::string_view sandbox, std::string_view name, uint32_t address, int64_t now_ms) {
+bool NamesReader::has(std::string_view sandbox, std::string_view name, uint32_t address, int64_t now_ms,
+                      int64_t steady_ms) {
   std::lock_guard lock(m_mutex);
-  state::Statement* find = statement(now_ms);
+  state::Statement* find = statement(steady_ms);
   if (!find) return false;
   find->bind_all(sandbox, name, ipv4::format(address), now_ms);
   bool found = find->step();
@@ -135,9 +137,9 @@ bool NamesReader::has(std::string_view sandbox, std::string_view name, uint32_t 
   return found;
 }
 
-state::Statement* NamesReader::statement(int64_t now_ms) {
+state::Statement* NamesReader::statement(int64_t steady_ms) {
   bool reopened = false;
-  state::Db* db = m_file.get(now_ms, reopened);
+  state::Db* db = m_file.get(steady_ms, reopened);
   if (reopened || !db) m_find.reset();
   if (db && !m_find)
     m_find.emplace(db->prepare(

@@ -49,7 +49,7 @@ class NamesFile {
   NamesFile(std::string path, state::Access access, int busy_ms);
   // The open file, opened or reopened when due; null while a failed open waits for its retry.
   // Throws Error when an open fails. `reopened` tells the caller its statements are stale.
-  state::Db* get(int64_t now_ms, bool& reopened);
+  state::Db* get(int64_t steady_ms, bool& reopened);
 
  private:
   std::string m_path;
@@ -64,7 +64,8 @@ class NamesWriter {
  public:
   explicit NamesWriter(std::string path);
   void add(std::string_view sandbox, std::string_view name, const std::vector<dns::Address>& addresses, int64_t now_ms);
-  void flush(int64_t now_ms);
+  // `now_ms` (Unix) dates the rows; `steady_ms` (time::steady_ms) times the sweep and the retries.
+  void flush(int64_t now_ms, int64_t steady_ms);
   size_t pending() const { return m_pending.size(); }
 
  private:
@@ -91,12 +92,12 @@ class NamesReader {
   explicit NamesReader(std::string path);
   // Whether `sandbox`'s resolver gave `address` (host order) for `name` and its TTL has not run out.
   // False while the file cannot be opened; throws Error when an open or a read fails.
-  bool has(std::string_view sandbox, std::string_view name, uint32_t address, int64_t now_ms);
+  bool has(std::string_view sandbox, std::string_view name, uint32_t address, int64_t now_ms, int64_t steady_ms);
   // Opens the file now (before the process confines itself); throws Error when it cannot.
-  void open(int64_t now_ms);
+  void open(int64_t steady_ms);
 
  private:
-  state::Statement* statement(int64_t now_ms);  // m_mutex held
+  state::Statement* statement(int64_t steady_ms);  // m_mutex held
 
   std::mutex m_mutex;
   NamesFile m_file;

@@ -65,7 +65,7 @@ class ProxyContext {
   ConnLimits limits;
   Interception* interception = nullptr;  // set by serve() when the CA loads (proxy_mitm.hpp)
   UpstreamPools* pools = nullptr;        // set by serve(): kept upstream connections (proxy_pool.hpp)
-  NamesReader* names = nullptr;          // set by serve() when the names file opens (learned_names.hpp)
+  NamesReader* names = nullptr;          // set by serve(); opens the file lazily (learned_names.hpp)
 
  private:
   mutable std::mutex m_mutex;

@@ -122,7 +122,7 @@ class Session {
     x.awaits_continue = take_continue(p);
     // Awaits as statements of their own: g++ 12 miscompiles them inside conditions.
     if (x.v.decision.allow && x.v.name) {
-      bool of_name = co_await name_is_dst(x.v.sandbox, *x.v.name);
+      bool of_name = co_await name_is_dst(x.v, *x.v.name);
       if (!of_name) {
         x.v.decision.allow = false;
         x.v.security_reason = "dst_not_of_name";
@@ -159,10 +159,10 @@ class Session {
     return x;
   }
 
-  asio::awaitable<bool> name_is_dst(const std::string& sandbox, const std::string& name) {
+  asio::awaitable<bool> name_is_dst(const Verdict& v, const std::string& name) {
     auto it = m_names.find(name);
     if (it != m_names.end()) co_return it->second;
-    bool of_name = co_await dst_is_of_name(m_c.ctx.names, sandbox, name, m_c.dst);
+    bool of_name = co_await dst_is_of_name(m_c.ctx.names, v.sandbox, *v.policy, name, m_c.dst);
     m_names.emplace(name, of_name);
     co_return of_name;
   }

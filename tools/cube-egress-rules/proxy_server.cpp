@@ -221,7 +221,7 @@ void raise_fd_limit() {
 std::unique_ptr<NamesReader> open_names(const std::string& state_path) {
   auto names = std::make_unique<NamesReader>(names_path(state_path));
   try {
-    names->open(time::now_ms());
+    names->open(time::steady_ms());
   } catch (const Error& e) {
     log::warn("{}; names are checked against the node's resolver alone until it opens", e.message());
   }

@@ -210,7 +210,7 @@ asio::awaitable<void> handle_tls(tcp::socket client, ProxyContext& ctx) {
   }
   if (plan.by_name) {
     bool of_name = false;
-    if (e.sni) of_name = co_await dst_is_of_name(ctx.names, e.sandbox, *e.sni, e.dst);
+    if (e.sni) of_name = co_await dst_is_of_name(ctx.names, e.sandbox, *l.policy, *e.sni, e.dst);
     if (!of_name) co_return co_await deny("dst_not_of_name");
   }
 

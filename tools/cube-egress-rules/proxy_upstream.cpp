@@ -1,5 +1,6 @@
 #include "proxy_upstream.hpp"
 
+#include "dns_learner.hpp"
 #include "error.hpp"
 #include "learned_names.hpp"
 #include "log.hpp"
@@ -161,10 +162,11 @@ namespace {
 // What the sandbox was told first: a point query on a local file, where the resolver may be a
 // network round trip. A file that fails to read is taken as saying nothing (the resolver decides),
 // and said once a minute at most, not once per connection.
-bool learned_by_sandbox(NamesReader* names, const std::string& sandbox, const std::string& name, uint32_t dst) {
-  if (!names || sandbox.empty()) return false;
+bool learned_by_sandbox(NamesReader* names, const std::string& sandbox, const CompiledPolicy& policy,
+                        const std::string& name, uint32_t dst) {
+  if (!names || sandbox.empty() || !names_may_vouch(policy, dst)) return false;
   try {
-    return names->has(sandbox, name, dst, time::now_ms());
+    return names->has(sandbox, name, dst, time::now_ms(), time::steady_ms());
   } catch (const Error& e) {
     static std::atomic<int64_t> next_warning_ms{0};
     int64_t now = time::steady_ms(), due = next_warning_ms.load();
@@ -177,13 +179,13 @@ bool learned_by_sandbox(NamesReader* names, const std::string& sandbox, const st
 
 // Either source suffices. The node's resolver's answer, when cached, is looked at first: it is in
 // memory, and it is the one that agrees in the common case. The names file comes before a lookup.
-asio::awaitable<bool> dst_is_of_name(NamesReader* names, const std::string& sandbox, const std::string& name,
-                                     uint32_t dst) {
+asio::awaitable<bool> dst_is_of_name(NamesReader* names, const std::string& sandbox, const CompiledPolicy& policy,
+                                     const std::string& name, uint32_t dst) {
   auto has_dst = [dst](const std::vector<uint32_t>& a) { return std::find(a.begin(), a.end(), dst) != a.end(); };
   int64_t now = time::steady_ms();  // the cache's own expiry: an interval
   std::optional<std::vector<uint32_t>> addresses = name_cache().find(name, now);
   if (addresses && has_dst(*addresses)) co_return true;
-  if (learned_by_sandbox(names, sandbox, name, dst)) co_return true;
+  if (learned_by_sandbox(names, sandbox, policy, name, dst)) co_return true;
   if (addresses) co_return false;
   tcp::resolver resolver(co_await asio::this_coro::executor);
   boost::system::error_code ec;

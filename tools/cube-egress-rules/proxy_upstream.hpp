@@ -12,7 +12,9 @@
 //   Both return an empty string on success, else why not (never thrown: the caller answers 502).
 // - dst_is_of_name() says whether `dst` is an address of `name` for `sandbox`: one its policy's
 //   resolver gave it (the names file the DNS relay keeps, learned_names.hpp), else one the node's
-//   resolver gives. Each name's answer from the node's resolver (addresses, or none) is kept 5 s, for at most
+//   resolver gives. The names file never vouches for an address the policy denies by name (a private
+//   range, a denyOut entry) unless it allows the address itself (dns_learner.hpp names_may_vouch).
+//   Each name's answer from the node's resolver (addresses, or none) is kept 5 s, for at most
 //   4,096 names.
 #pragma once
 
@@ -65,8 +67,9 @@ boost::asio::awaitable<std::string> open_tls(TlsStream& s, UpstreamTls& tls, con
                                              const std::optional<std::string>& sni, int64_t timeout_ms);
 
 class NamesReader;
+struct CompiledPolicy;
 // `names` may be null: the node's resolver alone.
-boost::asio::awaitable<bool> dst_is_of_name(NamesReader* names, const std::string& sandbox, const std::string& name,
-                                            uint32_t dst);
+boost::asio::awaitable<bool> dst_is_of_name(NamesReader* names, const std::string& sandbox,
+                                            const CompiledPolicy& policy, const std::string& name, uint32_t dst);
 
 }  // namespace cube::egress

@@ -108,6 +108,21 @@ TEST(EgressDnsLearner, TheProxysNamesAreAllowOutDomainsAndL7Names) {
   EXPECT_FALSE(names_kept(compile(Policy{}), own, "api.example.com"));  // no names, no learning
 }
 
+TEST(EgressDnsLearner, AKeptAnswerNeverVouchesForAnAddressThePolicyDeniesByName) {
+  CompiledPolicy open = compile(parse_policy(R"({"dnsServers": ["198.51.100.1"], "allowOut": ["10.1.2.3"],
+    "denyOut": ["203.0.113.64/26"],
+    "rules": [{"name": "api", "match": {"sni": "api.example.com"}, "action": {"allow": true}}]})"));
+  EXPECT_TRUE(names_may_vouch(open, 0xCB00710A));   // 203.0.113.10
+  EXPECT_FALSE(names_may_vouch(open, 0xCB007141));  // 203.0.113.65: denyOut
+  EXPECT_FALSE(names_may_vouch(open, 0xA9FEA9FE));  // 169.254.169.254: a private range
+  EXPECT_FALSE(names_may_vouch(open, 0x0A000001));  // 10.0.0.1
+  EXPECT_TRUE(names_may_vouch(open, 0x0A010203));   // 10.1.2.3: allowed by address
+  CompiledPolicy closed = compile(parse_policy(R"({"allowInternetAccess": false, "dnsServers": ["198.51.100.1"],
+    "rules": [{"name": "api", "match": {"sni": "api.example.com"}, "action": {"allow": true}}]})"));
+  EXPECT_TRUE(names_may_vouch(closed, 0xCB00710A));   // closed, yet the rule allows by name
+  EXPECT_FALSE(names_may_vouch(closed, 0xC0A80001));  // 192.168.0.1
+}
+
 TEST(EgressDnsLearner, CommandsReplaceEachElementWithItsTtl) {
   std::string t = learn_commands(0xC0A80002, {{0xCB00710A, 2}});
   EXPECT_EQ(t,

@@ -13,6 +13,8 @@ namespace {
 
 constexpr uint32_t k_a = 0xCB00710A, k_b = 0xCB00710B;  // 203.0.113.10, .11
 constexpr int64_t k_now = 1'800'000'000'000;
+// The steady clock's reading at a Unix time of the test: it starts at 0 when the wall reads k_now.
+int64_t steady(int64_t wall_ms) { return wall_ms - k_now; }
 
 }  // namespace
 
@@ -23,14 +25,14 @@ TEST(EgressLearnedNames, AReaderFindsWhatTheWriterFlushedForThatSandboxOnly) {
   NamesWriter w(path);
   NamesReader r(path);
   w.add("sb1", "api.example.com", {{k_a, 2}, {k_b, 300}}, k_now);
-  EXPECT_FALSE(r.has("sb1", "api.example.com", k_a, k_now));  // queued, not yet written
-  w.flush(k_now);
+  EXPECT_FALSE(r.has("sb1", "api.example.com", k_a, k_now, steady(k_now)));  // queued, not yet written
+  w.flush(k_now, steady(k_now));
   EXPECT_EQ(w.pending(), 0u);
-  EXPECT_TRUE(r.has("sb1", "api.example.com", k_a, k_now));
-  EXPECT_TRUE(r.has("sb1", "api.example.com", k_b, k_now + 2000));
-  EXPECT_FALSE(r.has("sb1", "api.example.com", k_a, k_now + 2000));  // its TTL ran out
-  EXPECT_FALSE(r.has("sb2", "api.example.com", k_a, k_now));         // another sandbox was told nothing
-  EXPECT_FALSE(r.has("sb1", "other.example.com", k_a, k_now));       // nor of another name
+  EXPECT_TRUE(r.has("sb1", "api.example.com", k_a, k_now, steady(k_now)));
+  EXPECT_TRUE(r.has("sb1", "api.example.com", k_b, k_now + 2000, steady(k_now + 2000)));
+  EXPECT_FALSE(r.has("sb1", "api.example.com", k_a, k_now + 2000, steady(k_now + 2000)));  // its TTL ran out
+  EXPECT_FALSE(r.has("sb2", "api.example.com", k_a, k_now, steady(k_now)));    // another sandbox was told nothing
+  EXPECT_FALSE(r.has("sb1", "other.example.com", k_a, k_now, steady(k_now)));  // nor of another name
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -42,11 +44,11 @@ TEST(EgressLearnedNames, ANameLearnedAgainTakesTheNewExpiry) {
   NamesWriter w(path);
   NamesReader r(path);
   w.add("sb1", "api.example.com", {{k_a, 300}}, k_now);
-  w.flush(k_now);
+  w.flush(k_now, steady(k_now));
   w.add("sb1", "api.example.com", {{k_a, 5}}, k_now + 1000);
-  w.flush(k_now + 1000);
-  EXPECT_TRUE(r.has("sb1", "api.example.com", k_a, k_now + 5999));
-  EXPECT_FALSE(r.has("sb1", "api.example.com", k_a, k_now + 6000));
+  w.flush(k_now + 1000, steady(k_now + 1000));
+  EXPECT_TRUE(r.has("sb1", "api.example.com", k_a, k_now + 5999, steady(k_now + 5999)));
+  EXPECT_FALSE(r.has("sb1", "api.example.com", k_a, k_now + 6000, steady(k_now + 6000)));
 }
 
 TEST(EgressLearnedNames, ASandboxKeepsItsNewestRowsUpToTheCap) {
@@ -57,12 +59,12 @@ TEST(EgressLearnedNames, ASandboxKeepsItsNewestRowsUpToTheCap) {
   w.add("sb2", "keep.example.com", {{k_a, 10}}, k_now);
   for (uint32_t i = 0; i < k_max_names_per_sandbox + 10; ++i)
     w.add("sb1", "n" + std::to_string(i) + ".example.com", {{k_a, 100 + i}}, k_now);
-  w.flush(k_now);
-  EXPECT_FALSE(r.has("sb1", "n0.example.com", k_a, k_now));  // nearest to expiry: trimmed
-  EXPECT_FALSE(r.has("sb1", "n9.example.com", k_a, k_now));
-  EXPECT_TRUE(r.has("sb1", "n10.example.com", k_a, k_now));
-  EXPECT_TRUE(r.has("sb1", "n4105.example.com", k_a, k_now));
-  EXPECT_TRUE(r.has("sb2", "keep.example.com", k_a, k_now));  // another sandbox's rows untouched
+  w.flush(k_now, steady(k_now));
+  EXPECT_FALSE(r.has("sb1", "n0.example.com", k_a, k_now, steady(k_now)));  // nearest to expiry: trimmed
+  EXPECT_FALSE(r.has("sb1", "n9.example.com", k_a, k_now, steady(k_now)));
+  EXPECT_TRUE(r.has("sb1", "n10.example.com", k_a, k_now, steady(k_now)));
+  EXPECT_TRUE(r.has("sb1", "n4105.example.com", k_a, k_now, steady(k_now)));
+  EXPECT_TRUE(r.has("sb2", "keep.example.com", k_a, k_now, steady(k_now)));  // another sandbox's rows untouched
   auto db = state::Db::open(path, state::Access::read, names_schema());
   auto n = db.prepare("SELECT count(*) FROM learned_names WHERE sandbox_id = 'sb1'");
   n.step();
@@ -76,8 +78,8 @@ TEST(EgressLearnedNames, ExpiredRowsAreSweptAndAFileOfAnotherKindIsRefused) {
     NamesWriter w(path);
     w.add("sb1", "short.example.com", {{k_a, 1}}, k_now);
     w.add("sb1", "long.example.com", {{k_a, 3600}}, k_now);
-    w.flush(k_now);
-    w.flush(k_now + k_names_sweep_ms);  // nothing queued: the sweep alone
+    w.flush(k_now, steady(k_now));
+    w.flush(k_now + k_names_sweep_ms, steady(k_now + k_names_sweep_ms));  // nothing queued: the sweep alone
   }
   auto db = state::Db::open(path, state::Access::read, names_schema());
   auto n = db.prepare("SELECT group_concat(name) FROM learned_names");
@@ -87,10 +89,10 @@ TEST(EgressLearnedNames, ExpiredRowsAreSweptAndAFileOfAnotherKindIsRefused) {
   std::string state = dir / "state.db";
   state::Db::open(state, state::Access::write);
   NamesReader r(state);
-  EXPECT_THROW(r.has("sb1", "long.example.com", k_a, k_now), Error);
-  EXPECT_FALSE(r.has("sb1", "long.example.com", k_a, k_now + 1));  // till the retry: found nowhere
+  EXPECT_THROW(r.has("sb1", "long.example.com", k_a, k_now, steady(k_now)), Error);
+  EXPECT_FALSE(r.has("sb1", "long.example.com", k_a, k_now + 1, steady(k_now + 1)));  // till the retry: found nowhere
   try {
-    r.open(k_now + k_names_retry_ms);
+    r.open(steady(k_now + k_names_retry_ms));
     FAIL() << "a state file opened as a names file";
   } catch (const Error& e) {
     EXPECT_NE(e.message().find("names file"), std::string::npos) << e.message();
@@ -106,15 +108,16 @@ TEST(EgressLearnedNames, AWriterThatMeetsALockLosesThatBatchAndDropsForASecond) 
     auto other = state::Db::open(path, state::Access::write, names_schema());
     state::Transaction hold(other);
     w.add("sb1", "lost.example.com", {{k_a, 30}}, k_now);
-    w.flush(k_now);  // gives up after k_names_busy_ms: no throw, nothing kept
+    w.flush(k_now, steady(k_now));  // gives up after k_names_busy_ms: no throw, nothing kept
     EXPECT_EQ(w.pending(), 0u);
   }
   w.add("sb1", "dropped.example.com", {{k_a, 30}}, k_now + 1);
-  w.flush(k_now + 1);  // within the second after a failure: not even tried
+  w.flush(k_now + 1, steady(k_now + 1));  // within the second after a failure: not even tried
   w.add("sb1", "kept.example.com", {{k_a, 30}}, k_now + k_names_retry_ms);
-  w.flush(k_now + k_names_retry_ms);
-  for (const char* n : {"lost.example.com", "dropped.example.com"}) EXPECT_FALSE(r.has("sb1", n, k_a, k_now));
-  EXPECT_TRUE(r.has("sb1", "kept.example.com", k_a, k_now));
+  w.flush(k_now + k_names_retry_ms, steady(k_now + k_names_retry_ms));
+  for (const char* n : {"lost.example.com", "dropped.example.com"})
+    EXPECT_FALSE(r.has("sb1", n, k_a, k_now, steady(k_now)));
+  EXPECT_TRUE(r.has("sb1", "kept.example.com", k_a, k_now, steady(k_now)));
 }
 
 TEST(EgressLearnedNames, AFileDeletedWhileInUseIsMadeAgainAndBothSidesMoveToIt) {
@@ -123,12 +126,12 @@ TEST(EgressLearnedNames, AFileDeletedWhileInUseIsMadeAgainAndBothSidesMoveToIt) 
   NamesWriter w(path);
   NamesReader r(path);
   w.add("sb1", "old.example.com", {{k_a, 300}}, k_now);
-  w.flush(k_now);
-  EXPECT_TRUE(r.has("sb1", "old.example.com", k_a, k_now));
+  w.flush(k_now, steady(k_now));
+  EXPECT_TRUE(r.has("sb1", "old.example.com", k_a, k_now, steady(k_now)));
   for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path + suffix).c_str());
   int64_t later = k_now + k_names_retry_ms;
   w.add("sb1", "new.example.com", {{k_a, 300}}, later);
-  w.flush(later);
-  EXPECT_TRUE(r.has("sb1", "new.example.com", k_a, later));
-  EXPECT_FALSE(r.has("sb1", "old.example.com", k_a, later));
+  w.flush(later, steady(later));
+  EXPECT_TRUE(r.has("sb1", "new.example.com", k_a, later, steady(later)));
+  EXPECT_FALSE(r.has("sb1", "old.example.com", k_a, later, steady(later)));
 }
