@@ -171,6 +171,32 @@ start_paused() {
   [ "$(stat -c %Y.%i "$STORE/$art/$art.ext4")" = "$before" ]
 }
 
+@test "redo in DISTRIBUTING waits for the artifact's lock and rebuilds an artifact removed meanwhile" {
+  start_paused DISTRIBUTING --to n1="$TMP/n1"
+  tpl=$(last_tpl)
+  art=$(q "SELECT artifact_id FROM templates WHERE template_id = '$tpl'")
+  kill -9 "$BG"
+  wait "$BG" 2>/dev/null || true
+  BG=
+  # Another job holds the artifact, and removes it (as one whose copies all failed does) while the
+  # redo waits for it.
+  exec 9>"$STORE/.locks/$art"
+  flock -x 9
+  cube-rootfs redo "$tpl" -o json >"$TMP/redo.json" 2>"$TMP/redo.err" 9>&- &  # the lock is fd 9's alone
+  WAITER=$!
+  poll_until 30 grep -q "another job is working on artifact $art: waiting for it to end" "$TMP/redo.err"
+  rm -r "${STORE:?}/$art"
+  q "UPDATE artifacts SET status = 'FAILED' WHERE artifact_id = '$art'"
+  exec 9>&-
+  gone() { ! kill -0 "$WAITER" 2>/dev/null; }
+  poll_until 120 gone
+  wait "$WAITER"
+  WAITER=
+  [ "$(jq -r '.status + " " + .replicas' "$TMP/redo.json")" = "READY n1:READY" ]
+  e2fsck -fn "$TMP/n1/$art/$art.ext4" >/dev/null
+  e2fsck -fn "$STORE/$art/$art.ext4" >/dev/null
+}
+
 @test "distribution: a failing node, all failing, redo --mode failed-only, --via" {
   mkdir -p "$TMP/ok"
   : >"$TMP/blocked"  # a file where a directory should be: copies there fail
@@ -296,6 +322,8 @@ start_paused() {
   kill -9 "$BG"
   wait "$BG" 2>/dev/null || true
   BG=
+  gone() { ! kill -0 "$WAITER" 2>/dev/null; }
+  poll_until 120 gone  # bounded: a second job that never got the lock must fail here, not hang
   wait "$WAITER"
   WAITER=
   [ "$(jq -r '.status + " " + .artifact_id' "$TMP/second.json")" = "READY $art" ]

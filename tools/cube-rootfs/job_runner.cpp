@@ -62,28 +62,21 @@ class JobRunner {
 
   void steps(Phase from, const RunScope& scope) {
     fs::make_dirs(m_req.store, 0755);
-    std::optional<ArtifactRow> art;
-    if (auto tpl = m_cat.find_template(m_job.template_id); tpl && !tpl->artifact_id.empty())
-      art = m_cat.find_artifact(tpl->artifact_id);
-    bool artifact_ready = art && art->status == "READY" && fs::exists(art->ext4_path);
-    if (from <= Phase::building_ext4 || !artifact_ready) {
-      if (from > Phase::building_ext4) from = Phase::building_ext4;  // the artifact is gone: rebuild it
+    if (from > Phase::building_ext4 && !lock_template_artifact()) from = Phase::building_ext4;  // gone: rebuild it
+    if (from <= Phase::building_ext4) {
       if (from == Phase::pulling) phase(Phase::pulling, 5);
       ImageSource src = prepare_source(from == Phase::pulling);
       m_fingerprint = spec_fingerprint(m_req, src.digest);
       m_artifact_id = artifact_id_of(m_fingerprint);
       m_cat.job_source(m_job, src.digest, m_fingerprint, m_artifact_id);
       lock_artifact();
-      art = m_cat.find_artifact(m_artifact_id);  // after the lock: the job before may have built it
-      if (art && art->status == "READY" && fs::exists(art->ext4_path) && art->store_dir == m_req.store) {
+      auto art = m_cat.find_artifact(m_artifact_id);  // after the lock: the job before may have built it
+      if (is_ready(art) && art->store_dir == m_req.store) {
         log::info("reusing artifact {} (same spec fingerprint)", m_artifact_id);
       } else {
         build(src);
       }
       m_source_cleanup();
-    } else {
-      m_artifact_id = art->id;
-      lock_artifact();
     }
     distribute(scope);
     m_cat.job_done(m_job.id, m_job.template_id);
@@ -95,6 +88,23 @@ class JobRunner {
   // ends (its failure recorded, its fresh artifact removed): two at once removed each other's files,
   // marked the other's artifact failed, or copied an artifact the other removed when no node got it.
   // The next job then finds the artifact READY and reuses it, or builds it afresh.
+  static bool is_ready(const std::optional<ArtifactRow>& art) {
+    return art && art->status == "READY" && fs::exists(art->ext4_path);
+  }
+
+  // A redo past the build distributes the template's artifact: locked, and still READY once the
+  // lock is ours (a job that held it may have removed it when no node got it). False, and no lock
+  // held, when it is gone.
+  bool lock_template_artifact() {
+    auto tpl = m_cat.find_template(m_job.template_id);
+    if (!tpl || tpl->artifact_id.empty()) return false;
+    m_artifact_id = tpl->artifact_id;
+    lock_artifact();
+    if (is_ready(m_cat.find_artifact(m_artifact_id))) return true;
+    m_lock.reset();
+    return false;
+  }
+
   void lock_artifact() {
     std::string dir = m_req.store + "/.locks";
     fs::make_dirs(dir, 0700);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,15 +26,21 @@ TEST(LockFile, ASecondHolderSaysItWaitsAndGetsTheLockOnceTheFirstLetsGo) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     ::close(to_parent[0]);
-    first.reset();  // its inherited copy: the lock is the parent's, held by its descriptor alone
-    fs::LockFile second(path, [&] { (void)!::write(to_parent[1], "w", 1); });
-    (void)!::write(to_parent[1], "L", 1);
+    try {
+      first.reset();  // its inherited copy: the lock is the parent's, held by its descriptor alone
+      fs::LockFile second(path, [&] { (void)!::write(to_parent[1], "w", 1); });
+      (void)!::write(to_parent[1], "L", 1);
+    } catch (...) {
+      ::_exit(1);  // never unwind into gtest in the child
+    }
     ::_exit(0);
   }
   ::close(to_parent[1]);
   char c = 0;
   ASSERT_EQ(::read(to_parent[0], &c, 1), 1);
   EXPECT_EQ(c, 'w');  // it waits: the first holds the lock
+  pollfd pending{to_parent[0], POLLIN, 0};
+  EXPECT_EQ(::poll(&pending, 1, 200), 0) << "the second got the lock while the first held it";
   first.reset();
   ASSERT_EQ(::read(to_parent[0], &c, 1), 1);
   EXPECT_EQ(c, 'L');
