@@ -3,9 +3,11 @@
 // killed while holding it releases it with its descriptors.
 //
 // Contract:
-// - The file is created when missing (0600, never through a symlink) and never removed: removing
-//   a lock file lets a second process lock a new file while a first holds the old one.
+// - The file is created when missing (0600, never through a symlink).
 // - When another process holds the lock, `waiting` runs once (to say so) and the constructor waits.
+// - Only a holder removes the file (`remove()`), once the work it guards is gone. A process that was
+//   waiting on the removed file, or locks a file removed and made again meanwhile, sees that the path
+//   no longer names the file it locked and locks the path anew: so two processes never hold one path.
 // - A file system that cannot lock (NFS without a lock daemon) counts as locked: the work then runs
 //   unguarded, as it would without this.
 #pragma once
@@ -13,6 +15,7 @@
 #include "fd.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace cube::fs {
@@ -27,7 +30,19 @@ class LockFile {
   LockFile(LockFile&&) noexcept = default;
   LockFile& operator=(LockFile&&) noexcept = default;
 
+  // The lock when no other process holds it, else nothing (never waits).
+  static std::optional<LockFile> try_take(const std::string& path);
+
+  // Removes the file while the lock is held (see the contract); the lock stays held until the object
+  // goes. Throws when it cannot.
+  void remove();
+
  private:
+  LockFile() = default;
+  // Opens and locks the path until it names the file locked; false when `nonblocking` and held.
+  bool take(bool nonblocking, const std::function<void()>& waiting);
+
+  std::string m_path;
   Fd m_fd;
 };
 

@@ -336,6 +336,28 @@ start_paused() {
   [[ "$stderr" != *"waiting for it to end"* ]]
 }
 
+@test "gc keeps an artifact a job holds, and removes it with its lock file once none does" {
+  cube-rootfs build "oci:$FIX/oci:rules" --store "$STORE" >/dev/null
+  tpl=$(last_tpl)
+  art=$(q "SELECT artifact_id FROM templates WHERE template_id = '$tpl'")
+  cube-rootfs delete "$tpl"
+  [ -f "$STORE/.locks/$art" ]
+  # A job holds the artifact's lock (one building it again, say): gc leaves it whole.
+  exec 9>"$STORE/.locks/$art"
+  flock -x 9
+  run --separate-stderr cube-rootfs gc --store "$STORE" --grace 0s -o json 9>&-
+  assert_success
+  [ "$(jq -r '.[0].action' <<<"$output")" = "kept (a job is working on it)" ]
+  [ -f "$STORE/$art/$art.ext4" ]
+  [ "$(q "SELECT COUNT(*) FROM artifacts WHERE artifact_id = '$art'")" = 1 ]
+  exec 9>&-
+  run --separate-stderr cube-rootfs gc --store "$STORE" --grace 0s -o json
+  assert_success
+  [ "$(jq -r '.[0].action' <<<"$output")" = "removed directory" ]
+  [ ! -e "$STORE/$art" ]
+  [ ! -e "$STORE/.locks/$art" ]
+}
+
 @test "build from standard input, and redo after a kill re-reads the kept copy" {
   CUBE_ROOTFS_PAUSE_AT=UNPACKING cube-rootfs build - --store "$STORE" <"$FIX/flat.tar" >/dev/null 2>&1 &
   BG=$!

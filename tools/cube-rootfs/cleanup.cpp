@@ -3,6 +3,7 @@
 #include "error.hpp"
 #include "fs.hpp"
 #include "job_runner.hpp"
+#include "lock_file.hpp"
 #include "log.hpp"
 #include "timeutil.hpp"
 
@@ -139,6 +140,16 @@ std::vector<GcItem> gc(state::Db& db, const std::string& store, std::optional<in
     std::string dir = a.ext4_path.empty() ? a.store_dir + "/" + a.id : fs::dirname(a.ext4_path);
     bool whole = own_directory(dir, a.id, {a.store_dir, store});
     item.action = whole ? "removed directory" : "removed file";
+    std::optional<fs::LockFile> lock;
+    if (!dry_run && fs::exists(a.store_dir)) {  // a job makes its store before it locks in it
+      lock = fs::LockFile::try_take(artifact_lock_path(a.store_dir, a.id));
+      if (!lock) {
+        item.action = "kept (a job is working on it)";
+        out.push_back(item);
+        continue;
+      }
+      if (cat.artifact_references(a.id) > 0) continue;  // a job reused it before the lock was ours
+    }
     if (!dry_run) {
       if (whole) {
         std::error_code ec;
@@ -148,6 +159,7 @@ std::vector<GcItem> gc(state::Db& db, const std::string& store, std::optional<in
         throw sys_error(errno, "removing " + a.ext4_path);
       }
       cat.delete_artifact(a.id);
+      if (lock) lock->remove();  // a job that waited for it builds the artifact afresh
     }
     out.push_back(item);
   }

@@ -5,9 +5,10 @@
 // - delete_template removes the template with its jobs and replica rows, after the parts its
 //   failed copies left on nodes; a template whose job is
 //   running in a live process is refused (exit 4). Its artifact stays for gc.
-// - gc first cleans every failed copy (clean_failed_copies), then removes every artifact that no template references
-// and that is not READY or whose
-//   deadline (7 days after last use, or `grace`) has passed: the row, and the files — the whole
+// - gc first cleans every failed copy (clean_failed_copies), then removes every artifact that no
+//   template references and that is not READY or whose deadline (7 days after last use, or
+//   `grace`) has passed, unless a job holds its lock (artifact_lock_path; kept, said so), and
+//   with it its lock file: the row, and the files — the whole
 //   directory only when it is exactly `<managed root>/<artifact_id>` (the artifact's own store or
 //   `store`), otherwise just the image file. It also removes what `store`/.incoming/ keeps (a
 //   stdin copy, a pulled layout) for a template that no longer exists, once older than `grace`

@@ -106,9 +106,7 @@ class JobRunner {
   }
 
   void lock_artifact() {
-    std::string dir = m_req.store + "/.locks";
-    fs::make_dirs(dir, 0700);
-    m_lock.emplace(fmt::format("{}/{}", dir, m_artifact_id), [this] {
+    m_lock.emplace(artifact_lock_path(m_req.store, m_artifact_id), [this] {
       log::warn("another job is working on artifact {}: waiting for it to end", m_artifact_id);
     });
   }
@@ -411,6 +409,12 @@ void check_known(const std::vector<std::string>& nodes, const std::vector<Target
 }
 
 }  // namespace
+
+std::string artifact_lock_path(const std::string& store, const std::string& id) {
+  std::string dir = store + "/.locks";
+  fs::make_dirs(dir, 0700);
+  return fmt::format("{}/{}", dir, id);
+}
 
 ArtifactPaths artifact_paths(const std::string& store, const std::string& id) {
   std::string dir = store + "/" + id;
