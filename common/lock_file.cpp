@@ -63,6 +63,19 @@ std::optional<LockFile> LockFile::try_take(const std::string& path) {
   return l;
 }
 
+bool LockFile::held(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return false;
+    throw sys_error(errno, "cannot open the lock file " + path);
+  }
+  for (;;) {
+    if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return false;  // released when `fd` closes
+    if (errno == EWOULDBLOCK) return true;
+    if (errno != EINTR) return false;  // a file system that cannot lock guards nothing
+  }
+}
+
 void LockFile::remove() {
   if (::unlink(m_path.c_str()) != 0 && errno != ENOENT) throw sys_error(errno, "cannot remove the lock file " + m_path);
 }

@@ -33,6 +33,9 @@ class LockFile {
   // The lock when no other process holds it, else nothing (never waits).
   static std::optional<LockFile> try_take(const std::string& path);
 
+  // Whether another process holds the lock at `path` now; creates nothing (for a dry run).
+  static bool held(const std::string& path);
+
   // Removes the file while the lock is held (see the contract); the lock stays held until the object
   // goes. Throws when it cannot.
   void remove();

@@ -345,9 +345,11 @@ start_paused() {
   # A job holds the artifact's lock (one building it again, say): gc leaves it whole.
   exec 9>"$STORE/.locks/$art"
   flock -x 9
-  run --separate-stderr cube-rootfs gc --store "$STORE" --grace 0s -o json 9>&-
-  assert_success
-  [ "$(jq -r '.[0].action' <<<"$output")" = "kept (a job is working on it)" ]
+  for dry in --dry-run ""; do
+    run --separate-stderr cube-rootfs gc --store "$STORE" --grace 0s $dry -o json 9>&-
+    assert_success
+    [ "$(jq -r '.[0].action' <<<"$output")" = "kept (a job is working on it)" ]
+  done
   [ -f "$STORE/$art/$art.ext4" ]
   [ "$(q "SELECT COUNT(*) FROM artifacts WHERE artifact_id = '$art'")" = 1 ]
   exec 9>&-

@@ -141,9 +141,13 @@ std::vector<GcItem> gc(state::Db& db, const std::string& store, std::optional<in
     bool whole = own_directory(dir, a.id, {a.store_dir, store});
     item.action = whole ? "removed directory" : "removed file";
     std::optional<fs::LockFile> lock;
-    if (!dry_run && fs::exists(a.store_dir)) {  // a job makes its store before it locks in it
-      lock = fs::LockFile::try_take(artifact_lock_path(a.store_dir, a.id));
-      if (!lock) {
+    if (fs::exists(a.store_dir)) {  // a job makes its store before it locks in it
+      std::string path = artifact_lock_path(a.store_dir, a.id);
+      if (!dry_run) {
+        fs::make_dirs(fs::dirname(path), 0700);
+        lock = fs::LockFile::try_take(path);
+      }
+      if (dry_run ? fs::LockFile::held(path) : !lock) {
         item.action = "kept (a job is working on it)";
         out.push_back(item);
         continue;

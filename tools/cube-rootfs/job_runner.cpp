@@ -106,9 +106,10 @@ class JobRunner {
   }
 
   void lock_artifact() {
-    m_lock.emplace(artifact_lock_path(m_req.store, m_artifact_id), [this] {
-      log::warn("another job is working on artifact {}: waiting for it to end", m_artifact_id);
-    });
+    std::string path = artifact_lock_path(m_req.store, m_artifact_id);
+    fs::make_dirs(fs::dirname(path), 0700);
+    m_lock.emplace(
+        path, [this] { log::warn("another job is working on artifact {}: waiting for it to end", m_artifact_id); });
   }
 
   std::string incoming(const std::string& suffix) const {
@@ -411,9 +412,7 @@ void check_known(const std::vector<std::string>& nodes, const std::vector<Target
 }  // namespace
 
 std::string artifact_lock_path(const std::string& store, const std::string& id) {
-  std::string dir = store + "/.locks";
-  fs::make_dirs(dir, 0700);
-  return fmt::format("{}/{}", dir, id);
+  return fmt::format("{}/.locks/{}", store, id);
 }
 
 ArtifactPaths artifact_paths(const std::string& store, const std::string& id) {

@@ -55,7 +55,7 @@ struct ArtifactPaths {
 ArtifactPaths artifact_paths(const std::string& store, const std::string& artifact_id);
 
 // The lock that lets one job at a time work on an artifact, and gc remove it only when none does:
-// `<store>/.locks/<artifact_id>` (the directory made when missing).
+// `<store>/.locks/<artifact_id>`.
 std::string artifact_lock_path(const std::string& store, const std::string& artifact_id);
 
 }  // namespace cube::rootfs

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 
@@ -91,6 +92,19 @@ TEST(LockFile, AWaiterOnARemovedFileLocksThePathAnew) {
   third.reset();
   EXPECT_EQ(waiter.next(), 'L');
   EXPECT_TRUE(waiter.exits_cleanly());
+}
+
+TEST(LockFile, HeldLooksWithoutMakingOrTaking) {
+  test::TempDir t;
+  std::string path = t / "a.lock";
+  EXPECT_FALSE(fs::LockFile::held(path));
+  EXPECT_FALSE(std::filesystem::exists(path));  // a dry run makes nothing
+  {
+    fs::LockFile l(path);
+    EXPECT_TRUE(fs::LockFile::held(path));
+  }
+  EXPECT_FALSE(fs::LockFile::held(path));
+  EXPECT_TRUE(fs::LockFile::try_take(path).has_value());  // looking took nothing
 }
 
 TEST(LockFile, ASymlinkIsNotFollowed) {
