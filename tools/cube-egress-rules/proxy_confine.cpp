@@ -68,12 +68,14 @@ seccomp::Filter proxy_allowlist() {
            "setsockopt", "getsockopt", "shutdown", "recvfrom", "recvmsg", "recvmmsg",    "sendto",
            "sendmsg",    "sendmmsg",   "read",     "readv",    "write",   "writev",      "splice",
            "pipe2",      "close",      "ioctl",    "fcntl",    "poll",    "ppoll"});
-  // Files: the audit log (open, rotate), the state file (SQLite, which removes its -wal and -shm
-  // when its last connection closes), the resolver's configuration.
-  f.allow({"openat",    "fstat",   "newfstatat", "statx",      "lseek",    "pread64",   "pwrite64",
-           "fchmod",    "rename",  "unlink",     "unlinkat",   "renameat", "renameat2", "fsync",
-           "fdatasync", "access",  "faccessat",  "faccessat2", "getcwd",   "readlink",  "uname",
-           "getuid",    "geteuid", "getgid",     "getegid",    "sysinfo"});
+  // Files: the audit log (open, rotate), the state file and the names file (SQLite, which removes
+  // their -wal and -shm when its last connection closes; the names file is opened again after a
+  // delete, and its first opener sets up the WAL index with ftruncate and gives the files the
+  // database's owner with fchown), the resolver's configuration.
+  f.allow({"openat",    "fstat",  "newfstatat", "statx",   "lseek",     "pread64",    "pwrite64",
+           "fchmod",    "fchown", "ftruncate",  "rename",  "unlink",    "unlinkat",   "renameat",
+           "renameat2", "fsync",  "fdatasync",  "access",  "faccessat", "faccessat2", "getcwd",
+           "readlink",  "uname",  "getuid",     "geteuid", "getgid",    "getegid",    "sysinfo"});
   return f;
 }
 

@@ -1,10 +1,14 @@
 #include "cube-egress-rules/learned_names.hpp"
+#include "cube-egress-rules/proxy_confine.hpp"
 
 #include "testing.hpp"
 
 #include <gtest/gtest.h>
+
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <cstdio>
 
 using namespace cube;
 using namespace cube::egress;
@@ -134,4 +138,35 @@ TEST(EgressLearnedNames, AFileDeletedWhileInUseIsMadeAgainAndBothSidesMoveToIt) 
   w.flush(later, steady(later));
   EXPECT_TRUE(r.has("sb1", "new.example.com", k_a, later, steady(later)));
   EXPECT_FALSE(r.has("sb1", "old.example.com", k_a, later, steady(later)));
+}
+
+// The proxy opens the file again after it has confined itself (a file deleted and made again, one
+// that could not be opened at start): with no relay running it is the file's first opener, and
+// SQLite then sets up the WAL index (ftruncate) and gives its files the database's owner (fchown).
+TEST(EgressLearnedNames, TheProxyOpensTheFileFirstUnderItsOwnSeccompFilter) {
+  test::TempDir dir;
+  std::string path = dir / "names";
+  // In a child: 0 when the reader, confined, finds what it should; else what went wrong.
+  auto confined_reader_finds = [&](bool want) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      try {
+        proxy_allowlist().load();
+        NamesReader r(path);
+        ::_exit(r.has("sb1", "api.example.com", k_a, k_now, steady(k_now)) == want ? 0 : 1);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        ::_exit(2);
+      }
+    }
+    int status = 0;
+    return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+  };
+  EXPECT_EQ(confined_reader_finds(false), 0) << "a file it makes";
+  {
+    NamesWriter w(path);
+    w.add("sb1", "api.example.com", {{k_a, 300}}, k_now);
+    w.flush(k_now, steady(k_now));
+  }
+  EXPECT_EQ(confined_reader_finds(true), 0) << "a file no other process has open";
 }
