@@ -34,11 +34,18 @@ bool names_kept(const CompiledPolicy& c, uint32_t resolver, std::string_view nam
 }
 
 bool names_may_vouch(const CompiledPolicy& c, uint32_t dst) {
+  // "This network" (0.0.0.0 reaches the node's own listeners), multicast and reserved: never a
+  // name's address on the internet.
+  static constexpr Cidr k_never[] = {{0, 8}, {224u << 24, 3}};
   if (c.allow_set.find(dst)) return true;
   for (const Cidr& r : private_ranges())
     if (r.contains(dst)) return false;
+  for (const Cidr& r : k_never)
+    if (r.contains(dst)) return false;
   auto j = c.deny_set.find(dst);
-  return !j || c.deny[*j].kind != DenyKind::deny_out;
+  // A catch-all denyOut (0.0.0.0/0, as a policy with domains and internet access must carry)
+  // denies what no name lets through; the longest match wins, so a narrower entry still counts.
+  return !j || c.deny[*j].kind != DenyKind::deny_out || c.deny[*j].cidr.prefix == 0;
 }
 
 std::string learn_commands(uint32_t sandbox, const std::vector<dns::Address>& addresses) {

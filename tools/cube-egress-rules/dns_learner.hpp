@@ -41,9 +41,10 @@ std::optional<Answer> answer_of(std::span<const uint8_t> response);
 // Whether the proxy's name check keeps `answer`'s name from `resolver` (the set's rule is
 // relay_policy.hpp's learnable()).
 bool names_kept(const CompiledPolicy& c, uint32_t resolver, std::string_view name);
-// Whether a kept answer may vouch for `dst` (host order): not for an address the policy denies by
-// name, a private range or a denyOut entry, unless it allows the address itself. A policy's
-// resolvers may be a tenant's choice (dnsServers), and an answer is only as good as its resolver.
+// Whether a kept answer may vouch for `dst` (host order): not for a private range, 0.0.0.0/8,
+// multicast or reserved, nor for a denyOut entry narrower than the catch-all 0.0.0.0/0, unless the
+// policy allows the address itself. A policy's resolvers may be a tenant's choice (dnsServers), and
+// an answer is only as good as its resolver.
 bool names_may_vouch(const CompiledPolicy& c, uint32_t dst);
 // The nft transaction adding them to the set of the sandbox at `sandbox` (host order).
 std::string learn_commands(uint32_t sandbox, const std::vector<dns::Address>& addresses);

@@ -12,8 +12,8 @@
 //   Both return an empty string on success, else why not (never thrown: the caller answers 502).
 // - dst_is_of_name() says whether `dst` is an address of `name` for `sandbox`: one its policy's
 //   resolver gave it (the names file the DNS relay keeps, learned_names.hpp), else one the node's
-//   resolver gives. The names file never vouches for an address the policy denies by name (a private
-//   range, a denyOut entry) unless it allows the address itself (dns_learner.hpp names_may_vouch).
+//   resolver gives. The names file never vouches for an address the policy denies outright (a
+//   private range, a narrow denyOut entry; dns_learner.hpp names_may_vouch).
 //   Each name's answer from the node's resolver (addresses, or none) is kept 5 s, for at most
 //   4,096 names.
 #pragma once

@@ -121,6 +121,16 @@ TEST(EgressDnsLearner, AKeptAnswerNeverVouchesForAnAddressThePolicyDeniesByName)
     "rules": [{"name": "api", "match": {"sni": "api.example.com"}, "action": {"allow": true}}]})"));
   EXPECT_TRUE(names_may_vouch(closed, 0xCB00710A));   // closed, yet the rule allows by name
   EXPECT_FALSE(names_may_vouch(closed, 0xC0A80001));  // 192.168.0.1
+  EXPECT_FALSE(names_may_vouch(closed, 0x00000000));  // 0.0.0.0: the node itself
+  EXPECT_FALSE(names_may_vouch(closed, 0xE0000001));  // 224.0.0.1: multicast
+  EXPECT_FALSE(names_may_vouch(closed, 0xFFFFFFFF));  // reserved
+  // Domains with internet access must deny the rest (0.0.0.0/0): that catch-all is what names
+  // let through, while a narrower denyOut entry still holds.
+  CompiledPolicy named = compile(parse_policy(R"({"dnsServers": ["198.51.100.1"], "allowOut": ["api.example.com"],
+    "denyOut": ["0.0.0.0/0", "203.0.113.64/26"]})"));
+  EXPECT_TRUE(names_may_vouch(named, 0xCB00710A));   // 203.0.113.10
+  EXPECT_FALSE(names_may_vouch(named, 0xCB007141));  // 203.0.113.65
+  EXPECT_FALSE(names_may_vouch(named, 0x0A000001));  // 10.0.0.1
 }
 
 TEST(EgressDnsLearner, CommandsReplaceEachElementWithItsTtl) {
