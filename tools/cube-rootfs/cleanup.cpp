@@ -148,7 +148,7 @@ std::vector<GcItem> gc(state::Db& db, const std::string& store, std::optional<in
         lock = fs::LockFile::try_take(path);
       }
       if (dry_run ? fs::LockFile::held(path) : !lock) {
-        item.action = "kept (a job is working on it)";
+        item.action = "kept (a job or another gc holds it)";
         out.push_back(item);
         continue;
       }

@@ -108,8 +108,9 @@ class JobRunner {
   void lock_artifact() {
     std::string path = artifact_lock_path(m_req.store, m_artifact_id);
     fs::make_dirs(fs::dirname(path), 0700);
-    m_lock.emplace(
-        path, [this] { log::warn("another job is working on artifact {}: waiting for it to end", m_artifact_id); });
+    m_lock.emplace(path, [this] {
+      log::warn("another job or gc is working on artifact {}: waiting for it to end", m_artifact_id);
+    });
   }
 
   std::string incoming(const std::string& suffix) const {
@@ -331,6 +332,7 @@ class JobRunner {
     if (ec) left.push_back("local store");
     if (left.empty()) {
       m_cat.delete_artifact(m_artifact_id);
+      if (m_lock) m_lock->remove();  // gc removes the lock files of the rows it deletes; this row is gone
       log::warn("removed artifact {}: no node got a copy", m_artifact_id);
     } else {
       m_cat.artifact_failed(m_artifact_id,

@@ -46,9 +46,11 @@ struct Waiter {
   }
   ~Waiter() { ::close(events); }
 
+  // The next event, '?' when none comes within 10 s (a lock that never comes fails, not hangs).
   char next() const {
     char c = 0;
-    return ::read(events, &c, 1) == 1 ? c : '?';
+    pollfd p{events, POLLIN, 0};
+    return ::poll(&p, 1, 10'000) == 1 && ::read(events, &c, 1) == 1 ? c : '?';
   }
   bool quiet_for(int ms) const {
     pollfd p{events, POLLIN, 0};
