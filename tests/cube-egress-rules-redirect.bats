@@ -461,6 +461,23 @@ sb1|api.example.com|203.0.113.11"
   run gcurl
   assert_failure
   [ "$(reasons | tail -1)" = "security_event deny dst_not_of_name" ]
+  # A policy that denies the rest of the internet (denyOut 0.0.0.0/0): what its resolver says the
+  # name is still counts, while a narrower denyOut entry does not give way to an answer.
+  printf '%s\n' '{"dnsServers": ["198.51.100.1"], "denyOut": ["0.0.0.0/0", "203.0.113.11/32"], "rules": [' \
+    '{"name": "api", "match": {"sni": "api.example.com"}, "action": {"allow": true}}]}' >"$TMP/policy.json"
+  egress set sb1 --file "$TMP/policy.json" >/dev/null
+  egress apply sb1 >/dev/null
+  sleep 1.2  # the proxy's snapshot takes the policy within a second
+  run guest_query 198.51.100.1 api.example.com
+  assert_line "203.0.113.10 2"
+  run gcurl
+  assert_success
+  [ "$(reasons | tail -1)" = "tls_passthrough allow rule_allow" ]
+  ip -n "$WORLD" addr add 203.0.113.11/32 dev w0
+  run ip netns exec "$GUEST" curl -sS -m 5 --cacert "$TMP/world-ca.crt" \
+    --resolve "api.example.com:443:203.0.113.11" https://api.example.com/x
+  assert_failure
+  [ "$(reasons | tail -1)" = "security_event deny dst_not_of_name" ]
 }
 
 @test "dns-relay stops cleanly on SIGTERM" {
