@@ -231,6 +231,14 @@ EOF
   assert_output "203.0.113.30 300"
   run learned
   refute_output --partial 203.0.113.30
+  # An answer never opens what the policy denies outright: the guest gets the private address as
+  # the resolver sent it, but only the public one is learned.
+  run guest_query 198.51.100.1 meta.example.com
+  assert_line "169.254.169.254 300"
+  assert_line "203.0.113.40 300"
+  run learned
+  assert_output --partial '{"val":"203.0.113.40","timeout":300}'
+  refute_output --partial 169.254.169.254
   # The 2 s elements expire; the 300 s one stays.
   for i in $(seq 100); do learned | grep -q 203.0.113.10 || break; sleep 0.1; done
   run learned

@@ -12,6 +12,8 @@ Names the resolver knows (TTLs chosen by the tests):
   long.example.com     A 203.0.113.20 TTL 300
   alias.example.com    CNAME api.example.com TTL 60, then api.example.com's records
   other.example.net    A 203.0.113.30 TTL 300
+  meta.example.com     A 169.254.169.254 TTL 300, A 203.0.113.40 TTL 300 (a resolver naming a
+                       private address)
   loop.example.com     an answer whose name is a compression pointer to itself
   trunc.example.com    an answer cut off in the middle of its record
 anything else: NXDOMAIN.
@@ -26,6 +28,7 @@ RECORDS = {
     "long.example.com": [("A", "203.0.113.20", 300)],
     "alias.example.com": [("CNAME", "api.example.com", 60)],
     "other.example.net": [("A", "203.0.113.30", 300)],
+    "meta.example.com": [("A", "169.254.169.254", 300), ("A", "203.0.113.40", 300)],
 }
 
 

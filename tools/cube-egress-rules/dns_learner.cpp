@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace cube::egress {
 
@@ -62,9 +63,16 @@ std::string learn_commands(uint32_t sandbox, const std::vector<dns::Address>& ad
 
 size_t Learner::learn(uint32_t sandbox, const CompiledPolicy& c, const Answer& answer) {
   if (!learnable(c, answer.name)) return 0;
-  m_nft.run(learn_commands(sandbox, answer.addresses),
+  // The set is accepted before the deny set: any resolver the relay forwards to (one the sandbox
+  // runs, with internet allowed) could otherwise open a private range, the node, or a denyOut entry
+  // by naming it under an allowed name.
+  std::vector<dns::Address> kept;
+  std::copy_if(answer.addresses.begin(), answer.addresses.end(), std::back_inserter(kept),
+               [&](const dns::Address& a) { return names_may_vouch(c, a.address); });
+  if (kept.empty()) return 0;
+  m_nft.run(learn_commands(sandbox, kept),
             fmt::format("adding learned addresses to a_{:08x}_learned in table inet cube_egress", sandbox));
-  return answer.addresses.size();
+  return kept.size();
 }
 
 }  // namespace cube::egress

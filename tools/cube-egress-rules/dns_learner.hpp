@@ -41,9 +41,10 @@ std::optional<Answer> answer_of(std::span<const uint8_t> response);
 // Whether the proxy's name check keeps `answer`'s name from `resolver` (the set's rule is
 // relay_policy.hpp's learnable()).
 bool names_kept(const CompiledPolicy& c, uint32_t resolver, std::string_view name);
-// Whether a kept answer may vouch for `dst` (host order): not for a private range, 0.0.0.0/8,
-// multicast or reserved, nor for a denyOut entry narrower than the catch-all 0.0.0.0/0, unless the
-// policy allows the address itself. A policy's resolvers may be a tenant's choice (dnsServers), and
+// Whether an answer may vouch for `dst` (host order), for the set (Learner::learn) and for the
+// proxy's name check: not for a private range, 0.0.0.0/8, multicast or reserved, nor for a
+// denyOut entry narrower than the catch-all 0.0.0.0/0, unless the policy allows the address
+// itself. A resolver may be a tenant's choice (dnsServers, or any one with internet allowed), and
 // an answer is only as good as its resolver.
 bool names_may_vouch(const CompiledPolicy& c, uint32_t dst);
 // The nft transaction adding them to the set of the sandbox at `sandbox` (host order).
@@ -51,7 +52,7 @@ std::string learn_commands(uint32_t sandbox, const std::vector<dns::Address>& ad
 
 class Learner {
  public:
-  // The number of addresses added.
+  // Adds what `answer` may vouch for (names_may_vouch) to the sandbox's set; the number added.
   size_t learn(uint32_t sandbox, const CompiledPolicy& c, const Answer& answer);
 
  private:
