@@ -124,6 +124,21 @@ std::vector<GcItem> delete_template(state::Db& db, const std::string& template_i
   return cleaned;
 }
 
+namespace {
+
+// gc's claim on an artifact it would remove: false when a job (or another gc) holds its lock;
+// else true, with the lock in `lock` unless this is a dry run, which only looks.
+bool claim(const ArtifactRow& a, bool dry_run, std::optional<fs::LockFile>& lock) {
+  if (!fs::exists(a.store_dir)) return true;  // a job makes its store before it locks in it
+  std::string path = artifact_lock_path(a.store_dir, a.id);
+  if (dry_run) return !fs::LockFile::held(path);
+  fs::make_dirs(fs::dirname(path), 0700);
+  lock = fs::LockFile::try_take(path);
+  return lock.has_value();
+}
+
+}  // namespace
+
 std::vector<GcItem> gc(state::Db& db, const std::string& store, std::optional<int64_t> grace_ms, bool dry_run) {
   Catalog cat(db);
   int64_t now = time::now_ms();
@@ -141,19 +156,12 @@ std::vector<GcItem> gc(state::Db& db, const std::string& store, std::optional<in
     bool whole = own_directory(dir, a.id, {a.store_dir, store});
     item.action = whole ? "removed directory" : "removed file";
     std::optional<fs::LockFile> lock;
-    if (fs::exists(a.store_dir)) {  // a job makes its store before it locks in it
-      std::string path = artifact_lock_path(a.store_dir, a.id);
-      if (!dry_run) {
-        fs::make_dirs(fs::dirname(path), 0700);
-        lock = fs::LockFile::try_take(path);
-      }
-      if (dry_run ? fs::LockFile::held(path) : !lock) {
-        item.action = "kept (a job or another gc holds it)";
-        out.push_back(item);
-        continue;
-      }
-      if (cat.artifact_references(a.id) > 0) continue;  // a job reused it before the lock was ours
+    if (!claim(a, dry_run, lock)) {
+      item.action = "kept (a job or another gc holds it)";
+      out.push_back(item);
+      continue;
     }
+    if (lock && cat.artifact_references(a.id) > 0) continue;  // a job reused it before the lock was ours
     if (!dry_run) {
       if (whole) {
         std::error_code ec;
