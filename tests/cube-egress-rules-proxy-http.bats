@@ -117,7 +117,7 @@ assert_secret_hidden() {
 }
 
 @test "serve http: plain HTTP is decided the same way and never injected (G1); Host-allowed names must be the destination's" {
-  policy '{"rules": [{"name": "api", "match": {"host": "api.test"}, "action": {"allow": true,
+  policy '{"dnsServers": ["198.51.100.53"], "rules": [{"name": "api", "match": {"host": "api.test"}, "action": {"allow": true,
     "inject": [{"header": "X-Token", "secret": "'"$SECRET"'"}]}}]}'
   start_proxy
   run plain api.test "GET /one" "GET /two"
@@ -139,11 +139,15 @@ assert_secret_hidden() {
   # the DNS relay records it), the Host's request goes there; what another sandbox was told, not.
   echo_server "$OTHER" 80  # it waits for port 80, which $SERVER has: wait for this address too
   poll_until 30 ip netns exec "$WORLD" sh -c "ss -Hltn 'src $OTHER:80' | grep -q ."
-  learned() { sqlite3 "$CUBE_STATE-names" "INSERT INTO learned_names VALUES ('$1', 'api.test', '$OTHER', $(($(date +%s) * 1000 + 60000)))"; }
-  learned sb-2
+  learned() {  # SANDBOX RESOLVER
+    sqlite3 "$CUBE_STATE-names" "INSERT INTO learned_names (sandbox_id, name, address, resolver, expires_ms)
+      VALUES ('$1', 'api.test', '$OTHER', '$2', $(($(date +%s) * 1000 + 60000)))"
+  }
+  learned sb-2 198.51.100.53
+  learned sb-1 198.51.100.54  # a resolver the policy does not name
   ADDR=$OTHER run plain api.test "GET /three"
   [ "$(cut -d' ' -f2 <<<"$output")" = 403 ]
-  learned sb-1
+  learned sb-1 198.51.100.53
   ADDR=$OTHER run plain api.test "GET /three"
   assert_success
   [ "$(cut -d' ' -f2 <<<"$output")" = 200 ]

@@ -455,9 +455,9 @@ tls_passthrough deny - not_l7_target"
   # the address set (an L7 name is reached through the proxy alone).
   run guest_query 198.51.100.1 api.example.com
   assert_line "203.0.113.10 2"
-  run sqlite3 "$CUBE_STATE-names" "SELECT sandbox_id, name, address FROM learned_names ORDER BY address"
-  assert_output "sb1|api.example.com|203.0.113.10
-sb1|api.example.com|203.0.113.11"
+  run sqlite3 "$CUBE_STATE-names" "SELECT sandbox_id, name, address, resolver FROM learned_names ORDER BY address"
+  assert_output "sb1|api.example.com|203.0.113.10|198.51.100.1
+sb1|api.example.com|203.0.113.11|198.51.100.1"
   run learned
   assert_output "[]"
   run gcurl

@@ -110,7 +110,7 @@ struct DnsRelay::Impl {
     // moment it has its answer must find them.
     if (!sp.sandbox.empty() && names_kept(*sp.policy, resolver, answer->name)) {
       int64_t now = time::now_ms();
-      names.add(sp.sandbox, answer->name, answer->addresses, now);
+      names.add(sp.sandbox, answer->name, resolver, answer->addresses, now);
       names.flush(now, time::steady_ms());
     }
     try {

@@ -25,6 +25,21 @@ CREATE TABLE learned_names (
 CREATE INDEX learned_names_expiry ON learned_names (expires_ms);
 CREATE INDEX learned_names_by_sandbox ON learned_names (sandbox_id, expires_ms);
 )"},
+    // Which resolver gave each row, so that a policy that stops naming a resolver stops trusting
+    // what it said at once. The rows are a cache the next answers fill again: the table is made anew.
+    {2, "learned_names by resolver", R"(
+DROP TABLE learned_names;
+CREATE TABLE learned_names (
+  sandbox_id TEXT    NOT NULL,
+  name       TEXT    NOT NULL,  -- as asked, lower-cased, no trailing dot
+  address    TEXT    NOT NULL,  -- an IPv4 address of an A record for the name or its CNAME chain
+  resolver   TEXT    NOT NULL,  -- the IPv4 address of the resolver that answered
+  expires_ms INTEGER NOT NULL,  -- Unix ms: when the record was answered plus its TTL
+  PRIMARY KEY (sandbox_id, name, address, resolver)
+) WITHOUT ROWID;
+CREATE INDEX learned_names_expiry ON learned_names (expires_ms);
+CREATE INDEX learned_names_by_sandbox ON learned_names (sandbox_id, expires_ms);
+)"},
 };
 
 }  // namespace
@@ -62,10 +77,11 @@ state::Db* NamesFile::get(int64_t steady_ms, bool& reopened) {
 
 NamesWriter::NamesWriter(std::string path) : m_file(std::move(path), state::Access::write, k_names_busy_ms) {}
 
-void NamesWriter::add(std::string_view sandbox, std::string_view name, const std::vector<dns::Address>& addresses,
-                      int64_t now_ms) {
+void NamesWriter::add(std::string_view sandbox, std::string_view name, uint32_t resolver,
+                      const std::vector<dns::Address>& addresses, int64_t now_ms) {
   for (const dns::Address& a : addresses)
-    m_pending.push_back(Row{std::string(sandbox), std::string(name), a.address, now_ms + int64_t{a.ttl} * 1000});
+    m_pending.push_back(
+        Row{std::string(sandbox), std::string(name), a.address, resolver, now_ms + int64_t{a.ttl} * 1000});
 }
 
 void NamesWriter::flush(int64_t now_ms, int64_t steady_ms) {
@@ -92,11 +108,12 @@ void NamesWriter::flush(int64_t now_ms, int64_t steady_ms) {
 
 NamesWriter::Statements NamesWriter::prepare(state::Db& db) {
   return Statements{
-      db.prepare("INSERT INTO learned_names (sandbox_id, name, address, expires_ms) VALUES (?1, ?2, ?3, ?4) "
-                 "ON CONFLICT DO UPDATE SET expires_ms = excluded.expires_ms"),
+      db.prepare("INSERT INTO learned_names (sandbox_id, name, address, resolver, expires_ms) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET expires_ms = excluded.expires_ms"),
       db.prepare("SELECT count(*) FROM learned_names WHERE sandbox_id = ?1"),
-      db.prepare("DELETE FROM learned_names WHERE (sandbox_id, name, address) IN (SELECT sandbox_id, name, address "
-                 "FROM learned_names WHERE sandbox_id = ?1 ORDER BY expires_ms DESC LIMIT -1 OFFSET ?2)"),
+      db.prepare("DELETE FROM learned_names WHERE (sandbox_id, name, address, resolver) IN (SELECT sandbox_id, "
+                 "name, address, resolver FROM learned_names WHERE sandbox_id = ?1 ORDER BY expires_ms DESC "
+                 "LIMIT -1 OFFSET ?2)"),
       db.prepare("DELETE FROM learned_names WHERE expires_ms <= ?1")};
 }
 
@@ -106,7 +123,7 @@ void NamesWriter::write(state::Db& db, int64_t now_ms, bool sweep) {
   state::Transaction tx(db);
   std::set<std::string> sandboxes;
   for (const Row& r : m_pending) {
-    q.upsert.bind_all(r.sandbox, r.name, ipv4::format(r.address), r.expires_ms).run();
+    q.upsert.bind_all(r.sandbox, r.name, ipv4::format(r.address), ipv4::format(r.resolver), r.expires_ms).run();
     sandboxes.insert(r.sandbox);
   }
   for (const std::string& s : sandboxes) {
@@ -126,13 +143,17 @@ void NamesReader::open(int64_t steady_ms) {
   statement(steady_ms);
 }
 
-bool NamesReader::has(std::string_view sandbox, std::string_view name, uint32_t address, int64_t now_ms,
-                      int64_t steady_ms) {
+bool NamesReader::has(std::string_view sandbox, std::string_view name, uint32_t address,
+                      std::span<const uint32_t> resolvers, int64_t now_ms, int64_t steady_ms) {
   std::lock_guard lock(m_mutex);
   state::Statement* find = statement(steady_ms);
   if (!find) return false;
   find->bind_all(sandbox, name, ipv4::format(address), now_ms);
-  bool found = find->step();
+  bool found = false;
+  while (!found && find->step()) {
+    auto resolver = ipv4::parse_address(find->text(0));
+    found = resolver && std::find(resolvers.begin(), resolvers.end(), *resolver) != resolvers.end();
+  }
   find->reset();
   return found;
 }
@@ -143,7 +164,7 @@ state::Statement* NamesReader::statement(int64_t steady_ms) {
   if (reopened || !db) m_find.reset();
   if (db && !m_find)
     m_find.emplace(db->prepare(
-        "SELECT 1 FROM learned_names WHERE sandbox_id = ?1 AND name = ?2 AND address = ?3 AND expires_ms > ?4"));
+        "SELECT resolver FROM learned_names WHERE sandbox_id = ?1 AND name = ?2 AND address = ?3 AND expires_ms > ?4"));
   return m_find ? &*m_find : nullptr;
 }
 

@@ -7,9 +7,10 @@
 // - The file is <state file>-names, a SQLite file of its own, created 0600 beside the state file.
 //   It is apart from the state file because it changes at the pace of DNS answers: every commit to
 //   the state file wakes each tool that watches it (the proxy's and the relay's policy reloads).
-// - A row is (sandbox ID, name, address, expiry in Unix ms). Keyed by sandbox ID, not address: a
-//   pooled address given to another sandbox inherits nothing. A name learned again takes the new
-//   expiry. A sandbox keeps at most k_max_names_per_sandbox rows; past that the ones nearest to
+// - A row is (sandbox ID, name, address, resolver, expiry in Unix ms). Keyed by sandbox ID, not
+//   address: a pooled address given to another sandbox inherits nothing. A row counts only while its
+//   resolver is one the caller of has() names (the policy's now). A name learned again from one
+//   resolver takes the new expiry. A sandbox keeps at most k_max_names_per_sandbox rows; past that the ones nearest to
 //   expiry go first. Expired rows are never found, and are removed once a minute by the writer.
 // - Both sides open the file when first needed, and again when its path names another file than
 //   the one open (deleted and made again while running), checked at most once a second; a file that
@@ -28,6 +29,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,7 +65,9 @@ class NamesFile {
 class NamesWriter {
  public:
   explicit NamesWriter(std::string path);
-  void add(std::string_view sandbox, std::string_view name, const std::vector<dns::Address>& addresses, int64_t now_ms);
+  // What `resolver` (host order) answered `sandbox` for `name`.
+  void add(std::string_view sandbox, std::string_view name, uint32_t resolver,
+           const std::vector<dns::Address>& addresses, int64_t now_ms);
   // `now_ms` (Unix) dates the rows; `steady_ms` (time::steady_ms) times the sweep and the retries.
   void flush(int64_t now_ms, int64_t steady_ms);
   size_t pending() const { return m_pending.size(); }
@@ -71,7 +75,7 @@ class NamesWriter {
  private:
   struct Row {
     std::string sandbox, name;
-    uint32_t address;
+    uint32_t address, resolver;
     int64_t expires_ms;
   };
   struct Statements {  // prepared once per open file: an answer costs its binds and steps only
@@ -90,9 +94,11 @@ class NamesWriter {
 class NamesReader {
  public:
   explicit NamesReader(std::string path);
-  // Whether `sandbox`'s resolver gave `address` (host order) for `name` and its TTL has not run out.
-  // False while the file cannot be opened; throws Error when an open or a read fails.
-  bool has(std::string_view sandbox, std::string_view name, uint32_t address, int64_t now_ms, int64_t steady_ms);
+  // Whether one of `resolvers` (the policy's now) gave `sandbox` `address` (host order) for `name`
+  // and its TTL has not run out. False while the file cannot be opened; throws Error when an open
+  // or a read fails.
+  bool has(std::string_view sandbox, std::string_view name, uint32_t address, std::span<const uint32_t> resolvers,
+           int64_t now_ms, int64_t steady_ms);
   // Opens the file now (before the process confines itself); throws Error when it cannot.
   void open(int64_t steady_ms);
 

@@ -166,7 +166,7 @@ bool learned_by_sandbox(NamesReader* names, const std::string& sandbox, const Co
                         const std::string& name, uint32_t dst) {
   if (!names || sandbox.empty() || !names_may_vouch(policy, dst)) return false;
   try {
-    return names->has(sandbox, name, dst, time::now_ms(), time::steady_ms());
+    return names->has(sandbox, name, dst, policy.resolvers, time::now_ms(), time::steady_ms());
   } catch (const Error& e) {
     static std::atomic<int64_t> next_warning_ms{0};
     int64_t now = time::steady_ms(), due = next_warning_ms.load();
