@@ -10,8 +10,9 @@
 // - A row is (sandbox ID, name, address, resolver, expiry in Unix ms). Keyed by sandbox ID, not
 //   address: a pooled address given to another sandbox inherits nothing. A row counts only while its
 //   resolver is one the caller of has() names (the policy's now). A name learned again from one
-//   resolver takes the new expiry. A sandbox keeps at most k_max_names_per_sandbox rows; past that the ones nearest to
-//   expiry go first. Expired rows are never found, and are removed once a minute by the writer.
+//   resolver takes the new expiry. A sandbox keeps at most k_max_names_per_sandbox rows; past that
+//   the ones nearest to expiry go first. Expired rows are never found, and are removed once a
+//   minute by the writer.
 // - Both sides open the file when first needed, and again when its path names another file than
 //   the one open (deleted and made again while running), checked at most once a second; a file that
 //   fails to open is tried again a second later. Neither side ever stops because of the file.
