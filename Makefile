@@ -249,6 +249,20 @@ $(BUILD)/bench/datapath-drain: $(BUILD)/obj/tests/bench/datapath_drain.o
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CXX) $(LDFLAGS_BASE) $^ -o $@
+# The passthrough floor of tests/bench/egress-proxy: a relay whose bytes never leave the kernel.
+$(BUILD)/bench/relay_floor.bpf.o: tests/bench/relay_floor.bpf.c | check-deps
+	$(call msg,BPF,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/bench/relay_floor.skel.h: $(BUILD)/bench/relay_floor.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+$(BUILD)/obj/tests/bench/relay_floor.o: CPPFLAGS_BASE += -I$(BUILD)/bench
+$(BUILD)/obj/tests/bench/relay_floor.o: $(BUILD)/bench/relay_floor.skel.h
+$(BUILD)/bench/relay-floor: $(BUILD)/obj/tests/bench/relay_floor.o
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS_BASE) $^ -lbpf -o $@
 $(BUILD)/bench/tap-inproc: $(BUILD)/obj/tests/bench/tap_inproc.o $(filter-out %/main.o,$(cube-tap_OBJ)) $(LIBCUBE)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
@@ -269,7 +283,7 @@ check: all $(UNIT_BINS) $(TEST_HELPERS) $(if $(HAVE_LIBFUZZER),$(FUZZ_BINS))
 
 bench: all $(BUILD)/bench/sched-inproc $(BUILD)/bench/cluster-store-inproc $(BUILD)/bench/datapath-testrun \
     $(BUILD)/bench/tap-inproc $(BUILD)/bench/egress-match-inproc $(BUILD)/bench/datapath-flood \
-    $(BUILD)/bench/datapath-drain
+    $(BUILD)/bench/datapath-drain $(BUILD)/bench/relay-floor
 	$(Q)for b in tests/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done; true
 
 # Each fuzz target over its corpus for FUZZ_RUNS inputs (or FUZZ_SECONDS); what it finds new goes to
