@@ -357,7 +357,7 @@ class Session {
   void park() {
     UpstreamPool<S>* to = pool();
     if (!to || !m_up || !m_parkable_since) return;
-    to->park(pool_key(m_up_sandbox), std::move(*m_up), *m_parkable_since);
+    to->park(m_up_sandbox, pool_key(m_up_sandbox), std::move(*m_up), *m_parkable_since);
     m_up.reset();
   }
 

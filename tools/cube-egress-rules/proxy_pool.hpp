@@ -8,8 +8,10 @@
 //   connection never carries another sandbox's requests, nor a request for another name.
 // - take() hands back the most recently parked connection of the key that is still open (a peek
 //   finds neither data nor its end), or nothing. A connection parked longer than k_idle_ms is
-//   closed, and so is the oldest when a park would make more than k_max_parked. Times are of a
-//   clock that never steps (time::steady_ms).
+//   closed. A park that would give its sandbox more than k_max_per_sandbox closes that sandbox's
+//   oldest, so no sandbox's connections push out another's while fewer than
+//   k_max_parked / k_max_per_sandbox sandboxes share the pool; past k_max_parked in all, the
+//   oldest goes. Times are of a clock that never steps (time::steady_ms).
 // - Thread-safe. A parked stream is the pool's alone; a taken one its taker's alone, who may run on
 //   another strand than the one that made it: nothing of the stream may be pending when it is
 //   parked (Session::settle_upstream in proxy_http.cpp says how that is known).
@@ -55,6 +57,7 @@ class UpstreamPool {
  public:
   static constexpr int64_t k_idle_ms = 10'000;  // well under the usual servers' keep-alive (nginx 75 s)
   static constexpr size_t k_max_parked = 256;
+  static constexpr size_t k_max_per_sandbox = 32;
 
   std::optional<Stream> take(const std::string& key, int64_t now_ms) {
     std::vector<Stream> dead;  // closed outside the lock
@@ -71,14 +74,17 @@ class UpstreamPool {
     return std::nullopt;
   }
 
-  void park(std::string key, Stream stream, int64_t since_ms) {
-    std::optional<Stream> oldest;
+  // `key` names `sandbox` among other things (proxy_http.cpp's pool_key).
+  void park(std::string sandbox, std::string key, Stream stream, int64_t since_ms) {
+    std::optional<Stream> evicted;  // closed outside the lock
     std::lock_guard lock(m_mutex);
-    if (m_parked.size() >= k_max_parked) {
-      oldest.emplace(std::move(m_parked.front().stream));
-      m_parked.pop_front();
+    auto victim = oldest_of(sandbox);
+    if (victim == m_parked.end() && m_parked.size() >= k_max_parked) victim = m_parked.begin();
+    if (victim != m_parked.end()) {
+      evicted.emplace(std::move(victim->stream));
+      m_parked.erase(victim);
     }
-    m_parked.push_back(Parked{std::move(key), std::move(stream), since_ms});
+    m_parked.push_back(Parked{std::move(sandbox), std::move(key), std::move(stream), since_ms});
   }
 
   // Closes the connections idle too long; called once a second.
@@ -102,10 +108,23 @@ class UpstreamPool {
 
  private:
   struct Parked {
+    std::string sandbox;
     std::string key;
     Stream stream;
     int64_t since_ms;
   };
+
+  // The sandbox's oldest parked connection when it holds its whole share, else end(). Under m_mutex.
+  typename std::list<Parked>::iterator oldest_of(const std::string& sandbox) {
+    auto oldest = m_parked.end();
+    size_t held = 0;
+    for (auto it = m_parked.begin(); it != m_parked.end(); ++it) {
+      if (it->sandbox != sandbox) continue;
+      if (held++ == 0) oldest = it;
+    }
+    return held >= k_max_per_sandbox ? oldest : m_parked.end();
+  }
+
   mutable std::mutex m_mutex;
   std::list<Parked> m_parked;  // in the order they were parked (a list: streams cannot be move-assigned)
 };

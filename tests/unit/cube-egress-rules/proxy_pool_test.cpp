@@ -42,8 +42,8 @@ class PoolTest : public ::testing::Test {
 TEST_F(PoolTest, HandsBackTheLatestOfTheSameKeyOnly) {
   Stream a = connect(), b = connect();
   uint16_t pa = port(a), pb = port(b);
-  pool.park("sb1>d:443/x", std::move(a), 1000);
-  pool.park("sb1>d:443/x", std::move(b), 1000);
+  pool.park("sb1", "sb1>d:443/x", std::move(a), 1000);
+  pool.park("sb1", "sb1>d:443/x", std::move(b), 1000);
   EXPECT_FALSE(pool.take("sb2>d:443/x", 1001));
   EXPECT_FALSE(pool.take("sb1>d:443/y", 1001));
   auto first = pool.take("sb1>d:443/x", 1001);
@@ -63,9 +63,9 @@ TEST_F(PoolTest, NeverHandsBackOneTheUpstreamClosedOrSpokeOn) {
   asio::write(upstreams.back(), asio::buffer("HTTP/1.1 200 OK\r\n\r\n", 19));
   Stream good = connect();
   uint16_t pg = port(good);
-  pool.park("k", std::move(good), 0);
-  pool.park("k", std::move(closed), 0);
-  pool.park("k", std::move(spoke), 0);
+  pool.park("sb", "k", std::move(good), 0);
+  pool.park("sb", "k", std::move(closed), 0);
+  pool.park("sb", "k", std::move(spoke), 0);
   auto got = pool.take("k", 1);
   ASSERT_TRUE(got);
   EXPECT_EQ(port(*got), pg);
@@ -73,13 +73,14 @@ TEST_F(PoolTest, NeverHandsBackOneTheUpstreamClosedOrSpokeOn) {
 }
 
 TEST_F(PoolTest, ClosesWhatIsIdleTooLongAndTheOldestPastTheCap) {
-  pool.park("old", connect(), 0);
-  pool.park("new", connect(), 5000);
+  pool.park("sb1", "old", connect(), 0);
+  pool.park("sb1", "new", connect(), 5000);
   EXPECT_FALSE(pool.take("old", UpstreamPool<Stream>::k_idle_ms));
   pool.sweep(5000 + UpstreamPool<Stream>::k_idle_ms);
   EXPECT_EQ(pool.parked(), 0u);
 
-  for (size_t i = 0; i <= UpstreamPool<Stream>::k_max_parked; ++i) pool.park("k" + std::to_string(i), connect(), 0);
+  for (size_t i = 0; i <= UpstreamPool<Stream>::k_max_parked; ++i)  // one sandbox each
+    pool.park("sb" + std::to_string(i), "k" + std::to_string(i), connect(), 0);
   EXPECT_EQ(pool.parked(), UpstreamPool<Stream>::k_max_parked);
   EXPECT_FALSE(pool.take("k0", 1));
   EXPECT_TRUE(pool.take("k1", 1));
@@ -88,4 +89,14 @@ TEST_F(PoolTest, ClosesWhatIsIdleTooLongAndTheOldestPastTheCap) {
   boost::system::error_code ec;
   upstreams[2].read_some(asio::buffer(&byte, 1), ec);  // "k0"
   EXPECT_EQ(ec, asio::error::eof);
+}
+
+TEST_F(PoolTest, ASandboxPastItsShareLosesItsOwnOldestNotAnothers) {
+  using Pool = UpstreamPool<Stream>;
+  pool.park("quiet", "quiet>d:443/x", connect(), 0);
+  for (size_t i = 0; i < Pool::k_max_parked; ++i) pool.park("busy", "busy>d:443/" + std::to_string(i), connect(), 0);
+  EXPECT_EQ(pool.parked(), Pool::k_max_per_sandbox + 1);
+  EXPECT_TRUE(pool.take("quiet>d:443/x", 1));
+  EXPECT_FALSE(pool.take("busy>d:443/0", 1));  // its oldest went first
+  EXPECT_TRUE(pool.take("busy>d:443/" + std::to_string(Pool::k_max_parked - 1), 1));
 }
