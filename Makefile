@@ -113,12 +113,16 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 # Debian keeps asm/types.h under the multiarch include directory, which clang -target bpf misses.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(shell gcc -dumpmachine) -Ibpf -I$(BUILD)/bpf
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h)
+define compile_bpf
 	$(call msg,BPF,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+endef
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h)
+	$(compile_bpf)
 
-$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+# Any program's skeleton, the data path's and the benchmarks' alike.
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
@@ -251,12 +255,7 @@ $(BUILD)/bench/datapath-drain: $(BUILD)/obj/tests/bench/datapath_drain.o
 	$(Q)$(CXX) $(LDFLAGS_BASE) $^ -o $@
 # The passthrough floor of tests/bench/egress-proxy: a relay whose bytes never leave the kernel.
 $(BUILD)/bench/relay_floor.bpf.o: tests/bench/relay_floor.bpf.c | check-deps
-	$(call msg,BPF,$<)
-	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-$(BUILD)/bench/relay_floor.skel.h: $(BUILD)/bench/relay_floor.bpf.o
-	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< > $@
+	$(compile_bpf)
 $(BUILD)/obj/tests/bench/relay_floor.o: CPPFLAGS_BASE += -I$(BUILD)/bench
 $(BUILD)/obj/tests/bench/relay_floor.o: $(BUILD)/bench/relay_floor.skel.h
 $(BUILD)/bench/relay-floor: $(BUILD)/obj/tests/bench/relay_floor.o
